@@ -1,0 +1,195 @@
+package phone
+
+import (
+	"time"
+)
+
+// SessionID identifies one SIP session (dialog) inside a Phone. It is minted
+// before any SIP message exists, so it is stable for the whole call.
+type SessionID string
+
+// Direction says who placed a call.
+type Direction int
+
+// Directions.
+const (
+	DirectionUnknown Direction = iota
+	DirectionIncoming
+	DirectionOutgoing
+)
+
+// String returns "incoming" or "outgoing".
+func (d Direction) String() string {
+	switch d {
+	case DirectionIncoming:
+		return "incoming"
+	case DirectionOutgoing:
+		return "outgoing"
+	}
+	return "unknown"
+}
+
+// State is the session-core state of a call (rvoip session-core shape). Hold
+// is not a state: it is carried as the HeldLocal/HeldRemote flags.
+type State int
+
+// Session states.
+const (
+	StateUnknown      State = iota
+	StateInitiating         // outgoing INVITE sent, nothing back yet
+	StateProceeding         // outgoing: 100/183 without ringing; incoming: being transferred
+	StateRinging            // outgoing: 180 received; incoming: we answered 180
+	StateActive             // 2xx exchanged (ACK sent or received)
+	StateTransferring       // a transfer we started is in progress
+	StateTerminating        // BYE/CANCEL sent, waiting for the answer
+	StateTerminated         // ended normally (BYE either side)
+	StateCancelled          // ended before answer by CANCEL (either side) or by a Reject
+	StateFailed             // ended before answer by a 4xx-6xx, a timeout or a transport error
+)
+
+var stateNames = [...]string{"unknown", "initiating", "proceeding", "ringing", "active", "transferring", "terminating", "terminated", "cancelled", "failed"}
+
+// String returns the lower-case name of the state.
+func (s State) String() string {
+	if int(s) < len(stateNames) {
+		return stateNames[s]
+	}
+	return "unknown"
+}
+
+// Final reports whether no further state can follow.
+func (s State) Final() bool {
+	return s == StateTerminated || s == StateCancelled || s == StateFailed
+}
+
+// RegState is the registration state of one account.
+type RegState int
+
+// Registration states.
+const (
+	RegUnknown RegState = iota
+	RegRegistering
+	RegRegistered
+	RegFailed
+	RegUnregistered
+)
+
+var regNames = [...]string{"unknown", "registering", "registered", "failed", "unregistered"}
+
+// String returns the lower-case name used in events.
+func (s RegState) String() string {
+	if int(s) < len(regNames) {
+		return regNames[s]
+	}
+	return "unknown"
+}
+
+// Event is one item of the Phone's lossless event stream. The concrete types
+// are the *Event structs below.
+type Event interface {
+	EventTime() time.Time
+}
+
+// RegistrationEvent reports a registration state change of one account.
+type RegistrationEvent struct {
+	Time    time.Time
+	Account string
+	State   RegState
+	Expires int    // seconds granted by the registrar (registered only)
+	Code    int    // last SIP status code, 0 if none (e.g. transport error)
+	Reason  string // human reason for failed
+}
+
+// CallEvent reports a state change (or a change of hold flags, codec …) of one session.
+type CallEvent struct {
+	Time          time.Time
+	Session       SessionID
+	Direction     Direction
+	State         State
+	Account       string // account name used, "" for direct calls
+	RemoteURI     string // remote party URI (From for incoming, To/target for outgoing)
+	RemoteDisplay string // display name of the remote party, "" if none
+	Subject       string
+	SIPCallID     string
+	HeldLocal     bool // we put the call on hold
+	HeldRemote    bool // the remote party put us on hold
+	Muted         bool
+	Codec         string // negotiated codec, "" before negotiation
+	Code          int    // SIP status code that caused this state (e.g. 486, 200 for BYE), 0 if none
+	Reason        string // human-readable cause ("remote hangup", "Busy Here", …)
+	// ReplacedBy is set when this session ended because another session replaced it
+	// (attended transfer, RFC 3891).
+	ReplacedBy SessionID
+}
+
+// DTMFEvent reports one DTMF digit sent or received.
+type DTMFEvent struct {
+	Time     time.Time
+	Session  SessionID
+	Digit    rune   // 0-9 * # A-D
+	Received bool   // true: from the remote; false: we sent it
+	Method   string // "rfc4733" or "info"
+}
+
+// MediaStats are per-call RTP/RTCP figures.
+type MediaStats struct {
+	Codec       string
+	RxPackets   uint64
+	TxPackets   uint64
+	RxBytes     uint64
+	TxBytes     uint64
+	Lost        int64   // cumulative packets lost (RFC 3550 A.3)
+	LossPct     float64 // cumulative loss in percent
+	JitterMs    float64 // interarrival jitter (RFC 3550 A.8)
+	RTTMs       float64 // from RTCP LSR/DLSR, 0 when unknown
+	MOS         float64 // E-model estimate, 0 before enough data
+	Dropped     uint64  // garbage/foreign packets dropped
+	JitterDelay float64 // current jitter buffer delay in ms
+	RemoteAddr  string
+}
+
+// MediaEvent carries coalesced media statistics (a few per second at most).
+type MediaEvent struct {
+	Time    time.Time
+	Session SessionID
+	Stats   MediaStats
+}
+
+// TransferEvent reports transfer progress (RFC 3515 NOTIFY sipfrag) for a
+// transfer we started (Outgoing true) or one we are executing (Outgoing false).
+type TransferEvent struct {
+	Time     time.Time
+	Session  SessionID
+	Target   string
+	Outgoing bool
+	Code     int // sipfrag status (100, 180, 200, 486 …), 0 for "requested"
+	Reason   string
+	Final    bool
+	// NewSession is the session created by executing a transfer we received.
+	NewSession SessionID
+}
+
+// ErrorEvent reports an error that is not tied to a state change.
+type ErrorEvent struct {
+	Time    time.Time
+	Session SessionID // may be empty
+	Err     error
+}
+
+// EventTime implements Event.
+func (e RegistrationEvent) EventTime() time.Time { return e.Time }
+
+// EventTime implements Event.
+func (e CallEvent) EventTime() time.Time { return e.Time }
+
+// EventTime implements Event.
+func (e DTMFEvent) EventTime() time.Time { return e.Time }
+
+// EventTime implements Event.
+func (e MediaEvent) EventTime() time.Time { return e.Time }
+
+// EventTime implements Event.
+func (e TransferEvent) EventTime() time.Time { return e.Time }
+
+// EventTime implements Event.
+func (e ErrorEvent) EventTime() time.Time { return e.Time }

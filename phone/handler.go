@@ -1,0 +1,65 @@
+package phone
+
+import "time"
+
+// IncomingCall describes a new incoming INVITE, handed to Handler.OnIncomingCall.
+type IncomingCall struct {
+	Session       SessionID
+	Account       string // account whose AOR/contact the request matched, "" if direct
+	RemoteURI     string // From URI
+	RemoteDisplay string // From display name ("" if none)
+	From          string // raw From header value
+	To            string // raw To header value
+	RequestURI    string
+	Subject       string
+	SIPCallID     string
+	Headers       map[string]string // selected headers by canonical name (User-Agent, Call-Info, Alert-Info …)
+	SDP           []byte            // the offer, nil for an offer-less INVITE
+	Received      time.Time
+}
+
+// DecisionKind is what a Handler decides to do with an incoming call.
+type DecisionKind int
+
+// Decision kinds (rvoip CallDecision).
+const (
+	DecisionAccept  DecisionKind = iota // answer 200 with an SDP answer
+	DecisionReject                      // final 4xx-6xx (Code, Reason)
+	DecisionDefer                       // keep ringing until Accept/Reject/Forward or Timeout
+	DecisionForward                     // 302 with Contact: Target
+)
+
+// Decision is the answer of a Handler.
+type Decision struct {
+	Kind    DecisionKind
+	Code    int           // Reject: SIP status (default 486)
+	Reason  string        // Reject: reason phrase (default from the code)
+	Target  string        // Forward: SIP URI for the Contact of the 302
+	Timeout time.Duration // Defer: ring at most this long, then reject 480 (0 = phone default)
+}
+
+// Accept answers the call at once.
+func Accept() Decision { return Decision{Kind: DecisionAccept} }
+
+// Reject refuses the call with a final status.
+func Reject(code int, reason string) Decision {
+	return Decision{Kind: DecisionReject, Code: code, Reason: reason}
+}
+
+// Defer keeps the call ringing until a later Accept/Reject/Forward or the timeout.
+func Defer(timeout time.Duration) Decision { return Decision{Kind: DecisionDefer, Timeout: timeout} }
+
+// Forward redirects the caller with 302 Moved Temporarily to target.
+func Forward(target string) Decision { return Decision{Kind: DecisionForward, Target: target} }
+
+// Handler decides what to do with incoming calls. OnIncomingCall runs on the
+// INVITE's own goroutine; it must return quickly (use Defer for slow decisions).
+type Handler interface {
+	OnIncomingCall(call IncomingCall) Decision
+}
+
+// HandlerFunc adapts a function to Handler.
+type HandlerFunc func(call IncomingCall) Decision
+
+// OnIncomingCall implements Handler.
+func (f HandlerFunc) OnIncomingCall(call IncomingCall) Decision { return f(call) }

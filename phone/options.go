@@ -1,0 +1,47 @@
+package phone
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Account is one SIP identity. Registrar and OutboundProxy may be "host:port"
+// or a sip: URI; empty Registrar means "the AOR's host".
+type Account struct {
+	Name          string
+	AOR           string // sip:user@domain
+	DisplayName   string
+	Registrar     string
+	OutboundProxy string
+	Username      string // digest user, defaults to the AOR user
+	Password      string
+	Register      bool
+	Expires       time.Duration // requested registration lifetime
+}
+
+// Options configure a Phone.
+type Options struct {
+	// Listen is the host:port of the SIP listeners (UDP and TCP on the same port).
+	// Port 0 picks a free port (the same for UDP and TCP).
+	Listen     string
+	Transports []string // subset of "udp", "tcp"; default both
+	Accounts   []Account
+	// RTPPortMin/Max bound the RTP ports (even RTP port, RTCP = RTP+1).
+	RTPPortMin, RTPPortMax int
+	// Codecs in preference order: "PCMU", "PCMA" ("telephone-event" is always offered).
+	Codecs    []string
+	UserAgent string
+	Handler   Handler
+	Logger    *slog.Logger
+	// DeferTimeout bounds a Defer decision without its own timeout (default 60 s).
+	DeferTimeout time.Duration
+	// MaxCalls refuses new incoming calls with 486 beyond this many (0 = unlimited).
+	MaxCalls int
+}
+
+// DialOptions tune one outgoing call.
+type DialOptions struct {
+	Account string            // account name to call from; "" = first account, or direct
+	Subject string            // Subject header
+	Headers map[string]string // extra headers (validated: no CR/LF)
+}
