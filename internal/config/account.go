@@ -1,0 +1,61 @@
+package config
+
+import (
+	"net"
+	"strconv"
+)
+
+// AuthUsername returns the digest user: Username, else the AOR's user part.
+func (a Account) AuthUsername() string {
+	if a.Username != "" {
+		return a.Username
+	}
+	u, _ := parseSIPURI(a.AOR)
+	return u.User
+}
+
+// RegistrarURI returns where to send REGISTER as a SIP URI: Registrar as is
+// when it is a URI, "sip:HOST:PORT" when it is host:port (sips: for a sips:
+// AOR), or the AOR's host and port when it is empty. Call it on a validated
+// account.
+func (a Account) RegistrarURI() string {
+	if a.Registrar != "" {
+		return a.targetURI(a.Registrar)
+	}
+	u, err := parseSIPURI(a.AOR)
+	if err != nil {
+		return ""
+	}
+	return u.Scheme + ":" + joinHostPort(u.Host, u.Port)
+}
+
+// OutboundProxyURI returns OutboundProxy as a SIP URI, "" when there is none.
+func (a Account) OutboundProxyURI() string {
+	if a.OutboundProxy == "" {
+		return ""
+	}
+	return a.targetURI(a.OutboundProxy)
+}
+
+// targetURI turns a host[:port] or URI setting into a URI.
+func (a Account) targetURI(s string) string {
+	if hasSIPScheme(s) {
+		return s
+	}
+	scheme := "sip"
+	if u, err := parseSIPURI(a.AOR); err == nil {
+		scheme = u.Scheme
+	}
+	return scheme + ":" + s
+}
+
+// joinHostPort writes host[:port], bracketing IPv6 addresses.
+func joinHostPort(host string, port int) string {
+	if port == 0 {
+		if ip := net.ParseIP(host); ip != nil && ip.To4() == nil {
+			return "[" + host + "]"
+		}
+		return host
+	}
+	return net.JoinHostPort(host, strconv.Itoa(port))
+}

@@ -1,0 +1,234 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Config is the whole teaphone configuration. The zero value is not useful;
+// start from [Default] or [Load].
+type Config struct {
+	// SIP holds the user agent and transport settings ([sip]).
+	SIP SIP `toml:"sip"`
+	// Accounts are the SIP identities ([[accounts]]); none is valid.
+	Accounts []Account `toml:"accounts"`
+	// Media holds RTP, codec and audio device settings ([media]).
+	Media Media `toml:"media"`
+	// Calls holds call-handling behaviour ([calls]).
+	Calls Calls `toml:"calls"`
+	// UI holds the terminal interface settings ([ui]).
+	UI UI `toml:"ui"`
+	// Contacts is the address book ([[contacts]]).
+	Contacts []Contact `toml:"contacts"`
+
+	// file is the path the config was loaded from, "" for defaults.
+	file string
+	// pos maps key paths ("accounts[0].aor") to their line in file.
+	pos map[string]int
+	// src maps key paths set by env or flags to their origin.
+	src map[string]string
+	// overlayErrs are env/flag values that could not be parsed; Validate reports them.
+	overlayErrs []error
+}
+
+// SIP is the [sip] table.
+type SIP struct {
+	// Listen is host:port; UDP and TCP both listen there. Host may be empty.
+	Listen string `toml:"listen"`
+	// Transports is a subset of "udp" and "tcp".
+	Transports []string `toml:"transports"`
+	// UserAgent is sent in the User-Agent and Server headers.
+	UserAgent string `toml:"user_agent"`
+	// MaxCalls is the number of simultaneous calls; further INVITEs get 486.
+	MaxCalls int `toml:"max_calls"`
+	// DeferTimeout is how long a deferred incoming call rings before it is rejected.
+	DeferTimeout Duration `toml:"defer_timeout"`
+}
+
+// Account is one [[accounts]] entry. Its String, GoString and LogValue
+// methods never reveal the password or the password command.
+type Account struct {
+	// Name identifies the account in events and the UI; unique, required when
+	// there is more than one account.
+	Name string `toml:"name"`
+	// AOR is the address of record, a sip: or sips: URI with a user.
+	AOR string `toml:"aor"`
+	// DisplayName is the display name put in From headers.
+	DisplayName string `toml:"display_name"`
+	// Registrar is host[:port] or a sip:/sips: URI; "" means the AOR host.
+	Registrar string `toml:"registrar"`
+	// OutboundProxy is host[:port] or a sip:/sips: URI; "" means none.
+	OutboundProxy string `toml:"outbound_proxy"`
+	// Username is the digest user; "" means the AOR user.
+	Username string `toml:"username"`
+	// Password is the plain password (discouraged; prefer PasswordEnv or PasswordCmd).
+	Password Secret `toml:"password"`
+	// PasswordEnv names an environment variable holding the password.
+	PasswordEnv string `toml:"password_env"`
+	// PasswordCmd is a shell command whose first stdout line is the password.
+	PasswordCmd string `toml:"password_cmd"`
+	// Register says whether to REGISTER this account.
+	Register bool `toml:"register"`
+	// Expires is the requested registration lifetime in seconds (10..86400).
+	Expires int `toml:"expires"`
+}
+
+// Media is the [media] table.
+type Media struct {
+	// RTPPorts is [low, high]: low even, low < high, both in 1024..65535.
+	RTPPorts []int `toml:"rtp_ports"`
+	// Codecs lists "PCMU" and/or "PCMA" in order of preference.
+	Codecs []string `toml:"codecs"`
+	// Audio selects the backend: "portaudio", "null", "tone:HZ" or "file:PATH"; see [ParseAudio].
+	Audio string `toml:"audio"`
+	// InputDevice is a PortAudio device name or index; "" is the default device.
+	InputDevice string `toml:"input_device"`
+	// OutputDevice is a PortAudio device name or index; "" is the default device.
+	OutputDevice string `toml:"output_device"`
+	// RingDevice is where the ring tone plays; "" is the output device.
+	RingDevice string `toml:"ring_device"`
+	// DTMFMode is "auto", "rfc4733" or "info".
+	DTMFMode string `toml:"dtmf_mode"`
+	// HoldStyle is "sendonly" or "c0" (c=0.0.0.0, for old PBXes).
+	HoldStyle string `toml:"hold_style"`
+	// RecordDir is where recordings go; "" is the current directory.
+	RecordDir string `toml:"record_dir"`
+	// RecordTemplate names recording files; {date}, {remote} and {call_id} are expanded.
+	RecordTemplate string `toml:"record_template"`
+}
+
+// Calls is the [calls] table.
+type Calls struct {
+	// AutoHold holds the active call when another one is answered.
+	AutoHold bool `toml:"auto_hold"`
+}
+
+// UI is the [ui] table.
+type UI struct {
+	// LogFile is the log path; "" means [DefaultLogFile].
+	LogFile string `toml:"log_file"`
+	// Keys overrides key bindings: action name to keys, e.g. "answer" = ["a"].
+	// Action names must be among [KeyActions].
+	Keys map[string][]string `toml:"keys"`
+}
+
+// Contact is one [[contacts]] entry.
+type Contact struct {
+	// Name is shown in the UI.
+	Name string `toml:"name"`
+	// URI is a sip: or sips: URI.
+	URI string `toml:"uri"`
+}
+
+// Values accepted by Media.DTMFMode.
+const (
+	DTMFAuto    = "auto"
+	DTMFRFC4733 = "rfc4733"
+	DTMFInfo    = "info"
+)
+
+// Values accepted by Media.HoldStyle.
+const (
+	HoldSendonly = "sendonly"
+	HoldC0       = "c0"
+)
+
+// keyActions are the action names allowed in [ui.keys].
+var keyActions = []string{
+	"answer", "reject", "end", "hold", "mute", "transfer", "attended_transfer",
+	"conference", "record", "next", "prev", "help", "quit", "dial", "forward", "defer",
+}
+
+// KeyActions returns the action names accepted in [ui.keys].
+func KeyActions() []string {
+	return append([]string(nil), keyActions...)
+}
+
+// Default returns the built-in configuration: no accounts, no contacts.
+func Default() Config {
+	return Config{
+		SIP: SIP{
+			Listen:       "0.0.0.0:5060",
+			Transports:   []string{"udp", "tcp"},
+			UserAgent:    "teaphone",
+			MaxCalls:     4,
+			DeferTimeout: Duration{60 * time.Second},
+		},
+		Media: Media{
+			RTPPorts:       []int{10000, 20000},
+			Codecs:         []string{"PCMU", "PCMA"},
+			Audio:          "portaudio",
+			DTMFMode:       DTMFAuto,
+			HoldStyle:      HoldSendonly,
+			RecordTemplate: "{date}-{remote}-{call_id}.wav",
+		},
+		Calls: Calls{AutoHold: true},
+	}
+}
+
+// DefaultAccount returns the values an [[accounts]] entry starts from; keys
+// absent from the file keep these.
+func DefaultAccount() Account {
+	return Account{Register: true, Expires: 300}
+}
+
+// DefaultPath returns os.UserConfigDir()/teaphone/config.toml, or "" when the
+// user config directory is unknown.
+func DefaultPath() string {
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "teaphone", "config.toml")
+}
+
+// DefaultLogFile returns os.UserCacheDir()/teaphone/teaphone.log, or
+// "teaphone.log" when the user cache directory is unknown.
+func DefaultLogFile() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return "teaphone.log"
+	}
+	return filepath.Join(dir, "teaphone", "teaphone.log")
+}
+
+// LogPath returns LogFile, or [DefaultLogFile] when it is empty.
+func (u UI) LogPath() string {
+	if u.LogFile != "" {
+		return u.LogFile
+	}
+	return DefaultLogFile()
+}
+
+// PortRange returns the RTP port range; call it only on a validated config.
+func (m Media) PortRange() (low, high int) {
+	if len(m.RTPPorts) != 2 {
+		return 0, 0
+	}
+	return m.RTPPorts[0], m.RTPPorts[1]
+}
+
+// File returns the path the configuration was loaded from, "" if none.
+func (c Config) File() string { return c.file }
+
+// Duration is a time.Duration written in TOML as a string such as "60s".
+type Duration struct {
+	time.Duration
+}
+
+// UnmarshalText parses a Go duration string such as "60s" or "1m30s".
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("want a duration like \"60s\", got %q", b)
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalText writes the duration as a Go duration string.
+func (d Duration) MarshalText() ([]byte, error) {
+	return []byte(d.Duration.String()), nil
+}

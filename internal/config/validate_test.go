@@ -1,0 +1,249 @@
+package config
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestValidateErrors(t *testing.T) {
+	const acct = "[[accounts]]\naor = \"sip:alice@pbx.example.com\"\n"
+	tests := []struct {
+		name    string
+		content string
+		want    []string // substrings; a leading "@" stands for the file path
+	}{
+		{"aor without scheme", "[[accounts]]\nname = \"w\"\naor = \"alice@x\"\n",
+			[]string{`@:3: accounts[0].aor: want a sip: or sips: URI with a user, got "alice@x"`}},
+		{"aor without user", "[[accounts]]\naor = \"sip:pbx.example.com\"\n",
+			[]string{`@:2: accounts[0].aor: want a sip: or sips: URI with a user, got "sip:pbx.example.com"`}},
+		{"aor missing points at the table", "[sip]\n\n[[accounts]]\nname = \"w\"\n",
+			[]string{`@:3: accounts[0].aor: required`}},
+		{"aor bad port", "[[accounts]]\naor = \"sip:a@x:99999\"\n",
+			[]string{`@:2: accounts[0].aor:`, `port "99999"`}},
+		{"rtp odd low", "[media]\nrtp_ports = [10001, 20000]\n",
+			[]string{`@:2: media.rtp_ports: want an even low port`}},
+		{"rtp low >= high", "[media]\nrtp_ports = [20000, 10000]\n",
+			[]string{`@:2: media.rtp_ports: want low < high, got 20000-10000`}},
+		{"rtp out of range", "[media]\nrtp_ports = [80, 20000]\n",
+			[]string{`@:2: media.rtp_ports: want ports within 1024..65535`}},
+		{"rtp three numbers", "[media]\nrtp_ports = [10000, 20000, 30000]\n",
+			[]string{`@:2: media.rtp_ports: want [low, high], got 3 numbers`}},
+		{"audio unknown", "[media]\naudio = \"alsa\"\n",
+			[]string{`@:2: media.audio: want "portaudio", "null", "tone:HZ" or "file:PATH", got "alsa"`}},
+		{"audio tone too low", "[media]\naudio = \"tone:5\"\n",
+			[]string{`@:2: media.audio: want tone:HZ with HZ a number in 20..4000, got "tone:5"`}},
+		{"audio tone not a number", "[media]\naudio = \"tone:la\"\n",
+			[]string{`media.audio: want tone:HZ`}},
+		{"audio file without path", "[media]\naudio = \"file:\"\n",
+			[]string{`@:2: media.audio: want file:PATH with a non-empty path`}},
+		{"CRLF in display_name", acct + "display_name = \"Alice\\r\\nX-Evil: 1\"\n",
+			[]string{`@:3: accounts[0].display_name: must not contain CR, LF or other control characters (found U+000D), got "Alice\r\nX-Evil: 1"`}},
+		{"LF in user_agent", "[sip]\nuser_agent = \"\"\"tea\nphone\"\"\"\n",
+			[]string{`@:2: sip.user_agent: must not contain CR, LF`}},
+		{"NUL in username", acct + "username = \"al\\u0000ice\"\n",
+			[]string{`@:3: accounts[0].username: must not contain CR, LF or other control characters (found U+0000)`}},
+		{"CR in aor", "[[accounts]]\naor = \"sip:a@x\\r\\nVia: evil\"\n",
+			[]string{`@:2: accounts[0].aor: must not contain CR, LF`}},
+		{"control char in contact", "[[contacts]]\nname = \"B\\u0085ob\"\nuri = \"sip:b@x\"\n",
+			[]string{`@:2: contacts[0].name: must not contain`}},
+		{"duplicate account names",
+			"[[accounts]]\nname = \"work\"\naor = \"sip:a@x\"\n[[accounts]]\nname = \"work\"\naor = \"sip:b@x\"\n",
+			[]string{`@:5: accounts[1].name: "work" is already the name of accounts[0]`}},
+		{"name required with two accounts",
+			"[[accounts]]\naor = \"sip:a@x\"\n[[accounts]]\nname = \"b\"\naor = \"sip:b@x\"\n",
+			[]string{`@:1: accounts[0].name: required when there is more than one account`}},
+		{"expires too small", acct + "expires = 5\n",
+			[]string{`@:3: accounts[0].expires: want 10..86400 seconds, got 5`}},
+		{"registrar bad", acct + "registrar = \"http://pbx\"\n",
+			[]string{`@:3: accounts[0].registrar: want host:port or a sip:/sips: URI, got "http://pbx"`}},
+		{"outbound proxy bad port", acct + "outbound_proxy = \"proxy:0\"\n",
+			[]string{`@:3: accounts[0].outbound_proxy: want host:port`}},
+		{"password_env bad name", acct + "password_env = \"MY-PASS\"\n",
+			[]string{`@:3: accounts[0].password_env: want an environment variable name`}},
+		{"listen without port", "[sip]\nlisten = \"0.0.0.0\"\n",
+			[]string{`@:2: sip.listen: want host:port`}},
+		{"listen bad port", "[sip]\nlisten = \":70000\"\n",
+			[]string{`@:2: sip.listen: port "70000" is not a number in 0..65535`}},
+		{"transport unknown", "[sip]\ntransports = [\"udp\", \"sctp\"]\n",
+			[]string{`@:2: sip.transports[1]: want "udp" or "tcp", got "sctp"`}},
+		{"transports empty", "[sip]\ntransports = []\n",
+			[]string{`@:2: sip.transports: want at least one`}},
+		{"max_calls zero", "[sip]\nmax_calls = 0\n",
+			[]string{`@:2: sip.max_calls: want 1..1000, got 0`}},
+		{"defer_timeout zero", "[sip]\ndefer_timeout = \"0s\"\n",
+			[]string{`@:2: sip.defer_timeout: want 1s..1h, got 0s`}},
+		{"codec unknown on its own line", "[media]\ncodecs = [\n  \"PCMU\",\n  \"G729\",\n]\n",
+			[]string{`@:4: media.codecs[1]: want "PCMU" or "PCMA", got "G729"`}},
+		{"codec twice", "[media]\ncodecs = [\"PCMA\", \"PCMA\"]\n",
+			[]string{`@:2: media.codecs[1]: "PCMA" is listed twice`}},
+		{"codecs empty", "[media]\ncodecs = []\n",
+			[]string{`@:2: media.codecs: want at least one`}},
+		{"dtmf mode", "[media]\ndtmf_mode = \"inband\"\n",
+			[]string{`@:2: media.dtmf_mode: want "auto", "rfc4733" or "info", got "inband"`}},
+		{"hold style", "[media]\nhold_style = \"inactive\"\n",
+			[]string{`@:2: media.hold_style: want "sendonly" or "c0", got "inactive"`}},
+		{"record template empty", "[media]\nrecord_template = \"\"\n",
+			[]string{`@:2: media.record_template: must not be empty`}},
+		{"unknown key action", "[ui.keys]\nanswer = [\"a\"]\nanwser = [\"b\"]\n",
+			[]string{`@:3: ui.keys.anwser: unknown action "anwser"`}},
+		{"contact uri", "[[contacts]]\nname = \"Bob\"\nuri = \"bob\"\n",
+			[]string{`@:3: contacts[0].uri: want a sip: or sips: URI, got "bob"`}},
+		{"contact uri missing", "[[contacts]]\nname = \"Bob\"\n",
+			[]string{`@:1: contacts[0].uri: required`}},
+		{"several errors are all reported",
+			"[sip]\nmax_calls = 0\n[media]\ndtmf_mode = \"x\"\nhold_style = \"y\"\n",
+			[]string{`@:2: sip.max_calls`, `@:4: media.dtmf_mode`, `@:5: media.hold_style`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeConfig(t, tt.content)
+			cfg, err := Load(path)
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			err = cfg.Validate()
+			if err == nil {
+				t.Fatal("Validate: want an error, got nil")
+			}
+			for _, w := range tt.want {
+				if strings.HasPrefix(w, "@") {
+					w = path + w[1:]
+				}
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error\n%v\nwant it to contain\n%s", err, w)
+				}
+			}
+			if !errors.Is(err, ErrInvalid) {
+				t.Errorf("errors.Is(err, ErrInvalid) = false")
+			}
+			var ce *Error
+			if !errors.As(err, &ce) || ce.Key == "" || ce.Line == 0 {
+				t.Errorf("errors.As(*Error) = %+v, want a key and a line", ce)
+			}
+		})
+	}
+}
+
+func TestValidateAccepts(t *testing.T) {
+	tests := []struct{ name, content string }{
+		{"empty file", ""},
+		{"no account", "[sip]\nlisten = \":5060\"\n"},
+		{"account not registering", "[[accounts]]\naor = \"sip:alice@x.example\"\nregister = false\n"},
+		{"one account needs no name", "[[accounts]]\naor = \"sips:alice@x.example:5061;transport=tcp\"\n"},
+		{"registrar forms", "[[accounts]]\nname = \"a\"\naor = \"sip:a@x\"\nregistrar = \"sip:pbx.example.com;transport=tcp\"\n" +
+			"[[accounts]]\nname = \"b\"\naor = \"sip:b@x\"\nregistrar = \"[2001:db8::1]:5060\"\noutbound_proxy = \"proxy.example\"\n" +
+			"[[accounts]]\nname = \"c\"\naor = \"sip:c@x\"\nregistrar = \"10.0.0.1:5070\"\noutbound_proxy = \"SIPS:edge.example:5061\"\n"},
+		{"listen forms", "[sip]\nlisten = \"[::1]:0\"\n"},
+		{"listen hostname", "[sip]\nlisten = \"localhost:5080\"\n"},
+		{"tone and file audio", "[media]\naudio = \"tone:440.5\"\n"},
+		{"file audio", "[media]\naudio = \"file:/tmp/in put.wav\"\n"},
+		{"null audio, one codec, c0", "[media]\naudio = \"null\"\ncodecs = [\"PCMA\"]\nhold_style = \"c0\"\ndtmf_mode = \"info\"\n"},
+		{"all key actions", "[ui.keys]\n" + func() string {
+			var b strings.Builder
+			for _, a := range KeyActions() {
+				b.WriteString(a + " = [\"x\"]\n")
+			}
+			return b.String()
+		}()},
+		{"unicode display name", "[[accounts]]\naor = \"sip:a@x\"\ndisplay_name = \"Zoë Ōkubo\"\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Load(writeConfig(t, tt.content))
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			if err := cfg.Validate(); err != nil {
+				t.Fatalf("Validate: %v", err)
+			}
+		})
+	}
+}
+
+func TestParseAudio(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    AudioSpec
+		wantErr bool
+	}{
+		{"portaudio", AudioSpec{Kind: AudioPortAudio}, false},
+		{"null", AudioSpec{Kind: AudioNull}, false},
+		{"tone:440", AudioSpec{Kind: AudioTone, ToneHz: 440}, false},
+		{"tone:20", AudioSpec{Kind: AudioTone, ToneHz: 20}, false},
+		{"tone:4000", AudioSpec{Kind: AudioTone, ToneHz: 4000}, false},
+		{"tone:4000.1", AudioSpec{}, true},
+		{"tone:NaN", AudioSpec{}, true},
+		{"tone:", AudioSpec{}, true},
+		{"tone", AudioSpec{}, true},
+		{"file:a:b.wav", AudioSpec{Kind: AudioFile, Path: "a:b.wav"}, false},
+		{"file:", AudioSpec{}, true},
+		{"null:x", AudioSpec{}, true},
+		{"", AudioSpec{}, true},
+		{"PortAudio", AudioSpec{}, true},
+	}
+	for _, tt := range tests {
+		got, err := ParseAudio(tt.in)
+		if (err != nil) != tt.wantErr || got != tt.want {
+			t.Errorf("ParseAudio(%q) = %+v, %v; want %+v, err %v", tt.in, got, err, tt.want, tt.wantErr)
+		}
+	}
+}
+
+func TestParseSIPURI(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    sipURI
+		wantErr bool
+	}{
+		{"sip:alice@pbx.example.com", sipURI{"sip", "alice", "pbx.example.com", 0}, false},
+		{"SIPS:alice:secret@pbx.example.com:5061;transport=tls?subject=x", sipURI{"sips", "alice", "pbx.example.com", 5061}, false},
+		{"sip:+15551234@[2001:db8::1]:5060", sipURI{"sip", "+15551234", "2001:db8::1", 5060}, false},
+		{"sip:pbx.example.com", sipURI{"sip", "", "pbx.example.com", 0}, false},
+		{"sip:10.0.0.1:5070", sipURI{"sip", "", "10.0.0.1", 5070}, false},
+		{"sip:@x", sipURI{}, true},
+		{"sip:a@", sipURI{}, true},
+		{"sip:a@x:", sipURI{}, true},
+		{"sip:a@x:0", sipURI{}, true},
+		{"sip:a@ex ample.com", sipURI{}, true},
+		{"sip:a@<x>", sipURI{}, true},
+		{"sip:a@x\r\n", sipURI{}, true},
+		{"tel:+1555", sipURI{}, true},
+		{"alice@x", sipURI{}, true},
+		{"sip:a@[::1", sipURI{}, true},
+		{"sip:a@[1.2.3.4]", sipURI{}, true},
+		{"sip:a@x..y", sipURI{}, true},
+	}
+	for _, tt := range tests {
+		got, err := parseSIPURI(tt.in)
+		if (err != nil) != tt.wantErr || (!tt.wantErr && got != tt.want) {
+			t.Errorf("parseSIPURI(%q) = %+v, %v; want %+v, err %v", tt.in, got, err, tt.want, tt.wantErr)
+		}
+	}
+}
+
+// FuzzParseSIPURI checks that the URI parser never panics and never accepts
+// a string that could break a header.
+func FuzzParseSIPURI(f *testing.F) {
+	for _, s := range []string{"sip:a@b", "sips:[::1]:5", "sip:a@b;x=y?z", "sip:\r\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if _, err := parseSIPURI(s); err == nil && strings.ContainsAny(s, "\r\n\x00") {
+			t.Fatalf("parseSIPURI accepted %q", s)
+		}
+	})
+}
+
+func TestValidateReportsAll(t *testing.T) {
+	// Print a realistic multi-error report once, for eyeballing with -v.
+	cfg, err := Load(writeConfig(t, "[sip]\nlisten = \"x\"\n[[accounts]]\naor = \"alice\"\ndisplay_name = \"A\\nB\"\n[media]\naudio = \"tone:1\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = cfg.Validate()
+	if n := len(err.(interface{ Unwrap() []error }).Unwrap()); n != 4 {
+		t.Errorf("got %d errors, want 4:\n%v", n, err)
+	}
+	t.Logf("\n%v", err)
+}

@@ -1,0 +1,101 @@
+package phone
+
+import (
+	"github.com/emiago/sipgo/sip"
+)
+
+// onReInvite answers an INVITE inside an existing dialog (hold/resume, codec
+// or address change: RFC 3261 §14.2, RFC 3264 §8).
+func (p *Phone) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
+	c := p.findDialog(req)
+	if c == nil {
+		respond(tx, req, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	c.onReInvite(req, tx)
+}
+
+func (c *call) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
+	c.mu.Lock()
+	cs, ss := c.cs, c.ss
+	st := c.state
+	c.mu.Unlock()
+	if st != StateActive {
+		// RFC 3261 §14.2: 491 while our own offer is pending, 500 otherwise.
+		respond(tx, req, 500, "Server Internal Error")
+		return
+	}
+	var err error
+	if ss != nil && c.dir == DirectionIncoming {
+		err = ss.ReadRequest(req, tx)
+	} else if cs != nil {
+		err = cs.ReadRequest(req, tx)
+	}
+	if err != nil {
+		respond(tx, req, 500, "Server Internal Error")
+		return
+	}
+	var body []byte
+	if offer := req.Body(); len(offer) > 0 {
+		body, err = c.media.answer(offer)
+		if err != nil {
+			res := sip.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil)
+			_ = tx.Respond(res)
+			return
+		}
+	} else {
+		// RFC 3261 §14.2: an INVITE without an offer gets our offer in the 2xx.
+		body, err = c.media.offer()
+		if err != nil {
+			respond(tx, req, 500, "Server Internal Error")
+			return
+		}
+	}
+	user := "teaphone"
+	if c.acct != nil {
+		user = c.acct.user()
+	}
+	contact := c.p.contactFor(user, c.transport)
+	res := sip.NewResponseFromRequest(req, 200, "OK", body)
+	res.AppendHeader(&contact)
+	res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	res.AppendHeader(sip.NewHeader("Allow", allowMethods))
+	if err := tx.Respond(res); err != nil {
+		c.p.log.Warn("re-INVITE response", "session", c.id, "err", err)
+		return
+	}
+	c.media.update()
+	held := c.media.remoteHolds()
+	c.mu.Lock()
+	flagChanged := c.heldRemote != held
+	c.heldRemote = held
+	c.mu.Unlock()
+	if flagChanged {
+		reason := "resumed by remote"
+		if held {
+			reason = "held by remote"
+		}
+		c.changed(reason)
+	}
+}
+
+// onInviteReplaces handles an INVITE with Replaces (RFC 3891).
+func (p *Phone) onInviteReplaces(req *sip.Request, tx sip.ServerTransaction, value string) {
+	respond(tx, req, 481, "Call/Transaction Does Not Exist")
+}
+
+func (p *Phone) onRefer(req *sip.Request, tx sip.ServerTransaction) {
+	if p.findDialog(req) == nil {
+		respond(tx, req, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	respond(tx, req, 501, "Not Implemented")
+}
+
+func (p *Phone) onNotify(req *sip.Request, tx sip.ServerTransaction) {
+	if p.findDialog(req) == nil {
+		respond(tx, req, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	respond(tx, req, 200, "OK")
+}

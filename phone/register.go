@@ -1,0 +1,250 @@
+package phone
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+// account is the runtime state of one configured account.
+type account struct {
+	cfg       Account
+	aor       sip.Uri
+	registrar sip.Uri // where REGISTER goes (R-URI host:port)
+	proxy     *sip.Uri
+	transport string // "UDP" or "TCP"
+
+	mu    sync.Mutex
+	state RegState
+}
+
+func newAccount(cfg Account) (*account, error) {
+	a := &account{cfg: cfg, transport: "UDP"}
+	aor, err := ParseURI(cfg.AOR)
+	if err != nil {
+		return nil, fmt.Errorf("account %q aor: %w", cfg.Name, err)
+	}
+	if aor.User == "" {
+		return nil, fmt.Errorf("account %q aor %q: %w: no user part", cfg.Name, cfg.AOR, ErrInvalidInput)
+	}
+	a.aor = aor
+	if err := ValidateDisplayName(cfg.DisplayName); err != nil {
+		return nil, fmt.Errorf("account %q: %w", cfg.Name, err)
+	}
+	if err := checkText("username", cfg.Username); err != nil {
+		return nil, fmt.Errorf("account %q: %w", cfg.Name, err)
+	}
+	a.registrar = sip.Uri{Scheme: "sip", Host: aor.Host, Port: aor.Port}
+	if cfg.Registrar != "" {
+		r, err := hostPortOrURI(cfg.Registrar)
+		if err != nil {
+			return nil, fmt.Errorf("account %q registrar: %w", cfg.Name, err)
+		}
+		a.registrar = r
+	}
+	if t := a.registrar.UriParams; t != nil {
+		if v, ok := t.Get("transport"); ok && strings.EqualFold(v, "tcp") {
+			a.transport = "TCP"
+		}
+	}
+	if v, ok := aor.UriParams.Get("transport"); ok && aor.UriParams != nil && strings.EqualFold(v, "tcp") {
+		a.transport = "TCP"
+	}
+	if cfg.OutboundProxy != "" {
+		px, err := hostPortOrURI(cfg.OutboundProxy)
+		if err != nil {
+			return nil, fmt.Errorf("account %q outbound_proxy: %w", cfg.Name, err)
+		}
+		a.proxy = &px
+		if v, ok := px.UriParams.Get("transport"); ok && px.UriParams != nil && strings.EqualFold(v, "tcp") {
+			a.transport = "TCP"
+		}
+	}
+	if a.cfg.Expires <= 0 {
+		a.cfg.Expires = 300 * time.Second
+	}
+	return a, nil
+}
+
+func (a *account) user() string {
+	return a.aor.User
+}
+
+func (a *account) authUser() string {
+	if a.cfg.Username != "" {
+		return a.cfg.Username
+	}
+	return a.aor.User
+}
+
+// domain is the host[:port] used to complete a bare number into a URI.
+func (a *account) domain() string {
+	if a.aor.Port != 0 {
+		return a.aor.Host + ":" + strconv.Itoa(a.aor.Port)
+	}
+	return a.aor.Host
+}
+
+func (a *account) fromHeader() *sip.FromHeader {
+	return &sip.FromHeader{
+		DisplayName: a.cfg.DisplayName,
+		Address:     sip.Uri{Scheme: a.aor.Scheme, User: a.aor.User, Host: a.aor.Host, Port: a.aor.Port},
+		Params:      tagParams(sip.GenerateTagN(16)),
+	}
+}
+
+func (p *Phone) setRegState(a *account, st RegState, expires, code int, reason string) {
+	a.mu.Lock()
+	changed := a.state != st || st == RegFailed || st == RegRegistered
+	a.state = st
+	a.mu.Unlock()
+	if changed {
+		p.emit(RegistrationEvent{Time: time.Now(), Account: a.cfg.Name, State: st, Expires: expires, Code: code, Reason: reason})
+	}
+}
+
+// registrationLoop keeps one account registered: a fresh REGISTER transaction
+// each time (same Call-ID, CSeq+1: RFC 3261 §10.2.4), refresh at 80 % of the
+// granted expiry, exponential backoff on failure, un-REGISTER on exit.
+func (p *Phone) registrationLoop(a *account) {
+	callID := sip.CallIDHeader(sip.GenerateTagN(24) + "@teaphone")
+	fromTag := sip.GenerateTagN(16)
+	var cseq uint32 = 1
+	backoff := 2 * time.Second
+	registered := false
+	for {
+		p.setRegState(a, RegRegistering, 0, 0, "")
+		granted, code, reason, err := p.register(p.ctx, a, callID, fromTag, &cseq, a.cfg.Expires)
+		if p.ctx.Err() != nil {
+			break
+		}
+		var wait time.Duration
+		if err != nil {
+			if code == 0 {
+				reason = err.Error()
+			}
+			p.setRegState(a, RegFailed, 0, code, reason)
+			p.log.Warn("registration failed", "account", a.cfg.Name, "code", code, "reason", reason)
+			registered = false
+			wait = backoff + time.Duration(rand.Int64N(int64(backoff/4)+1))
+			backoff = min(backoff*2, 5*time.Minute)
+		} else {
+			registered = true
+			backoff = 2 * time.Second
+			p.setRegState(a, RegRegistered, int(granted/time.Second), code, reason)
+			wait = granted * 8 / 10
+			if wait < time.Second {
+				wait = time.Second
+			}
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-p.ctx.Done():
+			t.Stop()
+		case <-t.C:
+		}
+		if p.ctx.Err() != nil {
+			break
+		}
+	}
+	if registered {
+		ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
+		_, code, reason, err := p.register(ctx, a, callID, fromTag, &cseq, 0)
+		cancel()
+		if err != nil {
+			p.log.Warn("un-register failed", "account", a.cfg.Name, "code", code, "reason", reason, "err", err)
+		}
+	}
+	p.setRegState(a, RegUnregistered, 0, 0, "")
+}
+
+// register sends one REGISTER (with digest on 401/407) and returns the
+// granted expiry.
+func (p *Phone) register(ctx context.Context, a *account, callID sip.CallIDHeader, fromTag string, cseq *uint32, expires time.Duration) (time.Duration, int, string, error) {
+	cli, err := p.clientFor(a.transport)
+	if err != nil {
+		return 0, 0, "", err
+	}
+	req := sip.NewRequest(sip.REGISTER, a.registrar)
+	req.SetTransport(a.transport)
+	from := a.fromHeader()
+	from.Params = tagParams(fromTag)
+	to := &sip.ToHeader{Address: from.Address, DisplayName: a.cfg.DisplayName}
+	req.AppendHeader(from)
+	req.AppendHeader(to)
+	req.AppendHeader(&callID)
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: *cseq, MethodName: sip.REGISTER})
+	*cseq++
+	contact := p.contactFor(a.user(), a.transport)
+	req.AppendHeader(&contact)
+	exp := sip.ExpiresHeader(uint32(expires / time.Second))
+	req.AppendHeader(&exp)
+	req.AppendHeader(sip.NewHeader("Allow", allowMethods))
+	req.AppendHeader(sip.NewHeader("User-Agent", p.opts.UserAgent))
+	if a.proxy != nil {
+		req.SetDestination(hostPort(*a.proxy))
+	}
+	rctx, cancel := context.WithTimeout(ctx, 32*time.Second)
+	defer cancel()
+	res, err := cli.Do(rctx, req)
+	if err != nil {
+		return 0, 0, "", fmt.Errorf("register %s: %w", a.cfg.Name, err)
+	}
+	if res.StatusCode == sip.StatusUnauthorized || res.StatusCode == sip.StatusProxyAuthRequired {
+		if a.cfg.Password == "" {
+			return 0, res.StatusCode, res.Reason + " (no password configured)", errors.New("authentication required")
+		}
+		*cseq++
+		res, err = cli.DoDigestAuth(rctx, req, res, sipgo.DigestAuth{Username: a.authUser(), Password: a.cfg.Password})
+		if err != nil {
+			return 0, 0, "", fmt.Errorf("register %s: %w", a.cfg.Name, err)
+		}
+		if res.StatusCode == sip.StatusUnauthorized || res.StatusCode == sip.StatusProxyAuthRequired {
+			return 0, res.StatusCode, res.Reason + " (wrong username or password?)", errors.New("authentication failed")
+		}
+	}
+	if !res.IsSuccess() {
+		return 0, res.StatusCode, res.Reason, fmt.Errorf("register %s: %d %s", a.cfg.Name, res.StatusCode, res.Reason)
+	}
+	granted := expires
+	// RFC 3261 §10.2.4: the expiry granted is in our Contact's expires param, else Expires.
+	if h := res.GetHeader("Expires"); h != nil {
+		if n, err := strconv.Atoi(strings.TrimSpace(h.Value())); err == nil {
+			granted = time.Duration(n) * time.Second
+		}
+	}
+	for _, h := range res.GetHeaders("Contact") {
+		ch, ok := h.(*sip.ContactHeader)
+		if !ok || ch.Address.Host != contact.Address.Host || ch.Address.Port != contact.Address.Port || ch.Address.User != contact.Address.User {
+			continue
+		}
+		if v, ok := ch.Params.Get("expires"); ok {
+			if n, err := strconv.Atoi(v); err == nil {
+				granted = time.Duration(n) * time.Second
+			}
+		}
+	}
+	return granted, res.StatusCode, res.Reason, nil
+}
+
+func hostPort(u sip.Uri) string {
+	port := u.Port
+	if port == 0 {
+		port = 5060
+	}
+	return u.Host + ":" + strconv.Itoa(port)
+}
+
+func tagParams(tag string) sip.HeaderParams {
+	p := sip.NewParams()
+	p.Add("tag", tag)
+	return p
+}

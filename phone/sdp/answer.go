@@ -1,0 +1,123 @@
+package sdp
+
+import (
+	"fmt"
+	"slices"
+
+	psdp "github.com/pion/sdp/v3"
+)
+
+// Answer answers offer (RFC 3264 §6) for the local side l, which is willing
+// to use localDir, and returns the answer, the offered audio stream (filled
+// whenever the offer parsed, also with ErrNoCommonCodec or ErrAudioRejected)
+// and the chosen codec.
+//
+// The audio stream is the one Parse selects. The chosen codec is the first
+// format of the offer, in the offerer's order, that is enabled in l.Codecs:
+// the offerer's preference wins, ours only decides what is enabled. The
+// answer lists that codec and, if offered, telephone-event/8000, with the
+// offerer's payload types and in the offerer's order (RFC 3264 §6.1). The
+// direction is remote.Direction.Mirror().Intersect(localDir): for example a
+// sendrecv offer answered while we hold (localDir SendOnly) gives sendonly,
+// and a sendonly offer while we hold gives inactive. Every other m= section is
+// rejected with port 0 (RFC 3264 §6). l.Version is incremented only when an
+// answer is returned.
+//
+// Errors: ErrInvalidLocal (l or localDir), ErrMalformed, ErrNoAudio,
+// ErrAudioRejected (the audio stream has port 0) and ErrNoCommonCodec.
+func Answer(l *Local, offer []byte, localDir Direction) (answer []byte, remote Media, chosen Codec, err error) {
+	if err := l.check(localDir); err != nil {
+		return nil, Media{}, Codec{}, err
+	}
+	enabled, err := l.codecs()
+	if err != nil {
+		return nil, Media{}, Codec{}, err
+	}
+	sd, err := unmarshal(offer)
+	if err != nil {
+		return nil, Media{}, Codec{}, err
+	}
+	idx, err := selectAudio(sd)
+	if err != nil {
+		return nil, Media{}, Codec{}, err
+	}
+	offered := sd.MediaDescriptions[idx]
+	remote, err = parseMedia(sd, offered)
+	if err != nil {
+		return nil, Media{}, Codec{}, err
+	}
+	if remote.Port == 0 {
+		return nil, remote, Codec{}, ErrAudioRejected
+	}
+	i := slices.IndexFunc(remote.Codecs, func(c Codec) bool { return slices.Contains(enabled, c.Name) })
+	if i < 0 {
+		return nil, remote, Codec{}, fmt.Errorf("%w: offered %v, enabled %v", ErrNoCommonCodec, remote.Codecs, enabled)
+	}
+	chosen = remote.Codecs[i]
+
+	// RFC 3264 §6.1: the answer uses the offerer's payload types; the
+	// formats keep the offer's relative order.
+	md := &psdp.MediaDescription{MediaName: audioName(l.Port)}
+	var added [128]bool
+	for _, f := range offered.MediaName.Formats {
+		pt, _ := parsePT(f) // parseMedia checked every format
+		if added[pt] {
+			continue
+		}
+		switch {
+		case pt == chosen.PT:
+			addCodec(md, pt, chosen.Name, "")
+		case int(pt) == remote.DTMFPT:
+			addCodec(md, pt, "telephone-event", "0-16")
+		default:
+			continue
+		}
+		added[pt] = true
+	}
+	addTail(md, l.ptime(), remote.Direction.Mirror().Intersect(localDir))
+
+	ans := l.session()
+	ans.MediaDescriptions = make([]*psdp.MediaDescription, len(sd.MediaDescriptions))
+	for j, o := range sd.MediaDescriptions {
+		if j == idx {
+			ans.MediaDescriptions[j] = md
+			continue
+		}
+		// RFC 3264 §6: a stream we do not accept stays in the answer, in
+		// its place, with port 0 and the offered formats.
+		ans.MediaDescriptions[j] = &psdp.MediaDescription{MediaName: psdp.MediaName{
+			Media:   o.MediaName.Media,
+			Protos:  o.MediaName.Protos,
+			Formats: o.MediaName.Formats,
+		}}
+	}
+	answer, err = ans.Marshal()
+	if err != nil {
+		return nil, remote, Codec{}, fmt.Errorf("sdp: marshal answer: %w", err)
+	}
+	return answer, remote, chosen, nil
+}
+
+// ParseAnswer parses the answer to one of our offers and returns its audio
+// stream and the chosen codec: the first supported codec in the answer
+// (RFC 3264 §6.1: the answerer lists its preference first). The caller
+// should check that chosen is one it offered, with the same payload type.
+// Our direction for the stream is then
+// remote.Direction.Mirror().Intersect(offered direction) (RFC 3264 §6.1: the
+// answerer can only narrow what was offered).
+//
+// Errors: ErrMalformed, ErrNoAudio, ErrAudioRejected (port 0, RFC 3264 §8.2)
+// and ErrNoCommonCodec.
+func ParseAnswer(answer []byte) (Media, Codec, error) {
+	m, err := Parse(answer)
+	if err != nil {
+		return Media{}, Codec{}, err
+	}
+	if m.Port == 0 {
+		return m, Codec{}, ErrAudioRejected
+	}
+	if len(m.Codecs) == 0 {
+		return m, Codec{}, ErrNoCommonCodec
+	}
+	return m, m.Codecs[0], nil
+}

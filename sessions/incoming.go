@@ -1,0 +1,236 @@
+package sessions
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/teaphone/teaphone/phone"
+)
+
+var _ phone.Handler = (*Manager)(nil)
+
+// OnIncomingCall implements phone.Handler. It mints the CallID and line,
+// records the call as Ringing, applies the Rules, publishes the call (with
+// CallInfo.Decision saying what the rules did, so auto-answered calls are
+// visible too) and returns the decision. A deferred call stays pending until
+// Accept, Reject, Forward, the ring timeout or the caller's CANCEL; a
+// delayed accept is a Defer plus a timer that accepts later.
+func (m *Manager) OnIncomingCall(in phone.IncomingCall) phone.Decision {
+	now := m.at(in.Received)
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return phone.Reject(480, "Temporarily Unavailable")
+	}
+	var c *call
+	if id, ok := m.bySession[in.Session]; ok && in.Session != "" {
+		c = m.calls[id] // adopted from an event that came before us
+	}
+	if c == nil || c.info.State.Final() {
+		c = m.newCallLocked(DirectionIncoming, now)
+		if in.Session != "" {
+			m.bindLocked(c, in.Session)
+		}
+	}
+	prev := c.info.State
+	if !c.info.State.Final() && c.info.State != StateConnected {
+		c.info.State = StateRinging
+	}
+	setOnce(&c.info.RingingAt, now)
+	setText(&c.info.Account, cleanText(in.Account, false))
+	remote := in.RemoteURI
+	if remote == "" {
+		remote = in.From
+	}
+	setText(&c.info.RemoteURI, bareURI(remote))
+	setText(&c.info.RemoteDisplay, displayNameFor(in.RemoteDisplay, in.RemoteURI, in.From, in.Headers))
+	subject := in.Subject
+	if subject == "" {
+		subject = headerValue(in.Headers, "Subject", "s")
+	}
+	setText(&c.info.Subject, cleanText(subject, false))
+	callID := in.SIPCallID
+	if callID == "" {
+		callID = headerValue(in.Headers, "Call-ID", "i")
+	}
+	setText(&c.info.SIPCallID, cleanText(callID, false))
+	stored := in
+	c.incoming = &stored
+
+	policy := m.rules.Decide(c.info.RemoteURI)
+	dec := policy.decision(m.cfg.ringTimeout)
+	c.info.Decision = policy.String()
+	switch policy.Action {
+	case ActionDefer, ActionIgnore:
+		c.info.Pending = true
+		c.info.Ignored = policy.Action == ActionIgnore
+	case ActionAccept:
+		if policy.Delay > 0 {
+			c.info.Pending = true
+			id := c.info.ID
+			c.timer = time.AfterFunc(policy.Delay, func() { m.autoAccept(id) })
+		}
+	case ActionReject, ActionForward:
+		c.declined = true
+	}
+	ready := make(chan struct{})
+	c.ready = ready
+	m.handlersInFlight++
+	m.publishCallLocked(c, prev, now)
+	if in.Session != "" {
+		m.flushOrphansLocked(in.Session, c)
+	}
+	m.mu.Unlock()
+
+	defer func() {
+		m.mu.Lock()
+		m.handlersInFlight--
+		c.ready = nil
+		close(ready)
+		m.adoptWaitingLocked()
+		m.mu.Unlock()
+	}()
+	return dec
+}
+
+// setText stores v in *p unless v is empty.
+func setText(p *string, v string) {
+	if v != "" {
+		*p = v
+	}
+}
+
+// autoAccept runs on the timer of a delayed accept.
+func (m *Manager) autoAccept(id CallID) {
+	m.mu.Lock()
+	c := m.calls[id]
+	if m.closed || c == nil || c.timer == nil {
+		m.mu.Unlock()
+		return // closed, or a person decided first
+	}
+	c.timer = nil
+	m.wg.Add(1)
+	m.mu.Unlock()
+	defer m.wg.Done()
+	if err := m.decide("accept", id, func(ph Phone, sid SessionID) error { return ph.Accept(sid) }, nil); err != nil {
+		m.publishError(id, err)
+	}
+}
+
+// decide sends a decision about a pending call to the phone. mark records
+// the decision on the call before the phone is asked (the phone's final
+// event may come before send returns); it is undone if send fails.
+func (m *Manager) decide(op string, id CallID, send func(Phone, SessionID) error, mark func(*call)) error {
+	r, err := m.resolve(op, id, false)
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	c := m.calls[id]
+	if c == nil || !c.info.Pending || c.deciding {
+		m.mu.Unlock()
+		return opError(op, r.label, ErrNotPending)
+	}
+	c.deciding = true
+	c.stopTimer()
+	savedDecision, savedDeclined := c.info.Decision, c.declined
+	if mark != nil {
+		mark(c)
+	}
+	m.mu.Unlock()
+
+	err = send(r.ph, r.sid)
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c.deciding = false
+	if err != nil {
+		if !c.info.State.Final() {
+			c.info.Decision, c.declined = savedDecision, savedDeclined
+		}
+		return opError(op, r.label, err)
+	}
+	if c.info.State.Final() || !c.info.Pending {
+		return nil // it ended (or connected) while we asked
+	}
+	c.info.Pending = false
+	c.info.Ignored = false
+	m.publishCallLocked(c, c.info.State, m.cfg.now())
+	return nil
+}
+
+// labelOf returns the line of id for error messages, or id itself.
+func (m *Manager) labelOf(id CallID) string {
+	if c, ok := m.Call(id); ok {
+		return strconv.Itoa(c.Line)
+	}
+	return string(id)
+}
+
+// Accept answers a pending incoming call. The call becomes Connected when the
+// phone reports it.
+func (m *Manager) Accept(id CallID) error {
+	return m.decide("accept", id,
+		func(ph Phone, sid SessionID) error { return ph.Accept(sid) },
+		func(c *call) { c.info.Decision = "accepted" })
+}
+
+// Reject refuses a pending incoming call with code (0 = 486 Busy Here;
+// 400-699) and an optional reason phrase.
+func (m *Manager) Reject(id CallID, code int, reason string) error {
+	if code == 0 {
+		code = 486
+	}
+	if code < 400 || code > 699 {
+		return opError("reject", m.labelOf(id), fmt.Errorf("%w %d (want 400-699)", ErrInvalidCode, code))
+	}
+	if hasControl(reason) {
+		return opError("reject", m.labelOf(id), errors.New("reason contains a control character"))
+	}
+	return m.decide("reject", id,
+		func(ph Phone, sid SessionID) error { return ph.Reject(sid, code, reason) },
+		func(c *call) {
+			c.declined = true
+			c.info.Decision = fmt.Sprintf("rejected %d", code)
+		})
+}
+
+// Forward redirects a pending incoming call to target (302 Moved Temporarily).
+func (m *Manager) Forward(id CallID, target string) error {
+	t, err := NormalizeTarget(target)
+	if err != nil {
+		return opError("forward", m.labelOf(id), err)
+	}
+	return m.decide("forward", id,
+		func(ph Phone, sid SessionID) error { return ph.Forward(sid, t) },
+		func(c *call) {
+			c.declined = true
+			c.info.Decision = "forwarded " + t
+		})
+}
+
+// Ignore stops prompting for a pending incoming call: it keeps ringing at the
+// caller until they give up or the ring timeout refuses it, and it still
+// counts as missed. It stays in Pending (with Ignored set), so a person can
+// still Accept it.
+func (m *Manager) Ignore(id CallID) error {
+	r, err := m.resolve("ignore", id, false)
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c := m.calls[id]
+	if c == nil || !c.info.Pending || c.deciding {
+		return opError("ignore", r.label, ErrNotPending)
+	}
+	c.stopTimer()
+	if !c.info.Ignored {
+		c.info.Ignored = true
+		c.info.Decision = "ignored"
+		m.publishCallLocked(c, c.info.State, m.cfg.now())
+	}
+	return nil
+}
