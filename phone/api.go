@@ -19,3 +19,15 @@ package phone
 //	func (p *Phone) Transfer(id SessionID, target string) error             // blind (REFER)
 //	func (p *Phone) AttendedTransfer(id, consult SessionID) error           // REFER with Replaces
 //	func (p *Phone) Close() error                                            // hang up all, un-REGISTER, stop
+//
+// Media control (issue 3/4), also by session ID:
+//
+//	func (p *Phone) SetSource(id SessionID, src audio.Source) error   // what the far end hears from now on (nil = the default from Options.Audio)
+//	func (p *Phone) SetSink(id SessionID, sink audio.Sink) error      // where the far end's audio goes from now on (nil = default)
+//	func (p *Phone) Record(id SessionID, path string) error           // stereo WAV: remote left, local right
+//	func (p *Phone) StopRecording(id SessionID) error
+//	func (p *Phone) Stats(id SessionID) (MediaStats, error)
+//
+// Options.Audio supplies each new call's default source and sink:
+//
+//	type AudioProvider interface { CallAudio(id SessionID) (audio.Source, audio.Sink) }

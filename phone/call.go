@@ -48,6 +48,14 @@ type call struct {
 	rtp, rtcp      *net.UDPConn
 	released       bool
 	ended          chan struct{}
+	offerPending   bool     // our re-INVITE is in flight (an incoming one gets 491)
+	remoteTarget   *sip.Uri // refreshed remote target (RFC 3261 §12.2)
+	refer_         *referState
+	dtmfMu         sync.Mutex // one DTMF string at a time
+	lastCode       int
+	lastReason     string
+	stateChanged   chan struct{}
+	replaces       *call // incoming INVITE with Replaces: the call it replaces
 }
 
 func (p *Phone) newCall(dir Direction, acct *account, transport string) (*call, error) {
@@ -90,6 +98,11 @@ func (c *call) setState(st State, code int, reason string) bool {
 		return false
 	}
 	c.state = st
+	c.lastCode, c.lastReason = code, reason
+	if c.stateChanged != nil {
+		close(c.stateChanged)
+		c.stateChanged = nil
+	}
 	ev := c.snapshotLocked(code, reason)
 	c.mu.Unlock()
 	c.p.emit(ev)
@@ -542,6 +555,13 @@ func (p *Phone) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		p.onInviteReplaces(req, tx, rep.Value())
 		return
 	}
+	p.acceptIncoming(req, tx, nil)
+}
+
+// acceptIncoming runs a new incoming call: 488 if no codec is common, 180,
+// then the Handler's decision. With replaces set (RFC 3891) the call is
+// answered at once and the replaced call ended.
+func (p *Phone) acceptIncoming(req *sip.Request, tx sip.ServerTransaction, replaces *call) {
 	acct := p.matchAccount(req)
 	transport := strings.ToUpper(req.Transport())
 	if transport != "TCP" {
@@ -611,6 +631,17 @@ func (p *Phone) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	p.mu.Unlock()
 
 	contact := p.contactFor(user, transport)
+	if replaces != nil {
+		c.replaces = replaces
+		c.answer(&contact)
+		if c.getState() == StateActive {
+			replaces.mu.Lock()
+			replaces.replacedBy = c.id
+			replaces.mu.Unlock()
+			replaces.bye(200, "replaced", "replaced")
+		}
+		return
+	}
 	if err := ss.Respond(180, "Ringing", nil, &contact); err != nil {
 		c.setState(StateFailed, 0, "sending 180: "+err.Error())
 		return

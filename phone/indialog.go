@@ -20,9 +20,18 @@ func (c *call) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
 	cs, ss := c.cs, c.ss
 	st := c.state
 	c.mu.Unlock()
-	if st != StateActive {
-		// RFC 3261 §14.2: 491 while our own offer is pending, 500 otherwise.
-		respond(tx, req, 500, "Server Internal Error")
+	c.mu.Lock()
+	pending := c.offerPending
+	c.mu.Unlock()
+	if pending {
+		// RFC 3261 §14.2: our own re-INVITE is in flight (glare).
+		respond(tx, req, 491, "Request Pending")
+		return
+	}
+	if st != StateActive && st != StateTransferring {
+		res := sip.NewResponseFromRequest(req, 500, "Server Internal Error", nil)
+		res.AppendHeader(sip.NewHeader("Retry-After", "2"))
+		_ = tx.Respond(res)
 		return
 	}
 	var err error
@@ -79,23 +88,3 @@ func (c *call) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 }
 
-// onInviteReplaces handles an INVITE with Replaces (RFC 3891).
-func (p *Phone) onInviteReplaces(req *sip.Request, tx sip.ServerTransaction, value string) {
-	respond(tx, req, 481, "Call/Transaction Does Not Exist")
-}
-
-func (p *Phone) onRefer(req *sip.Request, tx sip.ServerTransaction) {
-	if p.findDialog(req) == nil {
-		respond(tx, req, 481, "Call/Transaction Does Not Exist")
-		return
-	}
-	respond(tx, req, 501, "Not Implemented")
-}
-
-func (p *Phone) onNotify(req *sip.Request, tx sip.ServerTransaction) {
-	if p.findDialog(req) == nil {
-		respond(tx, req, 481, "Call/Transaction Does Not Exist")
-		return
-	}
-	respond(tx, req, 200, "OK")
-}

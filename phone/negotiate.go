@@ -77,6 +77,12 @@ func (m *mediaState) remoteHolds() bool {
 	return m.haveAns && !m.remote.Direction.Recvs()
 }
 
+func (m *mediaState) getLocalDir() sdp.Direction {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.localDir
+}
+
 func (m *mediaState) setLocalDir(d sdp.Direction) {
 	m.mu.Lock()
 	m.localDir = d
@@ -89,3 +95,10 @@ func (m *mediaState) setLocalDir(d sdp.Direction) {
 func (m *mediaState) start()  {}
 func (m *mediaState) update() {}
 func (m *mediaState) stop()   {}
+
+// setMute sends silence instead of the source while on.
+func (m *mediaState) setMute(on bool) {}
+
+// sendDTMF queues an RFC 4733 event; false when telephone-event was not
+// negotiated or no stream runs (the caller falls back to SIP INFO).
+func (m *mediaState) sendDTMF(d rune) bool { return false }

@@ -35,6 +35,8 @@ type Options struct {
 	Logger    *slog.Logger
 	// DeferTimeout bounds a Defer decision without its own timeout (default 60 s).
 	DeferTimeout time.Duration
+	// DTMFInfo sends DTMF as SIP INFO even when telephone-event was negotiated.
+	DTMFInfo bool
 	// MaxCalls refuses new incoming calls with 486 beyond this many (0 = unlimited).
 	MaxCalls int
 }

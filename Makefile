@@ -1,0 +1,55 @@
+# teaphone — a SIP softphone for the terminal.
+#   make run     build and start the phone (installs what it needs)
+#   make test    every test, race detector on, interop peers included
+#   make bench   benchmarks (codecs, jitter buffer, RTP path, calls, latency)
+
+GO        ?= go
+BIN       := teaphone
+# The PortAudio binding passes an integer as a pointer: checkptr (enabled by
+# -race) must be off for that one package (notes/portaudio-headless.md §9).
+RACEFLAGS := -race -gcflags=github.com/gordonklaus/portaudio=-d=checkptr=0
+RUN_PKGS  := portaudio19-dev pkg-config
+TEST_PKGS := $(RUN_PKGS) baresip baresip-core kamailio sox tmux
+ARGS      ?=
+
+.PHONY: all build run test test-short bench lint fuzz deps-run deps-test clean
+
+all: build
+
+deps-run:
+	@scripts/ensure-packages.sh $(RUN_PKGS)
+
+deps-test:
+	@scripts/ensure-packages.sh $(TEST_PKGS)
+
+build: deps-run
+	$(GO) build -o $(BIN) .
+
+run: build
+	./$(BIN) $(ARGS)
+
+test: deps-test
+	$(GO) vet ./...
+	CGO_ENABLED=0 $(GO) build -o /dev/null .
+	$(GO) test $(RACEFLAGS) -timeout 15m ./...
+
+test-short:
+	$(GO) test -short ./...
+
+bench: deps-test
+	$(GO) test -run '^$$' -bench . -benchmem ./audio/... ./phone/...
+	TEAPHONE_BENCH=1 $(GO) test -run 'TestBench' -v -timeout 20m ./internal/bench/
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
+	scripts/check-deps.sh
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 10s ./phone/sdp/
+	$(GO) test -run '^$$' -fuzz FuzzUlawRoundTrip -fuzztime 10s ./audio/g711/
+	$(GO) test -run '^$$' -fuzz FuzzBuffer -fuzztime 10s ./audio/jitter/
+
+clean:
+	rm -f $(BIN)

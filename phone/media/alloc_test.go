@@ -1,0 +1,63 @@
+package media
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+)
+
+// TestHotPathAllocs: a clock tick (send + playout, audio and RFC 4733) and
+// the receive path do not allocate.
+func TestHotPathAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector changes allocation counts")
+	}
+	e := NewEngine(testEngineOptions()...)
+	defer e.Close()
+	drain := listenUDP(t)
+	s, err := e.NewStream(StreamConfig{
+		RTP: listenUDP(t), Codec: "PCMU", DTMFPayloadType: 101,
+		RecvDTMFPayloadTypes: []uint8{101},
+		Remote:               addrOf(drain),
+		Source:               &toneSource{freq: 1000, amp: 8000},
+		Sink:                 discardSink{},
+		OnDTMF:               func(rune) {},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.mu.Lock()
+	s.started = true // driven by hand, not by the clock
+	s.mu.Unlock()
+	from := netip.MustParseAddrPort("127.0.0.1:40000")
+	now := time.Now()
+	i := 0
+	pkt := rtpPacket(0, 0, 0, 9, false, make([]byte, 160))
+	dtmf := rtpPacket(101, 0, 0, 9, false, []byte{1, 10, 0, 160})
+	step := func() {
+		i++
+		now = now.Add(20 * time.Millisecond)
+		if i%20 == 10 {
+			putRTPHeader(dtmf, true, 101, uint16(i), uint32(i*160), 9)
+			dtmf[1+12] = 0x8a // end
+			s.handleRTP(dtmf, from, now)
+		} else {
+			putRTPHeader(pkt, false, 0, uint16(i), uint32(i*160), 9)
+			s.handleRTP(pkt, from, now)
+		}
+		s.tick(now, 0)
+	}
+	for range 50 {
+		step()
+	}
+	// Queue digits so that events are sent during the measurement.
+	for range 10 {
+		if err := s.SendDTMF('5', 40*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if a := testing.AllocsPerRun(200, step); a != 0 {
+		t.Fatalf("%.2f allocations per frame", a)
+	}
+}

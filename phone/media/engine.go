@@ -1,0 +1,353 @@
+package media
+
+import (
+	"io"
+	"log/slog"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/teaphone/teaphone/audio"
+)
+
+// Defaults.
+const (
+	// DefaultRTCPInterval is the RFC 3550 §6.2 minimum report interval.
+	DefaultRTCPInterval = 5 * time.Second
+	// DefaultStatsInterval paces OnStats (a few per second at most).
+	DefaultStatsInterval = 500 * time.Millisecond
+	// maxLag is how far the clock may fall behind before it skips frames
+	// instead of catching up with back-to-back ticks.
+	maxLag = 5 * audio.FrameDuration
+)
+
+// EngineOption configures an [Engine].
+type EngineOption func(*Engine)
+
+// WithLogger sets the logger (default: discard). The engine never logs per
+// packet.
+func WithLogger(l *slog.Logger) EngineOption {
+	return func(e *Engine) {
+		if l != nil {
+			e.log = l
+		}
+	}
+}
+
+// WithNow sets the wall clock used for arrival times, NTP timestamps and
+// statistics (tests). The 20 ms pacing itself always uses the monotonic
+// clock.
+func WithNow(now func() time.Time) EngineOption {
+	return func(e *Engine) {
+		if now != nil {
+			e.now = now
+		}
+	}
+}
+
+// WithStatsInterval sets how often OnStats is called per stream (default
+// 500 ms).
+func WithStatsInterval(d time.Duration) EngineOption {
+	return func(e *Engine) {
+		if d > 0 {
+			e.statsInterval = d
+		}
+	}
+}
+
+// WithRTCPInterval sets the base RTCP report interval (default 5 s,
+// randomised ×[0.5, 1.5] per RFC 3550 §6.3.1). Tests use a short one.
+func WithRTCPInterval(d time.Duration) EngineOption {
+	return func(e *Engine) {
+		if d > 0 {
+			e.rtcpInterval = d
+		}
+	}
+}
+
+// WithWorkers sets how many goroutines share a tick when many streams are
+// active (default GOMAXPROCS). Each handles a contiguous part of the
+// streams; with few streams the clock goroutine does all the work.
+func WithWorkers(n int) EngineOption {
+	return func(e *Engine) {
+		if n > 0 {
+			e.workers = n
+		}
+	}
+}
+
+// WithCodec registers (or replaces) a codec by its SDP encoding name, e.g.
+// "PCMU". G.711 µ-law and A-law are registered by default when available.
+func WithCodec(name string, c Codec) EngineOption {
+	return func(e *Engine) { e.codecs[name] = c }
+}
+
+// WithPlayout sets the factory for each stream's jitter buffer.
+func WithPlayout(f func() PlayoutBuffer) EngineOption {
+	return func(e *Engine) { e.newPlayout = f }
+}
+
+// WithConcealer sets the factory for each stream's loss concealer (nil
+// factory or nil result: lost frames play as silence).
+func WithConcealer(f func() Concealer) EngineOption {
+	return func(e *Engine) { e.newConcealer = f }
+}
+
+// Engine runs the shared 20 ms media clock for any number of streams.
+type Engine struct {
+	log           *slog.Logger
+	now           func() time.Time
+	statsInterval time.Duration
+	rtcpInterval  time.Duration
+	codecs        map[string]Codec
+	newPlayout    func() PlayoutBuffer
+	newConcealer  func() Concealer
+	workers       int
+	minPerShard   int
+
+	mu      sync.Mutex
+	active  []*Stream // started, not closed
+	streams map[*Stream]struct{}
+	closed  bool
+
+	// tickMu is held by the clock goroutine for the duration of a tick, so
+	// that Stream.Close can wait for an in-flight tick to finish.
+	tickMu   sync.Mutex
+	snapshot []*Stream // clock goroutine only
+	shards   []*shard  // shards[0] runs on the clock goroutine
+	shardWG  sync.WaitGroup
+
+	ticks   atomic.Uint64 // clock ticks run
+	skips   atomic.Uint64 // frames skipped because the clock fell behind
+	lateMax atomic.Int64  // worst lateness of a tick, ns
+
+	done      chan struct{}
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+}
+
+// NewEngine creates an engine and starts its clock goroutine.
+func NewEngine(opts ...EngineOption) *Engine {
+	e := &Engine{
+		log:           slog.New(slog.NewTextHandler(io.Discard, nil)),
+		now:           time.Now,
+		statsInterval: DefaultStatsInterval,
+		rtcpInterval:  DefaultRTCPInterval,
+		codecs:        defaultCodecs(),
+		newPlayout:    defaultPlayout,
+		newConcealer:  defaultConcealer,
+		streams:       make(map[*Stream]struct{}),
+		done:          make(chan struct{}),
+		workers:       runtime.GOMAXPROCS(0),
+		minPerShard:   minPerShard,
+	}
+	for _, o := range opts {
+		o(e)
+	}
+	e.shards = make([]*shard, e.workers)
+	for i := range e.shards {
+		e.shards[i] = &shard{e: e, jobs: make(chan shardJob, 1)}
+		if i > 0 {
+			e.wg.Add(1)
+			go e.shards[i].work()
+		}
+	}
+	e.wg.Add(1)
+	go e.run()
+	return e
+}
+
+// Close closes every stream of the engine, stops the clock goroutine and
+// waits for it. It is idempotent.
+func (e *Engine) Close() error {
+	e.closeOnce.Do(func() {
+		e.mu.Lock()
+		e.closed = true
+		all := make([]*Stream, 0, len(e.streams))
+		for s := range e.streams {
+			all = append(all, s)
+		}
+		e.mu.Unlock()
+		for _, s := range all {
+			_ = s.Close()
+		}
+		close(e.done)
+		e.wg.Wait()
+	})
+	return nil
+}
+
+// run is the clock goroutine: it ticks on the absolute schedule
+// start + n·20 ms.
+func (e *Engine) run() {
+	defer e.wg.Done()
+	defer func() {
+		for _, sh := range e.shards[1:] {
+			close(sh.jobs)
+		}
+	}()
+	start := time.Now()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	var n int64
+	for {
+		n++
+		target := start.Add(time.Duration(n) * audio.FrameDuration)
+		d := time.Until(target)
+		skipped := 0
+		if d < -maxLag {
+			// Far behind (machine suspended, GC storm): skip the missed
+			// frames rather than bursting them.
+			miss := int64(-d / audio.FrameDuration)
+			n += miss
+			skipped = int(miss)
+			e.skips.Add(uint64(miss))
+			target = start.Add(time.Duration(n) * audio.FrameDuration)
+			d = time.Until(target)
+		}
+		if d > 0 {
+			timer.Reset(d)
+			select {
+			case <-timer.C:
+			case <-e.done:
+				return
+			}
+		} else {
+			select {
+			case <-e.done:
+				return
+			default:
+			}
+		}
+		late := max(time.Since(target), 0)
+		if int64(late) > e.lateMax.Load() {
+			e.lateMax.Store(int64(late))
+		}
+		e.ticks.Add(1)
+		e.tick(late, skipped)
+	}
+}
+
+// tickCalls are the user callbacks one stream's tick asked for; they run
+// after the tick, outside every lock.
+type tickCalls struct {
+	s     *Stream
+	stats bool
+	digit rune
+}
+
+// minPerShard is the least number of streams worth another worker.
+const minPerShard = 128
+
+// shard serves part of the streams in a tick.
+type shard struct {
+	e     *Engine
+	jobs  chan shardJob
+	calls []tickCalls // callbacks due after the tick
+}
+
+type shardJob struct {
+	streams []*Stream
+	now     time.Time
+	skipped int
+}
+
+// work is a worker goroutine; it ends when the clock goroutine closes jobs.
+func (sh *shard) work() {
+	defer sh.e.wg.Done()
+	for j := range sh.jobs {
+		sh.run(j)
+		sh.e.shardWG.Done()
+	}
+}
+
+func (sh *shard) run(j shardJob) {
+	for _, s := range j.streams {
+		if c := s.tick(j.now, j.skipped); c.stats || c.digit != 0 {
+			c.s = s
+			sh.calls = append(sh.calls, c)
+		}
+	}
+}
+
+// tick serves every active stream once, then runs due callbacks. late is
+// how far behind its schedule the tick runs: streams see the scheduled time,
+// so ticks that catch up after a stall stay 20 ms apart for the playout
+// buffers.
+func (e *Engine) tick(late time.Duration, skipped int) {
+	e.tickMu.Lock()
+	e.mu.Lock()
+	e.snapshot = append(e.snapshot[:0], e.active...)
+	e.mu.Unlock()
+	now := e.now().Add(-late)
+	n := len(e.snapshot)
+	w := min(len(e.shards), max(n/e.minPerShard, 1))
+	chunk := (n + w - 1) / w
+	e.shardWG.Add(w - 1)
+	for i := 1; i < w; i++ {
+		e.shards[i].jobs <- shardJob{streams: e.snapshot[i*chunk : min((i+1)*chunk, n)], now: now, skipped: skipped}
+	}
+	e.shards[0].run(shardJob{streams: e.snapshot[:min(chunk, n)], now: now, skipped: skipped})
+	e.shardWG.Wait()
+	clear(e.snapshot)
+	e.tickMu.Unlock()
+	for _, sh := range e.shards[:w] {
+		for i, c := range sh.calls {
+			if c.digit != 0 && c.s.onDTMF != nil {
+				c.s.onDTMF(c.digit)
+			}
+			if c.stats && c.s.onStats != nil {
+				c.s.onStats(c.s.Stats())
+			}
+			sh.calls[i].s = nil
+		}
+		sh.calls = sh.calls[:0]
+	}
+}
+
+func (e *Engine) activate(s *Stream) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.active = append(e.active, s)
+}
+
+// remove takes s off the clock and waits for an in-flight tick to finish.
+func (e *Engine) remove(s *Stream) {
+	e.mu.Lock()
+	for i, a := range e.active {
+		if a == s {
+			last := len(e.active) - 1
+			e.active[i] = e.active[last]
+			e.active[last] = nil
+			e.active = e.active[:last]
+			break
+		}
+	}
+	delete(e.streams, s)
+	e.mu.Unlock()
+	e.tickMu.Lock()
+	//lint:ignore SA2001 an empty critical section waits for the running tick
+	e.tickMu.Unlock()
+}
+
+// EngineStats describe the health of the shared clock.
+type EngineStats struct {
+	Streams int           // started streams on the clock
+	Ticks   uint64        // ticks run
+	Skipped uint64        // frames skipped because the clock fell > 100 ms behind
+	MaxLate time.Duration // worst lateness of a tick against its schedule
+}
+
+// Stats returns the clock's figures.
+func (e *Engine) Stats() EngineStats {
+	e.mu.Lock()
+	n := len(e.active)
+	e.mu.Unlock()
+	return EngineStats{
+		Streams: n,
+		Ticks:   e.ticks.Load(),
+		Skipped: e.skips.Load(),
+		MaxLate: time.Duration(e.lateMax.Load()),
+	}
+}

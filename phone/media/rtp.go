@@ -1,0 +1,128 @@
+package media
+
+import "encoding/binary"
+
+const (
+	rtpHeaderLen = 12
+	// maxPacket is the size of the receive and send buffers.
+	maxPacket = 1500
+)
+
+// rtpHeader holds the fields of an RTP fixed header the engine uses.
+type rtpHeader struct {
+	marker bool
+	pt     uint8
+	seq    uint16
+	ts     uint32
+	ssrc   uint32
+}
+
+// parseRTP checks and splits one RTP packet. It never allocates or panics.
+//
+// RFC 3550 §5.1 (fixed header), §5.3.1 (header extension) and A.1 (validity
+// checks: version 2, padding length inside the packet).
+func parseRTP(b []byte) (h rtpHeader, payload []byte, ok bool) {
+	if len(b) < rtpHeaderLen || b[0]>>6 != 2 {
+		return h, nil, false
+	}
+	off := rtpHeaderLen + 4*int(b[0]&0x0f)
+	if len(b) < off {
+		return h, nil, false
+	}
+	if b[0]&0x10 != 0 {
+		if len(b) < off+4 {
+			return h, nil, false
+		}
+		off += 4 + 4*int(binary.BigEndian.Uint16(b[off+2:]))
+		if len(b) < off {
+			return h, nil, false
+		}
+	}
+	end := len(b)
+	if b[0]&0x20 != 0 {
+		p := int(b[end-1])
+		if p == 0 || p > end-off {
+			return h, nil, false
+		}
+		end -= p
+	}
+	h.marker = b[1]&0x80 != 0
+	h.pt = b[1] & 0x7f
+	h.seq = binary.BigEndian.Uint16(b[2:])
+	h.ts = binary.BigEndian.Uint32(b[4:])
+	h.ssrc = binary.BigEndian.Uint32(b[8:])
+	return h, b[off:end], true
+}
+
+// putRTPHeader writes a 12-byte RTP fixed header (RFC 3550 §5.1: V=2, no
+// padding, extension or CSRC) into b.
+func putRTPHeader(b []byte, marker bool, pt uint8, seq uint16, ts, ssrc uint32) {
+	_ = b[11]
+	b[0] = 0x80
+	b[1] = pt & 0x7f
+	if marker {
+		b[1] |= 0x80
+	}
+	binary.BigEndian.PutUint16(b[2:], seq)
+	binary.BigEndian.PutUint32(b[4:], ts)
+	binary.BigEndian.PutUint32(b[8:], ssrc)
+}
+
+// looksLikeRTCP reports whether a packet on the RTP port is RTCP.
+//
+// RFC 5761 §4: with RTP and RTCP multiplexed, the second octet of RTCP
+// (packet type 192..223) falls in RTP payload types 64..95 with the marker
+// set, which are never used for RTP.
+func looksLikeRTCP(b []byte) bool {
+	return len(b) >= 2 && b[1] >= 192 && b[1] <= 223
+}
+
+// RFC 4733 §2.3: telephone-event payload.
+const (
+	dtmfPayloadLen = 4
+	dtmfEndBit     = 0x80
+	dtmfVolume     = 10 // -10 dBm0
+)
+
+// dtmfEvent maps a digit to its RFC 4733 §3.2 event code.
+func dtmfEvent(d rune) (byte, bool) {
+	switch {
+	case d >= '0' && d <= '9':
+		return byte(d - '0'), true
+	case d == '*':
+		return 10, true
+	case d == '#':
+		return 11, true
+	case d >= 'A' && d <= 'D':
+		return byte(12 + d - 'A'), true
+	case d >= 'a' && d <= 'd':
+		return byte(12 + d - 'a'), true
+	}
+	return 0, false
+}
+
+// dtmfDigit maps an RFC 4733 §3.2 (DTMF events) code to a digit.
+func dtmfDigit(ev byte) (rune, bool) {
+	switch {
+	case ev <= 9:
+		return rune('0' + ev), true
+	case ev == 10:
+		return '*', true
+	case ev == 11:
+		return '#', true
+	case ev <= 15:
+		return rune('A' + ev - 12), true
+	}
+	return 0, false
+}
+
+// putDTMF writes a 4-byte RFC 4733 §2.3 payload.
+func putDTMF(b []byte, ev byte, end bool, dur uint16) {
+	_ = b[3]
+	b[0] = ev
+	b[1] = dtmfVolume
+	if end {
+		b[1] |= dtmfEndBit
+	}
+	binary.BigEndian.PutUint16(b[2:], dur)
+}

@@ -1,0 +1,164 @@
+package media
+
+import (
+	"math/rand/v2"
+	"net/netip"
+	"time"
+
+	"github.com/teaphone/teaphone/audio"
+)
+
+// tick runs one 20 ms frame of s on the clock goroutine: send one RTP
+// packet, play out one frame, and send RTCP or ask for OnStats when due.
+// skipped counts frames the clock dropped before this tick.
+func (s *Stream) tick(now time.Time, skipped int) (c tickCalls) {
+	t := &s.tx
+	s.mu.Lock()
+	if !s.started || s.closed {
+		s.mu.Unlock()
+		return c
+	}
+	if !t.running {
+		t.running = true
+		t.marker = true
+		// RFC 3550 §6.2: the first report after a randomised half interval.
+		t.nextRTCP = now.Add(s.rtcpDelay() / 2)
+		t.nextStats = now.Add(s.e.statsInterval)
+	} else if skipped > 0 {
+		// The clock skipped frames: keep the RTP clock on wall time and
+		// start a new talkspurt.
+		t.ts += uint32(skipped * audio.FrameSamples)
+		t.marker = true
+	}
+	if s.markNext {
+		t.marker = true
+		s.markNext = false
+	}
+	sending := s.sendOn && s.dst.IsValid()
+	dst := s.dst
+	if sending && !t.dtmf.active && t.gap == 0 && len(s.dtmfQ) > 0 && s.dtmfPT >= 0 {
+		r := s.dtmfQ[0]
+		copy(s.dtmfQ, s.dtmfQ[1:])
+		s.dtmfQ = s.dtmfQ[:len(s.dtmfQ)-1]
+		t.dtmf = dtmfTx{active: true, event: r.event, pt: uint8(s.dtmfPT), startTS: t.ts, frames: r.frames}
+	}
+	src, muted, codec, pt := s.src, s.muted, s.codec, s.pt
+	recvOn, sink := s.recvOn, s.sink
+	var n int
+	st := PlayoutEmpty
+	if recvOn {
+		n, st = s.jb.Pop(now, t.play[:])
+	}
+	if s.rx.dtmfOpen && now.Sub(s.rx.dtmfLast) > dtmfRecvTimeout {
+		// RFC 4733 §2.5.2 (receiver procedures): the end packets were lost.
+		c.digit = s.rx.closeDTMFLocked()
+	}
+	s.mu.Unlock()
+
+	if sending {
+		s.sendFrame(dst, src, muted, codec, pt)
+	}
+	if recvOn && sink != nil {
+		s.playFrame(sink, codec, st, t.play[:n])
+	}
+	if !now.Before(t.nextRTCP) {
+		s.sendRTCP(now, false)
+		t.nextRTCP = now.Add(s.rtcpDelay())
+	}
+	if s.onStats != nil && !now.Before(t.nextStats) {
+		c.stats = true
+		t.nextStats = now.Add(s.e.statsInterval)
+	}
+	t.ts += audio.FrameSamples
+	return c
+}
+
+// sendFrame sends this tick's RTP packet: a telephone-event packet while a
+// DTMF event is on, else one frame of audio. It does not allocate.
+func (s *Stream) sendFrame(dst netip.AddrPort, src audio.Source, muted bool, codec Codec, pt uint8) {
+	t := &s.tx
+	var n int
+	if t.dtmf.active {
+		n = s.buildDTMF()
+	} else {
+		if src != nil && !muted {
+			if err := src.ReadFrame(t.pcm[:]); err != nil {
+				clear(t.pcm[:])
+			}
+		} else {
+			clear(t.pcm[:])
+		}
+		n = rtpHeaderLen + codec.Encode(t.buf[rtpHeaderLen:], t.pcm[:])
+		putRTPHeader(t.buf[:], t.marker, pt, t.seq, t.ts, s.ssrc)
+		t.marker = false
+		if t.gap > 0 {
+			t.gap--
+		}
+	}
+	t.seq++
+	if _, err := s.rtpConn.WriteToUDPAddrPort(t.buf[:n], dst); err == nil {
+		s.txPackets.Add(1)
+		s.txOctets.Add(uint64(n - rtpHeaderLen))
+		t.sentSinceRR = true
+	}
+}
+
+// buildDTMF writes the next packet of the current event into the send
+// buffer and returns its length.
+//
+// RFC 4733 §2.5.1 (sender procedures): all packets of an event carry the
+// event's start timestamp and a growing duration; the first has the marker
+// bit; the final packet, with the E bit and the final duration, is sent
+// three times. Sequence numbers go on as for audio. The audio timestamp keeps running meanwhile, so the next audio
+// packet is stamped past the event and starts a new talkspurt.
+func (s *Stream) buildDTMF() int {
+	t := &s.tx
+	d := &t.dtmf
+	d.k++
+	end := d.k >= d.frames
+	dur := d.k
+	if end {
+		dur = d.frames
+	}
+	putRTPHeader(t.buf[:], d.k == 1, d.pt, t.seq, d.startTS, s.ssrc)
+	putDTMF(t.buf[rtpHeaderLen:], d.event, end, uint16(dur*audio.FrameSamples))
+	if d.k >= d.frames+2 {
+		d.active = false
+		t.gap = dtmfGapFrames
+		t.marker = true
+	}
+	return rtpHeaderLen + dtmfPayloadLen
+}
+
+// playFrame decodes, conceals or silences one frame and writes it to sink.
+func (s *Stream) playFrame(sink audio.Sink, codec Codec, st PlayoutStatus, payload []byte) {
+	t := &s.tx
+	switch st {
+	case PlayoutFrame:
+		k := codec.Decode(t.out[:], payload)
+		clear(t.out[min(max(k, 0), len(t.out)):])
+		if s.conceal != nil {
+			s.conceal.Good(t.out[:])
+		}
+	case PlayoutLost:
+		if s.conceal != nil {
+			s.conceal.Conceal(t.out[:])
+		} else {
+			clear(t.out[:])
+		}
+	default:
+		// Silence still goes through the concealer, which keeps its
+		// history (and delay line) continuous.
+		clear(t.out[:])
+		if s.conceal != nil {
+			s.conceal.Good(t.out[:])
+		}
+	}
+	_ = sink.WriteFrame(t.out[:])
+}
+
+// rtcpDelay is the RFC 3550 §6.3.1 randomised interval: base × [0.5, 1.5].
+func (s *Stream) rtcpDelay() time.Duration {
+	base := s.e.rtcpInterval
+	return base/2 + time.Duration(rand.Int64N(int64(base)))
+}

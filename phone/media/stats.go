@@ -1,0 +1,190 @@
+package media
+
+import (
+	"net/netip"
+	"time"
+)
+
+// Stats are one stream's RTP/RTCP figures. Counters are cumulative since
+// the stream was created.
+type Stats struct {
+	Codec      string
+	SSRC       uint32 // ours
+	RemoteSSRC uint32 // locked remote source, 0 before one is accepted
+
+	TxPackets, TxBytes uint64 // RTP sent (bytes = payload octets, as in an SR)
+	RxPackets, RxBytes uint64 // valid RTP of the locked source (payload octets)
+
+	// Lost is the cumulative number of packets lost (RFC 3550 A.3; negative
+	// with duplicates). LossPct is Lost over the packets expected, in percent.
+	Lost    int64
+	LossPct float64
+	// JitterMs is the interarrival jitter of received audio (RFC 3550 A.8).
+	JitterMs float64
+	// RTTMs is the round-trip time from RTCP LSR/DLSR (RFC 3550 §6.4.1), 0
+	// while unknown.
+	RTTMs float64
+	// JitterBufferMs is the current playout delay.
+	JitterBufferMs float64
+
+	// What the remote reports about our stream (RFC 3550 §6.4 report block).
+	RemoteLost     int64
+	RemoteLossPct  float64 // fraction lost in its last interval, percent
+	RemoteJitterMs float64
+
+	DroppedGarbage uint64 // malformed, wrong version, unknown payload type
+	DroppedForeign uint64 // another SSRC than the locked one
+
+	RTCPSent, RTCPReceived uint64
+	// RemoteBye is set once the remote source sent RTCP BYE.
+	RemoteBye bool
+
+	// Remote is where RTP is sent now; Latched is set when that is the
+	// source address of received RTP rather than the SDP address.
+	Remote  netip.AddrPort
+	Latched bool
+
+	// MOS is a simplified E-model estimate (1..4.5); 0 before any audio
+	// has been received.
+	MOS float64
+}
+
+// MOS computes the simplified E-model estimate (ITU-T G.107 reduced form,
+// notes/anchors.md §4): EffLat = latency + 2·jitter + 10 ms;
+// R = 93.2 − EffLat/40 when EffLat < 160 ms, else 93.2 − (EffLat − 120)/10;
+// R −= 2.5·loss%; MOS = 1 + 0.035R + 7e-6·R(R−60)(100−R), clamped to 1..4.5.
+func MOS(latency, jitter time.Duration, lossPct float64) float64 {
+	eff := ms(latency) + 2*ms(jitter) + 10
+	var r float64
+	if eff < 160 {
+		r = 93.2 - eff/40
+	} else {
+		r = 93.2 - (eff-120)/10
+	}
+	if lossPct > 0 {
+		r -= 2.5 * lossPct
+	}
+	if r < 0 {
+		r = 0
+	}
+	if r > 100 {
+		r = 100
+	}
+	m := 1 + 0.035*r + 7e-6*r*(r-60)*(100-r)
+	switch {
+	case m < 1:
+		m = 1
+	case m > 4.5:
+		m = 4.5
+	}
+	return m
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// RFC 3550 A.1 constants.
+const (
+	maxDropout    = 3000
+	maxMisorder   = 100
+	minSequential = 2
+	seqMod        = 1 << 16
+)
+
+// seqState is the per-source sequence state of RFC 3550 A.1 plus the
+// interval bookkeeping of A.3.
+type seqState struct {
+	maxSeq        uint16
+	cycles        uint32 // shifted count of seq number cycles
+	baseSeq       uint32
+	badSeq        uint32
+	probation     int
+	received      uint32
+	expectedPrior uint32
+	receivedPrior uint32
+}
+
+// RFC 3550 A.1 init_seq.
+func (s *seqState) init(seq uint16) {
+	s.baseSeq = uint32(seq)
+	s.maxSeq = seq
+	s.badSeq = seqMod + 1
+	s.cycles = 0
+	s.received = 0
+	s.receivedPrior = 0
+	s.expectedPrior = 0
+}
+
+// start begins probation for a new source (RFC 3550 A.1).
+func (s *seqState) start(seq uint16) {
+	s.init(seq)
+	s.maxSeq = seq - 1
+	s.probation = minSequential
+}
+
+// update is RFC 3550 A.1 update_seq: it reports whether the packet is valid.
+func (s *seqState) update(seq uint16) bool {
+	udelta := seq - s.maxSeq
+	if s.probation > 0 {
+		if seq == s.maxSeq+1 {
+			s.probation--
+			s.maxSeq = seq
+			if s.probation == 0 {
+				s.init(seq)
+				s.received++
+				return true
+			}
+		} else {
+			s.probation = minSequential - 1
+			s.maxSeq = seq
+		}
+		return false
+	}
+	switch {
+	case udelta < maxDropout:
+		if seq < s.maxSeq {
+			s.cycles += seqMod
+		}
+		s.maxSeq = seq
+	case uint32(udelta) <= seqMod-maxMisorder:
+		if uint32(seq) == s.badSeq {
+			// Two sequential packets: assume the other side restarted
+			// without telling us.
+			s.init(seq)
+		} else {
+			s.badSeq = (uint32(seq) + 1) & (seqMod - 1)
+			return false
+		}
+	default:
+		// duplicate or reordered packet
+	}
+	s.received++
+	return true
+}
+
+// extMax is the extended highest sequence number received (RFC 3550 A.3).
+func (s *seqState) extMax() uint32 { return s.cycles + uint32(s.maxSeq) }
+
+// expected is the number of packets expected (RFC 3550 A.3).
+func (s *seqState) expected() uint32 { return s.extMax() - s.baseSeq + 1 }
+
+// lost is the cumulative number lost (RFC 3550 A.3), may be negative.
+func (s *seqState) lost() int64 { return int64(s.expected()) - int64(s.received) }
+
+// interval returns the fraction lost since the previous call in 1/256
+// (RFC 3550 A.3) and advances the interval.
+func (s *seqState) interval() uint8 {
+	exp := s.expected()
+	expInt := exp - s.expectedPrior
+	s.expectedPrior = exp
+	recInt := s.received - s.receivedPrior
+	s.receivedPrior = s.received
+	lostInt := int64(expInt) - int64(recInt)
+	if expInt == 0 || lostInt <= 0 {
+		return 0
+	}
+	f := (lostInt << 8) / int64(expInt)
+	if f > 255 {
+		f = 255
+	}
+	return uint8(f)
+}

@@ -1,0 +1,481 @@
+package media
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/teaphone/teaphone/audio"
+)
+
+const (
+	// DefaultDTMFDuration is the tone length of one RFC 4733 digit.
+	DefaultDTMFDuration = 160 * time.Millisecond
+	// dtmfGapFrames of audio separate two queued digits.
+	dtmfGapFrames = 3
+	// dtmfQueueMax bounds the digits waiting to be sent.
+	dtmfQueueMax = 64
+	// dtmfRecvTimeout: an event with no end packet is reported this long
+	// after its last packet.
+	dtmfRecvTimeout = time.Second
+	// relockAfter is the silence of the locked source after which another
+	// SSRC may take over (see the package documentation).
+	relockAfter = 500 * time.Millisecond
+	// payloadCN is the static comfort-noise payload type (RFC 3551, RFC 3389).
+	payloadCN = 13
+)
+
+// StreamConfig describes the media of one call.
+type StreamConfig struct {
+	// RTP and RTCP are sockets already bound by the caller; the stream owns
+	// them from NewStream on and closes them on Close. RTCP may be nil (no
+	// RTCP is sent; RTCP multiplexed on the RTP port is still understood).
+	RTP, RTCP *net.UDPConn
+	// Remote is the RTP address from the SDP; it may be zero until known.
+	// RemoteRTCP defaults to Remote's port + 1.
+	Remote, RemoteRTCP netip.AddrPort
+	// PayloadType and Codec ("PCMU" or "PCMA") of the audio we send and
+	// accept.
+	PayloadType uint8
+	Codec       string
+	// DTMFPayloadType is the remote's telephone-event payload type used for
+	// sending (RFC 4733 §7.1.1 registers it without a static type: usually 96-127); -1 when none was
+	// negotiated. Values that cannot be a telephone-event type (0-34, the
+	// RTCP-conflicting 64-95, the audio type, above 127) also mean none, so
+	// the zero value never sends DTMF as PCMU.
+	DTMFPayloadType int
+	// RecvDTMFPayloadTypes are the telephone-event payload types accepted.
+	RecvDTMFPayloadTypes []uint8
+	// Source gives the audio we send (nil: silence); Sink takes the audio
+	// we receive (nil: discarded). Both are called from the clock goroutine.
+	Source audio.Source
+	Sink   audio.Sink
+	// CNAME for RTCP SDES (default: a random identifier).
+	CNAME string
+	// OnDTMF is called once per received RFC 4733 event, from the receive
+	// goroutine (or the clock goroutine for an event whose end was lost),
+	// outside locks. It must not block and must not call Close.
+	OnDTMF func(digit rune)
+	// OnStats is called with fresh statistics a few times per second at most
+	// (see WithStatsInterval), from the clock goroutine, outside locks. It
+	// must not block.
+	OnStats func(Stats)
+}
+
+// Stream is the RTP/RTCP media of one call. Its methods are safe for
+// concurrent use.
+type Stream struct {
+	e        *Engine
+	rtpConn  *net.UDPConn
+	rtcpConn *net.UDPConn
+	ssrc     uint32
+	cname    string
+	onDTMF   func(rune)
+	onStats  func(Stats)
+	epoch    time.Time // origin of arrival times in timestamp units
+
+	mu         sync.Mutex
+	started    bool
+	closed     bool
+	sdpRTP     netip.AddrPort
+	sdpRTCP    netip.AddrPort
+	dst        netip.AddrPort // where RTP goes (SDP or latched)
+	dstRTCP    netip.AddrPort
+	latched    bool
+	rtcpLatch  bool
+	pt         uint8
+	codecName  string
+	codec      Codec
+	dtmfPT     int
+	recvDTMF   []uint8
+	sendOn     bool
+	recvOn     bool
+	muted      bool
+	src        audio.Source
+	sink       audio.Sink
+	markNext   bool
+	dtmfQ      []dtmfReq
+	jb         PlayoutBuffer
+	conceal    Concealer
+	rx         rxState
+	rtcpRx     rtcpRxState
+	rtcpLocked uint64 // RTCP packets received (guarded by mu)
+
+	tx txState // clock goroutine only (and Close after remove)
+
+	txPackets atomic.Uint64
+	txOctets  atomic.Uint64
+	rtcpSent  atomic.Uint64
+	garbage   atomic.Uint64
+	foreign   atomic.Uint64
+
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+}
+
+type dtmfReq struct {
+	event  byte
+	frames int
+}
+
+// rxState is the reception state of the locked remote source.
+type rxState struct {
+	locked   bool
+	ssrc     uint32
+	seq      seqState
+	haveCand bool
+	candSSRC uint32
+	candAddr netip.AddrPort
+	cand     seqState
+	lastPkt  time.Time // last accepted packet of the locked source
+	lastDst  time.Time // last accepted packet from the send address
+	packets  uint64
+	octets   uint64
+
+	// RFC 3550 A.8 interarrival jitter, in timestamp units.
+	jitter      float64
+	transit     int64
+	haveTransit bool
+
+	// RFC 4733 receive: the current event and the last one reported.
+	dtmfOpen     bool // an event seen and not reported yet
+	dtmfTS       uint32
+	dtmfEv       byte
+	dtmfLast     time.Time
+	dtmfHaveDone bool
+	dtmfDoneTS   uint32
+}
+
+// rtcpRxState holds what RTCP told us.
+type rtcpRxState struct {
+	lastSR       uint32 // middle 32 bits of the last SR's NTP time
+	lastSRAt     time.Time
+	lastSRSSRC   uint32
+	rtt          time.Duration
+	rttKnown     bool
+	remoteLost   int64
+	remoteFrac   uint8
+	remoteJitter uint32
+	bye          bool
+}
+
+// txState belongs to the clock goroutine.
+type txState struct {
+	running     bool
+	seq         uint16
+	ts          uint32
+	marker      bool
+	sentSinceRR bool
+	dtmf        dtmfTx
+	gap         int
+	nextRTCP    time.Time
+	nextStats   time.Time
+	pcm         [audio.FrameSamples]int16
+	out         [audio.FrameSamples]int16
+	buf         [maxPacket]byte
+	play        [maxPacket]byte
+}
+
+// dtmfTx is the RFC 4733 event being sent.
+type dtmfTx struct {
+	active  bool
+	event   byte
+	pt      uint8
+	startTS uint32
+	frames  int // tone length in frames
+	k       int // packets sent
+}
+
+// NewStream creates a stream for cfg. Nothing is sent or received until
+// Start. On error the sockets are left to the caller.
+func (e *Engine) NewStream(cfg StreamConfig) (*Stream, error) {
+	if cfg.RTP == nil {
+		return nil, ErrNoConn
+	}
+	codec, ok := e.codecs[cfg.Codec]
+	if !ok {
+		return nil, fmt.Errorf("new stream: %w %q", ErrUnknownCodec, cfg.Codec)
+	}
+	if e.newPlayout == nil {
+		return nil, ErrNoPlayout
+	}
+	jb := e.newPlayout()
+	if jb == nil {
+		return nil, ErrNoPlayout
+	}
+	var conceal Concealer
+	if e.newConcealer != nil {
+		conceal = e.newConcealer()
+	}
+	s := &Stream{
+		e:        e,
+		rtpConn:  cfg.RTP,
+		rtcpConn: cfg.RTCP,
+		ssrc:     rand.Uint32(),
+		cname:    cfg.CNAME,
+		onDTMF:   cfg.OnDTMF,
+		onStats:  cfg.OnStats,
+		epoch:    e.now(),
+		pt:       cfg.PayloadType & 0x7f,
+		codec:    codec,
+		dtmfPT:   dtmfPT(cfg.DTMFPayloadType, cfg.PayloadType),
+		recvDTMF: append([]uint8(nil), cfg.RecvDTMFPayloadTypes...),
+		sendOn:   true,
+		recvOn:   true,
+		src:      cfg.Source,
+		sink:     cfg.Sink,
+		jb:       jb,
+		conceal:  conceal,
+	}
+	s.codecName = cfg.Codec
+	if s.cname == "" {
+		s.cname = fmt.Sprintf("teaphone-%08x", rand.Uint32())
+	}
+	// RFC 3550 §5.1: random initial sequence number and timestamp.
+	s.tx.seq = uint16(rand.Uint32())
+	s.tx.ts = rand.Uint32()
+	s.setRemoteLocked(cfg.Remote, cfg.RemoteRTCP)
+
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return nil, ErrClosed
+	}
+	e.streams[s] = struct{}{}
+	return s, nil
+}
+
+// SSRC returns the stream's own synchronisation source identifier.
+func (s *Stream) SSRC() uint32 { return s.ssrc }
+
+// Start begins sending and receiving on the engine's clock. It is a no-op
+// on a started or closed stream.
+func (s *Stream) Start() {
+	s.mu.Lock()
+	if s.started || s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.started = true
+	s.wg.Add(1)
+	go s.readRTP()
+	if s.rtcpConn != nil {
+		s.wg.Add(1)
+		go s.readRTCP()
+	}
+	s.mu.Unlock()
+	s.e.activate(s)
+}
+
+// SetRemote changes the remote RTP and RTCP addresses (a new SDP). It
+// clears the symmetric-RTP latch and the source lock. A zero rtcp means
+// rtp's port + 1.
+func (s *Stream) SetRemote(rtp, rtcp netip.AddrPort) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.setRemoteLocked(rtp, rtcp)
+	s.rx.locked = false
+	s.rx.haveCand = false
+	s.rx.haveTransit = false
+}
+
+func (s *Stream) setRemoteLocked(rtp, rtcp netip.AddrPort) {
+	rtp = unmap(rtp)
+	rtcp = unmap(rtcp)
+	if !rtcp.IsValid() && rtp.IsValid() && rtp.Port() != 0 && rtp.Port() < 65535 {
+		// RFC 3550 §11: RTCP on the next port unless signalled otherwise.
+		rtcp = netip.AddrPortFrom(rtp.Addr(), rtp.Port()+1)
+	}
+	if rtp.Port() == 0 {
+		rtp = netip.AddrPort{}
+	}
+	s.sdpRTP, s.sdpRTCP = rtp, rtcp
+	s.dst, s.dstRTCP = rtp, rtcp
+	s.latched, s.rtcpLatch = false, false
+}
+
+// SetCodec changes the audio payload type and codec and the remote's
+// telephone-event payload type (-1: none) after a re-negotiation.
+func (s *Stream) SetCodec(pt uint8, codec string, dtmf int) error {
+	c, ok := s.e.codecs[codec]
+	if !ok {
+		return fmt.Errorf("set codec: %w %q", ErrUnknownCodec, codec)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if pt&0x7f != s.pt {
+		s.markNext = true
+	}
+	s.pt, s.codec, s.codecName = pt&0x7f, c, codec
+	s.dtmfPT = dtmfPT(dtmf, pt)
+	if s.dtmfPT < 0 {
+		s.dtmfQ = s.dtmfQ[:0]
+	}
+	return nil
+}
+
+// SetRecvDTMFPayloadTypes replaces the accepted telephone-event payload
+// types.
+func (s *Stream) SetRecvDTMFPayloadTypes(pts []uint8) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.recvDTMF = append(s.recvDTMF[:0], pts...)
+}
+
+// SetDirection sets whether RTP is sent and whether received audio is
+// played (RFC 3264 §5.1 sendrecv/sendonly/recvonly/inactive). RTCP goes on
+// in every direction; while not receiving, nothing is written to the Sink. The first packet after sending resumes carries the
+// marker bit (a new talkspurt).
+func (s *Stream) SetDirection(send, recv bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if send && !s.sendOn {
+		s.markNext = true
+	}
+	s.sendOn, s.recvOn = send, recv
+}
+
+// SetMute replaces the source's audio with encoded silence while on. The
+// stream keeps sending, so NAT bindings stay open and the peer's jitter
+// figures stay valid; the first packet after unmuting carries the marker.
+func (s *Stream) SetMute(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.muted && !on {
+		s.markNext = true
+	}
+	s.muted = on
+}
+
+// SetSource swaps the audio we send (nil: silence).
+func (s *Stream) SetSource(src audio.Source) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.src = src
+}
+
+// SetSink swaps where received audio goes (nil: discarded).
+func (s *Stream) SetSink(sink audio.Sink) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sink = sink
+}
+
+// SendDTMF queues one RFC 4733 digit (0-9 * # A-D) of the given tone
+// length (0: DefaultDTMFDuration) on the remote's telephone-event payload
+// type. Queued digits are sent one after another, separated by 60 ms of
+// audio; while the stream does not send (hold), they wait.
+func (s *Stream) SendDTMF(digit rune, dur time.Duration) error {
+	ev, ok := dtmfEvent(digit)
+	if !ok {
+		return fmt.Errorf("send dtmf %q: %w", digit, ErrBadDigit)
+	}
+	if dur <= 0 {
+		dur = DefaultDTMFDuration
+	}
+	frames := int((dur + audio.FrameDuration - 1) / audio.FrameDuration)
+	// RFC 4733 §2.3: the duration field is 16 bit; keep one event below it.
+	frames = min(max(frames, 2), 0xffff/audio.FrameSamples)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.closed:
+		return ErrClosed
+	case s.dtmfPT < 0:
+		return ErrNoDTMF
+	case len(s.dtmfQ) >= dtmfQueueMax:
+		return ErrDTMFQueueFull
+	}
+	s.dtmfQ = append(s.dtmfQ, dtmfReq{event: ev, frames: frames})
+	return nil
+}
+
+// Close sends RTCP BYE (RFC 3550 §6.6) if the stream was started, stops it,
+// closes its sockets and waits for its goroutines. It is idempotent.
+func (s *Stream) Close() error {
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		started := s.started
+		s.closed = true
+		s.mu.Unlock()
+		s.e.remove(s) // no tick runs s after this
+		if started {
+			s.sendRTCP(s.e.now(), true)
+		}
+		_ = s.rtpConn.Close()
+		if s.rtcpConn != nil {
+			_ = s.rtcpConn.Close()
+		}
+		s.wg.Wait()
+	})
+	return nil
+}
+
+// Stats returns the current statistics.
+func (s *Stream) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := Stats{
+		Codec:          s.codecName,
+		SSRC:           s.ssrc,
+		TxPackets:      s.txPackets.Load(),
+		TxBytes:        s.txOctets.Load(),
+		RxPackets:      s.rx.packets,
+		RxBytes:        s.rx.octets,
+		DroppedGarbage: s.garbage.Load(),
+		DroppedForeign: s.foreign.Load(),
+		RTCPSent:       s.rtcpSent.Load(),
+		RTCPReceived:   s.rtcpLocked,
+		RemoteBye:      s.rtcpRx.bye,
+		Remote:         s.dst,
+		Latched:        s.latched,
+	}
+	if s.rx.locked {
+		st.RemoteSSRC = s.rx.ssrc
+		st.Lost = s.rx.seq.lost()
+		if exp := s.rx.seq.expected(); exp > 0 && st.Lost > 0 {
+			st.LossPct = 100 * float64(st.Lost) / float64(exp)
+		}
+		st.JitterMs = s.rx.jitter / (audio.SampleRate / 1000)
+	}
+	if s.rtcpRx.rttKnown {
+		st.RTTMs = ms(s.rtcpRx.rtt)
+	}
+	st.RemoteLost = s.rtcpRx.remoteLost
+	st.RemoteLossPct = 100 * float64(s.rtcpRx.remoteFrac) / 256
+	st.RemoteJitterMs = float64(s.rtcpRx.remoteJitter) / (audio.SampleRate / 1000)
+	jbDelay := s.jb.Delay()
+	st.JitterBufferMs = ms(jbDelay)
+	if s.rx.packets > 0 {
+		// One-way latency: half the RTT when known, plus the playout delay.
+		lat := jbDelay
+		if s.rtcpRx.rttKnown {
+			lat += s.rtcpRx.rtt / 2
+		}
+		jit := time.Duration(st.JitterMs * float64(time.Millisecond))
+		st.MOS = MOS(lat, jit, st.LossPct)
+	}
+	return st
+}
+
+// dtmfPT returns pt if it can be a telephone-event payload type next to the
+// audio type, else -1. RFC 3551 §3: 96-127 are dynamic and 35-63
+// unassigned; RFC 5761 §4: 64-95 clash with RTCP.
+func dtmfPT(pt int, audioPT uint8) int {
+	ok := (pt >= 35 && pt <= 63) || (pt >= 96 && pt <= 127)
+	if !ok || pt == int(audioPT&0x7f) {
+		return -1
+	}
+	return pt
+}
+
+func unmap(ap netip.AddrPort) netip.AddrPort {
+	if !ap.IsValid() {
+		return ap
+	}
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+}
