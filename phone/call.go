@@ -67,7 +67,7 @@ func (p *Phone) newCall(dir Direction, acct *account, transport string) (*call, 
 		p: p, id: p.newSessionID(), dir: dir, acct: acct, transport: transport,
 		rtp: rtp, rtcp: rtcp, ended: make(chan struct{}),
 	}
-	c.media.init(p, rtp)
+	c.media.init(p, c.id, rtp, rtcp)
 	return c, nil
 }
 

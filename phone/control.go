@@ -627,7 +627,13 @@ func (c *call) executeTransfer(target sip.Uri, headers map[string]string) {
 		if st == StateActive {
 			notify(200, "OK", true)
 			p.emit(TransferEvent{Time: time.Now(), Session: c.id, Target: target.String(), Code: 200, Reason: "transferred", Final: true, NewSession: newID})
-			c.bye(200, "transferred", "transferred")
+			// RFC 5589 §6: the transferor ends the old dialog after the final
+			// NOTIFY; end it ourselves only if it does not.
+			select {
+			case <-c.ended:
+			case <-time.After(2 * time.Second):
+				c.bye(200, "transferred", "transferred")
+			}
 			return
 		}
 		if st.Final() {

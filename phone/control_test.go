@@ -93,7 +93,9 @@ func TestDTMFOverInfo(t *testing.T) {
 	if err := a.SendDTMF(ida, "12#"); err != nil {
 		t.Fatal(err)
 	}
-	b.waitFor(wait, func(Event) bool { return len(b.digits(idb)) >= 3 })
+	for deadline := time.Now().Add(wait); len(b.digits(idb)) < 3 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if got := b.digits(idb); got != "12#" {
 		t.Fatalf("received %q; events %s", got, b.dump())
 	}
@@ -176,6 +178,11 @@ func TestAttendedTransfer(t *testing.T) {
 		t.Fatal(err)
 	}
 	// c gets an INVITE with Replaces: answered without ringing, old leg ended.
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("transferor: %s\ntransferee: %s", a.dump(), b.dump())
+		}
+	})
 	if ev := c.waitCall(ca, StateTerminated, wait); ev.Reason != "replaced" || ev.ReplacedBy == "" {
 		t.Errorf("replaced call end = %+v", ev)
 	}

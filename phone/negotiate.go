@@ -4,13 +4,29 @@ import (
 	"net"
 	"sync"
 
+	"github.com/teaphone/teaphone/audio"
+	"github.com/teaphone/teaphone/phone/media"
+
 	"github.com/teaphone/teaphone/phone/sdp"
 )
 
 // mediaState is one call's offer/answer state (RFC 3264) and, once media is
 // wired, its RTP stream.
 type mediaState struct {
+	p        *Phone
+	id       SessionID
 	mu       sync.Mutex
+	rtp      *net.UDPConn
+	rtcp     *net.UDPConn
+	stream   *media.Stream
+	muted    bool
+	src      audio.Source // override (play), nil = the provider's
+	sink     audio.Sink   // override, nil = the provider's
+	defSrc   audio.Source
+	defSink  audio.Sink
+	release  func()
+	rec      *recorder
+	stopped  bool
 	local    sdp.Local
 	localDir sdp.Direction // what we want: SendRecv, or SendOnly/Inactive while holding
 	holdC0   bool
@@ -19,7 +35,9 @@ type mediaState struct {
 	haveAns  bool // an offer/answer exchange has completed
 }
 
-func (m *mediaState) init(p *Phone, rtp *net.UDPConn) {
+func (m *mediaState) init(p *Phone, id SessionID, rtp, rtcp *net.UDPConn) {
+	m.p, m.id, m.rtp, m.rtcp = p, id, rtp, rtcp
+	m.holdC0 = p.opts.HoldC0
 	m.local = sdp.Local{
 		Addr:     p.hostIP.String(),
 		Port:     rtp.LocalAddr().(*net.UDPAddr).Port,
@@ -89,16 +107,3 @@ func (m *mediaState) setLocalDir(d sdp.Direction) {
 	m.mu.Unlock()
 }
 
-// start begins RTP after the first offer/answer exchange; update applies a
-// changed description; stop ends the stream. They are wired to the media
-// engine in media.go.
-func (m *mediaState) start()  {}
-func (m *mediaState) update() {}
-func (m *mediaState) stop()   {}
-
-// setMute sends silence instead of the source while on.
-func (m *mediaState) setMute(on bool) {}
-
-// sendDTMF queues an RFC 4733 event; false when telephone-event was not
-// negotiated or no stream runs (the caller falls back to SIP INFO).
-func (m *mediaState) sendDTMF(d rune) bool { return false }

@@ -3,7 +3,15 @@ package phone
 import (
 	"log/slog"
 	"time"
+
+	"github.com/teaphone/teaphone/audio"
 )
+
+// AudioProvider supplies a new call's default audio. release is called once
+// when the call's media stops.
+type AudioProvider interface {
+	CallAudio(id SessionID) (src audio.Source, sink audio.Sink, release func())
+}
 
 // Account is one SIP identity. Registrar and OutboundProxy may be "host:port"
 // or a sip: URI; empty Registrar means "the AOR's host".
@@ -35,6 +43,11 @@ type Options struct {
 	Logger    *slog.Logger
 	// DeferTimeout bounds a Defer decision without its own timeout (default 60 s).
 	DeferTimeout time.Duration
+	// Audio gives each call its default source (what the far end hears) and
+	// sink (where the far end's audio goes); nil means silence and discard.
+	Audio AudioProvider
+	// HoldC0 offers hold the RFC 2543 way too (c=0.0.0.0) for old PBXs.
+	HoldC0 bool
 	// DTMFInfo sends DTMF as SIP INFO even when telephone-event was negotiated.
 	DTMFInfo bool
 	// MaxCalls refuses new incoming calls with 486 beyond this many (0 = unlimited).

@@ -18,6 +18,7 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
+	"github.com/teaphone/teaphone/phone/media"
 )
 
 // Errors returned by the control methods.
@@ -45,6 +46,7 @@ type Phone struct {
 	port     int
 	ports    *portAllocator
 	events   *eventQueue
+	engine   *media.Engine
 	accounts []*account
 
 	ctx    context.Context
@@ -147,6 +149,7 @@ func (p *Phone) Start(ctx context.Context) error {
 	if bindIP.IsUnspecified() {
 		p.hostIP = p.guessHostIP()
 	}
+	p.engine = media.NewEngine(media.WithLogger(p.log.With("component", "media")))
 	p.ports = newPortAllocator(mediaBindIP(bindIP, p.hostIP), p.opts.RTPPortMin, p.opts.RTPPortMax)
 
 	ua, err := sipgo.NewUA(
@@ -392,6 +395,9 @@ func (p *Phone) Close() error {
 	waitTimeout(&p.wg, 10*time.Second)
 	for _, c := range calls {
 		c.release()
+	}
+	if p.engine != nil {
+		p.engine.Close()
 	}
 	if p.srv != nil {
 		p.srv.Close()

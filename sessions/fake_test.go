@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/teaphone/teaphone/audio"
 	"github.com/teaphone/teaphone/phone"
 )
 
@@ -25,6 +26,8 @@ type fakePhone struct {
 	onDial func(sid phone.SessionID)
 	// onReject runs inside Reject before it returns.
 	onReject func(sid phone.SessionID)
+	// onSource runs inside SetSource before it returns.
+	onSource func(sid phone.SessionID, src audio.Source)
 }
 
 func newFakePhone() *fakePhone { return &fakePhone{events: make(chan phone.Event)} }
@@ -105,6 +108,25 @@ func (f *fakePhone) Transfer(id phone.SessionID, target string) error {
 }
 func (f *fakePhone) AttendedTransfer(id, consult phone.SessionID) error {
 	return f.record("attended %s %s", id, consult)
+}
+
+func (f *fakePhone) SetSource(id phone.SessionID, src audio.Source) error {
+	f.mu.Lock()
+	hook := f.onSource
+	f.mu.Unlock()
+	if hook != nil {
+		hook(id, src)
+	}
+	if src == nil {
+		return f.record("source %s nil", id)
+	}
+	return f.record("source %s", id)
+}
+func (f *fakePhone) Record(id phone.SessionID, path string) error {
+	return f.record("record %s %s", id, path)
+}
+func (f *fakePhone) StopRecording(id phone.SessionID) error {
+	return f.record("stoprecording %s", id)
 }
 
 var errFake = errors.New("fake failure")

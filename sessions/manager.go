@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/teaphone/teaphone/audio"
 	"github.com/teaphone/teaphone/phone"
 )
 
@@ -28,6 +29,14 @@ type Phone interface {
 	SendDTMF(id phone.SessionID, digits string) error
 	Transfer(id phone.SessionID, target string) error
 	AttendedTransfer(id, consult phone.SessionID) error
+	// SetSource sets what the far end hears from now on (nil: the default
+	// source). The phone owns src from then on: when it implements io.Closer
+	// it is closed once it is replaced or the call ends.
+	SetSource(id phone.SessionID, src audio.Source) error
+	// Record records the call to a stereo WAV at path (remote left, local right).
+	Record(id phone.SessionID, path string) error
+	// StopRecording stops the recording of the call and closes its file.
+	StopRecording(id phone.SessionID) error
 }
 
 // Defaults of the Manager's options.

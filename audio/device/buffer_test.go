@@ -1,0 +1,130 @@
+package device
+
+import (
+	"testing"
+	"time"
+
+	"github.com/teaphone/teaphone/audio"
+)
+
+// fakeClock advances by step on every reading.
+type fakeClock struct {
+	t    time.Time
+	step time.Duration
+}
+
+func (c *fakeClock) now() time.Time { c.t = c.t.Add(c.step); return c.t }
+
+func newTestBuffer(capacity int) (*Buffer, *fakeClock) {
+	b := NewBuffer(capacity)
+	c := &fakeClock{t: time.Unix(1000, 0), step: audio.FrameDuration}
+	b.now = c.now
+	b.last = c.t
+	return b, c
+}
+
+func readConst(t *testing.T, b *Buffer) int16 {
+	t.Helper()
+	f := make([]int16, audio.FrameSamples)
+	if err := b.ReadFrame(f); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range f[1:] {
+		if s != f[0] {
+			t.Fatalf("frame is not constant: %d then %d", f[0], s)
+		}
+	}
+	return f[0]
+}
+
+func TestBufferFirstReadSoonKeepsFrames(t *testing.T) {
+	b, _ := newTestBuffer(5)
+	for v := int16(1); v <= 3; v++ { // written just before the reader's first pull
+		b.WriteFrame(constFrame(v))
+	}
+	for want := int16(1); want <= 3; want++ {
+		if got := readConst(t, b); got != want {
+			t.Errorf("read frame %d, want %d", got, want)
+		}
+	}
+}
+
+func TestBufferFirstReadLateSkipsBacklog(t *testing.T) {
+	b, c := newTestBuffer(5)
+	for v := int16(1); v <= 8; v++ { // the device ran before anyone read
+		b.WriteFrame(constFrame(v))
+	}
+	c.step = time.Second
+	if got := readConst(t, b); got != 8 {
+		t.Errorf("first read = frame %d, want the newest (8)", got)
+	}
+	c.step = audio.FrameDuration
+	if got := readConst(t, b); got != 0 {
+		t.Errorf("second read = %d, want silence (underrun)", got)
+	}
+	if b.Dropped() != 7 || b.Underruns() != 1 {
+		t.Errorf("dropped %d, underruns %d; want 7 and 1", b.Dropped(), b.Underruns())
+	}
+}
+
+func TestBufferSteadyStateKeepsEveryFrame(t *testing.T) {
+	b, _ := newTestBuffer(5)
+	b.ReadFrame(make([]int16, audio.FrameSamples)) // reading has started
+	b.WriteFrame(constFrame(1))
+	b.WriteFrame(constFrame(2)) // a jitter backlog of two frames is kept
+	next := int16(3)
+	for want := int16(1); want < 300; want++ {
+		b.WriteFrame(constFrame(next))
+		next++
+		if got := readConst(t, b); got != want {
+			t.Fatalf("read frame %d, want %d", got, want)
+		}
+	}
+	if b.Dropped() != 0 {
+		t.Errorf("dropped %d frames in steady state", b.Dropped())
+	}
+}
+
+func TestBufferDriftDropsFrames(t *testing.T) {
+	b, _ := newTestBuffer(8)
+	b.ReadFrame(make([]int16, audio.FrameSamples))
+	for v := int16(1); v <= 5; v++ { // a burst leaves 5 queued
+		b.WriteFrame(constFrame(v))
+	}
+	for range 200 { // then one in, one out
+		b.WriteFrame(constFrame(0))
+		readConst(t, b)
+	}
+	if b.Len() > bufferTarget+1 {
+		t.Errorf("backlog stayed at %d frames, want at most %d", b.Len(), bufferTarget+1)
+	}
+	if b.Dropped() == 0 || b.Dropped() > 3 {
+		t.Errorf("dropped %d frames, want 1 to 3 (one per second of excess)", b.Dropped())
+	}
+}
+
+func TestBufferIdleReaderSkipsStaleAudio(t *testing.T) {
+	b, c := newTestBuffer(5)
+	b.WriteFrame(constFrame(1))
+	readConst(t, b)
+	for v := int16(2); v <= 6; v++ {
+		b.WriteFrame(constFrame(v))
+	}
+	c.step = time.Second // the reader paused
+	if got := readConst(t, b); got != 6 {
+		t.Errorf("after a pause read frame %d, want the newest (6)", got)
+	}
+}
+
+func TestBufferNoAllocs(t *testing.T) {
+	b := NewBuffer(4)
+	f := make([]int16, audio.FrameSamples)
+	if a := testing.AllocsPerRun(100, func() {
+		b.WriteFrame(f)
+		b.WriteFrame(f)
+		b.ReadFrame(f)
+		b.ReadFrame(f)
+	}); a != 0 {
+		t.Errorf("%.1f allocations per frame", a)
+	}
+}

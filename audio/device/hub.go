@@ -1,0 +1,141 @@
+package device
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/teaphone/teaphone/audio"
+	"github.com/teaphone/teaphone/audio/mix"
+)
+
+const (
+	// historyFrames is how many captured frames the Hub keeps for calls
+	// that read a little later than others in the same tick.
+	historyFrames = 4
+	// maxReadLag is how many frames a call may trail the newest captured
+	// frame before it skips ahead (it was not read for a while, e.g. on
+	// hold): stale microphone audio is worse than a skip.
+	maxReadLag = 2
+	// CallBufferFrames is the capacity of each call's playback Buffer, in
+	// 20 ms frames: the most the speaker can trail the media clock.
+	CallBufferFrames = 6
+)
+
+// Hub shares one Device between calls. Every call gets the same captured
+// frames (all calls hear the microphone) and its own playback input on the
+// device's mixer; tones play on the same mixer.
+//
+// Once a Hub is made, read the device's capture only through the Hub.
+// Its methods are safe for concurrent use, and its per-frame paths do not
+// allocate.
+type Hub struct {
+	dev   Device
+	src   audio.Source
+	mixer *mix.Mixer // nil: the device discards playback
+
+	mu   sync.Mutex
+	hist [historyFrames][audio.FrameSamples]int16
+	head uint64 // frames pulled from the device so far; hist holds [head-historyFrames, head)
+}
+
+// NewHub returns a Hub for d. The Hub does not own d: close d yourself
+// after the Hub's last use.
+func NewHub(d Device) *Hub {
+	return &Hub{dev: d, src: d.Source(), mixer: d.Playback()}
+}
+
+// Device returns the device the Hub shares.
+func (h *Hub) Device() Device { return h.dev }
+
+// CallAudio returns one call's audio: src yields the captured microphone
+// frames (each call sees every frame), and frames written to sink are
+// mixed into the device's playback through a Buffer of CallBufferFrames
+// frames.
+// release detaches both (src then plays silence and sink discards); it is
+// idempotent.
+func (h *Hub) CallAudio() (src audio.Source, sink audio.Sink, release func()) {
+	cs := &callSource{h: h}
+	h.mu.Lock()
+	cs.pos = h.head
+	h.mu.Unlock()
+	out := &callSink{}
+	var in *mix.Input
+	if h.mixer != nil {
+		out.buf = NewBuffer(CallBufferFrames)
+		in = h.mixer.Add(out.buf)
+	}
+	release = sync.OnceFunc(func() {
+		out.released.Store(true)
+		if in != nil {
+			in.Remove()
+		}
+		h.mu.Lock()
+		cs.released = true
+		h.mu.Unlock()
+	})
+	return cs, out, release
+}
+
+// PlayTone mixes src into the device's playback (ring, ringback, DTMF
+// feedback) until it ends (io.EOF) or stop is called. src is read only on
+// the device's clock, under the mixer's lock, so it need not be safe for
+// concurrent use. stop is idempotent. On a device without playback the
+// tone is not read at all.
+func (h *Hub) PlayTone(src audio.Source) (stop func()) {
+	if h.mixer == nil {
+		return func() {}
+	}
+	return h.mixer.Add(src).Remove
+}
+
+// callSource is one call's view of the shared capture.
+type callSource struct {
+	h        *Hub
+	pos      uint64 // next frame number this call reads; guarded by h.mu
+	released bool   // guarded by h.mu
+}
+
+// ReadFrame implements audio.Source. The first call to want a frame pulls
+// it from the device; the others get the same frame from the history.
+func (s *callSource) ReadFrame(dst []int16) error {
+	h := s.h
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if s.released {
+		clear(dst)
+		return nil
+	}
+	if h.head > s.pos+maxReadLag {
+		s.pos = h.head - 1 // trailing too far: take the newest frame
+	}
+	if s.pos == h.head {
+		h.pullLocked()
+	}
+	frame := &h.hist[s.pos%historyFrames]
+	s.pos++
+	clear(dst[copy(dst, frame[:]):])
+	return nil
+}
+
+// pullLocked reads the next frame from the device into the history.
+func (h *Hub) pullLocked() {
+	frame := h.hist[h.head%historyFrames][:]
+	if err := h.src.ReadFrame(frame); err != nil {
+		clear(frame)
+	}
+	h.head++
+}
+
+// callSink is one call's input to the playback mixer.
+type callSink struct {
+	buf      *Buffer // nil: discard
+	released atomic.Bool
+}
+
+// WriteFrame implements audio.Sink.
+func (s *callSink) WriteFrame(src []int16) error {
+	if s.buf == nil || s.released.Load() {
+		return nil
+	}
+	return s.buf.WriteFrame(src)
+}

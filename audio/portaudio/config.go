@@ -1,0 +1,143 @@
+package portaudio
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// PaceEnv is the environment variable that turns on Config.Pace when set
+// to "1".
+const PaceEnv = "TEAPHONE_AUDIO_PACE"
+
+// NoDevice, as Config.Input or Config.Output, opens the device without
+// that direction: no microphone (the source is silent) or no speaker (the
+// playback mixer is never read).
+const NoDevice = "none"
+
+// Config selects and configures the sound card.
+type Config struct {
+	// Input and Output select the capture and playback devices: "" is the
+	// system default, a number is a device index from Devices, any other
+	// text matches a device name (exactly, else as a case-insensitive
+	// substring). NoDevice ("none") leaves that direction out.
+	Input, Output string
+	// Rate is the stream sample rate in Hz (8000 to 384000). 0 tries 8000
+	// (no resampling) and falls back to the device's default rate; any
+	// other rate is resampled to and from 8 kHz.
+	Rate float64
+	// Pace paces the blocking loops with the wall clock: needed for
+	// unclocked devices such as the ALSA file device used in tests.
+	// TEAPHONE_AUDIO_PACE=1 turns it on too.
+	Pace bool
+	// Logger receives stream setup, xrun and error reports, and (at debug
+	// level) the ALSA and JACK library messages that would otherwise go
+	// to stderr. nil discards them.
+	Logger *slog.Logger
+}
+
+// Info describes one device PortAudio sees.
+type Info struct {
+	Index                               int     // device index, usable as Config.Input or Config.Output
+	Name                                string  // device name
+	HostAPI                             string  // host API name, e.g. "ALSA"
+	MaxInputChannels, MaxOutputChannels int     // 0 when the device cannot capture or play
+	DefaultSampleRate                   float64 // Hz
+	DefaultInput, DefaultOutput         bool    // the system default input or output device
+}
+
+// StreamInfo describes one direction of an opened Device.
+type StreamInfo struct {
+	Device   string        // device name
+	Rate     int           // stream sample rate in Hz; 0 when the direction is not open
+	Channels int           // stream channels (1, or 2 when the device needs stereo)
+	Latency  time.Duration // latency PortAudio reports for the stream
+	Paced    bool          // pacing was asked for (Config.Pace or TEAPHONE_AUDIO_PACE=1); see also Stats.AutoPaced
+}
+
+// Stats counts what a Device's loops did. It is a snapshot.
+type Stats struct {
+	CaptureFrames  uint64 // 20 ms frames put into the capture buffer
+	PlaybackFrames uint64 // 20 ms frames pulled from the playback mixer
+	Overflows      uint64 // capture overruns the device reported (audio lost)
+	Underflows     uint64 // playback underruns the device reported (a gap played)
+	Errors         uint64 // other failed reads and writes
+	LastError      error  // the last of those, or nil
+	AutoPaced      bool   // a loop ran far ahead of real time (a device without a clock) and paces itself
+}
+
+// ErrUnavailable is returned by Open and Devices in a build without
+// PortAudio.
+var ErrUnavailable = errors.New("this build has no PortAudio support (built with CGO_ENABLED=0 or -tags noportaudio)")
+
+// ErrNoDevice is matched (errors.Is) by the errors Open returns when no
+// device exists for a direction or none matches the configured name.
+var ErrNoDevice = errors.New("no audio device")
+
+// deviceError is a readable one-sentence error that matches ErrNoDevice.
+type deviceError struct{ msg string }
+
+func (e *deviceError) Error() string        { return e.msg }
+func (e *deviceError) Is(target error) bool { return target == ErrNoDevice }
+
+func noDefaultDevice(input bool) error {
+	if input {
+		return &deviceError{"no audio input device found: PortAudio sees no microphone or other capture device (run `teaphone devices`, or use --audio null)"}
+	}
+	return &deviceError{"no audio output device found: PortAudio sees no usable sound card and no sound server is reachable (run `teaphone devices`, or use --audio null)"}
+}
+
+func noMatchingDevice(input bool, name string) error {
+	return &deviceError{fmt.Sprintf("no %s device matching %q (run `teaphone devices` to list them)", direction(input), name)}
+}
+
+func direction(input bool) string {
+	if input {
+		return "input"
+	}
+	return "output"
+}
+
+// checkALSAConfig turns the ALSA_CONFIG_PATH values that make PortAudio
+// 19.6 abort the process (a missing or empty file; a config without a pcm
+// named "default") into an error. It must run before PortAudio is
+// initialised. alsa-lib splits the variable at ':' and ' '.
+func checkALSAConfig() error {
+	v, ok := os.LookupEnv("ALSA_CONFIG_PATH")
+	if !ok || v == "" {
+		return nil
+	}
+	paths := strings.FieldsFunc(v, func(r rune) bool { return r == ':' || r == ' ' })
+	var content strings.Builder
+	for _, p := range paths {
+		if rest, ok := strings.CutPrefix(p, "~/"); ok {
+			if home, err := os.UserHomeDir(); err == nil {
+				p = filepath.Join(home, rest)
+			}
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("ALSA_CONFIG_PATH names a missing file %s (fix or unset it; ALSA would abort the program)", p)
+			}
+			return fmt.Errorf("ALSA_CONFIG_PATH names a file that cannot be read (%v; fix or unset it)", err)
+		}
+		for line := range strings.Lines(string(b)) {
+			line, _, _ = strings.Cut(line, "#") // ALSA comments run to the end of the line
+			content.WriteString(line)
+			content.WriteByte('\n')
+		}
+	}
+	c := content.String()
+	switch {
+	case strings.TrimSpace(c) == "":
+		return fmt.Errorf("ALSA_CONFIG_PATH=%s names an empty configuration (fix or unset it; ALSA would abort the program)", v)
+	case !strings.Contains(c, "default") && !strings.Contains(c, "<"):
+		return fmt.Errorf("ALSA_CONFIG_PATH=%s names a configuration without a pcm called \"default\" (add one or unset the variable; ALSA would abort the program)", v)
+	}
+	return nil
+}

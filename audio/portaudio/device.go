@@ -1,0 +1,219 @@
+package portaudio
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/teaphone/teaphone/audio"
+	"github.com/teaphone/teaphone/audio/device"
+	"github.com/teaphone/teaphone/audio/mix"
+)
+
+const (
+	// captureBufferFrames bounds the microphone latency the capture buffer can
+	// add (100 ms).
+	captureBufferFrames = 5
+	// sinkBufferFrames is the capacity of the buffer behind Device.Sink.
+	sinkBufferFrames = 6
+	// errorBackoff is how long a loop waits after a failed read or write,
+	// so a broken device does not make it spin.
+	errorBackoff = audio.FrameDuration
+	// closeTimeout is how long Close waits for the loops to return from a
+	// blocking read or write.
+	closeTimeout = 5 * time.Second
+)
+
+var _ device.Device = (*Device)(nil)
+
+// Device is an opened sound card: capture and playback streams, each
+// served by one goroutine it owns. It implements device.Device; its
+// methods are safe for concurrent use.
+type Device struct {
+	log     *slog.Logger
+	capture *device.Buffer // filled by the capture loop, read by Source's user
+	mixer   *mix.Mixer     // read by the playback loop
+	sink    *device.Buffer // the mixer input behind Sink
+	in, out StreamInfo
+
+	done      chan struct{}
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
+	release   func() error // stops and closes the streams, releases PortAudio
+
+	captured, played, overflows, underflows atomic.Uint64
+	captureErrs, playbackErrs               atomic.Uint64
+	lastErr                                 atomic.Pointer[error]
+	autoPaced                               atomic.Bool
+}
+
+func newDevice(log *slog.Logger) *Device {
+	d := &Device{
+		log:     log,
+		capture: device.NewBuffer(captureBufferFrames),
+		mixer:   mix.NewMixer(audio.FrameSamples),
+		sink:    device.NewBuffer(sinkBufferFrames),
+		done:    make(chan struct{}),
+	}
+	d.mixer.Add(d.sink)
+	return d
+}
+
+// Source returns the captured audio as 8 kHz frames from a device.Buffer
+// filled by the capture loop (silence on underrun, or without an input
+// device). It has one reader; use a device.Hub to share it between calls.
+func (d *Device) Source() audio.Source { return d.capture }
+
+// Sink returns one input of the playback mixer: frames written to it play
+// through a device.Buffer of a few frames. Without an output device it
+// discards them.
+func (d *Device) Sink() audio.Sink {
+	if d.out.Rate == 0 { // no output stream
+		return device.Discard
+	}
+	return d.sink
+}
+
+// Playback returns the mixer the playback loop pulls from every 20 ms of
+// device time, or nil without an output device (nothing would read it, so
+// a tone added to it would never end).
+func (d *Device) Playback() *mix.Mixer {
+	if d.out.Rate == 0 { // no output stream
+		return nil
+	}
+	return d.mixer
+}
+
+// Input describes the capture stream (zero without one).
+func (d *Device) Input() StreamInfo { return d.in }
+
+// Output describes the playback stream (zero without one).
+func (d *Device) Output() StreamInfo { return d.out }
+
+// Stats returns the loops' counters so far.
+func (d *Device) Stats() Stats {
+	s := Stats{
+		CaptureFrames:  d.captured.Load(),
+		PlaybackFrames: d.played.Load(),
+		Overflows:      d.overflows.Load(),
+		Underflows:     d.underflows.Load(),
+		Errors:         d.captureErrs.Load() + d.playbackErrs.Load(),
+		AutoPaced:      d.autoPaced.Load(),
+	}
+	if p := d.lastErr.Load(); p != nil {
+		s.LastError = *p
+	}
+	return s
+}
+
+// Close stops both loops, waits for them, then stops and closes the
+// streams (playback drains its last buffer) and releases PortAudio. It is
+// idempotent and returns the first call's result. If a loop stays blocked
+// in the device for more than 5 s, Close leaves the streams open and
+// returns an error rather than pull them from under it.
+func (d *Device) Close() error {
+	d.closeOnce.Do(func() {
+		close(d.done)
+		stopped := make(chan struct{})
+		go func() { // ends when the loops do
+			d.wg.Wait()
+			close(stopped)
+		}()
+		t := time.NewTimer(closeTimeout)
+		defer t.Stop()
+		select {
+		case <-stopped:
+		case <-t.C:
+			d.closeErr = fmt.Errorf("the audio device did not stop within %v; its streams were left open", closeTimeout)
+			return
+		}
+		if d.release != nil {
+			d.closeErr = d.release()
+		}
+		d.capture.Reset()
+	})
+	return d.closeErr
+}
+
+// blockingIO reads or writes one buffer of a blocking stream.
+type blockingIO func() error
+
+// loopIO is what a loop needs from the backend.
+type loopIO struct {
+	io      blockingIO
+	buf     []int16          // the stream's buffer (interleaved)
+	isXrun  func(error) bool // an overflow or underflow report, not a failure
+	errText func(error) string
+}
+
+// runCapture is the capture goroutine: read a buffer, convert, queue.
+func (d *Device) runCapture(l loopIO, conv *captureConv, p *pacer) {
+	defer d.wg.Done()
+	for p.wait(d.done) {
+		if err := l.io(); err != nil {
+			if !l.isXrun(err) {
+				d.fail("capture", err, l.errText, &d.captureErrs)
+				if !p.sleep(errorBackoff, d.done) {
+					return
+				}
+				continue
+			}
+			d.xrun("capture overflow (audio lost)", &d.overflows)
+		}
+		d.captured.Add(uint64(conv.push(l.buf)))
+		if p.advance() {
+			d.autoPaced.Store(true)
+			d.log.Warn("audio capture runs far ahead of real time (device without a clock?); pacing it with the wall clock")
+		}
+	}
+}
+
+// runPlayback is the playback goroutine: mix, convert, write a buffer.
+func (d *Device) runPlayback(l loopIO, conv *playbackConv, p *pacer) {
+	defer d.wg.Done()
+	for p.wait(d.done) {
+		d.played.Add(uint64(conv.fill(l.buf)))
+		if err := l.io(); err != nil {
+			if !l.isXrun(err) {
+				d.fail("playback", err, l.errText, &d.playbackErrs)
+				if !p.sleep(errorBackoff, d.done) {
+					return
+				}
+				continue
+			}
+			d.xrun("playback underflow (a gap was played)", &d.underflows)
+		}
+		if p.advance() {
+			d.autoPaced.Store(true)
+			d.log.Warn("audio playback runs far ahead of real time (device without a clock?); pacing it with the wall clock")
+		}
+	}
+}
+
+// fail counts and logs (sparingly) a failed read or write.
+func (d *Device) fail(what string, err error, text func(error) string, counter *atomic.Uint64) {
+	e := errors.New(what + ": " + text(err))
+	d.lastErr.Store(&e)
+	if n := counter.Add(1); logWorthy(n) {
+		d.log.Warn("audio device error", "op", what, "err", e, "count", n)
+	}
+}
+
+// xrun counts and logs (sparingly) an overflow or underflow.
+func (d *Device) xrun(what string, counter *atomic.Uint64) {
+	if n := counter.Add(1); logWorthy(n) {
+		d.log.Debug("audio "+what, "count", n)
+	}
+}
+
+// logWorthy limits repeated reports to the 1st, 10th, 100th, … occurrence.
+func logWorthy(n uint64) bool {
+	for n >= 10 && n%10 == 0 {
+		n /= 10
+	}
+	return n == 1
+}

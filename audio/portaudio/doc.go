@@ -1,0 +1,33 @@
+// Package portaudio is teaphone's sound-card backend: a device.Device on
+// top of PortAudio (github.com/gordonklaus/portaudio, cgo). It is the only
+// package that imports the binding, and only main imports it, so everything
+// else builds and tests without libportaudio.
+//
+// [Open] opens the capture and playback streams (blocking I/O, 20 ms
+// buffers, low latency) and runs one owned goroutine per direction: the
+// capture loop reads the stream, resamples to 8 kHz and fills a
+// device.Buffer (the device's Source); the playback loop pulls 20 ms from
+// the playback mixer, resamples to the stream rate and writes the stream.
+// [Device.Close] stops both and waits for them. [Devices] lists what
+// PortAudio sees, for `teaphone devices`.
+//
+// Builds: with cgo this package needs portaudio19-dev (pkg-config
+// portaudio-2.0). With CGO_ENABLED=0 or -tags noportaudio it compiles to a
+// stub whose Open and Devices return [ErrUnavailable]; [Available] tells
+// which build this is.
+//
+// Headless use: an ALSA "file" device (testdata/asound-test.conf, selected
+// with ALSA_CONFIG_PATH) is not clocked and runs about 1000× faster than
+// real time. Set [Config.Pace] or TEAPHONE_AUDIO_PACE=1 to pace the loops
+// with the wall clock. Without either, a loop that runs more than two
+// seconds ahead of the wall clock starts pacing by itself (and logs it).
+//
+// Tests: they use that ALSA file device and set process-wide environment
+// variables, so they never run in parallel. The binding passes an integer
+// as a pointer, which checkptr (enabled by -race) rejects, so run them as
+//
+//	go test -race -gcflags=github.com/gordonklaus/portaudio=-d=checkptr=0 ./audio/portaudio/
+//
+// They skip in a build without PortAudio support unless CI=true, where they
+// fail instead.
+package portaudio

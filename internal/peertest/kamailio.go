@@ -1,0 +1,333 @@
+package peertest
+
+import (
+	"bufio"
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// kamailioTemplate is the registrar/proxy config of shared/notes/peers.md §3
+// with @MPATH@ and @DEBUG@ added as placeholders.
+//
+//go:embed kamailio.cfg.tmpl
+var kamailioTemplate string
+
+// kamailioGrace is how long Kamailio gets after SIGTERM. Its shutdown
+// normally takes milliseconds, but now and then a worker that was busy
+// logging when the signal came never exits (its signal handler logs too), and
+// the main process then waits for it for a minute. Nothing of value is lost
+// by killing it: its state lives in memory only.
+const kamailioGrace = 2 * time.Second
+
+// KamailioConfig describes a Kamailio registrar/proxy on 127.0.0.1 (domain
+// and digest realm 127.0.0.1).
+type KamailioConfig struct {
+	// Users maps user names to plain-text digest passwords. Only these
+	// users may REGISTER, and requests from them are challenged (407).
+	Users map[string]string
+	// RecordRoute adds Record-Route on INVITE/SUBSCRIBE/REFER, so that
+	// in-dialog requests go through the proxy.
+	RecordRoute bool
+	// QOP makes the 401/407 challenges carry qop="auth".
+	QOP bool
+	// Verbose raises the log level from 2 to 3.
+	Verbose bool
+}
+
+// Kamailio is a running Kamailio.
+type Kamailio struct {
+	// Port is the UDP+TCP SIP port on 127.0.0.1.
+	Port int
+	// Dir holds kamailio.cfg, kamailio.log and the kamailio_ctl socket. It
+	// is a short directory under os.TempDir() (Unix socket paths are limited
+	// to 107 bytes) that is removed in the test's cleanup.
+	Dir string
+
+	proc      *proc
+	abandoned bool
+}
+
+// StartKamailio writes the config for cfg, checks it with "kamailio -c",
+// starts "kamailio -DD -E" on a free port and waits until it answers
+// OPTIONS with 200. It fails the test if any of that fails. Kamailio (with
+// its children) is stopped in t.Cleanup; on failure its log tail is logged.
+// Start Kamailio before the peers that register with it, so that they are
+// stopped (and un-REGISTER) first.
+func StartKamailio(t testing.TB, cfg KamailioConfig) *Kamailio {
+	t.Helper()
+	NeedKamailio(t)
+	for u, pw := range cfg.Users {
+		if u == "" || pw == "" || strings.ContainsAny(u+pw, "\"\\\n\r") {
+			t.Fatalf("peertest: bad Kamailio user %q / password %q", u, pw)
+		}
+	}
+	mpath, err := kamailioModulePath()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := os.MkdirTemp("", "kam")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+
+	for attempt := 1; ; attempt++ {
+		k, err := startKamailio(t, cfg, dir, mpath, attempt == 1)
+		if err == nil {
+			return k
+		}
+		if !errors.Is(err, errPortRace) || attempt == 4 {
+			t.Fatalf("peertest: starting Kamailio: %v", err)
+		}
+		t.Logf("peertest: Kamailio: %v; retrying on another port", err)
+	}
+}
+
+func kamailioModulePath() (string, error) {
+	dirs := []string{"/usr/lib/x86_64-linux-gnu/kamailio/modules"}
+	more, _ := filepath.Glob("/usr/lib/*/kamailio/modules")
+	dirs = append(dirs, more...)
+	dirs = append(dirs, "/usr/lib/kamailio/modules", "/usr/local/lib/kamailio/modules")
+	for _, d := range dirs {
+		if _, err := os.Stat(filepath.Join(d, "tm.so")); err == nil {
+			return d + "/", nil
+		}
+	}
+	return "", fmt.Errorf("peertest: Kamailio modules (tm.so) not found in %v", dirs)
+}
+
+// kamailioConfig fills the template.
+func kamailioConfig(cfg KamailioConfig, port int, dir, mpath string) string {
+	users := make([]string, 0, len(cfg.Users))
+	for u := range cfg.Users {
+		users = append(users, u)
+	}
+	sort.Strings(users)
+	var ul strings.Builder
+	for _, u := range users {
+		fmt.Fprintf(&ul, "\tif ($var(user) == \"%s\") { $var(pw) = \"%s\"; }\n", u, cfg.Users[u])
+	}
+	rr := "$var(no_rr) = 1;"
+	if cfg.RecordRoute {
+		rr = "record_route();"
+	}
+	qop, debug := "0", "2"
+	if cfg.QOP {
+		qop = "1"
+	}
+	if cfg.Verbose {
+		debug = "3"
+	}
+	return strings.NewReplacer(
+		"@PORT@", strconv.Itoa(port),
+		"@STATE@", dir,
+		"@REALM@", "127.0.0.1",
+		"@QOPFLAG@", qop,
+		"@RR@", rr,
+		"@USERS@", strings.TrimSuffix(ul.String(), "\n"),
+		"@MPATH@", mpath,
+		"@DEBUG@", debug,
+	).Replace(kamailioTemplate)
+}
+
+func startKamailio(t testing.TB, cfg KamailioConfig, dir, mpath string, check bool) (*Kamailio, error) {
+	port, err := FreePort()
+	if err != nil {
+		return nil, err
+	}
+	cfgPath := filepath.Join(dir, "kamailio.cfg")
+	if err := os.WriteFile(cfgPath, []byte(kamailioConfig(cfg, port, dir, mpath)), 0o644); err != nil {
+		return nil, err
+	}
+	if check {
+		ctx, cancel := context.WithTimeout(context.Background(), ReadyTimeout)
+		out, err := exec.CommandContext(ctx, "kamailio", "-c", "-f", cfgPath).CombinedOutput()
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("kamailio -c -f %s: %v\n%s", cfgPath, err, out)
+		}
+	}
+	p, err := startProc(dir, filepath.Join(dir, "kamailio.log"), nil, nil,
+		"kamailio", "-DD", "-E", "-f", cfgPath, "-m", "64", "-M", "8", "-Y", dir, "-w", dir)
+	if err != nil {
+		return nil, err
+	}
+	k := &Kamailio{Port: port, Dir: dir, proc: p}
+	t.Cleanup(func() {
+		k.Stop()
+		if t.Failed() && !k.abandoned {
+			t.Logf("peertest: Kamailio (%s) log tail:\n%s", p.exitStatus(), logTail(p.logPath, logTailBytes))
+		}
+	})
+	if err := k.waitReady(); err != nil {
+		k.abandoned = errors.Is(err, errPortRace)
+		k.Stop()
+		return nil, err
+	}
+	return k, nil
+}
+
+func (k *Kamailio) waitReady() error {
+	deadline := time.Now().Add(ReadyTimeout)
+	for {
+		if k.proc.exited() {
+			if k.proc.logContains("Address already in use") {
+				return fmt.Errorf("port %d: %w", k.Port, errPortRace)
+			}
+			return fmt.Errorf("kamailio exited before it was ready (%s):\n%s", k.proc.exitStatus(), logTail(k.proc.logPath, logTailBytes))
+		}
+		code, callID, err := probeOptions(k.Addr(), 300*time.Millisecond)
+		// The answer must come from our Kamailio, not from a peer of another
+		// test process that took the port after ours failed to bind it: our
+		// Kamailio logs the request (with its Call-ID) before answering.
+		// Kamailio binds UDP and TCP before it forks the workers that
+		// answer, so then TCP is ours too.
+		if err == nil && code == 200 && k.proc.logContains(callID) {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("kamailio did not answer OPTIONS with 200 within %v (last: %d %v):\n%s",
+				ReadyTimeout, code, err, logTail(k.proc.logPath, logTailBytes))
+		}
+		time.Sleep(pollInterval)
+	}
+}
+
+// Addr returns "127.0.0.1:PORT".
+func (k *Kamailio) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(k.Port)) }
+
+// URI returns sip:user@127.0.0.1:PORT, the AOR of a user of this Kamailio.
+func (k *Kamailio) URI(user string) string { return "sip:" + user + "@" + k.Addr() }
+
+// Log returns Kamailio's log so far (one REQ/RPL line per request/reply).
+func (k *Kamailio) Log() string { return k.proc.log() }
+
+// Stop stops Kamailio (SIGTERM, SIGKILL of its process group after 2 s) and
+// waits for it. It is idempotent and also runs in the test's cleanup. Its
+// registrations live in memory only and are lost.
+func (k *Kamailio) Stop() { k.proc.stop(kamailioGrace, kamailioGrace) }
+
+// Registrations returns the output of "kamcmd ul.dump": every AoR (the bare
+// user name, e.g. "AoR: alice") with its contacts ("Address: sip:...",
+// "Socket: udp:127.0.0.1:PORT"), Expires and User-Agent.
+func (k *Kamailio) Registrations() (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), CommandTimeout)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "kamcmd", "-s", "unix:"+filepath.Join(k.Dir, "kamailio_ctl"), "ul.dump").CombinedOutput()
+	if err != nil {
+		return string(out), fmt.Errorf("kamcmd ul.dump: %v: %s", err, out)
+	}
+	return string(out), nil
+}
+
+// ProbeOptions sends a SIP OPTIONS request for sip:ADDR over UDP to addr
+// ("127.0.0.1:PORT"), retransmitting every 100 ms, and returns the status
+// code of the first final response. It fails after timeout (or when nothing
+// listens and the port is reported unreachable until then).
+func ProbeOptions(addr string, timeout time.Duration) (int, error) {
+	code, _, err := probeOptions(addr, timeout)
+	return code, err
+}
+
+// probeOptions is ProbeOptions, also returning the request's Call-ID.
+func probeOptions(addr string, timeout time.Duration) (code int, callID string, err error) {
+	raddr, err := net.ResolveUDPAddr("udp", addr)
+	if err != nil {
+		return 0, "", err
+	}
+	conn, err := net.DialUDP("udp", nil, raddr)
+	if err != nil {
+		return 0, "", err
+	}
+	defer conn.Close()
+	local := conn.LocalAddr().String()
+	id := strconv.FormatUint(rand.Uint64(), 36)
+	callID = "probe-" + id
+	msg := "OPTIONS sip:" + addr + " SIP/2.0\r\n" +
+		"Via: SIP/2.0/UDP " + local + ";rport;branch=z9hG4bK" + id + "\r\n" +
+		"Max-Forwards: 70\r\n" +
+		"From: <sip:peertest@" + local + ">;tag=" + id + "\r\n" +
+		"To: <sip:" + addr + ">\r\n" +
+		"Call-ID: " + callID + "\r\n" +
+		"CSeq: 1 OPTIONS\r\n" +
+		"Accept: application/sdp\r\n" +
+		"Content-Length: 0\r\n\r\n"
+	deadline := time.Now().Add(timeout)
+	buf := make([]byte, 65535)
+	var lastErr error = errors.New("no response")
+	for time.Now().Before(deadline) {
+		if _, err := conn.Write([]byte(msg)); err != nil {
+			lastErr = err
+		}
+		_ = conn.SetReadDeadline(minTime(deadline, time.Now().Add(100*time.Millisecond)))
+		for {
+			n, err := conn.Read(buf)
+			if err != nil {
+				var ne net.Error
+				if !errors.As(err, &ne) || !ne.Timeout() {
+					lastErr = err // e.g. connection refused (ICMP port unreachable)
+					// pace the retry
+					time.Sleep(min(time.Until(deadline), 100*time.Millisecond))
+				}
+				break
+			}
+			c, cid, ok := parseStatus(buf[:n])
+			if !ok || cid != callID {
+				continue
+			}
+			if c >= 200 {
+				return c, callID, nil
+			}
+		}
+	}
+	return 0, callID, fmt.Errorf("OPTIONS %s: no final response within %v: %w", addr, timeout, lastErr)
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// parseStatus returns the status code and Call-ID of a SIP response.
+func parseStatus(b []byte) (code int, callID string, ok bool) {
+	sc := bufio.NewScanner(strings.NewReader(string(b)))
+	if !sc.Scan() {
+		return 0, "", false
+	}
+	f := strings.Fields(sc.Text())
+	if len(f) < 2 || f[0] != "SIP/2.0" {
+		return 0, "", false
+	}
+	code, err := strconv.Atoi(f[1])
+	if err != nil {
+		return 0, "", false
+	}
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" {
+			break
+		}
+		name, val, found := strings.Cut(line, ":")
+		if !found {
+			continue
+		}
+		if n := strings.TrimSpace(strings.ToLower(name)); n == "call-id" || n == "i" {
+			callID = strings.TrimSpace(val)
+		}
+	}
+	return code, callID, true
+}

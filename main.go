@@ -1,0 +1,404 @@
+// Command teaphone is a SIP softphone for the terminal: a full-screen phone
+// (no subcommand), a headless auto-answer mode (answer), a one-shot dial mode
+// (dial URI) and an audio device lister (devices).
+//
+// main only wires things: flags → config → logging → audio backend → phone →
+// sessions → ui or headless.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/teaphone/teaphone/audio"
+	"github.com/teaphone/teaphone/audio/device"
+	"github.com/teaphone/teaphone/audio/portaudio"
+	"github.com/teaphone/teaphone/audio/tone"
+	"github.com/teaphone/teaphone/internal/config"
+	"github.com/teaphone/teaphone/internal/headless"
+	"github.com/teaphone/teaphone/internal/script"
+	"github.com/teaphone/teaphone/phone"
+	"github.com/teaphone/teaphone/sessions"
+	"github.com/teaphone/teaphone/ui"
+)
+
+func main() {
+	signal.Ignore(syscall.SIGPIPE)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+// exitCode maps an error to the process exit status, in one place:
+// 0 ok, 1 call or expect failed, 2 usage or configuration, 130 interrupted.
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return 0
+	}
+	var ee *headless.ExitError
+	if errors.As(err, &ee) {
+		return ee.Code // the reason is already on stderr
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	fmt.Fprintln(stderr, "teaphone:", err)
+	var ue usageError
+	if errors.As(err, &ue) {
+		return headless.ExitUsage
+	}
+	return 1
+}
+
+type usageError struct{ error }
+
+const usage = `teaphone — a SIP softphone for the terminal
+
+usage:
+  teaphone [flags]                 the full-screen phone
+  teaphone answer [flags]          answer every call (headless, JSON-lines events)
+  teaphone dial [flags] URI        place one call (headless, JSON-lines events)
+  teaphone devices                 list audio devices
+
+Run "teaphone <command> -h" for the flags of a command.
+`
+
+// common are the flags every mode takes.
+type common struct {
+	config, listen, audio, rtpPorts, logFile string
+	verbose                                   bool
+}
+
+func (c *common) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.config, "config", "", "config file (default "+config.DefaultPath()+")")
+	fs.StringVar(&c.listen, "listen", "", "SIP listen address host:port (UDP and TCP), overrides sip.listen")
+	fs.StringVar(&c.audio, "audio", "", "audio: portaudio | null | tone:HZ | file:PATH (overrides media.audio)")
+	fs.StringVar(&c.rtpPorts, "rtp-ports", "", "RTP port range LOW-HIGH (overrides media.rtp_ports)")
+	fs.StringVar(&c.logFile, "log-file", "", "log file (default "+config.DefaultLogFile()+"; - for stderr)")
+	fs.BoolVar(&c.verbose, "verbose", false, "debug logging (SIP traces included)")
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	mode := "tui"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		mode, args = args[0], args[1:]
+	}
+	switch mode {
+	case "tui", "answer", "dial":
+	case "devices":
+		return listDevices(stdout)
+	case "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return usageError{fmt.Errorf("unknown command %q", mode)}
+	}
+
+	fs := flag.NewFlagSet("teaphone "+mode, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c common
+	c.register(fs)
+	var (
+		events, scriptText, scriptFile, recordDir, account, subject string
+		answerDelay, timeout                                        time.Duration
+		reject, maxCalls                                            int
+	)
+	if mode != "tui" {
+		fs.StringVar(&events, "events", "", "event output: jsonl | text | none (default jsonl, text on a terminal)")
+		fs.StringVar(&scriptText, "script", "", "call script, commands separated by ; or newlines")
+		fs.StringVar(&scriptFile, "script-file", "", "read the call script from a file")
+		fs.StringVar(&recordDir, "record-dir", "", "record every call's received audio to a WAV in this directory")
+	}
+	if mode == "answer" {
+		fs.DurationVar(&answerDelay, "answer-delay", 0, "ring this long before answering")
+		fs.IntVar(&reject, "reject", 0, "refuse every call with this SIP code (e.g. 486) instead of answering")
+		fs.IntVar(&maxCalls, "calls", 0, "exit after this many calls ended (0 = until interrupted)")
+	}
+	if mode == "dial" {
+		fs.StringVar(&account, "account", "", "account to call from (default: the first)")
+		fs.StringVar(&subject, "subject", "", "Subject header")
+		fs.DurationVar(&timeout, "timeout", 0, "give up after this long (0 = no limit)")
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	target := ""
+	if mode == "dial" {
+		if fs.NArg() != 1 {
+			return usageError{errors.New("dial: want exactly one URI, e.g. teaphone dial sip:bob@example.com")}
+		}
+		target = fs.Arg(0)
+	} else if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+	}
+
+	cfg, err := loadConfig(c)
+	if err != nil {
+		return usageError{err}
+	}
+	logger, closeLog, err := openLog(cfg, c, mode)
+	if err != nil {
+		return usageError{err}
+	}
+	defer closeLog()
+	phone.SetLibraryLogger(logger.With("component", "sipgo"))
+
+	var sc script.Script
+	if scriptFile != "" {
+		b, err := os.ReadFile(scriptFile)
+		if err != nil {
+			return usageError{fmt.Errorf("script file: %w", err)}
+		}
+		scriptText = string(b)
+	}
+	if scriptText != "" {
+		if sc, err = script.Parse(scriptText); err != nil {
+			return usageError{fmt.Errorf("script: %w", err)}
+		}
+	}
+
+	dev, audioName, err := openAudio(cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer dev.Close()
+	hub := device.NewHub(dev)
+
+	accounts, err := phoneAccounts(ctx, cfg)
+	if err != nil {
+		return usageError{err}
+	}
+	mgr := sessions.New(sessions.WithLogger(logger.With("component", "sessions")))
+	low, high := cfg.Media.PortRange()
+	ph, err := phone.New(phone.Options{
+		Listen:       cfg.SIP.Listen,
+		Transports:   cfg.SIP.Transports,
+		Accounts:     accounts,
+		RTPPortMin:   low,
+		RTPPortMax:   high,
+		Codecs:       cfg.Media.Codecs,
+		UserAgent:    cfg.SIP.UserAgent,
+		Handler:      mgr,
+		Logger:       logger.With("component", "phone"),
+		DeferTimeout: cfg.SIP.DeferTimeout.Duration,
+		MaxCalls:     cfg.SIP.MaxCalls,
+		DTMFInfo:     cfg.Media.DTMFMode == config.DTMFInfo,
+		HoldC0:       cfg.Media.HoldStyle == config.HoldC0,
+		Audio:        hubAudio{hub},
+	})
+	if err != nil {
+		return usageError{err}
+	}
+	if err := mgr.Start(ph); err != nil {
+		return err
+	}
+	defer mgr.Close()
+	if err := ph.Start(ctx); err != nil {
+		return err
+	}
+	// Ctrl-C (ctx), a quit key or the end of a dial: hang up every call,
+	// un-REGISTER (Close does both, bounded in time), then stop.
+	defer func() {
+		_ = mgr.HangupAll()
+		_ = ph.Close()
+	}()
+	logger.Info("teaphone started", "mode", mode, "listen", ph.LocalAddr(), "audio", audioName, "config", cfg.File())
+
+	if mode == "tui" {
+		return runTUI(ctx, mgr, cfg, hub, audioName, logger)
+	}
+	ho := headless.Options{
+		Events: events, Out: stdout, Err: stderr, Script: sc,
+		AnswerDelay: answerDelay, RejectCode: reject, MaxCallsThenExit: maxCalls,
+		Target: target, Account: account, Subject: subject, Timeout: timeout,
+		RecordDir: recordDir, RecordTemplate: cfg.Media.RecordTemplate,
+	}
+	if ho.RecordDir == "" {
+		ho.RecordDir = cfg.Media.RecordDir
+	}
+	if ho.Events == "" {
+		ho.Events = headless.EventsJSONL
+		if f, ok := stdout.(*os.File); ok && isTerminal(f) {
+			ho.Events = headless.EventsText
+		}
+	}
+	if mode == "answer" {
+		return headless.RunAnswer(ctx, mgr, ho)
+	}
+	return headless.RunDial(ctx, mgr, ho)
+}
+
+func loadConfig(c common) (config.Config, error) {
+	cfg, err := config.Load(c.config)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.ApplyEnv(os.LookupEnv)
+	cfg.ApplyOverrides(config.Overrides{Listen: c.listen, Audio: c.audio, RTPPorts: c.rtpPorts, LogFile: c.logFile})
+	if err := cfg.Validate(); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+// openLog opens the log: a file in every mode (nothing but Bubble Tea may
+// write to the terminal in the TUI), stderr only when asked with --log-file -.
+func openLog(cfg config.Config, c common, mode string) (*slog.Logger, func(), error) {
+	level := slog.LevelInfo
+	if c.verbose {
+		level = slog.LevelDebug
+	}
+	path := cfg.UI.LogPath()
+	if path == "-" {
+		if mode == "tui" {
+			return nil, nil, errors.New("--log-file -: the full-screen phone cannot log to the terminal")
+		}
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})), func() {}, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, nil, fmt.Errorf("log file: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return nil, nil, fmt.Errorf("log file: %w", err)
+	}
+	return slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: level})), func() { f.Close() }, nil
+}
+
+func phoneAccounts(ctx context.Context, cfg config.Config) ([]phone.Account, error) {
+	var out []phone.Account
+	for i, a := range cfg.Accounts {
+		pw, err := a.ResolvePassword(ctx)
+		if err != nil {
+			return nil, err
+		}
+		name := a.Name
+		if name == "" {
+			name = "account" + strconv.Itoa(i+1)
+		}
+		out = append(out, phone.Account{
+			Name: name, AOR: a.AOR, DisplayName: a.DisplayName,
+			Registrar: a.Registrar, OutboundProxy: a.OutboundProxy,
+			Username: a.AuthUsername(), Password: pw, Register: a.Register,
+			Expires: time.Duration(a.Expires) * time.Second,
+		})
+	}
+	return out, nil
+}
+
+// openAudio opens the configured backend; "portaudio" is the sound card.
+func openAudio(cfg config.Config, logger *slog.Logger) (device.Device, string, error) {
+	spec := cfg.Media.Audio
+	if spec == "" || spec == config.AudioPortAudio {
+		d, err := portaudio.Open(portaudio.Config{
+			Input: cfg.Media.InputDevice, Output: cfg.Media.OutputDevice,
+			Logger: logger.With("component", "portaudio"),
+		})
+		if err != nil {
+			return nil, "", err
+		}
+		name := "sound card"
+		if cfg.Media.InputDevice != "" || cfg.Media.OutputDevice != "" {
+			name = cfg.Media.InputDevice + "/" + cfg.Media.OutputDevice
+		}
+		return d, name, nil
+	}
+	d, err := device.Open(spec)
+	if err != nil {
+		return nil, "", err
+	}
+	return d, spec, nil
+}
+
+// hubAudio gives every call the shared device: the microphone to send, a
+// playback input for what it receives.
+type hubAudio struct{ hub *device.Hub }
+
+func (h hubAudio) CallAudio(phone.SessionID) (audio.Source, audio.Sink, func()) {
+	return h.hub.CallAudio()
+}
+
+func listDevices(stdout io.Writer) error {
+	devs, err := portaudio.Devices()
+	if err != nil {
+		return err
+	}
+	if len(devs) == 0 {
+		fmt.Fprintln(stdout, "no audio devices found (no sound card, and no sound server reachable)")
+		return nil
+	}
+	for _, d := range devs {
+		marks := ""
+		if d.DefaultInput {
+			marks += " [default input]"
+		}
+		if d.DefaultOutput {
+			marks += " [default output]"
+		}
+		fmt.Fprintf(stdout, "%3d  %-40s %-6s in:%-3d out:%-3d %6.0f Hz%s\n", d.Index, d.Name, d.HostAPI,
+			d.MaxInputChannels, d.MaxOutputChannels, d.DefaultSampleRate, marks)
+	}
+	return nil
+}
+
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// ringer plays the ring tone on the device while an incoming call waits.
+type ringer struct {
+	hub  *device.Hub
+	stop func()
+}
+
+func (r *ringer) Start() {
+	if r.stop == nil {
+		r.stop = r.hub.PlayTone(tone.Ring())
+	}
+}
+
+func (r *ringer) Stop() {
+	if r.stop != nil {
+		r.stop()
+		r.stop = nil
+	}
+}
+
+func runTUI(ctx context.Context, mgr *sessions.Manager, cfg config.Config, hub *device.Hub, audioName string, logger *slog.Logger) error {
+	var names []string
+	for i, a := range cfg.Accounts {
+		n := a.Name
+		if n == "" {
+			n = "account" + strconv.Itoa(i+1)
+		}
+		names = append(names, n)
+	}
+	var contacts []ui.Contact
+	for _, c := range cfg.Contacts {
+		contacts = append(contacts, ui.Contact{Name: c.Name, URI: c.URI})
+	}
+	if err := mgr.SetRules(sessions.DeferAll()); err != nil {
+		return err
+	}
+	return ui.Run(ctx, mgr, ui.Options{
+		Accounts: names, AudioIn: audioName, AudioOut: audioName,
+		Keys: cfg.UI.Keys, Contacts: contacts, Ringer: &ringer{hub: hub},
+	})
+}

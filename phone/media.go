@@ -1,0 +1,360 @@
+package phone
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/teaphone/teaphone/audio"
+	"github.com/teaphone/teaphone/audio/file"
+	"github.com/teaphone/teaphone/phone/media"
+	"github.com/teaphone/teaphone/phone/sdp"
+)
+
+// start begins RTP once the first offer/answer exchange is complete.
+func (m *mediaState) start() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.stream != nil || m.stopped || !m.haveAns {
+		return
+	}
+	if m.p.opts.Audio != nil {
+		m.defSrc, m.defSink, m.release = m.p.opts.Audio.CallAudio(m.id)
+	}
+	remote, remoteRTCP := m.remoteAddrsLocked()
+	id := m.id
+	p := m.p
+	st, err := p.engine.NewStream(media.StreamConfig{
+		RTP: m.rtp, RTCP: m.rtcp, Remote: remote, RemoteRTCP: remoteRTCP,
+		PayloadType: m.codec.PT, Codec: m.codec.Name,
+		DTMFPayloadType: m.remote.DTMFPT, RecvDTMFPayloadTypes: m.recvDTMFLocked(),
+		Source: m.sourceLocked(), Sink: m.sinkLocked(), CNAME: "teaphone@" + p.hostIP.String(),
+		OnDTMF: func(d rune) {
+			p.emit(DTMFEvent{Time: time.Now(), Session: id, Digit: d, Received: true, Method: "rfc4733"})
+		},
+		OnStats: func(s media.Stats) {
+			p.emit(MediaEvent{Time: time.Now(), Session: id, Stats: convertStats(s)})
+		},
+	})
+	if err != nil {
+		p.log.Warn("media stream", "session", id, "err", err)
+		p.emit(ErrorEvent{Time: time.Now(), Session: id, Err: fmt.Errorf("media: %w", err)})
+		return
+	}
+	m.stream = st
+	m.applyDirectionLocked()
+	st.SetMute(m.muted)
+	st.Start()
+}
+
+// update applies a changed description (re-INVITE either way).
+func (m *mediaState) update() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.stream == nil {
+		return
+	}
+	remote, remoteRTCP := m.remoteAddrsLocked()
+	if remote.IsValid() {
+		m.stream.SetRemote(remote, remoteRTCP)
+	}
+	if err := m.stream.SetCodec(m.codec.PT, m.codec.Name, m.remote.DTMFPT); err != nil {
+		m.p.log.Warn("media codec", "session", m.id, "err", err)
+	}
+	m.stream.SetRecvDTMFPayloadTypes(m.recvDTMFLocked())
+	m.applyDirectionLocked()
+}
+
+// applyDirectionLocked sends only when both we and the remote want audio to
+// flow that way (RFC 3264 §6.1); a c=0.0.0.0 peer gets nothing. While we hold
+// the call (our offer is sendonly or inactive) the microphone is not sent and
+// nothing is played, as every desk phone does: sendonly is only there to let
+// a music-on-hold source play, and we have none.
+func (m *mediaState) applyDirectionLocked() {
+	holding := m.localDir != sdp.SendRecv
+	send := !holding && m.localDir.Sends() && m.remote.Direction.Recvs() && !m.remote.HoldC0
+	recv := !holding && m.localDir.Recvs() && m.remote.Direction.Sends()
+	m.stream.SetDirection(send, recv)
+}
+
+func (m *mediaState) remoteAddrsLocked() (netip.AddrPort, netip.AddrPort) {
+	if m.remote.Port == 0 || m.remote.HoldC0 {
+		return netip.AddrPort{}, netip.AddrPort{}
+	}
+	addr, err := netip.ParseAddr(m.remote.Addr)
+	if err != nil {
+		ips, lerr := net.LookupIP(m.remote.Addr)
+		if lerr != nil || len(ips) == 0 {
+			return netip.AddrPort{}, netip.AddrPort{}
+		}
+		addr, _ = netip.AddrFromSlice(ips[0])
+	}
+	addr = addr.Unmap()
+	rtcp := m.remote.RTCPPort
+	if rtcp == 0 {
+		rtcp = m.remote.Port + 1
+	}
+	return netip.AddrPortFrom(addr, uint16(m.remote.Port)), netip.AddrPortFrom(addr, uint16(rtcp))
+}
+
+func (m *mediaState) recvDTMFLocked() []uint8 {
+	var pts []uint8
+	if m.remote.DTMFPT >= 0 {
+		pts = append(pts, uint8(m.remote.DTMFPT))
+	}
+	ours := m.local.DTMFPT
+	if ours == 0 {
+		ours = 101
+	}
+	if len(pts) == 0 || pts[0] != ours {
+		pts = append(pts, ours)
+	}
+	return pts
+}
+
+func (m *mediaState) sourceLocked() audio.Source {
+	src := m.src
+	if src == nil {
+		src = m.defSrc
+	}
+	if m.rec != nil {
+		return m.rec.localTap(src)
+	}
+	return src
+}
+
+func (m *mediaState) sinkLocked() audio.Sink {
+	sink := m.sink
+	if sink == nil {
+		sink = m.defSink
+	}
+	if m.rec != nil {
+		return m.rec.remoteTap(sink)
+	}
+	return sink
+}
+
+func (m *mediaState) rewireLocked() {
+	if m.stream != nil {
+		m.stream.SetSource(m.sourceLocked())
+		m.stream.SetSink(m.sinkLocked())
+	}
+}
+
+// stop ends the stream (RTCP BYE) and releases the default audio.
+func (m *mediaState) stop() {
+	m.mu.Lock()
+	if m.stopped {
+		m.mu.Unlock()
+		return
+	}
+	m.stopped = true
+	st, release, rec, src := m.stream, m.release, m.rec, m.src
+	m.stream, m.release, m.rec, m.src = nil, nil, nil, nil
+	m.mu.Unlock()
+	if st != nil {
+		_ = st.Close()
+	}
+	if release != nil {
+		release()
+	}
+	if rec != nil {
+		_ = rec.close()
+	}
+	closeIfCloser(src)
+}
+
+func closeIfCloser(v any) {
+	if c, ok := v.(io.Closer); ok && v != nil {
+		_ = c.Close()
+	}
+}
+
+func (m *mediaState) setMute(on bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.muted = on
+	if m.stream != nil {
+		m.stream.SetMute(on)
+	}
+}
+
+// sendDTMF queues an RFC 4733 event; false when telephone-event was not
+// negotiated or no stream runs (the caller falls back to SIP INFO).
+func (m *mediaState) sendDTMF(d rune) bool {
+	m.mu.Lock()
+	st := m.stream
+	ok := m.remote.DTMFPT >= 0
+	m.mu.Unlock()
+	if st == nil || !ok {
+		return false
+	}
+	if err := st.SendDTMF(d, 0); err != nil {
+		return false
+	}
+	// The event takes 160 ms of tone plus its end packets: pace the digits.
+	time.Sleep(media.DefaultDTMFDuration + 80*time.Millisecond)
+	return true
+}
+
+func convertStats(s media.Stats) MediaStats {
+	remote := ""
+	if s.Remote.IsValid() {
+		remote = s.Remote.String()
+	}
+	return MediaStats{
+		Codec: s.Codec, RxPackets: s.RxPackets, TxPackets: s.TxPackets, RxBytes: s.RxBytes, TxBytes: s.TxBytes,
+		Lost: s.Lost, LossPct: s.LossPct, JitterMs: s.JitterMs, RTTMs: s.RTTMs, MOS: s.MOS,
+		Dropped: s.DroppedGarbage + s.DroppedForeign, JitterDelay: s.JitterBufferMs, RemoteAddr: remote,
+	}
+}
+
+// ---- control by session ----
+
+// SetSource changes what the far end hears (nil: back to the default). The
+// phone owns src from now on and closes it (if it is an io.Closer) when it is
+// replaced or the call ends.
+func (p *Phone) SetSource(id SessionID, src audio.Source) error {
+	c, err := p.lookup(id)
+	if err != nil {
+		return err
+	}
+	m := &c.media
+	m.mu.Lock()
+	old := m.src
+	m.src = src
+	m.rewireLocked()
+	m.mu.Unlock()
+	if old != src {
+		closeIfCloser(old)
+	}
+	return nil
+}
+
+// SetSink changes where the far end's audio goes (nil: back to the default).
+func (p *Phone) SetSink(id SessionID, sink audio.Sink) error {
+	c, err := p.lookup(id)
+	if err != nil {
+		return err
+	}
+	m := &c.media
+	m.mu.Lock()
+	m.sink = sink
+	m.rewireLocked()
+	m.mu.Unlock()
+	return nil
+}
+
+// Record writes the call to a stereo WAV: the remote party on the left
+// channel, our side on the right.
+func (p *Phone) Record(id SessionID, path string) error {
+	c, err := p.lookup(id)
+	if err != nil {
+		return err
+	}
+	w, err := file.CreateStereo(path)
+	if err != nil {
+		return fmt.Errorf("record %s: %w", id, err)
+	}
+	m := &c.media
+	m.mu.Lock()
+	if m.stopped {
+		m.mu.Unlock()
+		w.Close()
+		return fmt.Errorf("%w: session %s has ended", ErrWrongState, id)
+	}
+	old := m.rec
+	m.rec = &recorder{w: w}
+	m.rewireLocked()
+	m.mu.Unlock()
+	if old != nil {
+		_ = old.close()
+	}
+	return nil
+}
+
+// StopRecording finishes the WAV of the call.
+func (p *Phone) StopRecording(id SessionID) error {
+	c, err := p.lookup(id)
+	if err != nil {
+		return err
+	}
+	m := &c.media
+	m.mu.Lock()
+	rec := m.rec
+	m.rec = nil
+	m.rewireLocked()
+	m.mu.Unlock()
+	if rec == nil {
+		return fmt.Errorf("%w: session %s is not recording", ErrWrongState, id)
+	}
+	return rec.close()
+}
+
+// Stats returns the current media figures of a call.
+func (p *Phone) Stats(id SessionID) (MediaStats, error) {
+	c, err := p.lookup(id)
+	if err != nil {
+		return MediaStats{}, err
+	}
+	c.media.mu.Lock()
+	st := c.media.stream
+	c.media.mu.Unlock()
+	if st == nil {
+		return MediaStats{}, errors.New("no media yet")
+	}
+	return convertStats(st.Stats()), nil
+}
+
+// recorder taps a call's source and sink and writes both into a stereo WAV.
+// The engine reads the source and writes the sink on the same 20 ms tick, so
+// each remote frame is paired with the local frame of that tick.
+type recorder struct {
+	mu     sync.Mutex
+	w      *file.Stereo
+	local  [audio.FrameSamples]int16
+	closed bool
+}
+
+func (r *recorder) localTap(src audio.Source) audio.Source {
+	return audio.SourceFunc(func(dst []int16) error {
+		var err error
+		if src != nil {
+			err = src.ReadFrame(dst)
+		} else {
+			clear(dst)
+		}
+		r.mu.Lock()
+		copy(r.local[:], dst)
+		r.mu.Unlock()
+		return err
+	})
+}
+
+func (r *recorder) remoteTap(sink audio.Sink) audio.Sink {
+	return audio.SinkFunc(func(src []int16) error {
+		r.mu.Lock()
+		if !r.closed {
+			_ = r.w.WriteStereo(src, r.local[:len(src)])
+		}
+		r.mu.Unlock()
+		if sink != nil {
+			return sink.WriteFrame(src)
+		}
+		return nil
+	})
+}
+
+func (r *recorder) close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	return r.w.Close()
+}

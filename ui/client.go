@@ -1,0 +1,105 @@
+// Package ui is teaphone's full-screen terminal phone: a Bubble Tea program
+// on top of the client core (package sessions). Every key calls the same
+// sessions.Manager commands as the headless scripts, so both behave alike.
+//
+// Layout, top to bottom: status bar (accounts, devices, mute/DND), call list,
+// the selected call's details (codec, jitter, loss, RTT, MOS sparkline), the
+// incoming-call prompt or the current question, the dial line, a message
+// line, the log pane (toggled with l) and a help footer built from the key
+// map.
+//
+// Modes keep typing safe: the dial line owns every printable key while it
+// has focus (no call is up, or after d / :), so typing a URI never triggers a
+// call key; Esc gives the keys back to the call list, where letters are call
+// keys and digits are DTMF on a connected call.
+package ui
+
+import (
+	"context"
+	"time"
+
+	"github.com/teaphone/teaphone/sessions"
+)
+
+// Client is the part of the client core the UI drives. *sessions.Manager
+// implements it; tests pass a fake.
+type Client interface {
+	Dial(ctx context.Context, target string, opts sessions.DialOptions) (sessions.CallID, error)
+	Accept(id sessions.CallID) error
+	Reject(id sessions.CallID, code int, reason string) error
+	Forward(id sessions.CallID, target string) error
+	Ignore(id sessions.CallID) error
+	Hangup(id sessions.CallID) error
+	Hold(id sessions.CallID) error
+	Resume(id sessions.CallID) error
+	Mute(id sessions.CallID) error
+	Unmute(id sessions.CallID) error
+	SendDTMF(id sessions.CallID, digits string) error
+	Transfer(id sessions.CallID, target string) error
+	AttendedTransfer(id, consult sessions.CallID) error
+	SetRecording(id sessions.CallID, on bool) error
+	HangupAll() error
+
+	Calls() []sessions.CallInfo
+	Registrations() []sessions.RegistrationInfo
+
+	// Subscribe is used by Run when Options.Events is nil.
+	Subscribe() *sessions.Subscription
+}
+
+// Conferencer is implemented by clients that can join two calls. The UI
+// checks for it at run time; without it the conference key says
+// "conference not available".
+type Conferencer interface {
+	Conference(a, b sessions.CallID) error
+}
+
+// RulesReader is implemented by clients that expose their answer rules
+// (*sessions.Manager does); the status bar shows DND when incoming calls are
+// rejected by default.
+type RulesReader interface {
+	Rules() sessions.Rules
+}
+
+// Ringer plays the ring tone while an incoming call waits for a decision.
+// main supplies one on the audio device. Start and Stop are called from
+// Bubble Tea commands, never from Update, and must not block for long.
+type Ringer interface {
+	Start()
+	Stop()
+}
+
+// Contact is an address-book entry used by Tab completion in the dial line.
+type Contact struct {
+	Name string
+	URI  string
+}
+
+// Options configure the UI. Every field is optional.
+type Options struct {
+	// Accounts are the account names shown in the status bar before their
+	// first registration event.
+	Accounts []string
+	// AudioIn and AudioOut name the audio devices for the status bar.
+	AudioIn, AudioOut string
+	// Keys remaps actions (see package keys: answer, reject, end, hold …)
+	// to key names as Bubble Tea spells them ("a", "ctrl+x", "f5").
+	Keys map[string][]string
+	// Contacts feed Tab completion in the dial line.
+	Contacts []Contact
+	// History is the dial history, oldest first (↑ recalls the newest).
+	History []string
+	// Ringer plays the ring tone; nil for none (the terminal bell still rings).
+	Ringer Ringer
+	// LogLines feeds the log pane (optional). The UI stops reading when it
+	// is closed.
+	LogLines <-chan string
+	// Events overrides the event source. When nil, Run subscribes to the
+	// client and closes the subscription when it returns; the caller owns a
+	// channel given here (tests and embedders that call New themselves).
+	Events <-chan sessions.Event
+	// Now is the clock (default time.Now); tests fix it for stable views.
+	Now func() time.Time
+	// DialOptions are passed to every Dial (account, Subject, headers).
+	DialOptions sessions.DialOptions
+}

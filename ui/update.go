@@ -1,0 +1,514 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"slices"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/teaphone/teaphone/sessions"
+	"github.com/teaphone/teaphone/ui/components/dialer"
+	"github.com/teaphone/teaphone/ui/keys"
+)
+
+// Update implements tea.Model. It only dispatches: each message type has its
+// own method, and the decisions live in the pure functions of flow.go.
+// A panic is caught, recorded for Run, and turned into a clean quit.
+func (m Model) Update(msg tea.Msg) (res tea.Model, cmd tea.Cmd) {
+	defer func() {
+		if r := recover(); r != nil {
+			m.panicked = fmt.Sprintf("%v\n%s", r, debug.Stack())
+			res, cmd = m, tea.Quit
+		}
+	}()
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m = m.resize(msg.Width, msg.Height)
+	case tea.KeyMsg:
+		m, cmd = m.handleKey(msg)
+	case EventMsg:
+		m, cmd = m.handleEvent(msg.Event)
+		cmd = tea.Batch(cmd, waitForEvent(m.ctx.Done(), m.events))
+	case eventsClosedMsg:
+		m.events = nil
+		m.logf("event stream closed")
+	case logLineMsg:
+		m.addLog(string(msg))
+		cmd = waitForLog(m.ctx.Done(), m.logCh)
+	case logClosedMsg:
+		m.logCh = nil
+	case tickMsg:
+		if msg.tag != m.tickTag {
+			return m, nil
+		}
+		m.clock = msg.at
+		cmd = tick(m.tickTag, m.now)
+	case resultMsg:
+		m, cmd = m.handleResult(msg).nextCommand()
+	case dialedMsg:
+		m = m.handleDialed(msg)
+	case panicMsg:
+		m.panicked = msg.value
+		return m, tea.Quit
+	}
+	m, ring := m.syncRing()
+	return m, tea.Batch(cmd, ring)
+}
+
+// activeKeys is the key map with what applies now enabled.
+func (m Model) activeKeys() keys.KeyMap {
+	return enableKeys(m.keys, m.calls, m.sel, m.prevSel)
+}
+
+func (m Model) candidates() []dialer.Candidate {
+	out := make([]dialer.Candidate, len(m.opts.Contacts))
+	for i, c := range m.opts.Contacts {
+		out[i] = dialer.Candidate{Name: c.Name, URI: c.URI}
+	}
+	return out
+}
+
+func (m Model) resize(w, h int) Model {
+	m.width, m.height = w, h
+	m.help.Width = w
+	m.dial = m.dial.SetSize(w, 1)
+	m.ask.input = m.ask.input.SetSize(w-4, 1)
+	return m
+}
+
+// syncRing starts the ring tone when a call awaits a decision and stops it
+// when none does.
+func (m Model) syncRing() (Model, tea.Cmd) {
+	_, _, want := promptCall(m.calls)
+	want = want && !m.quitting
+	if want == m.ringing {
+		return m, nil
+	}
+	m.ringing = want
+	return m, ringCmd(m.ringer, want)
+}
+
+// handleKey routes a key by mode: help screen, question, dial line, or
+// call keys.
+func (m Model) handleKey(k tea.KeyMsg) (Model, tea.Cmd) {
+	km := m.activeKeys()
+	switch {
+	case m.quitting:
+		return m, nil
+	case m.showHelp:
+		m.showHelp = false
+		if key.Matches(k, km.Interrupt) {
+			return m.quit()
+		}
+		return m, nil
+	case m.ask.kind != askNone:
+		return m.handleAsk(k, km)
+	case key.Matches(k, km.Interrupt):
+		return m.quit()
+	case m.dial.Focused():
+		return m.handleDialKey(k, km)
+	}
+	return m.handleCallKey(k, km)
+}
+
+// handleDialKey edits the dial line: every printable key is text here.
+func (m Model) handleDialKey(k tea.KeyMsg, km keys.KeyMap) (Model, tea.Cmd) {
+	switch {
+	case key.Matches(k, km.Submit):
+		return m.dialTyped()
+	case key.Matches(k, km.HistoryPrev):
+		m.dial = m.dial.HistoryPrev()
+	case key.Matches(k, km.HistoryNext):
+		m.dial = m.dial.HistoryNext()
+	case key.Matches(k, km.Complete):
+		m.dial = m.dial.Complete(m.candidates())
+	case key.Matches(k, km.Leave):
+		if len(m.calls) == 0 {
+			m.dial = m.dial.Reset()
+		} else {
+			m.dial = m.dial.Blur()
+		}
+	case m.dial.Value() == "" && key.Matches(k, km.Help):
+		m.showHelp = true
+	default:
+		m.dial, _ = m.dial.Update(k)
+	}
+	return m, nil
+}
+
+func (m Model) dialTyped() (Model, tea.Cmd) {
+	typed := strings.TrimSpace(m.dial.Value())
+	if typed == "" {
+		return m, nil
+	}
+	target, err := sessions.NormalizeTarget(typed)
+	if err != nil {
+		m.msg = message{text: fmt.Sprintf("cannot dial %q: %v", typed, err), err: true}
+		return m, nil
+	}
+	m.dial = m.dial.Push(typed).Blur()
+	m.msg = message{text: "dialing " + target + "…"}
+	m.logf("dial %s", target)
+	return m, dialCmd(m.ctx, m.c, target, m.opts.DialOptions)
+}
+
+// handleCallKey runs the call keys (command mode).
+func (m Model) handleCallKey(k tea.KeyMsg, km keys.KeyMap) (Model, tea.Cmd) {
+	sel, _ := findCall(m.calls, m.sel)
+	dt, _ := decisionTarget(m.calls, m.sel)
+	c := m.c
+	switch {
+	case key.Matches(k, km.Help):
+		m.showHelp = true
+	case key.Matches(k, km.Quit):
+		return m.quit()
+	case key.Matches(k, km.Log):
+		m.showLog = !m.showLog
+	case key.Matches(k, km.Dial):
+		m.dial = m.dial.Focus()
+	case key.Matches(k, km.Answer):
+		m = m.selectCall(dt.ID)
+		return m.enqueue("answer", dt.ID, func() error { return c.Accept(dt.ID) })
+	case key.Matches(k, km.Decline):
+		return m.enqueue("decline", dt.ID, func() error { return c.Reject(dt.ID, 603, "Decline") })
+	case key.Matches(k, km.Reject):
+		return m.enqueue("reject", dt.ID, func() error { return c.Reject(dt.ID, 486, "Busy Here") })
+	case key.Matches(k, km.Forward):
+		m.ask = m.newAsk(askForward, dt.ID)
+	case key.Matches(k, km.Defer):
+		return m.enqueue("ignore", dt.ID, func() error { return c.Ignore(dt.ID) })
+	case key.Matches(k, km.End):
+		return m.enqueue("hang up", sel.ID, func() error { return c.Hangup(sel.ID) })
+	case key.Matches(k, km.Hold):
+		if sel.HeldLocal {
+			return m.enqueue("resume", sel.ID, func() error { return c.Resume(sel.ID) })
+		}
+		return m.enqueue("hold", sel.ID, func() error { return c.Hold(sel.ID) })
+	case key.Matches(k, km.Mute):
+		if sel.Muted {
+			return m.enqueue("unmute", sel.ID, func() error { return c.Unmute(sel.ID) })
+		}
+		return m.enqueue("mute", sel.ID, func() error { return c.Mute(sel.ID) })
+	case key.Matches(k, km.Record):
+		on := !sel.Recording
+		return m.enqueue("record", sel.ID, func() error { return c.SetRecording(sel.ID, on) })
+	case key.Matches(k, km.Transfer):
+		m.ask = m.newAsk(askTransfer, sel.ID)
+	case key.Matches(k, km.AttendedTransfer):
+		m.ask = ask{kind: askConsult, call: sel.ID, consult: consultCandidates(m.calls, sel.ID)[0].ID}
+	case key.Matches(k, km.Conference):
+		return m.conference()
+	case key.Matches(k, km.Next):
+		m = m.selectCall(moveSelection(m.calls, m.sel, 1))
+	case key.Matches(k, km.Prev):
+		m = m.selectCall(moveSelection(m.calls, m.sel, -1))
+	case key.Matches(k, km.DTMF):
+		return m.sendDTMF(sel, string(k.Runes))
+	case k.Type == tea.KeyRunes && !k.Alt && startsDial(string(k.Runes)):
+		m.dial = m.dial.Focus().Insert(string(k.Runes))
+	}
+	return m, nil
+}
+
+func (m Model) newAsk(kind askKind, id sessions.CallID) ask {
+	in := dialer.New(m.st, "to> ", m.dial.History()).Focus().SetSize(m.width-4, 1)
+	in.Placeholder = "number or sip: URI, enter to confirm"
+	return ask{kind: kind, call: id, input: in}
+}
+
+func (m Model) selectCall(id sessions.CallID) Model {
+	if id != "" && id != m.sel {
+		m.prevSel, m.sel = m.sel, id
+	}
+	return m
+}
+
+func (m Model) sendDTMF(c sessions.CallInfo, digit string) (Model, tea.Cmd) {
+	x := m.extra[c.ID]
+	x.dtmfSent = lastRunes(x.dtmfSent+digit, dtmfLimit)
+	m.extra = withExtra(m.extra, c.ID, x)
+	m.msg = message{text: fmt.Sprintf("DTMF %s → line %d", digit, c.Line)}
+	cl := m.c
+	return m.enqueue("dtmf", c.ID, func() error { return cl.SendDTMF(c.ID, digit) })
+}
+
+func (m Model) conference() (Model, tea.Cmd) {
+	a, b, ok := conferencePair(m.calls, m.sel, m.prevSel)
+	conf, can := m.c.(Conferencer)
+	if !ok || !can {
+		m.msg = message{text: "conference not available", err: true}
+		return m, nil
+	}
+	return m.enqueue("conference", a, func() error { return conf.Conference(a, b) })
+}
+
+func (m Model) quit() (Model, tea.Cmd) {
+	if len(m.calls) > 0 {
+		m.ask = ask{kind: askQuit}
+		return m, nil
+	}
+	m.quitting = true
+	return m, quitCmd(m.c, m.ringer)
+}
+
+// handleAsk feeds a key to the current question and acts on its answer.
+func (m Model) handleAsk(k tea.KeyMsg, km keys.KeyMap) (Model, tea.Cmd) {
+	a, out := stepAsk(m.ask, k, km, m.calls, m.candidates())
+	m.ask = a
+	if out != askDone {
+		return m, nil
+	}
+	m.ask = ask{}
+	c, id := m.c, a.call
+	switch a.kind {
+	case askQuit:
+		m.quitting = true
+		return m, quitCmd(c, m.ringer)
+	case askConsult:
+		consult := a.consult
+		return m.enqueue("attended transfer", id, func() error { return c.AttendedTransfer(id, consult) })
+	case askForward, askTransfer:
+		target, err := sessions.NormalizeTarget(a.input.Value())
+		if err != nil {
+			m.ask = a
+			m.msg = message{text: fmt.Sprintf("bad target %q: %v", a.input.Value(), err), err: true}
+			return m, nil
+		}
+		m.dial = m.dial.Push(target)
+		if a.kind == askForward {
+			return m.enqueue("forward", id, func() error { return c.Forward(id, target) })
+		}
+		return m.enqueue("transfer", id, func() error { return c.Transfer(id, target) })
+	}
+	return m, nil
+}
+
+// command is a client command waiting for its turn.
+type command struct {
+	what string
+	call sessions.CallID
+	run  func() error
+}
+
+// enqueue runs client commands one at a time, in key order (DTMF digits,
+// hold then resume …), like a script would: the next one starts when the
+// previous one reported its result.
+func (m Model) enqueue(what string, id sessions.CallID, f func() error) (Model, tea.Cmd) {
+	if m.busy {
+		m.queue = append(slices.Clone(m.queue), command{what: what, call: id, run: f})
+		return m, nil
+	}
+	m.busy = true
+	return m, do(what, id, f)
+}
+
+// nextCommand starts the next queued command, if any.
+func (m Model) nextCommand() (Model, tea.Cmd) {
+	m.busy = false
+	if len(m.queue) == 0 {
+		return m, nil
+	}
+	c := m.queue[0]
+	m.queue = slices.Clone(m.queue[1:])
+	return m.enqueue(c.what, c.call, c.run)
+}
+
+// handleResult shows a command's outcome on the message line and in the log.
+func (m Model) handleResult(r resultMsg) Model {
+	line := ""
+	if c, ok := findCall(m.calls, r.call); ok {
+		line = fmt.Sprintf(" line %d", c.Line)
+	}
+	if r.err != nil {
+		m.msg = message{text: fmt.Sprintf("%s%s: %v", r.what, line, r.err), err: true}
+		m.logf("%s%s failed: %v", r.what, line, r.err)
+		return m
+	}
+	if r.what != "dtmf" {
+		m.msg = message{text: r.what + line}
+	}
+	return m
+}
+
+func (m Model) handleDialed(d dialedMsg) Model {
+	if d.err != nil {
+		m.msg = message{text: d.err.Error(), err: true}
+		m.logf("dial %s failed: %v", d.target, d.err)
+		if errors.Is(d.err, sessions.ErrInvalidTarget) || len(m.calls) == 0 {
+			m.dial = m.dial.Focus()
+		}
+		return m
+	}
+	if _, ok := findCall(m.calls, d.call); ok || d.call != "" {
+		m = m.selectCall(d.call)
+	}
+	return m
+}
+
+// handleEvent applies one client-core event.
+func (m Model) handleEvent(ev sessions.Event) (Model, tea.Cmd) {
+	var cmd tea.Cmd
+	switch e := ev.(type) {
+	case sessions.CallEvent:
+		m, cmd = m.applyCall(e)
+	case sessions.RegistrationEvent:
+		m.regs = upsertReg(m.regs, regEntry{account: e.Account, state: e.State, reason: e.Reason})
+		m.logf("account %s %s%s", e.Account, e.State, reasonSuffix(e.Code, e.Reason))
+	case sessions.DTMFEvent:
+		if e.Received {
+			x := m.extra[e.CallID]
+			x.dtmfRecv = lastRunes(x.dtmfRecv+e.Digit, dtmfLimit)
+			m.extra = withExtra(m.extra, e.CallID, x)
+			m.logf("line %d DTMF %s received", e.Line, e.Digit)
+		}
+	case sessions.MediaEvent:
+		if i := indexOf(m.calls, e.CallID); i >= 0 {
+			m.calls = append([]sessions.CallInfo(nil), m.calls...)
+			m.calls[i].Stats = e.Stats
+			if e.Stats.Codec != "" {
+				m.calls[i].Codec = e.Stats.Codec
+			}
+		}
+		if e.Stats.MOS > 0 {
+			x := m.extra[e.CallID]
+			x.mos.Window = sparkWindow
+			x.mos = x.mos.Add(e.Time, e.Stats.MOS)
+			m.extra = withExtra(m.extra, e.CallID, x)
+		}
+	case sessions.TransferEvent:
+		if i := indexOf(m.calls, e.CallID); i >= 0 {
+			m.calls = append([]sessions.CallInfo(nil), m.calls...)
+			m.calls[i].Transfer = e.Transfer
+		}
+		t := e.Transfer
+		m.msg = message{text: fmt.Sprintf("line %d transfer to %s: %s", e.Line, t.Target, transferStatus(t)), err: t.Final && t.Code >= 300}
+		m.logf("%s", m.msg.text)
+	case sessions.ErrorEvent:
+		m.msg = message{text: e.Err.Error(), err: true}
+		m.logf("error: %v", e.Err)
+	}
+	return m, cmd
+}
+
+// applyCall updates the call list from a CallEvent and keeps the selection,
+// the focus and any question consistent with it.
+func (m Model) applyCall(e sessions.CallEvent) (Model, tea.Cmd) {
+	ci := e.Call
+	old, had := findCall(m.calls, ci.ID)
+	newIncoming := promptable(ci) && (!had || !promptable(old))
+	m.calls = upsertCall(m.calls, ci)
+	if !had || old.State != ci.State {
+		m.logf("line %d %s %s%s", ci.Line, ci.State, peerText(ci), endText(ci))
+	}
+	if ci.Ended() {
+		m.extra = withoutExtra(m.extra, ci.ID)
+		if m.ask.kind != askNone && m.ask.kind != askQuit && (m.ask.call == ci.ID || m.ask.consult == ci.ID) {
+			m.ask = ask{}
+			m.msg = message{text: fmt.Sprintf("line %d ended", ci.Line), err: true}
+		}
+	}
+	if m.ask.kind == askQuit && len(m.calls) == 0 {
+		m.ask = ask{}
+	}
+	if !had && m.sel == "" {
+		m.sel = ci.ID
+	}
+	m.sel = reselect(m.calls, m.sel, m.prevSel)
+	if m.prevSel == m.sel {
+		m.prevSel = ""
+	}
+	if focus := dialFocus(m.dial.Focused(), m.dial.Value(), len(m.calls), newIncoming); focus != m.dial.Focused() {
+		if focus {
+			m.dial = m.dial.Focus()
+		} else {
+			m.dial = m.dial.Blur()
+		}
+	}
+	if newIncoming {
+		m.msg = message{text: fmt.Sprintf("incoming call from %s", peerText(ci))}
+		return m, bellCmd(m.bell)
+	}
+	return m, nil
+}
+
+func (m *Model) addLog(l string) {
+	l = strings.Map(func(r rune) rune {
+		if r < ' ' && r != '\t' || r == 0x7f {
+			return -1
+		}
+		return r
+	}, l)
+	m.logs = append(m.logs, l)
+	if len(m.logs) > logLimit {
+		m.logs = append([]string(nil), m.logs[len(m.logs)-logLimit:]...)
+	}
+}
+
+// withExtra and withoutExtra copy the map so earlier Models are unchanged.
+func withExtra(in map[sessions.CallID]callExtra, id sessions.CallID, x callExtra) map[sessions.CallID]callExtra {
+	out := make(map[sessions.CallID]callExtra, len(in)+1)
+	for k, v := range in {
+		out[k] = v
+	}
+	out[id] = x
+	return out
+}
+
+func withoutExtra(in map[sessions.CallID]callExtra, id sessions.CallID) map[sessions.CallID]callExtra {
+	if _, ok := in[id]; !ok {
+		return in
+	}
+	out := make(map[sessions.CallID]callExtra, len(in))
+	for k, v := range in {
+		if k != id {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func lastRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) > n {
+		return string(r[len(r)-n:])
+	}
+	return s
+}
+
+func peerText(c sessions.CallInfo) string {
+	if c.RemoteDisplay != "" {
+		return c.RemoteDisplay + " <" + c.RemoteURI + ">"
+	}
+	return c.RemoteURI
+}
+
+func endText(c sessions.CallInfo) string {
+	if !c.Ended() {
+		return ""
+	}
+	return reasonSuffix(c.EndCode, c.EndReason)
+}
+
+func reasonSuffix(code int, reason string) string {
+	switch {
+	case code != 0 && reason != "":
+		return fmt.Sprintf(" (%d %s)", code, reason)
+	case code != 0:
+		return fmt.Sprintf(" (%d)", code)
+	case reason != "":
+		return " (" + reason + ")"
+	}
+	return ""
+}
+
+func transferStatus(t sessions.TransferInfo) string {
+	if t.Code == 0 {
+		return "requested"
+	}
+	s := fmt.Sprintf("%d %s", t.Code, t.Reason)
+	return strings.TrimSpace(s)
+}

@@ -1,0 +1,117 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/golden"
+	"github.com/muesli/termenv"
+
+	"github.com/teaphone/teaphone/sessions"
+)
+
+func init() {
+	// Golden files are colour-free and stable.
+	lipgloss.SetColorProfile(termenv.Ascii)
+}
+
+var testOpts = Options{
+	Accounts: []string{"work", "home"},
+	AudioIn:  "USB Headset",
+	AudioOut: "USB Headset",
+	Now:      fixedNow,
+	Contacts: []Contact{{Name: "Dave Desk", URI: "sip:dave@example.com"}},
+	History:  []string{"sip:bob@example.com", "100"},
+}
+
+func regFake() *fakeClient {
+	f := newFake()
+	f.regs = []sessions.RegistrationInfo{
+		{Account: "work", State: sessions.RegRegistered, Expires: 300},
+		{Account: "home", State: sessions.RegRegistering},
+	}
+	return f
+}
+
+// screens builds each golden screen from a fake and a few keys.
+func screens(t *testing.T) map[string]Model {
+	t.Helper()
+	out := map[string]Model{}
+
+	out["idle"] = New(regFake(), testOpts)
+
+	f := regFake()
+	f.calls["in-1"] = incoming("in-1", 1, "Alice Smith", "sip:alice@example.com", "Lunch on Friday?")
+	f.calls["in-2"] = incoming("in-2", 2, "", "sip:+4930123456@carrier.example", "")
+	out["ringing"] = New(f, testOpts)
+
+	f = regFake()
+	bob := connected("c-1", 1, "Bob Jones", "sip:bob@example.com", 3*time.Minute+12*time.Second)
+	bob.HeldLocal = true
+	carol := connected("c-2", 2, "", "sip:carol@example.org", 47*time.Second)
+	carol.Direction = sessions.DirectionIncoming
+	carol.Recording = true
+	carol.Muted = true
+	f.calls[bob.ID], f.calls[carol.ID] = bob, carol
+	m := New(f, testOpts)
+	var msgs []tea.Msg
+	for i := 0; i < 12; i++ {
+		msgs = append(msgs, EventMsg{Event: sessions.MediaEvent{
+			Time: t0.Add(time.Duration(i-12) * 5 * time.Second), CallID: "c-2", Line: 2,
+			Stats: sessions.MediaStats{Codec: "PCMU", RxPackets: 2400, JitterMs: 3.4, LossPct: 0.8, RTTMs: 24.6, MOS: 3.6 + float64(i%4)*0.2},
+		}})
+	}
+	msgs = append(msgs, keyMsg("4"), keyMsg("2"),
+		EventMsg{Event: sessions.DTMFEvent{Time: t0, CallID: "c-2", Line: 2, Digit: "9", Received: true}})
+	m, _ = feed(t, m, msgs...)
+	out["two_calls"] = m
+
+	tr, _ := feed(t, m, keysOf("t,type:sip:dave")...)
+	out["transfer"] = tr
+
+	hp, _ := feed(t, m, keyMsg("?"))
+	out["help"] = hp
+	return out
+}
+
+func TestView(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		for name, m := range screens(t) {
+			t.Run(fmt.Sprintf("%s_%dx%d", name, size[0], size[1]), func(t *testing.T) {
+				next, _ := m.Update(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+				v := next.(Model).View()
+				lines := strings.Split(v, "\n")
+				if len(lines) != size[1] {
+					t.Errorf("view has %d lines, want %d", len(lines), size[1])
+				}
+				for i, l := range lines {
+					if w := ansi.StringWidth(l); w > size[0] {
+						t.Errorf("line %d is %d wide: %q", i, w, l)
+					}
+				}
+				golden.RequireEqual(t, []byte(v))
+			})
+		}
+	}
+}
+
+func TestViewSmallTerminal(t *testing.T) {
+	for name, m := range screens(t) {
+		next, _ := m.Update(tea.WindowSizeMsg{Width: 20, Height: 5})
+		v := next.(Model).View()
+		lines := strings.Split(v, "\n")
+		if len(lines) != 5 {
+			t.Errorf("%s: %d lines, want 5", name, len(lines))
+		}
+		for _, l := range lines {
+			if w := ansi.StringWidth(l); w > 20 {
+				t.Errorf("%s: line %q is %d wide", name, l, w)
+			}
+		}
+	}
+}
