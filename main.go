@@ -184,7 +184,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usageError{err}
 	}
-	mgr := sessions.New(sessions.WithLogger(logger.With("component", "sessions")))
+	recDir := cfg.Media.RecordDir
+	if recDir == "" && mode == "tui" {
+		if home, err := os.UserHomeDir(); err == nil {
+			recDir = filepath.Join(home, "teaphone-recordings")
+		}
+	}
+	mgr := sessions.New(
+		sessions.WithLogger(logger.With("component", "sessions")),
+		// Call waiting holds the current call when the user takes another;
+		// a headless robot answers many calls at once and holds none.
+		sessions.WithAutoHold(mode == "tui" && cfg.Calls.AutoHold),
+		sessions.WithRecording(recDir, cfg.Media.RecordTemplate),
+	)
 	low, high := cfg.Media.PortRange()
 	ph, err := phone.New(phone.Options{
 		Listen:       cfg.SIP.Listen,

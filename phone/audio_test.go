@@ -143,3 +143,31 @@ func TestRFC4733DTMF(t *testing.T) {
 	b.mu.Unlock()
 	_ = context.Background
 }
+
+func TestConference(t *testing.T) {
+	// a is the user; b (440 Hz) and c (1000 Hz) are the remote parties.
+	bAudio := &toneAudio{hz: 440}
+	cAudio := &toneAudio{hz: 1000}
+	hb := &handlerChan{calls: make(chan IncomingCall, 4), dec: Accept()}
+	hc := &handlerChan{calls: make(chan IncomingCall, 4), dec: Accept()}
+	a := newTestPhone(t, Options{})
+	b := newTestPhone(t, Options{Audio: bAudio, Handler: hb})
+	c := newTestPhone(t, Options{Audio: cAudio, Handler: hc})
+	ab, _ := connect(t, a, b, hb)
+	ac, err := a.Dial(context.Background(), c.uri("carol"), DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc.next(t, a)
+	a.waitCall(ac, StateActive, wait)
+	if err := a.Conference(ab, ac); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	nb, nc := len(bAudio.received()), len(cAudio.received())
+	time.Sleep(1200 * time.Millisecond)
+	assertTone(t, "b hears c", bAudio.received()[nb:], 1000)
+	assertTone(t, "c hears b", cAudio.received()[nc:], 440)
+	a.Hangup(ab)
+	a.Hangup(ac)
+}

@@ -121,6 +121,9 @@ func (m *mediaState) sourceLocked() audio.Source {
 	if src == nil {
 		src = m.defSrc
 	}
+	if m.confIn != nil {
+		src = &mixSource{a: src, b: m.confIn}
+	}
 	if m.rec != nil {
 		return m.rec.localTap(src)
 	}
@@ -131,6 +134,9 @@ func (m *mediaState) sinkLocked() audio.Sink {
 	sink := m.sink
 	if sink == nil {
 		sink = m.defSink
+	}
+	if m.confOut != nil {
+		sink = teeSink{a: sink, b: m.confOut}
 	}
 	if m.rec != nil {
 		return m.rec.remoteTap(sink)

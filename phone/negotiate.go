@@ -26,6 +26,8 @@ type mediaState struct {
 	defSink  audio.Sink
 	release  func()
 	rec      *recorder
+	confIn   audio.Source // conference: the other call's audio, mixed into ours
+	confOut  audio.Sink   // conference: where our remote's audio goes for the other call
 	stopped  bool
 	local    sdp.Local
 	localDir sdp.Direction // what we want: SendRecv, or SendOnly/Inactive while holding

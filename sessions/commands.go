@@ -78,6 +78,7 @@ func (m *Manager) do(op string, id CallID, fn func(ph Phone, sid SessionID) erro
 // its progress arrives as CallEvents. If the phone refuses the dial, the
 // call ends in StateFailed (it stays in History) and the error is returned.
 func (m *Manager) Dial(ctx context.Context, target string, opts DialOptions) (CallID, error) {
+	m.holdOthers("")
 	t, err := NormalizeTarget(target)
 	if err != nil {
 		return "", fmt.Errorf("dial: %w", err)
@@ -258,9 +259,9 @@ func (m *Manager) AttendedTransfer(id, consult CallID) error {
 	})
 }
 
-// SetRecording records whether the call is being recorded (the recorder
-// lives outside sessions) and publishes a CallEvent when it changes.
-func (m *Manager) SetRecording(id CallID, on bool) error {
+// setRecordingFlag records whether the call is being recorded and publishes
+// a CallEvent when it changes.
+func (m *Manager) setRecordingFlag(id CallID, on bool) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c, ok := m.calls[id]

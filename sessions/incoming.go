@@ -172,6 +172,7 @@ func (m *Manager) labelOf(id CallID) string {
 // Accept answers a pending incoming call. The call becomes Connected when the
 // phone reports it.
 func (m *Manager) Accept(id CallID) error {
+	m.holdOthers(id)
 	return m.decide("accept", id,
 		func(ph Phone, sid SessionID) error { return ph.Accept(sid) },
 		func(c *call) { c.info.Decision = "accepted" })

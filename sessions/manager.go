@@ -46,6 +46,9 @@ const (
 )
 
 type config struct {
+	autoHold        bool
+	recordDir       string
+	recordTemplate  string
 	now             func() time.Time
 	historyLimit    int
 	subscriberLimit int
@@ -55,6 +58,16 @@ type config struct {
 
 // Option configures a Manager.
 type Option func(*config)
+
+// WithAutoHold holds the connected calls when the user answers or places
+// another call (call waiting), as desk phones do.
+func WithAutoHold(on bool) Option { return func(c *config) { c.autoHold = on } }
+
+// WithRecording sets where SetRecording writes: dir and a file name template
+// ("" = DefaultRecordTemplate).
+func WithRecording(dir, template string) Option {
+	return func(c *config) { c.recordDir, c.recordTemplate = dir, template }
+}
 
 // WithClock sets the clock used for timestamps the Manager makes itself
 // (session-core events carry their own time).

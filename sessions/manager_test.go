@@ -298,13 +298,16 @@ func TestCommandsByCallID(t *testing.T) {
 func TestRecordingFlag(t *testing.T) {
 	m, fp, sub := setup(t)
 	id, _ := dial(t, m, fp, sub)
-	if err := m.SetRecording(id, true); err != nil {
+	if err := m.SetRecording(id, true); err == nil {
+		t.Fatal("recording without a directory accepted")
+	}
+	if err := m.setRecordingFlag(id, true); err != nil {
 		t.Fatal(err)
 	}
 	if ce := recvCall(t, sub); !ce.Call.Recording {
 		t.Fatalf("%+v", ce)
 	}
-	_ = m.SetRecording(id, true) // no change, no event
+	_ = m.setRecordingFlag(id, true) // no change, no event
 	noEvent(t, sub)
 }
 

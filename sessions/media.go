@@ -57,7 +57,7 @@ func (m *Manager) Record(id CallID, path string) error {
 	if err := m.do("record", id, func(ph Phone, sid SessionID) error { return ph.Record(sid, path) }); err != nil {
 		return err
 	}
-	return m.SetRecording(id, true)
+	return m.setRecordingFlag(id, true)
 }
 
 // StopRecording stops recording the call, closes the file and clears
@@ -66,7 +66,7 @@ func (m *Manager) StopRecording(id CallID) error {
 	if err := m.do("stop recording", id, func(ph Phone, sid SessionID) error { return ph.StopRecording(sid) }); err != nil {
 		return err
 	}
-	return m.SetRecording(id, false)
+	return m.setRecordingFlag(id, false)
 }
 
 // Playback is a WAV file being played into a call: an audio.Source the

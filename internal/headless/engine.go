@@ -166,7 +166,7 @@ func (e *engine) autoRecord(tr *tracker, c sessions.CallInfo) {
 	if !tr.markAutoRecorded() || !tr.claimRecording() {
 		return
 	}
-	path := recordPath(e.o.RecordDir, e.o.RecordTemplate, e.o.Now(), c)
+	path := sessions.RecordPath(e.o.RecordDir, e.o.RecordTemplate, e.o.Now(), c)
 	if err := e.record(tr, path); err != nil && !errors.Is(err, sessions.ErrCallEnded) {
 		e.fail(c, fmt.Sprintf("call %d: record to %s: %v", c.Line, path, err))
 	}

@@ -54,7 +54,7 @@ func ExitCode(err error) int {
 
 // DefaultRecordTemplate names the recordings of "record start" and
 // Options.RecordDir.
-const DefaultRecordTemplate = "{date}-{remote}-{call_id}.wav"
+const DefaultRecordTemplate = sessions.DefaultRecordTemplate
 
 // shutdownGrace bounds how long the modes wait for calls to end after
 // hanging them up.

@@ -439,16 +439,16 @@ func TestRecordNames(t *testing.T) {
 	}
 	for remote, want := range tests {
 		c.RemoteURI = remote
-		if got := fileSafe(remote); got != want {
-			t.Errorf("fileSafe(%q) = %q, want %q", remote, got, want)
+		if got := sessions.FileSafe(remote); got != want {
+			t.Errorf("FileSafe(%q) = %q, want %q", remote, got, want)
 		}
 	}
 	c.RemoteURI = "sip:bob@example.com"
-	got := recordPath("rec", "{date}-{remote}-{call_id}-{line}-{direction}.wav", t0, c)
+	got := sessions.RecordPath("rec", "{date}-{remote}-{call_id}-{line}-{direction}.wav", t0, c)
 	if want := filepath.Join("rec", "20261120T100000Z-bob@example.com-0b1c-2d-2-incoming.wav"); got != want {
 		t.Fatalf("recordPath = %q, want %q", got, want)
 	}
-	if got := recordPath("", "", t0, c); got != "20261120T100000Z-bob@example.com-0b1c-2d.wav" {
+	if got := sessions.RecordPath("", "", t0, c); got != "20261120T100000Z-bob@example.com-0b1c-2d.wav" {
 		t.Fatalf("default template: %q", got)
 	}
 }

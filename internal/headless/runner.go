@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -192,12 +191,12 @@ func (r *runner) recordCmd(c *script.Command, info sessions.CallInfo) error {
 				return err
 			}
 		}
-		return r.e.record(r.tr, expand(c.Arg, r.e.o.Now(), info))
+		return r.e.record(r.tr, sessions.RecordPath("", c.Arg, r.e.o.Now(), info))
 	case script.OpRecordStart:
 		if !r.tr.claimRecording() {
 			return nil // already recording
 		}
-		return r.e.record(r.tr, recordPath(r.e.o.RecordDir, r.e.o.RecordTemplate, r.e.o.Now(), info))
+		return r.e.record(r.tr, sessions.RecordPath(r.e.o.RecordDir, r.e.o.RecordTemplate, r.e.o.Now(), info))
 	}
 	if !r.tr.releaseRecording() {
 		return nil // not recording
@@ -296,56 +295,4 @@ func observed(c *script.Command, t *tracker) string {
 		return "state is " + t.info.State.String() + ", " + endCause(t.info)
 	}
 	return "state is " + t.info.State.String()
-}
-
-// recordPath is where "record start" and RecordDir put a call's recording.
-func recordPath(dir, tmpl string, t time.Time, c sessions.CallInfo) string {
-	if tmpl == "" {
-		tmpl = DefaultRecordTemplate
-	}
-	return filepath.Join(dir, expand(tmpl, t, c))
-}
-
-// expand replaces {date}, {remote}, {call_id}, {line} and {direction} in a
-// file name template with values safe in a file name.
-func expand(tmpl string, t time.Time, c sessions.CallInfo) string {
-	return strings.NewReplacer(
-		"{date}", t.UTC().Format("20060102T150405Z"),
-		"{remote}", fileSafe(c.RemoteURI),
-		"{call_id}", fileSafe(string(c.ID)),
-		"{line}", strconv.Itoa(c.Line),
-		"{direction}", string(c.Direction),
-	).Replace(tmpl)
-}
-
-// fileSafe turns a remote URI into a file name part: scheme and parameters
-// dropped, only letters, digits and @ . _ + - kept (others become _), no
-// leading dot, at most 64 bytes.
-func fileSafe(s string) string {
-	for _, scheme := range []string{"sip:", "sips:", "tel:"} {
-		if len(s) >= len(scheme) && strings.EqualFold(s[:len(scheme)], scheme) {
-			s = s[len(scheme):]
-			break
-		}
-	}
-	if i := strings.IndexAny(s, ";?>"); i >= 0 {
-		s = s[:i]
-	}
-	b := []byte(s)
-	for i, ch := range b {
-		switch {
-		case ch >= 'a' && ch <= 'z', ch >= 'A' && ch <= 'Z', ch >= '0' && ch <= '9',
-			ch == '@', ch == '.', ch == '_', ch == '+', ch == '-':
-		default:
-			b[i] = '_'
-		}
-	}
-	out := strings.TrimLeft(string(b), ".")
-	if len(out) > 64 {
-		out = out[:64]
-	}
-	if out == "" {
-		return "unknown"
-	}
-	return out
 }
