@@ -185,10 +185,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return usageError{err}
 	}
 	recDir := cfg.Media.RecordDir
-	if recDir == "" && mode == "tui" {
-		if home, err := os.UserHomeDir(); err == nil {
-			recDir = filepath.Join(home, "teaphone-recordings")
-		}
+	if recDir == "" {
+		recDir = "." // config.example.toml: empty = the current directory
 	}
 	mgr := sessions.New(
 		sessions.WithLogger(logger.With("component", "sessions")),
@@ -233,7 +231,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	logger.Info("teaphone started", "mode", mode, "listen", ph.LocalAddr(), "audio", audioName, "config", cfg.File())
 
 	if mode == "tui" {
-		return runTUI(ctx, mgr, cfg, hub, audioName, logger)
+		ringHub := hub
+		if cfg.Media.RingDevice != "" && (cfg.Media.Audio == "" || cfg.Media.Audio == config.AudioPortAudio) {
+			rd, err := portaudio.Open(portaudio.Config{Input: portaudio.NoDevice, Output: cfg.Media.RingDevice, Logger: logger.With("component", "ring")})
+			if err != nil {
+				return fmt.Errorf("ring device: %w", err)
+			}
+			defer rd.Close()
+			ringHub = device.NewHub(rd)
+		}
+		return runTUI(ctx, mgr, cfg, ringHub, audioName, logger)
 	}
 	ho := headless.Options{
 		Events: events, Out: stdout, Err: stderr, Script: sc,

@@ -3,6 +3,7 @@ package sessions
 import (
 	"errors"
 	"fmt"
+	"os"
 )
 
 // conferencer is the optional phone capability behind Conference.
@@ -68,6 +69,9 @@ func (m *Manager) SetRecording(id CallID, on bool) error {
 	}
 	if m.cfg.recordDir == "" {
 		return opError("record", m.labelOf(id), errors.New("no recording directory configured (media.record_dir)"))
+	}
+	if err := os.MkdirAll(m.cfg.recordDir, 0o755); err != nil {
+		return opError("record", m.labelOf(id), err)
 	}
 	return m.Record(id, RecordPath(m.cfg.recordDir, m.cfg.recordTemplate, m.cfg.now(), info))
 }
