@@ -57,24 +57,29 @@ func newTestPhone(t *testing.T, opts Options) *testPhone {
 		t.Fatal(err)
 	}
 	tp := &testPhone{Phone: p, t: t, done: make(chan struct{})}
-	tp.cond = sync.NewCond(&tp.mu)
+	tp.cond = newCond(tp)
 	if err := p.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	go func() {
-		defer close(tp.done)
-		for ev := range p.Events() {
-			tp.mu.Lock()
-			tp.events = append(tp.events, ev)
-			tp.cond.Broadcast()
-			tp.mu.Unlock()
-		}
-	}()
+	go tp.collect()
 	t.Cleanup(func() {
 		p.Close()
 		<-tp.done
 	})
 	return tp
+}
+
+func newCond(tp *testPhone) *sync.Cond { return sync.NewCond(&tp.mu) }
+
+// collect records the event stream until it closes.
+func (tp *testPhone) collect() {
+	defer close(tp.done)
+	for ev := range tp.Events() {
+		tp.mu.Lock()
+		tp.events = append(tp.events, ev)
+		tp.cond.Broadcast()
+		tp.mu.Unlock()
+	}
 }
 
 func (tp *testPhone) uri(user string) string {
