@@ -192,15 +192,23 @@ func (p *Phone) pickAccount(name string) (*account, error) {
 // with the account's domain). It returns as soon as the session exists;
 // progress arrives as CallEvents.
 func (p *Phone) Dial(ctx context.Context, target string, o DialOptions) (SessionID, error) {
+	c, err := p.dial(target, o)
+	if err != nil {
+		return "", err
+	}
+	return c.id, nil
+}
+
+func (p *Phone) dial(target string, o DialOptions) (*call, error) {
 	p.mu.Lock()
 	ok := p.started && !p.closed
 	p.mu.Unlock()
 	if !ok {
-		return "", ErrClosed
+		return nil, ErrClosed
 	}
 	acct, err := p.pickAccount(o.Account)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	domain := ""
 	if acct != nil {
@@ -208,14 +216,14 @@ func (p *Phone) Dial(ctx context.Context, target string, o DialOptions) (Session
 	}
 	uri, err := ResolveTarget(target, domain)
 	if err != nil {
-		return "", fmt.Errorf("dial %q: %w", target, err)
+		return nil, fmt.Errorf("dial %q: %w", target, err)
 	}
 	if err := checkText("subject", o.Subject); err != nil {
-		return "", fmt.Errorf("dial %q: %w", target, err)
+		return nil, fmt.Errorf("dial %q: %w", target, err)
 	}
 	for k, v := range o.Headers {
 		if err := ValidateHeader(k, v); err != nil {
-			return "", fmt.Errorf("dial %q: %w", target, err)
+			return nil, fmt.Errorf("dial %q: %w", target, err)
 		}
 	}
 	transport := "UDP"
@@ -226,11 +234,11 @@ func (p *Phone) Dial(ctx context.Context, target string, o DialOptions) (Session
 		transport = strings.ToUpper(v)
 	}
 	if _, err := p.clientFor(transport); err != nil {
-		return "", fmt.Errorf("dial %q: %w", target, err)
+		return nil, fmt.Errorf("dial %q: %w", target, err)
 	}
 	c, err := p.newCall(DirectionOutgoing, acct, transport)
 	if err != nil {
-		return "", fmt.Errorf("dial %q: %w", target, err)
+		return nil, fmt.Errorf("dial %q: %w", target, err)
 	}
 	c.remoteURI = uri.String()
 	c.subject = o.Subject
@@ -238,7 +246,7 @@ func (p *Phone) Dial(ctx context.Context, target string, o DialOptions) (Session
 	offer, err := c.media.offer()
 	if err != nil {
 		c.release()
-		return "", fmt.Errorf("dial %q: %w", target, err)
+		return nil, fmt.Errorf("dial %q: %w", target, err)
 	}
 	p.mu.Lock()
 	p.calls[c.id] = c
@@ -250,7 +258,7 @@ func (p *Phone) Dial(ctx context.Context, target string, o DialOptions) (Session
 		defer p.wg.Done()
 		c.runOutgoing(uri, offer, o)
 	}()
-	return c.id, nil
+	return c, nil
 }
 
 func (c *call) runOutgoing(uri sip.Uri, offer []byte, o DialOptions) {

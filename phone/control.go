@@ -416,15 +416,18 @@ func (c *call) runRefer(r *referState, referTo string) {
 	fail := func(code int, reason string) {
 		c.mu.Lock()
 		c.refer_ = nil
-		c.mu.Unlock()
-		p.emit(TransferEvent{Time: time.Now(), Session: c.id, Target: r.target, Outgoing: true, Code: code, Reason: reason, Final: true})
-		if c.getState() == StateTransferring {
-			c.mu.Lock()
+		var ev *CallEvent
+		if c.state == StateTransferring {
+			// The call is kept: back to active before the failure is told.
 			c.state = StateActive
-			ev := c.snapshotLocked(code, "transfer failed: "+reason)
-			c.mu.Unlock()
-			p.emit(ev)
+			e := c.snapshotLocked(code, "transfer failed: "+reason)
+			ev = &e
 		}
+		c.mu.Unlock()
+		if ev != nil {
+			p.emit(*ev)
+		}
+		p.emit(TransferEvent{Time: time.Now(), Session: c.id, Target: r.target, Outgoing: true, Code: code, Reason: reason, Final: true})
 	}
 	req := c.newRequest(sip.REFER)
 	req.AppendHeader(sip.NewHeader("Refer-To", referTo))
@@ -609,18 +612,14 @@ func (c *call) executeTransfer(target sip.Uri, headers map[string]string) {
 	if c.acct != nil {
 		acctName = c.acct.cfg.Name
 	}
-	newID, err := p.Dial(p.ctx, target.String(), DialOptions{Account: acctName, Headers: headers})
-	p.emit(TransferEvent{Time: time.Now(), Session: c.id, Target: target.String(), Code: 100, Reason: "transfer requested", NewSession: newID})
+	nc, err := p.dial(target.String(), DialOptions{Account: acctName, Headers: headers})
 	if err != nil {
 		notify(503, "Service Unavailable", true)
 		p.emit(TransferEvent{Time: time.Now(), Session: c.id, Target: target.String(), Code: 503, Reason: err.Error(), Final: true})
 		return
 	}
-	nc, err := p.lookup(newID)
-	if err != nil {
-		notify(500, "Server Internal Error", true)
-		return
-	}
+	newID := nc.id
+	p.emit(TransferEvent{Time: time.Now(), Session: c.id, Target: target.String(), Code: 100, Reason: "transfer requested", NewSession: newID})
 	// Wait for the new call to be answered or to fail.
 	for {
 		st := nc.getState()

@@ -227,3 +227,22 @@ func (tp *testPhone) digits(id SessionID) string {
 	}
 	return string(out)
 }
+
+// TestDTMFWhileHeld: RTP is not sent while we hold, so digits go as SIP INFO
+// at once instead of waiting in the stream until the call is resumed.
+func TestDTMFWhileHeld(t *testing.T) {
+	a, b, h := pair(t, Accept())
+	ida, idb := connect(t, a, b, h)
+	if err := a.Hold(ida); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.SendDTMF(ida, "34"); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(wait); len(b.digits(idb)) < 2 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := b.digits(idb); got != "34" {
+		t.Fatalf("held: received %q, want 34", got)
+	}
+}

@@ -194,7 +194,9 @@ func (m *mediaState) setMute(on bool) {
 func (m *mediaState) sendDTMF(d rune) bool {
 	m.mu.Lock()
 	st := m.stream
-	ok := m.remote.DTMFPT >= 0
+	// RFC 4733 events ride the RTP stream: only while it is sending (not
+	// while we hold or the remote does not receive). SIP INFO does the rest.
+	ok := m.remote.DTMFPT >= 0 && m.localDir == sdp.SendRecv && m.remote.Direction.Recvs() && !m.remote.HoldC0
 	m.mu.Unlock()
 	if st == nil || !ok {
 		return false
