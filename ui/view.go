@@ -19,6 +19,9 @@ import (
 const (
 	minWidth  = 20
 	minHeight = 5
+	// minPeerWidth is the least room a call row shortens the peer to (to
+	// keep its marks); narrower rows are clipped at the edge instead.
+	minPeerWidth = 6
 )
 
 // View implements tea.Model: status bar, calls, details, prompt or question,
@@ -173,10 +176,17 @@ func (m Model) callRow(c sessions.CallInfo, w int) string {
 	marks := strings.Join(callMarks(c), " ")
 	head := fmt.Sprintf("%s%2d %s ", marker, c.Line, dir)
 	stateCol := fmt.Sprintf("%-12s", state)
-	tail := fmt.Sprintf(" %8s  %s", fmtDuration(m.callTime(c)), peerText(c))
+	timeCol := fmt.Sprintf(" %8s  ", fmtDuration(m.callTime(c)))
 	if marks != "" {
-		tail += "  " + marks
+		marks = "  " + marks
 	}
+	// The marks (held, muted, recording) matter more than the end of a long
+	// name or URI: shorten the peer so they stay on an 80-column screen.
+	peer := peerText(c)
+	if room := w - ansi.StringWidth(head+stateCol+timeCol+marks); room >= minPeerWidth {
+		peer = ansi.Truncate(peer, room, "…")
+	}
+	tail := timeCol + peer + marks
 	if c.ID == m.sel {
 		return s.Selected.Render(head + stateCol + tail)
 	}
