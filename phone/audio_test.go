@@ -34,6 +34,17 @@ func (t *toneAudio) CallAudio(SessionID) (audio.Source, audio.Sink, func()) {
 	return src, sink, func() {}
 }
 
+// after waits until at least n samples arrived after index from (bounded),
+// and returns them.
+func (t *toneAudio) after(from, n int) []int16 {
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if got := t.received(); len(got)-from >= n {
+			return got[from:]
+		}
+	}
+	return t.received()[from:]
+}
+
 func (t *toneAudio) received() []int16 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -68,7 +79,8 @@ func TestTwoWayToneAndRecording(t *testing.T) {
 	if err := a.Record(ida, rec); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(1500 * time.Millisecond)
+	bAudio.after(0, 12000)
+	aAudio.after(0, 12000)
 	if err := a.StopRecording(ida); err != nil {
 		t.Fatal(err)
 	}
@@ -115,8 +127,7 @@ func TestHoldStopsAudio(t *testing.T) {
 	}
 	time.Sleep(200 * time.Millisecond)
 	n := len(bAudio.received())
-	time.Sleep(800 * time.Millisecond)
-	assertTone(t, "after resume", bAudio.received()[n:], 1000)
+	assertTone(t, "after resume", bAudio.after(n, 8000), 1000)
 	a.Hangup(ida)
 }
 
@@ -165,9 +176,8 @@ func TestConference(t *testing.T) {
 	}
 	time.Sleep(300 * time.Millisecond)
 	nb, nc := len(bAudio.received()), len(cAudio.received())
-	time.Sleep(1200 * time.Millisecond)
-	assertTone(t, "b hears c", bAudio.received()[nb:], 1000)
-	assertTone(t, "c hears b", cAudio.received()[nc:], 440)
+	assertTone(t, "b hears c", bAudio.after(nb, 8000), 1000)
+	assertTone(t, "c hears b", cAudio.after(nc, 8000), 440)
 	a.Hangup(ab)
 	a.Hangup(ac)
 }
