@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/teaphone/teaphone/audio"
+	"github.com/teaphone/teaphone/audio/analyze"
+	"github.com/teaphone/teaphone/audio/device"
+	"github.com/teaphone/teaphone/audio/portaudio"
+	"github.com/teaphone/teaphone/audio/tone"
+	"github.com/teaphone/teaphone/internal/peertest"
+	"github.com/teaphone/teaphone/phone"
+)
+
+type toneProvider float64
+
+func (hz toneProvider) CallAudio(phone.SessionID) (audio.Source, audio.Sink, func()) {
+	return tone.NewSine(float64(hz), 0.3), nil, func() {}
+}
+
+// TestCallThroughPortAudio runs a call whose audio plays through real
+// PortAudio, on the ALSA file device of notes/portaudio-headless.md: the far
+// end's 1 kHz tone, played out of the call, is read back from the device's
+// output file and analysed.
+func TestCallThroughPortAudio(t *testing.T) {
+	if !portaudio.Available {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("this build has no PortAudio (needs cgo and portaudio19-dev)")
+		}
+		t.Skip("no PortAudio in this build")
+	}
+	conf, _ := filepath.Abs("audio/portaudio/testdata/asound-test.conf")
+	out := filepath.Join(t.TempDir(), "out.raw")
+	t.Setenv("ALSA_CONFIG_PATH", conf)
+	t.Setenv("AUDIO_TEST_OUT", out)
+	t.Setenv("TEAPHONE_AUDIO_PACE", "1") // the file device has no clock of its own
+
+	dev, err := portaudio.Open(portaudio.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rate := dev.Output().Rate
+	hub := device.NewHub(dev)
+
+	ports, err := peertest.FreePorts(80, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := phone.New(phone.Options{Listen: "127.0.0.1:0", RTPPortMin: ports, RTPPortMax: ports + 39, Audio: hubAudio{hub},
+		Handler: phone.HandlerFunc(func(phone.IncomingCall) phone.Decision { return phone.Accept() })})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := phone.New(phone.Options{Listen: "127.0.0.1:0", RTPPortMin: ports + 40, RTPPortMax: ports + 79, Audio: toneProvider(1000)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []*phone.Phone{a, b} {
+		if err := p.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		go func(p *phone.Phone) {
+			for range p.Events() {
+			}
+		}(p)
+	}
+	id, err := b.Dial(context.Background(), "sip:alice@"+a.LocalAddr(), phone.DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2500 * time.Millisecond)
+	_ = b.Hangup(id)
+	b.Close()
+	a.Close()
+	if err := dev.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	raw, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := dev.Output().Channels
+	samples := make([]int16, 0, len(raw)/2/ch)
+	for i := 0; i+2*ch <= len(raw); i += 2 * ch {
+		samples = append(samples, int16(binary.LittleEndian.Uint16(raw[i:])))
+	}
+	if len(samples) < rate {
+		t.Fatalf("played %d samples at %d Hz: less than a second", len(samples), rate)
+	}
+	active := analyze.ActiveFrames(samples, rate, -40)
+	loud := samples[len(samples)/3:]
+	share := analyze.ToneShare(loud, rate, 1000)
+	t.Logf("played %.2f s at %d Hz, %d active frames, 1 kHz share %.2f, %.1f dBFS", float64(len(samples))/float64(rate), rate, active, share, analyze.DBFS(loud))
+	if share < 0.8 || analyze.DBFS(loud) < -30 {
+		t.Errorf("the call's 1 kHz tone did not come out of the sound card: share %.2f, %.1f dBFS", share, analyze.DBFS(loud))
+	}
+}
