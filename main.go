@@ -78,7 +78,7 @@ Run "teaphone <command> -h" for the flags of a command.
 // common are the flags every mode takes.
 type common struct {
 	config, listen, audio, rtpPorts, logFile string
-	verbose                                   bool
+	verbose                                  bool
 }
 
 func (c *common) register(fs *flag.FlagSet) {

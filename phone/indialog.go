@@ -87,4 +87,3 @@ func (c *call) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
 		c.changed(reason)
 	}
 }
-

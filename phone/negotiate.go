@@ -108,4 +108,3 @@ func (m *mediaState) setLocalDir(d sdp.Direction) {
 	m.localDir = d
 	m.mu.Unlock()
 }
-

@@ -360,12 +360,6 @@ func (p *Phone) lookup(id SessionID) (*call, error) {
 	return c, nil
 }
 
-func (p *Phone) activeCalls() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return len(p.calls)
-}
-
 // Close hangs up every call, un-REGISTERs every account (bounded in time),
 // stops the transports and closes the event stream. It is idempotent.
 func (p *Phone) Close() error {

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emiago/sipgo/siptest"
 	"github.com/emiago/sipgo/sip"
+	"github.com/emiago/sipgo/siptest"
 )
 
 // TestTortureMessages feeds the RFC 4475 torture messages (valid but odd, and
