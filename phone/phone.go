@@ -51,7 +51,8 @@ type Phone struct {
 
 	ctx    context.Context
 	cancel context.CancelCauseFunc
-	wg     sync.WaitGroup // call goroutines and registration loops
+	wg     sync.WaitGroup // call goroutines
+	regWG  sync.WaitGroup // registration loops
 	srvWG  sync.WaitGroup // transport serve goroutines
 
 	mu       sync.Mutex
@@ -222,9 +223,9 @@ func (p *Phone) Start(ctx context.Context) error {
 	}
 	for _, a := range p.accounts {
 		if a.cfg.Register {
-			p.wg.Add(1)
+			p.regWG.Add(1)
 			go func(a *account) {
-				defer p.wg.Done()
+				defer p.regWG.Done()
 				p.registrationLoop(a)
 			}(a)
 		}
@@ -386,18 +387,23 @@ func (p *Phone) Close() error {
 	// Registration loops see the cancel and un-REGISTER before they return;
 	// INVITEs still waiting for a first response stop waiting at once.
 	p.cancel(sipgo.WaitAnswerForceCancelErr)
-	waitTimeout(&p.wg, 10*time.Second)
-	for _, c := range calls {
-		c.release()
-	}
-	if p.engine != nil {
-		p.engine.Close()
-	}
+	waitTimeout(&p.regWG, 6*time.Second)
+	// A CANCEL must wait for a provisional response (RFC 3261 §9.1), up to
+	// Timer B: give calls a moment, then stop the transaction layer, which
+	// ends whatever still waits.
+	waitTimeout(&p.wg, 2*time.Second)
 	if p.srv != nil {
 		p.srv.Close()
 	}
 	if p.ua != nil {
 		p.ua.Close()
+	}
+	waitTimeout(&p.wg, 5*time.Second)
+	for _, c := range calls {
+		c.release()
+	}
+	if p.engine != nil {
+		p.engine.Close()
 	}
 	p.closeListeners()
 	waitTimeout(&p.srvWG, 2*time.Second)
