@@ -152,11 +152,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usageError{err}
 	}
-	logger, closeLog, err := openLog(cfg, c, mode)
+	logger, logFile, closeLog, err := openLog(cfg, c, mode)
 	if err != nil {
 		return usageError{err}
 	}
 	defer closeLog()
+	if mode == "tui" && logFile != nil {
+		// From here on nothing but Bubble Tea may write to the terminal.
+		if restore, err := redirectStderr(logFile); err == nil {
+			defer restore()
+		}
+	}
 	phone.SetLibraryLogger(logger.With("component", "sipgo"))
 
 	var sc script.Script
@@ -278,7 +284,7 @@ func loadConfig(c common) (config.Config, error) {
 
 // openLog opens the log: a file in every mode (nothing but Bubble Tea may
 // write to the terminal in the TUI), stderr only when asked with --log-file -.
-func openLog(cfg config.Config, c common, mode string) (*slog.Logger, func(), error) {
+func openLog(cfg config.Config, c common, mode string) (*slog.Logger, *os.File, func(), error) {
 	level := slog.LevelInfo
 	if c.verbose {
 		level = slog.LevelDebug
@@ -286,18 +292,18 @@ func openLog(cfg config.Config, c common, mode string) (*slog.Logger, func(), er
 	path := cfg.UI.LogPath()
 	if path == "-" {
 		if mode == "tui" {
-			return nil, nil, errors.New("--log-file -: the full-screen phone cannot log to the terminal")
+			return nil, nil, nil, errors.New("--log-file -: the full-screen phone cannot log to the terminal")
 		}
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})), func() {}, nil
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})), nil, func() {}, nil
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, nil, fmt.Errorf("log file: %w", err)
+		return nil, nil, nil, fmt.Errorf("log file: %w", err)
 	}
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
-		return nil, nil, fmt.Errorf("log file: %w", err)
+		return nil, nil, nil, fmt.Errorf("log file: %w", err)
 	}
-	return slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: level})), func() { f.Close() }, nil
+	return slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: level})), f, func() { f.Close() }, nil
 }
 
 func phoneAccounts(ctx context.Context, cfg config.Config) ([]phone.Account, error) {
