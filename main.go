@@ -253,6 +253,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		AnswerDelay: answerDelay, RejectCode: reject, MaxCallsThenExit: maxCalls,
 		Target: target, Account: account, Subject: subject, Timeout: timeout,
 		RecordDir: recordDir, RecordTemplate: cfg.Media.RecordTemplate,
+		Shutdown: func() {
+			_ = mgr.HangupAll()
+			_ = ph.Close()
+		},
 	}
 	if ho.RecordDir == "" {
 		ho.RecordDir = cfg.Media.RecordDir

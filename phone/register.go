@@ -121,7 +121,10 @@ func (p *Phone) registrationLoop(a *account) {
 	backoff := 2 * time.Second
 	registered := false
 	for {
-		p.setRegState(a, RegRegistering, 0, 0, "")
+		if !registered {
+			// A refresh keeps "registered": no flicker in the UI.
+			p.setRegState(a, RegRegistering, 0, 0, "")
+		}
 		granted, code, reason, err := p.register(p.ctx, a, callID, fromTag, &cseq, a.cfg.Expires)
 		if p.ctx.Err() != nil {
 			break

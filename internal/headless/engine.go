@@ -94,6 +94,16 @@ func (e *engine) adopt(c sessions.CallInfo) {
 func (e *engine) stop() {
 	e.stopOnce.Do(func() {
 		e.cancel()
+		if e.o.Shutdown != nil {
+			// Un-REGISTER and close the phone while events still print: the
+			// "unregistered" events end the output. The stream closes when
+			// the phone's does.
+			e.o.Shutdown()
+			select {
+			case <-e.loopDone:
+			case <-time.After(shutdownGrace):
+			}
+		}
 		e.sub.Close()
 		<-e.loopDone
 		e.runners.Wait()

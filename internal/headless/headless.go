@@ -92,6 +92,10 @@ type Options struct {
 	// {remote}, {call_id}, {line} and {direction} are replaced. "record FILE"
 	// expands them too.
 	RecordTemplate string
+	// Shutdown, if set, is called once at the end, before the event output
+	// stops: main hangs up and closes the phone there (un-REGISTER), so the
+	// final registration events are printed too.
+	Shutdown func()
 
 	// Now is the clock for events made here (nil: time.Now).
 	Now func() time.Time
