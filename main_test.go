@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,7 +14,6 @@ import (
 	"github.com/teaphone/teaphone/audio/device"
 	"github.com/teaphone/teaphone/audio/portaudio"
 	"github.com/teaphone/teaphone/audio/tone"
-	"github.com/teaphone/teaphone/internal/peertest"
 	"github.com/teaphone/teaphone/phone"
 )
 
@@ -47,31 +47,39 @@ func TestCallThroughPortAudio(t *testing.T) {
 	rate := dev.Output().Rate
 	hub := device.NewHub(dev)
 
-	ports, err := peertest.FreePorts(80, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := phone.New(phone.Options{Listen: "127.0.0.1:0", RTPPortMin: ports, RTPPortMax: ports + 39, Audio: hubAudio{hub},
+	// RTP ports below the peers' (20000+) and the kernel's ephemeral range.
+	ports := 19000
+	a, err := phone.New(phone.Options{Listen: "127.0.0.1:0", RTPPortMin: ports, RTPPortMax: ports + 399, Audio: hubAudio{hub},
 		Handler: phone.HandlerFunc(func(phone.IncomingCall) phone.Decision { return phone.Accept() })})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := phone.New(phone.Options{Listen: "127.0.0.1:0", RTPPortMin: ports + 40, RTPPortMax: ports + 79, Audio: toneProvider(1000)})
+	b, err := phone.New(phone.Options{Listen: "127.0.0.1:0", RTPPortMin: ports + 400, RTPPortMax: ports + 799, Audio: toneProvider(1000)})
 	if err != nil {
 		t.Fatal(err)
 	}
+	connected := make(chan struct{})
+	var once sync.Once
 	for _, p := range []*phone.Phone{a, b} {
 		if err := p.Start(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		go func(p *phone.Phone) {
-			for range p.Events() {
+			for ev := range p.Events() {
+				if ce, ok := ev.(phone.CallEvent); ok && ce.State == phone.StateActive {
+					once.Do(func() { close(connected) })
+				}
 			}
 		}(p)
 	}
 	id, err := b.Dial(context.Background(), "sip:alice@"+a.LocalAddr(), phone.DialOptions{})
 	if err != nil {
 		t.Fatal(err)
+	}
+	select {
+	case <-connected:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the call did not connect")
 	}
 	time.Sleep(2500 * time.Millisecond)
 	_ = b.Hangup(id)

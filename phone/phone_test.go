@@ -28,20 +28,24 @@ type testPhone struct {
 	done   chan struct{}
 }
 
+// RTP port windows for test phones: 200 ports each, cycling below the
+// kernel's ephemeral range (32768+) and below the peers' ports (20000+), so
+// that tests running in parallel packages rarely meet; the allocator scans its
+// whole window anyway.
 var portBase = struct {
 	sync.Mutex
 	next int
-}{next: 30000 + int(time.Now().UnixNano()%5000)*2}
+}{next: 10000 + int(time.Now().UnixNano()%40)*200}
 
 func rtpRange() (int, int) {
 	portBase.Lock()
 	defer portBase.Unlock()
 	lo := portBase.next
-	portBase.next += 40
-	if portBase.next > 60000 {
-		portBase.next = 30000
+	portBase.next += 200
+	if portBase.next >= 19800 {
+		portBase.next = 10000
 	}
-	return lo, lo + 39
+	return lo, lo + 199
 }
 
 func newTestPhone(t *testing.T, opts Options) *testPhone {
