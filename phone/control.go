@@ -308,6 +308,9 @@ func (p *Phone) SendDTMF(id SessionID, digits string) error {
 					p.emit(ErrorEvent{Time: time.Now(), Session: c.id, Err: fmt.Errorf("dtmf %c: %w", d, err)})
 					return
 				}
+				// Space the digits as their tones would be (Duration=160 plus
+				// a gap): PBXs and IVRs merge or drop INFOs sent back to back.
+				time.Sleep(240 * time.Millisecond)
 			}
 			p.emit(DTMFEvent{Time: time.Now(), Session: c.id, Digit: d, Received: false, Method: method})
 		}

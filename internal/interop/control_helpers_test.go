@@ -312,7 +312,7 @@ type ctlToneAudio struct {
 	got map[phone.SessionID][]int16
 }
 
-func newCtlToneAudio(hz float64) *ctlToneAudio {
+func ctlNewToneAudio(hz float64) *ctlToneAudio {
 	return &ctlToneAudio{hz: hz, got: map[phone.SessionID][]int16{}}
 }
 

@@ -123,7 +123,7 @@ func TestCtlBaresipHoldsTeaphone(t *testing.T) {
 func ctlBaresipHolds(t *testing.T, bobCalls bool, uriParams string) {
 	bob := peertest.StartBaresip(t, peertest.BaresipConfig{User: "bob", AudioSource: "ausine,440"})
 	base := runtime.NumGoroutine()
-	au := newCtlToneAudio(ctlTeaphoneHz)
+	au := ctlNewToneAudio(ctlTeaphoneHz)
 	tp := ctlStartPhone(t, "alice", phone.Options{Audio: au})
 	var id phone.SessionID
 	if bobCalls {
@@ -189,7 +189,7 @@ func TestCtlTeaphoneHoldsBaresip(t *testing.T) {
 func ctlTeaphoneHolds(t *testing.T, uriParams string) {
 	bob := peertest.StartBaresip(t, peertest.BaresipConfig{User: "bob", AudioSource: "ausine,440"})
 	base := runtime.NumGoroutine()
-	au := newCtlToneAudio(ctlTeaphoneHz)
+	au := ctlNewToneAudio(ctlTeaphoneHz)
 	tp := ctlStartPhone(t, "alice", phone.Options{Audio: au})
 	id := ctlDialBob(t, tp, bob, uriParams)
 	ctlHearsTone(t, au, id, "teaphone hears bob before hold", ctlBobHz)
@@ -235,7 +235,7 @@ func ctlProto(uriParams string) string {
 func TestCtlHoldBothSides(t *testing.T) {
 	bob := peertest.StartBaresip(t, peertest.BaresipConfig{User: "bob", AudioSource: "ausine,440"})
 	base := runtime.NumGoroutine()
-	au := newCtlToneAudio(ctlTeaphoneHz)
+	au := ctlNewToneAudio(ctlTeaphoneHz)
 	tp := ctlStartPhone(t, "alice", phone.Options{Audio: au})
 	id := ctlDialBob(t, tp, bob, "")
 
@@ -309,7 +309,7 @@ func TestCtlBaresipTransfersTeaphone(t *testing.T) {
 			bob := peertest.StartBaresip(t, peertest.BaresipConfig{User: "bob", AudioSource: "ausine,440"})
 			carol := peertest.StartBaresip(t, peertest.BaresipConfig{User: "carol", AudioSource: "ausine,660"})
 			base := runtime.NumGoroutine()
-			au := newCtlToneAudio(ctlTeaphoneHz)
+			au := ctlNewToneAudio(ctlTeaphoneHz)
 			tp := ctlStartPhone(t, "alice", phone.Options{Audio: au})
 			var old phone.SessionID
 			if tc.bobCalls {
@@ -415,7 +415,7 @@ func TestCtlTeaphoneTransfersBaresip(t *testing.T) {
 	bob := peertest.StartBaresip(t, peertest.BaresipConfig{User: "bob", AudioSource: "ausine,440"})
 	carol := peertest.StartBaresip(t, peertest.BaresipConfig{User: "carol", AudioSource: "ausine,660"})
 	base := runtime.NumGoroutine()
-	tp := ctlStartPhone(t, "alice", phone.Options{Audio: newCtlToneAudio(ctlTeaphoneHz)})
+	tp := ctlStartPhone(t, "alice", phone.Options{Audio: ctlNewToneAudio(ctlTeaphoneHz)})
 	id := ctlDialBob(t, tp, bob, "")
 
 	em, bm, cm := tp.mark(), bob.Mark(), carol.Mark()
@@ -487,7 +487,7 @@ func TestCtlTransferFailure(t *testing.T) {
 		bob := peertest.StartBaresip(t, peertest.BaresipConfig{User: "bob", AudioSource: "ausine,440"})
 		carol := peertest.StartBaresip(t, peertest.BaresipConfig{User: "carol", AudioSource: "ausine,660"})
 		base := runtime.NumGoroutine()
-		au := newCtlToneAudio(ctlTeaphoneHz)
+		au := ctlNewToneAudio(ctlTeaphoneHz)
 		tp := ctlStartPhone(t, "alice", phone.Options{Audio: au})
 		id := ctlDialBob(t, tp, bob, "")
 		nobody := strings.Replace(carol.URI(), "carol@", "nobody@", 1)
@@ -524,7 +524,7 @@ func TestCtlTransferFailure(t *testing.T) {
 		bob := peertest.StartBaresip(t, peertest.BaresipConfig{User: "bob", AudioSource: "ausine,440"})
 		carol := peertest.StartBaresip(t, peertest.BaresipConfig{User: "carol", AudioSource: "ausine,660"})
 		base := runtime.NumGoroutine()
-		au := newCtlToneAudio(ctlTeaphoneHz)
+		au := ctlNewToneAudio(ctlTeaphoneHz)
 		tp := ctlStartPhone(t, "alice", phone.Options{Audio: au})
 		id := ctlBobDials(t, tp, bob, "")
 		nobody := strings.Replace(carol.URI(), "carol@", "nobody@", 1)
