@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/teaphone/teaphone/internal/textdist"
+
 	toml "github.com/pelletier/go-toml/v2"
 )
 
@@ -295,30 +297,9 @@ func suggestKey(key toml.Key) string {
 		if name == "" {
 			continue
 		}
-		if d := editDistance(last, name); d < bestD {
+		if d := textdist.Levenshtein(last, name); d < bestD {
 			best, bestD = name, d
 		}
 	}
 	return best
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -10,6 +10,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/teaphone/teaphone/internal/textdist"
+
 	"github.com/teaphone/teaphone/sessions"
 )
 
@@ -448,7 +450,7 @@ func stateList() string {
 func suggest(name string) string {
 	best, bestD := "", 3
 	for _, n := range commandNames {
-		if d := distance(name, n); d < bestD {
+		if d := textdist.Levenshtein(name, n); d < bestD {
 			best, bestD = n, d
 		}
 	}
@@ -456,28 +458,4 @@ func suggest(name string) string {
 		return ""
 	}
 	return best
-}
-
-// distance is the Levenshtein distance of a and b (bounded inputs only).
-func distance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return 64
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
