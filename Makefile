@@ -38,7 +38,7 @@ test-short:
 
 bench: deps-test
 	$(GO) test -run '^$$' -bench . -benchmem ./audio/... ./phone/...
-	TEAPHONE_BENCH=1 $(GO) test -run 'TestBench' -v -timeout 20m ./internal/bench/
+	TEAPHONE_BENCH=1 $(GO) test -count=1 -run TestBench -v -timeout 20m ./internal/bench/
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
