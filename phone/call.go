@@ -361,6 +361,7 @@ func (c *call) runOutgoing(uri sip.Uri, offer []byte, o DialOptions) {
 		return
 	}
 	c.media.start()
+	c.media.update() // after early media the 200 may change the stream
 	c.setState(StateActive, cs.InviteResponse.StatusCode, cs.InviteResponse.Reason)
 }
 
@@ -372,6 +373,14 @@ func (c *call) onResponse(res *sip.Response) error {
 	c.mu.Lock()
 	c.gotProvisional = true
 	c.mu.Unlock()
+	// Early media (RFC 3960): a provisional response with SDP answers our
+	// offer; play what the far end sends (ringback, announcements) now.
+	if len(res.Body()) > 0 && isSDP(res) {
+		if err := c.media.applyAnswer(res.Body()); err == nil {
+			c.media.start()
+			c.media.update()
+		}
+	}
 	switch {
 	case res.StatusCode == 180 || res.StatusCode == 181 || res.StatusCode == 182:
 		c.setState(StateRinging, res.StatusCode, res.Reason)
@@ -951,6 +960,11 @@ func parseDTMFRelay(body string) (rune, bool) {
 
 func isDTMF(r rune) bool {
 	return r >= '0' && r <= '9' || r == '*' || r == '#' || r >= 'A' && r <= 'D'
+}
+
+func isSDP(m interface{ ContentType() *sip.ContentTypeHeader }) bool {
+	ct := m.ContentType()
+	return ct != nil && strings.HasPrefix(strings.ToLower(ct.Value()), "application/sdp")
 }
 
 func respond(tx sip.ServerTransaction, req *sip.Request, code int, reason string) {

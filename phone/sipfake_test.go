@@ -222,3 +222,41 @@ func TestRegistrationRefreshAndUnregister(t *testing.T) {
 		t.Errorf("no registered event with expires 1: %+v", evs)
 	}
 }
+
+// TestEarlyMedia: a 183 with SDP starts RTP at once (RFC 3960): the far
+// end's announcement can be heard and our stream reaches its address before
+// any 200; the call then fails with 486 and the stream stops.
+func TestEarlyMedia(t *testing.T) {
+	rtp, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rtp.Close()
+	release := make(chan struct{})
+	fp := newFakePeer(t, func(fp *fakePeer, srv *sipgo.Server) {
+		srv.OnInvite(func(req *sip.Request, tx sip.ServerTransaction) {
+			ans := []byte(fmt.Sprintf("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio %d RTP/AVP 0\r\na=sendrecv\r\n", mustPort(rtp.LocalAddr().String())))
+			res := sip.NewResponseFromRequest(req, 183, "Session Progress", ans)
+			res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+			_ = tx.Respond(res)
+			<-release
+			_ = tx.Respond(sip.NewResponseFromRequest(req, 486, "Busy Here", nil))
+		})
+	})
+	a := newTestPhone(t, Options{Audio: &toneAudio{hz: 1000}})
+	id, err := a.Dial(context.Background(), "sip:x@"+fp.addr, DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.waitCall(id, StateProceeding, wait)
+	_ = rtp.SetReadDeadline(time.Now().Add(wait))
+	buf := make([]byte, 1500)
+	n, _, err := rtp.ReadFrom(buf)
+	close(release)
+	if err != nil || n < 12 || buf[0]>>6 != 2 {
+		t.Fatalf("no RTP during early media: n=%d err=%v", n, err)
+	}
+	if ev := a.waitCall(id, StateFailed, wait); ev.Code != 486 {
+		t.Errorf("%+v", ev)
+	}
+}
