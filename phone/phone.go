@@ -381,9 +381,17 @@ func (p *Phone) Close() error {
 		<-p.events.done
 		return nil
 	}
+	// Hang up every call at once: a peer that has gone away must not make
+	// the others wait for its BYE to time out.
+	var hangups sync.WaitGroup
 	for _, c := range calls {
-		c.hangup(603, "Decline", "phone closing")
+		hangups.Add(1)
+		go func(c *call) {
+			defer hangups.Done()
+			c.hangup(603, "Decline", "phone closing")
+		}(c)
 	}
+	waitTimeout(&hangups, 5*time.Second)
 	// Registration loops see the cancel and un-REGISTER before they return;
 	// INVITEs still waiting for a first response stop waiting at once.
 	p.cancel(sipgo.WaitAnswerForceCancelErr)
