@@ -9,10 +9,11 @@ BIN       := teaphone
 # -race) must be off for that one package (notes/portaudio-headless.md §9).
 RACEFLAGS := -race -gcflags=github.com/gordonklaus/portaudio=-d=checkptr=0
 RUN_PKGS  := portaudio19-dev pkg-config
-TEST_PKGS := $(RUN_PKGS) baresip baresip-core kamailio sox tmux
+TEST_PKGS := $(RUN_PKGS) baresip baresip-core kamailio linphone-cli sox tmux
+BENCH_PKGS := $(TEST_PKGS) pulseaudio pulseaudio-utils libasound2-plugins
 ARGS      ?=
 
-.PHONY: all build run test test-short bench lint fuzz deps-run deps-test clean
+.PHONY: all build run test test-short bench lint fuzz deps-run deps-test deps-bench clean
 
 all: build
 
@@ -21,6 +22,9 @@ deps-run:
 
 deps-test:
 	@scripts/ensure-packages.sh $(TEST_PKGS)
+
+deps-bench:
+	@scripts/ensure-packages.sh $(BENCH_PKGS)
 
 build: deps-run
 	$(GO) build -o $(BIN) .
@@ -36,7 +40,7 @@ test: deps-test
 test-short:
 	$(GO) test -short ./...
 
-bench: deps-test
+bench: deps-bench
 	$(GO) test -run '^$$' -bench . -benchmem ./audio/... ./phone/...
 	TEAPHONE_BENCH=1 $(GO) test -count=1 -run TestBench -v -timeout 20m ./internal/bench/
 
