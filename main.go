@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -426,8 +427,67 @@ func runTUI(ctx context.Context, mgr *sessions.Manager, cfg config.Config, hub *
 	if err := mgr.SetRules(sessions.DeferAll()); err != nil {
 		return err
 	}
+	hist := newHistory(logger)
 	return ui.Run(ctx, mgr, ui.Options{
 		Accounts: names, AudioIn: audioName, AudioOut: audioName,
 		Keys: cfg.UI.Keys, Contacts: contacts, Ringer: &ringer{hub: hub},
+		History: hist.load(), OnDial: hist.add,
+		Keypad: func(d rune) {
+			if t, err := tone.NewDTMF(d, 120*time.Millisecond, 0); err == nil {
+				hub.PlayTone(t) // removes itself when the tone ends
+			}
+		},
 	})
+}
+
+// history keeps the numbers dialled in the TUI across runs, one per line,
+// in the user cache directory.
+type history struct {
+	path string
+	log  *slog.Logger
+	mu   sync.Mutex
+}
+
+const historyMax = 200
+
+func newHistory(log *slog.Logger) *history {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return &history{log: log}
+	}
+	return &history{path: filepath.Join(dir, "teaphone", "history"), log: log}
+}
+
+func (h *history) load() []string {
+	if h.path == "" {
+		return nil
+	}
+	b, err := os.ReadFile(h.path)
+	if err != nil {
+		return nil
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) > historyMax {
+		lines = lines[len(lines)-historyMax:]
+	}
+	return lines
+}
+
+func (h *history) add(typed string) {
+	if h.path == "" || strings.ContainsAny(typed, "\r\n") {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if err := os.MkdirAll(filepath.Dir(h.path), 0o700); err != nil {
+		h.log.Warn("dial history", "err", err)
+		return
+	}
+	f, err := os.OpenFile(h.path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		h.log.Warn("dial history", "err", err)
+		return
+	}
+	defer f.Close()
+	_, _ = f.WriteString(typed + "\n")
 }

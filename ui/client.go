@@ -102,4 +102,10 @@ type Options struct {
 	Now func() time.Time
 	// DialOptions are passed to every Dial (account, Subject, headers).
 	DialOptions sessions.DialOptions
+	// Keypad, if set, plays the local feedback tone of a DTMF digit the
+	// user sends. It runs in a command, never in Update.
+	Keypad func(digit rune)
+	// OnDial, if set, is told every target the user dials (main keeps the
+	// dial history across runs with it). It runs in a command.
+	OnDial func(typed string)
 }

@@ -153,7 +153,11 @@ func (m Model) dialTyped() (Model, tea.Cmd) {
 	m.dial = m.dial.Push(typed).Blur()
 	m.msg = message{text: "dialing " + target + "…"}
 	m.logf("dial %s", target)
-	return m, dialCmd(m.ctx, m.c, target, m.opts.DialOptions)
+	cmd := dialCmd(m.ctx, m.c, target, m.opts.DialOptions)
+	if f := m.opts.OnDial; f != nil {
+		cmd = tea.Batch(cmd, guard(func() tea.Msg { f(typed); return nil }))
+	}
+	return m, cmd
 }
 
 // handleCallKey runs the call keys (command mode).
@@ -232,8 +236,15 @@ func (m Model) sendDTMF(c sessions.CallInfo, digit string) (Model, tea.Cmd) {
 	x.dtmfSent = lastRunes(x.dtmfSent+digit, dtmfLimit)
 	m.extra = withExtra(m.extra, c.ID, x)
 	m.msg = message{text: fmt.Sprintf("DTMF %s → line %d", digit, c.Line)}
-	cl := m.c
-	return m.enqueue("dtmf", c.ID, func() error { return cl.SendDTMF(c.ID, digit) })
+	cl, kp := m.c, m.opts.Keypad
+	return m.enqueue("dtmf", c.ID, func() error {
+		if kp != nil {
+			for _, d := range digit {
+				kp(d)
+			}
+		}
+		return cl.SendDTMF(c.ID, digit)
+	})
 }
 
 func (m Model) conference() (Model, tea.Cmd) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -310,5 +311,31 @@ func TestStatusBarFlags(t *testing.T) {
 	v := newTestModel(dndFake{f}, Options{}).View()
 	if first := strings.SplitN(v, "\n", 2)[0]; !strings.Contains(first, "MUTED DND") {
 		t.Errorf("status bar %q lacks MUTED DND", first)
+	}
+}
+
+// TestKeypadToneAndDialHistory: a DTMF digit plays its local tone through
+// Options.Keypad; a dialled target is handed to Options.OnDial.
+func TestKeypadToneAndDialHistory(t *testing.T) {
+	var mu sync.Mutex
+	var tones []rune
+	var dialed []string
+	o := Options{
+		Keypad: func(d rune) { mu.Lock(); tones = append(tones, d); mu.Unlock() },
+		OnDial: func(s string) { mu.Lock(); dialed = append(dialed, s); mu.Unlock() },
+	}
+	f := newFake()
+	bob := connected("c-1", 1, "Bob", "sip:bob@example.com", 0)
+	f.calls[bob.ID] = bob
+	_, _ = feed(t, newTestModel(f, o), keysOf("1,#")...)
+	f2 := newFake()
+	_, _ = feed(t, newTestModel(f2, o), keysOf("type:100,enter")...)
+	mu.Lock()
+	defer mu.Unlock()
+	if string(tones) != "1#" {
+		t.Errorf("keypad tones %q, want 1#", string(tones))
+	}
+	if !slices.Equal(dialed, []string{"100"}) {
+		t.Errorf("dial history %q, want [100]", dialed)
 	}
 }
