@@ -418,3 +418,24 @@ func TestTCPCall(t *testing.T) {
 	b.Hangup(ic.Session)
 	a.waitCall(id, StateTerminated, wait)
 }
+
+// TestUnregisteredAccountDirectCalls: an account with register=false still
+// places and receives direct calls, with its identity in From.
+func TestUnregisteredAccountDirectCalls(t *testing.T) {
+	h := &handlerChan{calls: make(chan IncomingCall, 4), dec: Accept()}
+	a := newTestPhone(t, Options{Accounts: []Account{{Name: "home", AOR: "sip:alice@example.invalid", DisplayName: "Alice", Register: false}}})
+	b := newTestPhone(t, Options{Handler: h, Accounts: []Account{{Name: "desk", AOR: "sip:bob@example.invalid", Register: false}}})
+	id, err := a.Dial(context.Background(), b.uri("bob"), DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ic := h.next(t, a)
+	if ic.RemoteURI != "sip:alice@example.invalid" || ic.RemoteDisplay != "Alice" || ic.Account != "desk" {
+		t.Errorf("incoming = %+v", ic)
+	}
+	if ev := a.waitCall(id, StateActive, wait); ev.Account != "home" {
+		t.Errorf("outgoing account = %q", ev.Account)
+	}
+	a.Hangup(id)
+	b.waitCall(ic.Session, StateTerminated, wait)
+}
