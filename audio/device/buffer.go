@@ -2,6 +2,7 @@ package device
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/teaphone/teaphone/audio"
@@ -9,16 +10,25 @@ import (
 )
 
 const (
-	// bufferTarget is the backlog (in frames) a Buffer lets its reader
-	// keep for good: enough for scheduling jitter between the two clocks.
+	// bufferTarget is the backlog (in frames) a Buffer from NewBuffer lets
+	// its reader keep for good: enough for scheduling jitter between the
+	// two clocks, and for a writer that keeps a few frames queued.
 	bufferTarget = 2
 	// bufferDriftReads is how many consecutive reads must leave more than
 	// bufferTarget frames queued before one frame is dropped: the writer's
 	// clock runs faster than the reader's.
 	bufferDriftReads = 50
+	// bufferTrimReads is the window, in reads, over which a Buffer from
+	// NewLowLatencyBuffer watches its backlog: when every read of a window found at least two frames
+	// queued, the frames that were never needed are dropped, so the
+	// reader takes each frame within one period of its arrival. 10 reads
+	// are 200 ms of the media clock.
+	bufferTrimReads = 10
 	// bufferIdleGap is the pause in reading after which queued frames are
 	// stale: the next read skips to the newest frame.
 	bufferIdleGap = 200 * time.Millisecond
+	// minBufferCapacity is the least capacity of a Buffer, in frames.
+	minBufferCapacity = 3
 )
 
 // Buffer is a frame queue between two clocks (the sound card and the 20 ms
@@ -28,11 +38,18 @@ const (
 //
 // A plain ring keeps whatever backlog it once built up: a microphone ring
 // that filled while no call was reading would delay every later call by
-// its whole capacity. A Buffer therefore
+// its whole capacity, and a burst at start-up would delay the rest of the
+// call. A Buffer therefore
 //   - drops all but the newest frame when its reader comes back after a
 //     pause of more than 200 ms (or first reads that long after NewBuffer),
 //   - drops one frame when more than two stay queued for a second of
-//     reads (the writer's clock is faster than the reader's), and
+//     reads (the writer's clock is faster than the reader's) or, for a
+//     Buffer from NewLowLatencyBuffer, drops the frames that are never
+//     needed: when every read for 200 ms found at least two frames queued
+//     (the fewest it found being k), it drops k-1 of the oldest, so that
+//     a read finds one frame and leaves none behind. A writer whose phase
+//     or clock jitters against the reader's keeps the extra frame it
+//     needs, since its reads sometimes find just one;
 //   - overwrites the oldest frame when full.
 //
 // It is safe for concurrent use by one writer and one reader; it does not
@@ -42,25 +59,43 @@ type Buffer struct {
 
 	mu      sync.Mutex // guards the reader's state
 	last    time.Time  // previous read (creation before the first)
+	tight   bool       // NewLowLatencyBuffer: trim to what the reader needs
 	high    int        // consecutive reads that left more than bufferTarget frames
+	reads   int        // reads in the current trim window
+	fewest  int        // fewest frames a read of the window found
 	trimmed uint64
 	now     func() time.Time
+
+	written atomic.Int64 // when the last frame was written: time since epoch, 0 for never
 }
 
-// NewBuffer returns a Buffer holding up to capacity frames (at least
-// bufferTarget+1).
+// NewBuffer returns a Buffer holding up to capacity frames (at least 3)
+// that lets its reader keep a backlog of up to two frames: for a writer
+// that keeps a few frames queued on purpose (such as Device.Sink's).
 func NewBuffer(capacity int) *Buffer {
 	return &Buffer{
-		ring: mix.NewRing(max(capacity, bufferTarget+1), audio.FrameSamples, mix.OverwriteOldest),
+		ring: mix.NewRing(max(capacity, minBufferCapacity), audio.FrameSamples, mix.OverwriteOldest),
 		last: time.Now(), // a first read long after creation finds stale frames
 		now:  time.Now,
 	}
+}
+
+// NewLowLatencyBuffer returns a Buffer holding up to capacity frames (at
+// least 3) that keeps no more queued than its reader needs: between a
+// device and the media clock, each writing and reading one frame per
+// 20 ms, a frame waits less than one period (plus what the two clocks'
+// jitter needs).
+func NewLowLatencyBuffer(capacity int) *Buffer {
+	b := NewBuffer(capacity)
+	b.tight = true
+	return b
 }
 
 // WriteFrame implements audio.Sink: it queues a copy of src, overwriting
 // the oldest frame when the Buffer is full.
 func (b *Buffer) WriteFrame(src []int16) error {
 	b.ring.Write(src)
+	b.written.Store(max(int64(time.Since(epoch)), 1))
 	return nil
 }
 
@@ -75,10 +110,12 @@ func (b *Buffer) ReadFrame(dst []int16) error {
 			b.ring.Read(dst[:0])
 			b.trimmed++
 		}
-		b.high = 0
+		b.high, b.reads = 0, 0
 	}
 	b.last = now
-	if b.ring.Len() > bufferTarget+1 {
+	if b.tight {
+		b.trimLocked(dst)
+	} else if b.ring.Len() > bufferTarget+1 {
 		if b.high++; b.high >= bufferDriftReads {
 			b.ring.Read(dst[:0])
 			b.trimmed++
@@ -88,6 +125,37 @@ func (b *Buffer) ReadFrame(dst []int16) error {
 		b.high = 0
 	}
 	return b.ring.ReadFrame(dst)
+}
+
+// trimLocked drops, at the end of each window of bufferTrimReads reads,
+// the frames every read of the window found queued beyond the one it took.
+func (b *Buffer) trimLocked(scratch []int16) {
+	n := b.ring.Len()
+	if b.reads == 0 || n < b.fewest {
+		b.fewest = n
+	}
+	if b.reads++; b.reads >= bufferTrimReads {
+		for k := b.fewest; k > 1; k-- { // never needed: drop the oldest
+			b.ring.Read(scratch[:0])
+			b.trimmed++
+		}
+		b.reads = 0
+	}
+}
+
+// epoch is the base of Buffer.written (monotonic).
+var epoch = time.Now()
+
+// LastFrameAt returns when the last frame was written, and false before
+// the first. For a Buffer filled by a device, that is the phase of the
+// device's clock: the media engine ticks just after it (see
+// media.FrameClock), so captured frames are sent as soon as they exist.
+func (b *Buffer) LastFrameAt() (time.Time, bool) {
+	w := b.written.Load()
+	if w == 0 {
+		return time.Time{}, false
+	}
+	return epoch.Add(time.Duration(w)), true
 }
 
 // Len returns the number of queued frames.

@@ -128,3 +128,90 @@ func TestBufferNoAllocs(t *testing.T) {
 		t.Errorf("%.1f allocations per frame", a)
 	}
 }
+
+func newTestLowLatencyBuffer(capacity int) (*Buffer, *fakeClock) {
+	b, c := newTestBuffer(capacity)
+	b.tight = true
+	return b, c
+}
+
+func TestLowLatencyBufferSteadyState(t *testing.T) {
+	b, _ := newTestLowLatencyBuffer(5)
+	b.ReadFrame(make([]int16, audio.FrameSamples)) // reading has started
+	for want := int16(1); want < 300; want++ {     // one in, one out
+		b.WriteFrame(constFrame(want))
+		if got := readConst(t, b); got != want {
+			t.Fatalf("read frame %d, want %d", got, want)
+		}
+	}
+	if b.Dropped() != 0 || b.Underruns() != 1 {
+		t.Errorf("dropped %d frames, %d underruns in steady state; want 0 and 1 (the first read)", b.Dropped(), b.Underruns())
+	}
+}
+
+func TestLowLatencyBufferJitteryWriterKeepsItsMargin(t *testing.T) {
+	b, _ := newTestLowLatencyBuffer(5)
+	b.ReadFrame(make([]int16, audio.FrameSamples))
+	b.WriteFrame(constFrame(1)) // one frame of margin
+	next, want := int16(2), int16(1)
+	for i := range 300 {
+		// The writer's phase wobbles around the reader's: now and then
+		// its frame comes just after a read instead of just before.
+		late := i%7 == 3
+		if !late {
+			b.WriteFrame(constFrame(next))
+			next++
+		}
+		if got := readConst(t, b); got != want {
+			t.Fatalf("read %d: frame %d, want %d", i, got, want)
+		}
+		want++
+		if late {
+			b.WriteFrame(constFrame(next))
+			next++
+		}
+	}
+	if b.Dropped() != 0 {
+		t.Errorf("dropped %d frames of a jittery writer's margin", b.Dropped())
+	}
+}
+
+func TestLowLatencyBufferTrimsBacklog(t *testing.T) {
+	b, _ := newTestLowLatencyBuffer(8)
+	b.ReadFrame(make([]int16, audio.FrameSamples))
+	for v := int16(1); v <= 5; v++ { // a burst leaves 5 queued
+		b.WriteFrame(constFrame(v))
+	}
+	next := int16(6)
+	for range 2 * bufferTrimReads { // then one in, one out: trimmed within two windows
+		b.WriteFrame(constFrame(next))
+		next++
+		readConst(t, b)
+	}
+	if b.Len() != 0 || b.Dropped() != 5 {
+		t.Errorf("%d frames left after a read, %d dropped; want 0 and the 5 of the burst", b.Len(), b.Dropped())
+	}
+	for range 100 { // steady from then on: nothing more is dropped
+		b.WriteFrame(constFrame(next))
+		if got := readConst(t, b); got != next {
+			t.Fatalf("read frame %d, want %d", got, next)
+		}
+		next++
+	}
+	if b.Dropped() != 5 {
+		t.Errorf("dropped %d frames, want 5", b.Dropped())
+	}
+}
+
+func TestBufferLastFrameAt(t *testing.T) {
+	b := NewLowLatencyBuffer(3)
+	if _, ok := b.LastFrameAt(); ok {
+		t.Error("LastFrameAt reports a frame before the first write")
+	}
+	before := time.Now()
+	b.WriteFrame(constFrame(1))
+	at, ok := b.LastFrameAt()
+	if !ok || at.Before(before) || time.Since(at) < 0 {
+		t.Errorf("LastFrameAt = %v, %v; want a time just after %v", at, ok, before)
+	}
+}

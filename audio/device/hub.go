@@ -3,6 +3,7 @@ package device
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/teaphone/teaphone/audio"
 	"github.com/teaphone/teaphone/audio/mix"
@@ -31,6 +32,7 @@ const (
 type Hub struct {
 	dev   Device
 	src   audio.Source
+	clock frameClock // src's, or nil
 	mixer *mix.Mixer // nil: the device discards playback
 
 	mu   sync.Mutex
@@ -41,7 +43,15 @@ type Hub struct {
 // NewHub returns a Hub for d. The Hub does not own d: close d yourself
 // after the Hub's last use.
 func NewHub(d Device) *Hub {
-	return &Hub{dev: d, src: d.Source(), mixer: d.Playback()}
+	h := &Hub{dev: d, src: d.Source(), mixer: d.Playback()}
+	h.clock, _ = h.src.(frameClock)
+	return h
+}
+
+// frameClock is a source that knows when its device delivered its last
+// frame (a Buffer).
+type frameClock interface {
+	LastFrameAt() (time.Time, bool)
 }
 
 // Device returns the device the Hub shares.
@@ -50,7 +60,7 @@ func (h *Hub) Device() Device { return h.dev }
 // CallAudio returns one call's audio: src yields the captured microphone
 // frames (each call sees every frame), and frames written to sink are
 // mixed into the device's playback through a Buffer of CallBufferFrames
-// frames.
+// frames from NewLowLatencyBuffer.
 // release detaches both (src then plays silence and sink discards); it is
 // idempotent.
 func (h *Hub) CallAudio() (src audio.Source, sink audio.Sink, release func()) {
@@ -61,7 +71,7 @@ func (h *Hub) CallAudio() (src audio.Source, sink audio.Sink, release func()) {
 	out := &callSink{}
 	var in *mix.Input
 	if h.mixer != nil {
-		out.buf = NewBuffer(CallBufferFrames)
+		out.buf = NewLowLatencyBuffer(CallBufferFrames)
 		in = h.mixer.Add(out.buf)
 	}
 	release = sync.OnceFunc(func() {
@@ -115,6 +125,24 @@ func (s *callSource) ReadFrame(dst []int16) error {
 	s.pos++
 	clear(dst[copy(dst, frame[:]):])
 	return nil
+}
+
+// LastFrameAt returns when the device delivered its last captured frame
+// (false for a device without a clock of its own, or after release). The
+// media engine uses it to tick just after the device delivers (see
+// media.FrameClock).
+func (s *callSource) LastFrameAt() (time.Time, bool) {
+	h := s.h
+	if h.clock == nil {
+		return time.Time{}, false
+	}
+	h.mu.Lock()
+	released := s.released
+	h.mu.Unlock()
+	if released {
+		return time.Time{}, false
+	}
+	return h.clock.LastFrameAt()
 }
 
 // pullLocked reads the next frame from the device into the history.

@@ -287,9 +287,9 @@ func (b *Buffer) Pop(now time.Time, dst []byte) (n int, st PopStatus) {
 		if e == nil {
 			return 0, Empty
 		}
-		// The first packet plays at the first tick at least the target
-		// delay after its on-time arrival.
-		if t < b.onTime(e.ts)+target {
+		// The first packet plays at the tick nearest to the target delay
+		// after its on-time arrival.
+		if t < b.onTime(e.ts)+target-b.frameNS/2 {
 			return 0, Buffering
 		}
 		b.anchored, b.started = true, true
@@ -389,7 +389,7 @@ func (b *Buffer) next(t, delay, target int64, dst []byte) (int, PopStatus) {
 		// A talkspurt starts (RFC 3551 §4.1 marker bit, or a timestamp
 		// gap: DTX). Schedule it afresh at the target delay: this is where
 		// the delay shrinks or grows without cutting speech.
-		if t < b.onTime(e.ts)+target {
+		if t < b.onTime(e.ts)+target-b.frameNS/2 {
 			return 0, Buffering
 		}
 		b.curTS = max(b.curTS, e.ts)

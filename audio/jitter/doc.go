@@ -67,9 +67,11 @@
 // Playout. Pop plays the packet at the playout point and advances it by one
 // frame. The first packet of the stream, and the first of each talkspurt (a
 // marker bit, RFC 3551 §4.1, or a timestamp jump with no sequence gap: DTX),
-// is scheduled afresh at its on-time arrival plus the target delay; in
-// between Pop reports Buffering. This is where the delay adapts without
-// touching speech, and why silence gaps are never counted as loss.
+// is scheduled afresh at its on-time arrival plus the target delay, rounded
+// to the nearest tick (so the delay averages the target rather than the
+// target plus half a tick, and is never less than the target minus half a
+// frame); in between Pop reports Buffering. This is where the delay adapts
+// without touching speech, and why silence gaps are never counted as loss.
 //
 // Loss. A sequence number is Lost when a later packet is present at its
 // slot; Pop reports Lost for the slot and moves on, unless the delay is below

@@ -61,7 +61,8 @@ func WithClockRate(hz int) Option {
 }
 
 // WithMinDelay sets the lowest target delay: the added delay on a clean
-// network. Playout of a stream or talkspurt starts this long after arrival.
+// network. Playout of a stream or talkspurt starts this long after arrival
+// (at the Pop tick nearest to that instant).
 func WithMinDelay(d time.Duration) Option {
 	return func(c *config) {
 		if d >= 0 {

@@ -10,6 +10,11 @@ import (
 	"time"
 )
 
+// DefaultLatency is the stream latency asked for when Config.Latency is 0:
+// one 20 ms device period. A device whose own low latency is higher gets
+// that instead.
+const DefaultLatency = 20 * time.Millisecond
+
 // PaceEnv is the environment variable that turns on Config.Pace when set
 // to "1".
 const PaceEnv = "TEAPHONE_AUDIO_PACE"
@@ -34,6 +39,12 @@ type Config struct {
 	// unclocked devices such as the ALSA file device used in tests.
 	// TEAPHONE_AUDIO_PACE=1 turns it on too.
 	Pace bool
+	// Latency is the device latency asked of each stream: the host
+	// buffer, in 10 ms periods (at least two), which is what playback
+	// keeps queued ahead of the speaker. 0 is DefaultLatency, raised to
+	// the device's own low latency when that is higher. Raise it if
+	// Stats reports underflows or overflows; lower it for less delay.
+	Latency time.Duration
 	// Logger receives stream setup, xrun and error reports, and (at debug
 	// level) the ALSA and JACK library messages that would otherwise go
 	// to stderr. nil discards them.

@@ -54,7 +54,7 @@ type Device struct {
 func newDevice(log *slog.Logger) *Device {
 	d := &Device{
 		log:     log,
-		capture: device.NewBuffer(captureBufferFrames),
+		capture: device.NewLowLatencyBuffer(captureBufferFrames),
 		mixer:   mix.NewMixer(audio.FrameSamples),
 		sink:    device.NewBuffer(sinkBufferFrames),
 		done:    make(chan struct{}),

@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	pa "github.com/gordonklaus/portaudio"
 )
@@ -19,10 +18,6 @@ import (
 // Available reports whether this build has PortAudio support (cgo and no
 // noportaudio tag).
 const Available = true
-
-// minLatency is the least stream latency requested: two 20 ms buffers, so
-// a Go loop that wakes up late does not underrun at once.
-const minLatency = 40 * time.Millisecond
 
 // The binding keeps unguarded globals (its initialisation count and device
 // cache), and PortAudio's Initialize/Terminate pair is reference counted
@@ -288,9 +283,16 @@ func openStream(dev *pa.DeviceInfo, input bool, cfg Config) (*stream, error) {
 	if input {
 		maxCh, lat = dev.MaxInputChannels, dev.DefaultLowInputLatency
 	}
-	lat = max(lat, minLatency)
+	if cfg.Latency > 0 {
+		lat = cfg.Latency
+	} else {
+		lat = max(lat, DefaultLatency)
+	}
 	params := func(ch, rate int) pa.StreamParameters {
-		p := pa.StreamParameters{SampleRate: float64(rate), FramesPerBuffer: framesPer20ms(rate)}
+		// The loops read and write 20 ms at a time, but the host buffer
+		// is made of 10 ms periods: PortAudio's ALSA backend keeps at
+		// least two periods, so 20 ms periods would mean 40 ms queued.
+		p := pa.StreamParameters{SampleRate: float64(rate), FramesPerBuffer: max(framesPer20ms(rate)/2, 1)}
 		dp := pa.StreamDeviceParameters{Device: dev, Channels: ch, Latency: lat}
 		if input {
 			p.Input = dp

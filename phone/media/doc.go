@@ -2,8 +2,11 @@
 // calls at once with one shared pacing clock.
 //
 // An [Engine] owns a single clock goroutine that ticks on an absolute 20 ms
-// schedule (start + n·20 ms, never Sleep(20ms)). On every tick, for every
-// started [Stream], it reads one frame from the stream's audio.Source,
+// schedule (start + n·20 ms, never Sleep(20ms)). When a stream's source
+// is a capture device's (a [FrameClock]), the schedule's phase follows the
+// device: ticks come a few milliseconds after it delivers a frame, so the
+// microphone's audio is sent as soon as it exists. On every tick, for
+// every started [Stream], it reads one frame from the stream's audio.Source,
 // encodes it and sends one RTP packet (or one RFC 4733 telephone-event
 // packet), then pops the playout (jitter) buffer, decodes or conceals the
 // frame and hands it to the stream's audio.Sink. RTCP reports and coalesced

@@ -20,7 +20,36 @@ const (
 	// maxLag is how far the clock may fall behind before it skips frames
 	// instead of catching up with back-to-back ticks.
 	maxLag = 5 * audio.FrameDuration
+
+	// phaseMargin is how long after a device delivers a captured frame the
+	// clock aims to tick (see FrameClock): enough for the delivery's own
+	// jitter, so a tick does not come before the frame it should send.
+	phaseMargin = 4 * time.Millisecond
+	// phaseSlack is how far past phaseMargin the tick may drift before the
+	// clock moves again.
+	phaseSlack = 4 * time.Millisecond
+	// phaseWindow is how many ticks the clock watches the device's phase
+	// (the least lag counts: a late tick says nothing about the device)
+	// before it moves.
+	phaseWindow = 10
+	// phaseStale is the age beyond which a device's last frame says
+	// nothing about its phase (the device stalled or stopped).
+	phaseStale = 5 * audio.FrameDuration
 )
+
+// FrameClock is implemented by an audio.Source whose frames come from a
+// device on its own clock (a sound card's capture). LastFrameAt reports
+// when the device delivered its latest frame (false: no phase known).
+//
+// The engine aligns its clock to the first such source it reads: it ticks
+// a few milliseconds after the device delivers, so a captured frame is
+// sent as soon as it exists instead of waiting up to a tick for the
+// engine. The period stays 20 ms; only the phase moves, in one step when
+// the device's phase is first seen (and again if the two clocks drift
+// apart), so the streams' playout buffers see one short or long tick.
+type FrameClock interface {
+	LastFrameAt() (time.Time, bool)
+}
 
 // EngineOption configures an [Engine].
 type EngineOption func(*Engine)
@@ -121,6 +150,7 @@ type Engine struct {
 	ticks   atomic.Uint64 // clock ticks run
 	skips   atomic.Uint64 // frames skipped because the clock fell behind
 	lateMax atomic.Int64  // worst lateness of a tick, ns
+	shifts  atomic.Uint64 // phase moves
 
 	done      chan struct{}
 	wg        sync.WaitGroup
@@ -191,6 +221,7 @@ func (e *Engine) run() {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	var n int64
+	var ph phase
 	for {
 		n++
 		target := start.Add(time.Duration(n) * audio.FrameDuration)
@@ -220,13 +251,95 @@ func (e *Engine) run() {
 			default:
 			}
 		}
+		if shift := ph.check(e.frameClock()); shift != 0 {
+			// Follow the capture device: tick again at the new phase
+			// (a shift is never more than a frame later).
+			start = start.Add(shift)
+			n--
+			e.shifts.Add(1)
+			ph.shifted = true
+			continue
+		}
 		late := max(time.Since(target), 0)
-		if int64(late) > e.lateMax.Load() {
+		if ph.shifted {
+			ph.shifted = false // a tick moved is not late
+		} else if int64(late) > e.lateMax.Load() {
 			e.lateMax.Store(int64(late))
 		}
 		e.ticks.Add(1)
 		e.tick(late, skipped)
 	}
+}
+
+// frameClock returns the FrameClock source of the first active stream
+// that has one, or nil.
+func (e *Engine) frameClock() FrameClock {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, s := range e.active {
+		if b := s.clock.Load(); b != nil {
+			return b.FrameClock
+		}
+	}
+	return nil
+}
+
+// phase keeps the clock's ticks just after a capture device's frames (see
+// FrameClock). It belongs to the clock goroutine.
+type phase struct {
+	aligned bool          // the phase has been set for the current device
+	min     time.Duration // least lag in the window
+	n       int           // lags in the window
+	shifted bool          // the schedule just moved
+}
+
+// check looks at how long ago fc's device delivered its last frame, the
+// tick being due now. It returns how far to move the schedule (0: keep
+// it). The first time it sees a device's phase it moves at once, to the
+// next frame: the streams that read the device then send their very first
+// packets at the new phase, so the far end's playout never sees it move.
+// After that it moves only when the least lag over phaseWindow ticks (a
+// late tick says nothing about the device) leaves the margin, when the
+// two clocks drift apart.
+func (p *phase) check(fc FrameClock) time.Duration {
+	if fc == nil {
+		p.aligned, p.n = false, 0
+		return 0
+	}
+	at, ok := fc.LastFrameAt()
+	if !ok {
+		return 0
+	}
+	lag := time.Since(at)
+	if lag < 0 || lag >= phaseStale {
+		p.aligned, p.n = false, 0 // the device stalled: align afresh when it is back
+		return 0
+	}
+	lag %= audio.FrameDuration
+	inBand := lag >= phaseMargin/2 && lag <= phaseMargin+phaseSlack
+	if !p.aligned {
+		p.aligned, p.n = true, 0
+		if inBand {
+			return 0
+		}
+		// Wait for the device's next frame (the last one is either too
+		// fresh to trust or already waited for too long).
+		if lag < phaseMargin/2 {
+			return phaseMargin - lag
+		}
+		return audio.FrameDuration - lag + phaseMargin
+	}
+	if p.n == 0 || lag < p.min {
+		p.min = lag
+	}
+	if p.n++; p.n < phaseWindow {
+		return 0
+	}
+	p.n = 0
+	if p.min >= phaseMargin/2 && p.min <= phaseMargin+phaseSlack {
+		return 0
+	}
+	return phaseMargin - p.min // earlier (negative) when the lag grew
 }
 
 // tickCalls are the user callbacks one stream's tick asked for; they run
@@ -337,6 +450,7 @@ type EngineStats struct {
 	Ticks   uint64        // ticks run
 	Skipped uint64        // frames skipped because the clock fell > 100 ms behind
 	MaxLate time.Duration // worst lateness of a tick against its schedule
+	Shifts  uint64        // phase moves to follow a capture device (FrameClock)
 }
 
 // Stats returns the clock's figures.
@@ -349,5 +463,6 @@ func (e *Engine) Stats() EngineStats {
 		Ticks:   e.ticks.Load(),
 		Skipped: e.skips.Load(),
 		MaxLate: time.Duration(e.lateMax.Load()),
+		Shifts:  e.shifts.Load(),
 	}
 }

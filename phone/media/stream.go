@@ -107,6 +107,8 @@ type Stream struct {
 
 	tx txState // clock goroutine only (and Close after remove)
 
+	clock atomic.Pointer[frameClockBox] // the source as a FrameClock, or nil
+
 	txPackets atomic.Uint64
 	txOctets  atomic.Uint64
 	rtcpSent  atomic.Uint64
@@ -232,6 +234,7 @@ func (e *Engine) NewStream(cfg StreamConfig) (*Stream, error) {
 		conceal:  conceal,
 	}
 	s.codecName = cfg.Codec
+	s.setClock(cfg.Source)
 	if s.cname == "" {
 		s.cname = fmt.Sprintf("teaphone-%08x", rand.Uint32())
 	}
@@ -356,6 +359,19 @@ func (s *Stream) SetSource(src audio.Source) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.src = src
+	s.setClock(src)
+}
+
+// frameClockBox holds a FrameClock for an atomic.Pointer.
+type frameClockBox struct{ FrameClock }
+
+// setClock records whether src is a FrameClock, for the engine's phase.
+func (s *Stream) setClock(src audio.Source) {
+	if fc, ok := src.(FrameClock); ok {
+		s.clock.Store(&frameClockBox{fc})
+	} else {
+		s.clock.Store(nil)
+	}
 }
 
 // SetSink swaps where received audio goes (nil: discarded).
