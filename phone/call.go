@@ -330,7 +330,7 @@ func (c *call) runOutgoing(uri sip.Uri, offer []byte, o DialOptions) {
 		opts.Username, opts.Password = c.acct.authUser(), c.acct.cfg.Password
 	}
 	for {
-		err = cs.WaitAnswer(ctx, opts)
+		err = waitAnswer(ctx, cs, opts)
 		// sipgo gives up after 10 responses without sending CANCEL or ACK
 		// (notes/sipgo.md §2): resume reading the same transaction.
 		if err != nil && err.Error() == "more than 10 responses received" {
@@ -363,6 +363,18 @@ func (c *call) runOutgoing(uri sip.Uri, offer []byte, o DialOptions) {
 	c.media.start()
 	c.media.update() // after early media the 200 may change the stream
 	c.setState(StateActive, cs.InviteResponse.StatusCode, cs.InviteResponse.Reason)
+}
+
+// waitAnswer is cs.WaitAnswer, with a panic inside sipgo turned into an
+// error: v1.7.2 dereferences a nil response when the transaction layer
+// closes while a CANCEL is in flight (dialog_client.go inviteCancel).
+func waitAnswer(ctx context.Context, cs *sipgo.DialogClientSession, opts sipgo.AnswerOptions) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: sipgo: %v", context.Canceled, r)
+		}
+	}()
+	return cs.WaitAnswer(ctx, opts)
 }
 
 // onResponse surfaces provisional responses (100/180/183).
@@ -874,6 +886,9 @@ func (p *Phone) onBye(req *sip.Request, tx sip.ServerTransaction) {
 	c.mu.Lock()
 	cs, ss := c.cs, c.ss
 	c.mu.Unlock()
+	// The call is over from now on: nothing (a Close racing with this BYE)
+	// may send a BYE of its own any more.
+	c.setState(StateTerminated, 200, "remote hangup")
 	var err error
 	if ss != nil && c.dir == DirectionIncoming {
 		err = ss.ReadBye(req, tx)
@@ -884,7 +899,6 @@ func (p *Phone) onBye(req *sip.Request, tx sip.ServerTransaction) {
 		p.log.Info("BYE", "session", c.id, "err", err)
 		respond(tx, req, 200, "OK")
 	}
-	c.setState(StateTerminated, 200, "remote hangup")
 }
 
 func (p *Phone) onCancel(req *sip.Request, tx sip.ServerTransaction) {
