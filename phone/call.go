@@ -50,7 +50,7 @@ type call struct {
 	ended          chan struct{}
 	offerPending   bool     // our re-INVITE is in flight (an incoming one gets 491)
 	remoteTarget   *sip.Uri // refreshed remote target (RFC 3261 §12.2)
-	refer_         *referState
+	transfer       *referState
 	dtmfMu         sync.Mutex // one DTMF string at a time
 	lastCode       int
 	lastReason     string

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 	"github.com/teaphone/teaphone/phone/sdp"
 )
@@ -392,12 +391,12 @@ func (p *Phone) AttendedTransfer(id, consult SessionID) error {
 
 func (c *call) refer(display, referTo string, consult *call) error {
 	c.mu.Lock()
-	if c.refer_ != nil {
+	if c.transfer != nil {
 		c.mu.Unlock()
 		return fmt.Errorf("%w: a transfer of %s is already in progress", ErrWrongState, c.id)
 	}
 	r := &referState{target: display, notify: make(chan int, 8), consult: consult}
-	c.refer_ = r
+	c.transfer = r
 	c.mu.Unlock()
 	c.setState(StateTransferring, 0, "transferring to "+display)
 	c.p.wg.Add(1)
@@ -418,7 +417,7 @@ func (c *call) runRefer(r *referState, referTo string) {
 	p := c.p
 	fail := func(code int, reason string) {
 		c.mu.Lock()
-		c.refer_ = nil
+		c.transfer = nil
 		var ev *CallEvent
 		if c.state == StateTransferring {
 			// The call is kept: back to active before the failure is told.
@@ -469,7 +468,7 @@ func (c *call) runRefer(r *referState, referTo string) {
 				return
 			}
 			c.mu.Lock()
-			c.refer_ = nil
+			c.transfer = nil
 			c.mu.Unlock()
 			p.emit(TransferEvent{Time: time.Now(), Session: c.id, Target: r.target, Outgoing: true, Code: code, Reason: "transferred", Final: true})
 			c.bye(200, "transferred", "transferred")
@@ -513,7 +512,7 @@ func (p *Phone) onNotify(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	respond(tx, req, 200, "OK")
 	c.mu.Lock()
-	r := c.refer_
+	r := c.transfer
 	c.mu.Unlock()
 	if r == nil {
 		return
@@ -703,5 +702,3 @@ func (c *call) stateCh() <-chan struct{} {
 	}
 	return c.stateChanged
 }
-
-var _ = sipgo.WaitAnswerForceCancelErr
