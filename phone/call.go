@@ -485,7 +485,7 @@ func (c *call) hangup(code int, reason, why string) {
 	switch {
 	case st.Final():
 		return
-	case dir == DirectionOutgoing && st != StateActive && st != StateTerminating:
+	case dir == DirectionOutgoing && st.early():
 		closing := c.p.isClosed()
 		c.mu.Lock()
 		c.localCancel = true
@@ -499,7 +499,7 @@ func (c *call) hangup(code int, reason, why string) {
 			}
 		}
 		c.setState(StateCancelled, 487, "cancelled")
-	case dir == DirectionIncoming && st != StateActive && st != StateTerminating:
+	case dir == DirectionIncoming && st.early():
 		if dec != nil {
 			select {
 			case dec <- Reject(code, reason):

@@ -246,3 +246,28 @@ func TestDTMFWhileHeld(t *testing.T) {
 		t.Fatalf("held: received %q, want 34", got)
 	}
 }
+
+// TestHangupWhileTransferring: an answered call whose transfer is still
+// pending is ended with BYE, not treated as unanswered.
+func TestHangupWhileTransferring(t *testing.T) {
+	hb := &handlerChan{calls: make(chan IncomingCall, 4), dec: Accept()}
+	hc := &handlerChan{calls: make(chan IncomingCall, 4), dec: Defer(0)}
+	a := newTestPhone(t, Options{})
+	b := newTestPhone(t, Options{Handler: hb})
+	c := newTestPhone(t, Options{Handler: hc})
+	ida, idb := connect(t, a, b, hb)
+	if err := a.Transfer(ida, c.uri("carol")); err != nil {
+		t.Fatal(err)
+	}
+	a.waitCall(ida, StateTransferring, wait)
+	hc.next(t, b) // carol rings and does not answer
+	if err := a.Hangup(ida); err != nil {
+		t.Fatal(err)
+	}
+	if ev := a.waitCall(ida, StateTerminated, wait); ev.Reason != "local hangup" {
+		t.Errorf("%+v", ev)
+	}
+	if ev := b.waitCall(idb, StateTerminated, wait); ev.Reason != "remote hangup" {
+		t.Errorf("%+v", ev)
+	}
+}

@@ -57,6 +57,11 @@ func (s State) String() string {
 	return "unknown"
 }
 
+// early reports whether the call is not answered yet (no confirmed dialog).
+func (s State) early() bool {
+	return s == StateInitiating || s == StateProceeding || s == StateRinging
+}
+
 // Final reports whether no further state can follow.
 func (s State) Final() bool {
 	return s == StateTerminated || s == StateCancelled || s == StateFailed
