@@ -428,6 +428,8 @@ func runTUI(ctx context.Context, mgr *sessions.Manager, cfg config.Config, hub *
 		return err
 	}
 	hist := newHistory(logger)
+	stopRingback := ringback(mgr, hub)
+	defer stopRingback()
 	return ui.Run(ctx, mgr, ui.Options{
 		Accounts: names, AudioIn: audioName, AudioOut: audioName,
 		Keys: cfg.UI.Keys, Contacts: contacts, Ringer: &ringer{hub: hub},
@@ -438,6 +440,43 @@ func runTUI(ctx context.Context, mgr *sessions.Manager, cfg config.Config, hub *
 			}
 		},
 	})
+}
+
+// ringback plays the ringback tone on the device while an outgoing call
+// rings (180) and nothing else is connected; early media, when the far end
+// sends it, replaces it as soon as the call is answered or fails. It returns
+// the function that stops it and its goroutine.
+func ringback(mgr *sessions.Manager, hub *device.Hub) (stop func()) {
+	sub := mgr.Subscribe()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var stopTone func()
+		for ev := range sub.C() {
+			if _, ok := ev.(sessions.CallEvent); !ok {
+				continue
+			}
+			ringing, connected := false, false
+			for _, c := range mgr.Calls() {
+				ringing = ringing || (c.Direction == sessions.DirectionOutgoing && c.State == sessions.StateRinging)
+				connected = connected || c.State == sessions.StateConnected
+			}
+			switch want := ringing && !connected; {
+			case want && stopTone == nil:
+				stopTone = hub.PlayTone(tone.Ringback(tone.RegionUS))
+			case !want && stopTone != nil:
+				stopTone()
+				stopTone = nil
+			}
+		}
+		if stopTone != nil {
+			stopTone()
+		}
+	}()
+	return func() {
+		sub.Close()
+		<-done
+	}
 }
 
 // history keeps the numbers dialled in the TUI across runs, one per line,
