@@ -2,7 +2,10 @@
 // 8 kHz mono signed 16-bit samples in 20 ms frames of 160 samples.
 package audio
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
 // Frame format at the codec boundary.
 const (
@@ -34,3 +37,15 @@ type SinkFunc func(src []int16) error
 
 // WriteFrame implements Sink.
 func (f SinkFunc) WriteFrame(src []int16) error { return f(src) }
+
+// Int16 rounds a sample value to the nearest int16, saturating at the limits.
+func Int16(v float64) int16 {
+	v = math.Round(v)
+	switch {
+	case v > math.MaxInt16:
+		return math.MaxInt16
+	case v < math.MinInt16:
+		return math.MinInt16
+	}
+	return int16(v)
+}

@@ -20,6 +20,8 @@ import (
 	"io"
 	"math"
 	"time"
+
+	"github.com/teaphone/teaphone/audio"
 )
 
 // Filter design parameters.
@@ -178,7 +180,7 @@ func (r *Resampler) Process(dst, src []int16) (int, error) {
 		win := hist[r.w : r.w+taps]
 		for r.phase < r.l {
 			c := r.coef[r.phase*taps : r.phase*taps+taps]
-			dst[out] = toInt16(dot(c, win))
+			dst[out] = audio.Int16(dot(c, win))
 			out++
 			r.phase += r.m
 		}
@@ -202,18 +204,6 @@ func dot(a, b []float64) float64 {
 		s0 += a[i] * b[i]
 	}
 	return (s0 + s1) + (s2 + s3)
-}
-
-// toInt16 rounds and saturates.
-func toInt16(v float64) int16 {
-	v = math.Round(v)
-	switch {
-	case v > math.MaxInt16:
-		return math.MaxInt16
-	case v < math.MinInt16:
-		return math.MinInt16
-	}
-	return int16(v)
 }
 
 // Reset clears the filter history, as if the Resampler were new.

@@ -168,19 +168,7 @@ func (t *Tone) next() int16 {
 		t.phase[i] += t.inc[i]
 		t.phase[i] -= math.Floor(t.phase[i])
 	}
-	return toInt16(v * gain * math.MaxInt16)
-}
-
-// toInt16 rounds and saturates.
-func toInt16(v float64) int16 {
-	v = math.Round(v)
-	switch {
-	case v > math.MaxInt16:
-		return math.MaxInt16
-	case v < math.MinInt16:
-		return math.MinInt16
-	}
-	return int16(v)
+	return audio.Int16(v * gain * math.MaxInt16)
 }
 
 // Silence is an audio.Source that produces endless silence.
