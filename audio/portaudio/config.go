@@ -40,10 +40,12 @@ type Config struct {
 	// TEAPHONE_AUDIO_PACE=1 turns it on too.
 	Pace bool
 	// Latency is the device latency asked of each stream: the host
-	// buffer, in 10 ms periods (at least two), which is what playback
-	// keeps queued ahead of the speaker. 0 is DefaultLatency, raised to
-	// the device's own low latency when that is higher. Raise it if
-	// Stats reports underflows or overflows; lower it for less delay.
+	// buffer, in 10 ms periods (at least two). Playback mixes and writes
+	// each 20 ms frame when at most Latency minus one period (at least
+	// one period) is still queued ahead of the speaker, so a frame waits
+	// behind no more than that. 0 is DefaultLatency, raised to the
+	// device's own low latency when that is higher. Raise it if Stats
+	// reports underflows or overflows; lower it for less delay.
 	Latency time.Duration
 	// Logger receives stream setup, xrun and error reports, and (at debug
 	// level) the ALSA and JACK library messages that would otherwise go

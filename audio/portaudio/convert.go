@@ -11,6 +11,11 @@ import (
 // framesPer20ms is the device buffer size: 20 ms at rate, rounded.
 func framesPer20ms(rate int) int { return max(1, (rate+25)/50) }
 
+// period is the host buffer's period: 10 ms at rate. PortAudio's ALSA
+// backend keeps at least two periods, so 20 ms periods would mean 40 ms
+// queued.
+func period(rate int) int { return max(framesPer20ms(rate)/2, 1) }
+
 // captureConv turns device buffers (interleaved int16 at the stream rate)
 // into 8 kHz mono 20 ms frames. It never allocates after construction.
 type captureConv struct {

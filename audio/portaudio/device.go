@@ -148,6 +148,67 @@ type loopIO struct {
 	buf     []int16          // the stream's buffer (interleaved)
 	isXrun  func(error) bool // an overflow or underflow report, not a failure
 	errText func(error) string
+	room    *room // playback only: when to write (nil: as soon as the stream takes it)
+}
+
+// maxRoomWait bounds one wait for room in the playback buffer: a device
+// whose free space stops growing is then written to (and blocks) as before.
+const maxRoomWait = 2 * audio.FrameDuration
+
+// room decides when the playback loop writes. A blocking write returns
+// once its data is in the host buffer, so a loop that mixes and writes
+// again at once keeps that buffer full: every frame then waits behind a
+// whole buffer (30 ms for a 20 ms latency), plus the time it was held in
+// the blocked write. Instead the loop mixes its next frame only when at
+// most keep frames are still queued for the speaker: the frame is then
+// as fresh as it can be and plays after just what keep protects against
+// underflows.
+type room struct {
+	avail func() (int, error) // frames the stream can take without blocking
+	keep  int                 // frames to leave queued when writing
+	rate  int                 // stream rate (frames per second)
+	size  int                 // the most avail ever reported: the host buffer's size
+	timer *time.Timer
+}
+
+func newRoom(avail func() (int, error), keep, rate int) *room {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return &room{avail: avail, keep: keep, rate: max(rate, 1), timer: t}
+}
+
+// wait returns true when at most keep frames are queued (or the device
+// does not tell, or maxRoomWait passed), false when done is closed.
+func (r *room) wait(done <-chan struct{}) bool {
+	if r == nil {
+		return true
+	}
+	deadline := time.Now().Add(maxRoomWait)
+	for {
+		n, err := r.avail()
+		if err != nil {
+			return true
+		}
+		r.size = max(r.size, n)
+		queued := r.size - n
+		if queued <= r.keep {
+			return true
+		}
+		d := time.Duration(queued-r.keep) * time.Second / time.Duration(r.rate)
+		if left := time.Until(deadline); d > left {
+			if left <= 0 {
+				return true
+			}
+			d = left
+		}
+		r.timer.Reset(max(d, 500*time.Microsecond))
+		select {
+		case <-done:
+			r.timer.Stop()
+			return false
+		case <-r.timer.C:
+		}
+	}
 }
 
 // runCapture is the capture goroutine: read a buffer, convert, queue.
@@ -172,10 +233,14 @@ func (d *Device) runCapture(l loopIO, conv *captureConv, p *pacer) {
 	}
 }
 
-// runPlayback is the playback goroutine: mix, convert, write a buffer.
+// runPlayback is the playback goroutine: wait for room (see room), mix,
+// convert, write a buffer.
 func (d *Device) runPlayback(l loopIO, conv *playbackConv, p *pacer) {
 	defer d.wg.Done()
 	for p.wait(d.done) {
+		if !l.room.wait(d.done) {
+			return
+		}
 		d.played.Add(uint64(conv.fill(l.buf)))
 		if err := l.io(); err != nil {
 			if !l.isXrun(err) {

@@ -6,7 +6,8 @@
 // [Open] opens the capture and playback streams (blocking I/O, 20 ms
 // buffers, low latency) and runs one owned goroutine per direction: the
 // capture loop reads the stream, resamples to 8 kHz and fills a
-// device.Buffer (the device's Source); the playback loop pulls 20 ms from
+// device.Buffer (the device's Source); the playback loop waits until at
+// most one 10 ms period is queued for the speaker, then pulls 20 ms from
 // the playback mixer, resamples to the stream rate and writes the stream.
 // [Device.Close] stops both and waits for them. [Devices] lists what
 // PortAudio sees, for `teaphone devices`.

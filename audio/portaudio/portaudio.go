@@ -173,7 +173,9 @@ func Open(cfg Config) (*Device, error) {
 	if out != nil {
 		d.out = out.info
 		d.wg.Add(1)
-		go d.runPlayback(out.loopIO(out.s.Write), playConv, newPacer(cfg.Pace, out.frames, out.info.Rate))
+		l := out.loopIO(out.s.Write)
+		l.room = newRoom(out.s.AvailableToWrite, out.keep, out.info.Rate)
+		go d.runPlayback(l, playConv, newPacer(cfg.Pace, out.frames, out.info.Rate))
 	}
 	if in != nil {
 		d.in = in.info
@@ -193,6 +195,7 @@ type stream struct {
 	input   bool
 	buf     []int16 // the buffer given to OpenStream: Read and Write use it
 	frames  int     // frames per buffer (20 ms)
+	keep    int     // playback: frames left queued when the loop writes (see room)
 	info    StreamInfo
 	started bool
 }
@@ -290,9 +293,8 @@ func openStream(dev *pa.DeviceInfo, input bool, cfg Config) (*stream, error) {
 	}
 	params := func(ch, rate int) pa.StreamParameters {
 		// The loops read and write 20 ms at a time, but the host buffer
-		// is made of 10 ms periods: PortAudio's ALSA backend keeps at
-		// least two periods, so 20 ms periods would mean 40 ms queued.
-		p := pa.StreamParameters{SampleRate: float64(rate), FramesPerBuffer: max(framesPer20ms(rate)/2, 1)}
+		// is made of 10 ms periods (see period).
+		p := pa.StreamParameters{SampleRate: float64(rate), FramesPerBuffer: period(rate)}
 		dp := pa.StreamDeviceParameters{Device: dev, Channels: ch, Latency: lat}
 		if input {
 			p.Input = dp
@@ -326,7 +328,11 @@ func openStream(dev *pa.DeviceInfo, input bool, cfg Config) (*stream, error) {
 		var s *pa.Stream
 		s, err = pa.OpenStream(params(ch, rate), buf)
 		if err == nil {
-			st := &stream{s: s, input: input, buf: buf, frames: frames, info: StreamInfo{
+			// Playback keeps what the latency asks for minus the period
+			// being played: one 10 ms period at the default latency (5 ms
+			// made the ALSA pulse plugin underflow).
+			keep := max(period(rate), int(lat.Seconds()*float64(rate))-period(rate))
+			st := &stream{s: s, input: input, buf: buf, frames: frames, keep: keep, info: StreamInfo{
 				Device: dev.Name, Rate: rate, Channels: ch, Paced: cfg.Pace,
 			}}
 			if info := s.Info(); info != nil {
