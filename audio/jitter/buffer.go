@@ -637,9 +637,13 @@ func (b *Buffer) effPeak(t int64) int64 {
 	return max(b.peak-age*peakDecayPerMille/1000, 0)
 }
 
-// target is the target delay at t: one frame plus the jitter peak.
+// target is the target delay at t: half a frame plus the jitter peak, so
+// that a frame scheduled at the tick nearest to its on-time arrival plus
+// the target comes no earlier than the peak after it (see the package
+// documentation).
 func (b *Buffer) target(t int64) int64 {
-	return min(max(b.frameNS+b.effPeak(t), b.minNS), b.maxNS)
+	p := b.effPeak(t)
+	return min(max(b.frameNS/2+p+min(p, b.frameNS/2), b.minNS), b.maxNS)
 }
 
 // onTime is when a frame with extended timestamp ts would arrive with the

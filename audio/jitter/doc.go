@@ -60,9 +60,12 @@
 // episodes less than 10 s apart) the hold becomes twice their interval, up
 // to 5 s, so a periodic spike is covered instead of causing a stall each time
 // (a simplified form of WebRTC NetEQ's delay peak detector). The target delay is
-// clamp(frame + peak, min delay, max delay): 20 ms on a clean network, at
-// most 200 ms. Stats.CurrentDelay is how long after its on-time arrival the
-// last frame was played.
+// clamp(frame/2 + peak + min(peak, frame/2), min delay, max delay): the
+// minimum delay on a clean network (20 ms by default; the media engine
+// uses 10 ms, which plays a frame at the first tick after its arrival),
+// frame + peak once the peak passes half a frame, at most 200 ms.
+// Stats.CurrentDelay is how long after its on-time arrival the last frame
+// was played.
 //
 // Playout. Pop plays the packet at the playout point and advances it by one
 // frame. The first packet of the stream, and the first of each talkspurt (a

@@ -3,6 +3,7 @@ package media
 import (
 	"time"
 
+	"github.com/teaphone/teaphone/audio"
 	"github.com/teaphone/teaphone/audio/g711"
 	"github.com/teaphone/teaphone/audio/jitter"
 )
@@ -16,8 +17,14 @@ func defaultCodecs() map[string]Codec {
 	}
 }
 
+// playoutMinDelay is the jitter buffer's delay on a clean network: half a
+// frame, so that a frame plays at the first tick after it arrives (0 to
+// 20 ms later, 10 ms on average) rather than at the tick nearest to 20 ms
+// after it (10 to 30 ms). Jitter raises the delay from there.
+const playoutMinDelay = audio.FrameDuration / 2
+
 // defaultPlayout is the adaptive jitter buffer of audio/jitter.
-var defaultPlayout = func() PlayoutBuffer { return jitterPlayout{jitter.New()} }
+var defaultPlayout = func() PlayoutBuffer { return jitterPlayout{jitter.New(jitter.WithMinDelay(playoutMinDelay))} }
 
 // defaultConcealer is the G.711 Appendix I concealer of audio/jitter.
 var defaultConcealer = func() Concealer { return new(jitter.Concealer) }
