@@ -66,6 +66,15 @@ func (s *mixSource) ReadFrame(dst []int16) error {
 // teeSink writes every frame to two sinks.
 type teeSink struct{ a, b audio.Sink }
 
+// OnDevice forwards the first sink's answer (see media.DeviceSink).
+func (t teeSink) OnDevice() bool { return onDevice(t.a) }
+
+// onDevice reports whether sink plays on a sound card (media.DeviceSink).
+func onDevice(sink audio.Sink) bool {
+	d, ok := sink.(interface{ OnDevice() bool })
+	return ok && d.OnDevice()
+}
+
 func (t teeSink) WriteFrame(src []int16) error {
 	_ = t.b.WriteFrame(src)
 	if t.a != nil {

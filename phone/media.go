@@ -343,19 +343,29 @@ func (r *recorder) localTap(src audio.Source) audio.Source {
 	})
 }
 
-func (r *recorder) remoteTap(sink audio.Sink) audio.Sink {
-	return audio.SinkFunc(func(src []int16) error {
-		r.mu.Lock()
-		if !r.closed {
-			_ = r.w.WriteStereo(src, r.local[:len(src)])
-		}
-		r.mu.Unlock()
-		if sink != nil {
-			return sink.WriteFrame(src)
-		}
-		return nil
-	})
+func (r *recorder) remoteTap(sink audio.Sink) audio.Sink { return tapSink{r: r, sink: sink} }
+
+// tapSink records each frame, then passes it on to sink.
+type tapSink struct {
+	r    *recorder
+	sink audio.Sink
 }
+
+func (t tapSink) WriteFrame(src []int16) error {
+	r := t.r
+	r.mu.Lock()
+	if !r.closed {
+		_ = r.w.WriteStereo(src, r.local[:len(src)])
+	}
+	r.mu.Unlock()
+	if t.sink != nil {
+		return t.sink.WriteFrame(src)
+	}
+	return nil
+}
+
+// OnDevice forwards the tapped sink's answer (see media.DeviceSink).
+func (t tapSink) OnDevice() bool { return onDevice(t.sink) }
 
 func (r *recorder) close() error {
 	r.mu.Lock()

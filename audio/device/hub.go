@@ -160,6 +160,12 @@ type callSink struct {
 	released atomic.Bool
 }
 
+// OnDevice reports whether frames written to the sink play on the device
+// (false without playback, or after release). The media engine then plays
+// the call's frames as soon as they arrive rather than on its send tick
+// (see media.DeviceSink).
+func (s *callSink) OnDevice() bool { return s.buf != nil && !s.released.Load() }
+
 // WriteFrame implements audio.Sink.
 func (s *callSink) WriteFrame(src []int16) error {
 	if s.buf == nil || s.released.Load() {

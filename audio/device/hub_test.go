@@ -267,3 +267,35 @@ func TestHubConcurrent(t *testing.T) {
 		t.Errorf("mixer inputs after all calls ended = %d, want 1 (the device sink)", got)
 	}
 }
+
+func TestHubSinkOnDevice(t *testing.T) {
+	onDevice := func(s audio.Sink) bool {
+		d, ok := s.(interface{ OnDevice() bool })
+		return ok && d.OnDevice()
+	}
+	h := NewHub(newFakeDevice())
+	_, sink, release := h.CallAudio()
+	if !onDevice(sink) {
+		t.Error("a call's sink on a device with playback: OnDevice = false")
+	}
+	release()
+	if onDevice(sink) {
+		t.Error("after release: OnDevice = true")
+	}
+	null := NewHub(nullDevice{})
+	_, sink, release = null.CallAudio()
+	defer release()
+	if onDevice(sink) {
+		t.Error("a device without playback: OnDevice = true")
+	}
+}
+
+// nullDevice has no playback mixer.
+type nullDevice struct{}
+
+func (nullDevice) Source() audio.Source {
+	return audio.SourceFunc(func(d []int16) error { clear(d); return nil })
+}
+func (nullDevice) Sink() audio.Sink     { return Discard }
+func (nullDevice) Playback() *mix.Mixer { return nil }
+func (nullDevice) Close() error         { return nil }

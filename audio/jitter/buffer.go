@@ -316,6 +316,7 @@ func (b *Buffer) Pop(now time.Time, dst []byte) (n int, st PopStatus) {
 
 // next decides what to play at t; the playout point is anchored.
 func (b *Buffer) next(t, delay, target int64, dst []byte) (int, PopStatus) {
+	floor := target - b.frameNS/2 // the least delay playout starts at
 	b.passSkipped()
 	var e *slot
 	if b.count > 0 {
@@ -340,10 +341,10 @@ func (b *Buffer) next(t, delay, target int64, dst []byte) (int, PopStatus) {
 
 	if e.seq > b.curSeq {
 		missing := b.missing(e.seq)
-		if gap := e.ts - b.curTS; gap > 0 && gap <= missing*b.frameTS && b.stalled > 0 && delay > target {
+		if gap := e.ts - b.curTS; gap > 0 && gap <= missing*b.frameTS && b.stalled > 0 && delay > floor {
 			// The underrun was loss, not delay: the held frames already
-			// covered missing ones. Give that time back (down to target).
-			k := min(b.stalled, missing, (delay-target)/b.frameNS)
+			// covered missing ones. Give that time back (down to the floor).
+			k := min(b.stalled, missing, (delay-floor)/b.frameNS)
 			b.st.Lost += uint64(k)
 			for range k {
 				b.curSeq++
@@ -393,7 +394,7 @@ func (b *Buffer) next(t, delay, target int64, dst []byte) (int, PopStatus) {
 			return 0, Buffering
 		}
 		b.curTS = max(b.curTS, e.ts)
-	} else if delay-b.frameNS >= target && t-b.lastShrink >= shrinkEvery {
+	} else if delay-b.frameNS >= floor && t-b.lastShrink >= shrinkEvery {
 		// Too much delay in a talkspurt: drop this frame if the next one is
 		// here and contiguous, at most one per shrinkEvery.
 		nx := &b.slots[(e.seq+1)&b.mask]
@@ -637,13 +638,17 @@ func (b *Buffer) effPeak(t int64) int64 {
 	return max(b.peak-age*peakDecayPerMille/1000, 0)
 }
 
-// target is the target delay at t: half a frame plus the jitter peak, so
-// that a frame scheduled at the tick nearest to its on-time arrival plus
-// the target comes no earlier than the peak after it (see the package
-// documentation).
+// target is the target delay at t: half a frame plus the jitter peak (plus
+// headroom as the peak grows), so that a frame scheduled at the tick
+// nearest to its on-time arrival plus the target comes no earlier than the
+// peak after it (see the package documentation). target - frame/2 is the
+// least delay playout starts at: the floor the delay shrinks back to.
 func (b *Buffer) target(t int64) int64 {
 	p := b.effPeak(t)
-	return min(max(b.frameNS/2+p+min(p, b.frameNS/2), b.minNS), b.maxNS)
+	// Headroom: none for a peak up to a quarter frame, half a frame from
+	// half a frame on.
+	head := min(max(2*(p-b.frameNS/4), 0), b.frameNS/2)
+	return min(max(b.frameNS/2+p+head, b.minNS), b.maxNS)
 }
 
 // onTime is when a frame with extended timestamp ts would arrive with the

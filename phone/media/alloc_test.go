@@ -61,3 +61,73 @@ func TestHotPathAllocs(t *testing.T) {
 		t.Fatalf("%.2f allocations per frame", a)
 	}
 }
+
+// TestDrainPathAllocs: a tick whose stream drains its RTP socket first (on
+// Linux: recvmmsg, control messages, source address, audio and RFC 4733)
+// and reports digits after the tick does not allocate.
+func TestDrainPathAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector changes allocation counts")
+	}
+	e := NewEngine(testEngineOptions()...)
+	defer e.Close()
+	peer := listenUDP(t)
+	s, err := e.NewStream(StreamConfig{
+		RTP: listenUDP(t), Codec: "PCMU", DTMFPayloadType: 101,
+		RecvDTMFPayloadTypes: []uint8{101},
+		Remote:               addrOf(peer),
+		Source:               &toneSource{freq: 1000, amp: 8000},
+		Sink:                 discardSink{},
+		OnDTMF:               func(rune) {},
+		OnStats:              func(Stats) {},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.mu.Lock()
+	s.started = true // driven by hand, not by the clock
+	drained := s.drainOnTick()
+	s.mu.Unlock()
+	if !drained {
+		t.Skip("the clock does not drain RTP sockets here")
+	}
+	sh := &shard{e: e, rx: newRxBatch()}
+	streams := []*Stream{s}
+	to := addrOf(s.rtpConn)
+	now := time.Now()
+	i := 0
+	pkt := rtpPacket(0, 0, 0, 9, false, make([]byte, 160))
+	dtmf := rtpPacket(101, 0, 0, 9, false, []byte{1, 10, 0, 160})
+	step := func() {
+		i++
+		now = now.Add(20 * time.Millisecond)
+		if i%20 == 10 {
+			putRTPHeader(dtmf, true, 101, uint16(i), uint32(i*160), 9)
+			dtmf[1+12] = 0x8a // end
+			_, _ = peer.WriteToUDPAddrPort(dtmf, to)
+		} else {
+			putRTPHeader(pkt, false, 0, uint16(i), uint32(i*160), 9)
+			_, _ = peer.WriteToUDPAddrPort(pkt, to)
+		}
+		if i%50 == 0 {
+			_, _ = peer.WriteToUDPAddrPort(pkt[:5], to) // garbage
+		}
+		sh.run(shardJob{streams: streams, now: now})
+		sh.callbacks()
+	}
+	for range 100 {
+		step()
+	}
+	for range 10 {
+		if err := s.SendDTMF('5', 40*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if a := testing.AllocsPerRun(200, step); a != 0 {
+		t.Fatalf("%.2f allocations per frame", a)
+	}
+	if st := s.Stats(); st.RxPackets < 250 || st.DroppedGarbage == 0 {
+		t.Errorf("the drain did not run: %+v", st)
+	}
+}

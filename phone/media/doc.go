@@ -12,10 +12,22 @@
 // frame and hands it to the stream's audio.Sink. RTCP reports and coalesced
 // statistics are produced from the same tick.
 //
-// Each started stream has one goroutine blocked in ReadFromUDPAddrPort on its
-// RTP socket (and one on its RTCP socket, if any); they validate packets,
-// update RFC 3550 reception statistics, latch the send address (symmetric
-// RTP) and push audio into the playout buffer.
+// When a stream's sink plays on a sound card (a [DeviceSink]), a frame that
+// waited for the next tick would be heard up to 20 ms later than needed:
+// the engine then plays out on a second schedule of its own, 1.5 ms after
+// that stream's packets arrive (following them as the two ends' clocks
+// drift), and only sends on the first. With the jitter buffer's half-frame
+// minimum a frame that arrives on time is played at once.
+//
+// On Linux no goroutine waits for RTP: at the start of each stream's tick,
+// before the playout buffer is popped, the clock drains the stream's RTP
+// socket with non-blocking recvmmsg(2) (one system call when it is empty),
+// taking each packet's arrival time from the kernel's receive timestamp
+// (SO_TIMESTAMPNS). Elsewhere each started stream has one goroutine blocked
+// in ReadFromUDPAddrPort on its RTP socket. Either way the packets are
+// validated, update RFC 3550 reception statistics, latch the send address
+// (symmetric RTP) and push audio into the playout buffer. A stream's RTCP
+// socket, if any, has its own receive goroutine.
 //
 // The per-packet paths (send and receive) do not allocate, do not log and
 // hold no lock across I/O.
@@ -35,8 +47,9 @@
 //     address has been silent for 500 ms (NAT rebinding).
 //   - SetRemote (a new SDP answer) clears the lock and the latch.
 //
-// Callbacks (OnDTMF, OnStats) run outside every lock, from the receive or
-// the clock goroutine; they must not block. With many streams the clock
+// Callbacks (OnDTMF, OnStats) run outside every lock, from the clock
+// goroutine after a tick (or, for OnDTMF where a goroutine reads RTP, from
+// that goroutine); they must not block. With many streams the clock
 // spreads a tick over GOMAXPROCS worker goroutines (see WithWorkers).
 //
 // Mute sends encoded silence frames instead of the source's audio, so NAT

@@ -135,6 +135,8 @@ type Engine struct {
 	workers       int
 	minPerShard   int
 
+	// mu may be taken with a stream's mu held (Stream.Start), never the
+	// other way round.
 	mu      sync.Mutex
 	active  []*Stream // started, not closed
 	streams map[*Stream]struct{}
@@ -151,6 +153,9 @@ type Engine struct {
 	skips   atomic.Uint64 // frames skipped because the clock fell behind
 	lateMax atomic.Int64  // worst lateness of a tick, ns
 	shifts  atomic.Uint64 // phase moves
+	// play schedule (see DeviceSink)
+	playTicks atomic.Uint64
+	playMoves atomic.Uint64
 
 	done      chan struct{}
 	wg        sync.WaitGroup
@@ -177,7 +182,7 @@ func NewEngine(opts ...EngineOption) *Engine {
 	}
 	e.shards = make([]*shard, e.workers)
 	for i := range e.shards {
-		e.shards[i] = &shard{e: e, jobs: make(chan shardJob, 1)}
+		e.shards[i] = &shard{e: e, jobs: make(chan shardJob, 1), rx: newRxBatch()}
 		if i > 0 {
 			e.wg.Add(1)
 			go e.shards[i].work()
@@ -222,6 +227,8 @@ func (e *Engine) run() {
 	defer timer.Stop()
 	var n int64
 	var ph phase
+	var pp playPhase
+	var lastPlay time.Time // the last tick that played out
 	for {
 		n++
 		target := start.Add(time.Duration(n) * audio.FrameDuration)
@@ -235,21 +242,28 @@ func (e *Engine) run() {
 			skipped = int(miss)
 			e.skips.Add(uint64(miss))
 			target = start.Add(time.Duration(n) * audio.FrameDuration)
-			d = time.Until(target)
 		}
-		if d > 0 {
-			timer.Reset(d)
-			select {
-			case <-timer.C:
-			case <-e.done:
-				return
+		if pp.on {
+			// Play ticks due before this send tick (see DeviceSink).
+			for {
+				pt := pp.next(lastPlay)
+				if !pt.Before(target) {
+					break
+				}
+				if time.Until(pt) < -maxLag {
+					lastPlay = time.Now() // far behind: skip the missed ones
+					continue
+				}
+				if !e.sleepUntil(timer, pt) {
+					return
+				}
+				lastPlay = pt
+				e.playTicks.Add(1)
+				e.tick(max(time.Since(pt), 0), 0, partPlay)
 			}
-		} else {
-			select {
-			case <-e.done:
-				return
-			default:
-			}
+		}
+		if !e.sleepUntil(timer, target) {
+			return
 		}
 		if shift := ph.check(e.frameClock()); shift != 0 {
 			// Follow the capture device: tick again at the new phase
@@ -267,8 +281,63 @@ func (e *Engine) run() {
 			e.lateMax.Store(int64(late))
 		}
 		e.ticks.Add(1)
-		e.tick(late, skipped)
+		if pp.on {
+			e.tick(late, skipped, partSend)
+		} else {
+			e.tick(late, skipped, partAll)
+		}
+		wasOn := pp.on
+		if pp.observe(e.deviceArrival(), time.Now()) {
+			e.playMoves.Add(1)
+			if !wasOn {
+				lastPlay = target // this tick played
+			}
+		}
 	}
+}
+
+// sleepUntil waits for t on timer; false when the engine is closing.
+func (e *Engine) sleepUntil(timer *time.Timer, t time.Time) bool {
+	if d := time.Until(t); d > 0 {
+		timer.Reset(d)
+		select {
+		case <-timer.C:
+			return true
+		case <-e.done:
+			return false
+		}
+	}
+	select {
+	case <-e.done:
+		return false
+	default:
+		return true
+	}
+}
+
+// deviceArrival returns when the latest packet of the first active stream
+// that receives into a DeviceSink arrived (zero: no such stream). The play
+// schedule follows it (see playPhase). It assumes the engine's clock (see
+// WithNow) is the wall clock.
+func (e *Engine) deviceArrival() time.Time {
+	e.mu.Lock()
+	var dev *Stream
+	for _, s := range e.active {
+		if b := s.dev.Load(); b != nil && b.OnDevice() {
+			dev = s
+			break
+		}
+	}
+	e.mu.Unlock()
+	if dev == nil {
+		return time.Time{}
+	}
+	dev.mu.Lock()
+	defer dev.mu.Unlock()
+	if !dev.recvOn || !dev.rx.locked {
+		return time.Time{}
+	}
+	return dev.rx.lastPkt
 }
 
 // frameClock returns the FrameClock source of the first active stream
@@ -343,11 +412,13 @@ func (p *phase) check(fc FrameClock) time.Duration {
 }
 
 // tickCalls are the user callbacks one stream's tick asked for; they run
-// after the tick, outside every lock.
+// after the tick, outside every lock, in order: OnDTMF for each digit of
+// the shard's digits[d0:d1] (received in the tick, then an event whose end
+// never came), then OnStats.
 type tickCalls struct {
-	s     *Stream
-	stats bool
-	digit rune
+	s      *Stream
+	stats  bool
+	d0, d1 int
 }
 
 // minPerShard is the least number of streams worth another worker.
@@ -355,16 +426,30 @@ const minPerShard = 128
 
 // shard serves part of the streams in a tick.
 type shard struct {
-	e     *Engine
-	jobs  chan shardJob
-	calls []tickCalls // callbacks due after the tick
+	e      *Engine
+	jobs   chan shardJob
+	rx     *rxBatch    // receive buffers for the drains of its streams
+	calls  []tickCalls // callbacks due after the tick
+	digits []rune      // DTMF digits to report after the tick (see tickCalls)
 }
 
 type shardJob struct {
 	streams []*Stream
 	now     time.Time
 	skipped int
+	part    tickPart
 }
+
+// tickPart is what a tick does for each stream: all of it, or, while the
+// engine plays out on a schedule of its own (see DeviceSink), only the
+// sending or only the playing half.
+type tickPart uint8
+
+const (
+	partAll  tickPart = iota // drain, send, play out
+	partSend                 // send one frame, RTCP, statistics
+	partPlay                 // drain and play out one frame
+)
 
 // work is a worker goroutine; it ends when the clock goroutine closes jobs.
 func (sh *shard) work() {
@@ -375,20 +460,58 @@ func (sh *shard) work() {
 	}
 }
 
+// run serves its part of a tick. Each stream first takes what its RTP
+// socket holds (where the clock drains it, see rxBatch), so that a packet
+// that arrived before the tick is played in it, then sends and plays one
+// frame.
 func (sh *shard) run(j shardJob) {
 	for _, s := range j.streams {
-		if c := s.tick(j.now, j.skipped); c.stats || c.digit != 0 {
-			c.s = s
-			sh.calls = append(sh.calls, c)
+		d0 := len(sh.digits)
+		var stats bool
+		var digit rune
+		if j.part != partSend {
+			sh.digits = sh.rx.drain(s, sh.digits)
+		}
+		if j.part != partPlay {
+			stats, digit = s.tickSend(j.now, j.skipped)
+		}
+		if j.part != partSend {
+			// After the send: a recorder pairs each received frame with
+			// the frame just sent.
+			s.tickPlay(j.now)
+		}
+		if digit != 0 {
+			sh.digits = append(sh.digits, digit)
+		}
+		if stats || len(sh.digits) > d0 {
+			sh.calls = append(sh.calls, tickCalls{s: s, stats: stats, d0: d0, d1: len(sh.digits)})
 		}
 	}
+}
+
+// callbacks runs the callbacks the last tick asked for; the caller holds no
+// lock.
+func (sh *shard) callbacks() {
+	for i, c := range sh.calls {
+		if c.s.onDTMF != nil {
+			for _, d := range sh.digits[c.d0:c.d1] {
+				c.s.onDTMF(d)
+			}
+		}
+		if c.stats && c.s.onStats != nil {
+			c.s.onStats(c.s.Stats())
+		}
+		sh.calls[i].s = nil
+	}
+	sh.calls = sh.calls[:0]
+	sh.digits = sh.digits[:0]
 }
 
 // tick serves every active stream once, then runs due callbacks. late is
 // how far behind its schedule the tick runs: streams see the scheduled time,
 // so ticks that catch up after a stall stay 20 ms apart for the playout
 // buffers.
-func (e *Engine) tick(late time.Duration, skipped int) {
+func (e *Engine) tick(late time.Duration, skipped int, part tickPart) {
 	e.tickMu.Lock()
 	e.mu.Lock()
 	e.snapshot = append(e.snapshot[:0], e.active...)
@@ -399,23 +522,14 @@ func (e *Engine) tick(late time.Duration, skipped int) {
 	chunk := (n + w - 1) / w
 	e.shardWG.Add(w - 1)
 	for i := 1; i < w; i++ {
-		e.shards[i].jobs <- shardJob{streams: e.snapshot[i*chunk : min((i+1)*chunk, n)], now: now, skipped: skipped}
+		e.shards[i].jobs <- shardJob{streams: e.snapshot[i*chunk : min((i+1)*chunk, n)], now: now, skipped: skipped, part: part}
 	}
-	e.shards[0].run(shardJob{streams: e.snapshot[:min(chunk, n)], now: now, skipped: skipped})
+	e.shards[0].run(shardJob{streams: e.snapshot[:min(chunk, n)], now: now, skipped: skipped, part: part})
 	e.shardWG.Wait()
 	clear(e.snapshot)
 	e.tickMu.Unlock()
 	for _, sh := range e.shards[:w] {
-		for i, c := range sh.calls {
-			if c.digit != 0 && c.s.onDTMF != nil {
-				c.s.onDTMF(c.digit)
-			}
-			if c.stats && c.s.onStats != nil {
-				c.s.onStats(c.s.Stats())
-			}
-			sh.calls[i].s = nil
-		}
-		sh.calls = sh.calls[:0]
+		sh.callbacks()
 	}
 }
 
@@ -451,6 +565,10 @@ type EngineStats struct {
 	Skipped uint64        // frames skipped because the clock fell > 100 ms behind
 	MaxLate time.Duration // worst lateness of a tick against its schedule
 	Shifts  uint64        // phase moves to follow a capture device (FrameClock)
+	// PlayTicks counts the ticks of the play schedule (ticks that only
+	// play out, see DeviceSink); PlayMoves counts the times that schedule
+	// was set or moved to follow the arrivals.
+	PlayTicks, PlayMoves uint64
 }
 
 // Stats returns the clock's figures.
@@ -464,5 +582,8 @@ func (e *Engine) Stats() EngineStats {
 		Skipped: e.skips.Load(),
 		MaxLate: time.Duration(e.lateMax.Load()),
 		Shifts:  e.shifts.Load(),
+
+		PlayTicks: e.playTicks.Load(),
+		PlayMoves: e.playMoves.Load(),
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"net/netip"
 	"runtime"
 	"slices"
@@ -667,5 +668,34 @@ func TestShardedTick(t *testing.T) {
 	for i, p := range peers {
 		other := peers[i^1]
 		checkTone(t, "stream "+string(rune('0'+i)), p, other.src.freq, 8000)
+	}
+}
+
+// TestStartCloseRace: a Close racing a Start leaves nothing on the clock,
+// and streams closed while the clock drains their sockets close cleanly.
+func TestStartCloseRace(t *testing.T) {
+	e := NewEngine(testEngineOptions()...)
+	defer e.Close()
+	src := listenUDP(t)
+	for range 50 {
+		s, err := e.NewStream(StreamConfig{RTP: listenUDP(t), RTCP: listenUDP(t), Codec: "PCMU", DTMFPayloadType: -1, Remote: addrOf(src)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		to := addrOf(s.rtpConn)
+		var wg sync.WaitGroup
+		wg.Add(3)
+		go func() { defer wg.Done(); s.Start() }()
+		go func() {
+			defer wg.Done()
+			for i := range 5 {
+				_, _ = src.WriteToUDPAddrPort(rtpPacket(0, uint16(i), uint32(i*160), 3, false, make([]byte, 160)), to)
+			}
+		}()
+		go func() { defer wg.Done(); time.Sleep(time.Duration(rand.IntN(30)) * time.Millisecond); _ = s.Close() }()
+		wg.Wait()
+	}
+	if n := e.Stats().Streams; n != 0 {
+		t.Errorf("%d closed streams left on the clock", n)
 	}
 }

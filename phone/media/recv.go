@@ -10,8 +10,9 @@ import (
 	"github.com/teaphone/teaphone/audio"
 )
 
-// readRTP is the stream's RTP receive goroutine; it ends when the socket
-// is closed.
+// readRTP is the stream's RTP receive goroutine where the clock cannot
+// drain the socket itself (see Stream.Start); it ends when the socket is
+// closed.
 func (s *Stream) readRTP() {
 	defer s.wg.Done()
 	buf := make([]byte, maxPacket)
@@ -36,22 +37,11 @@ func (s *Stream) isClosed() bool {
 	return s.closed
 }
 
-// handleRTP processes one datagram from the RTP socket. It does not
-// allocate (except for RTCP multiplexed on the RTP port).
+// handleRTP processes one datagram from the RTP socket on the receive
+// goroutine and reports its DTMF digits at once. It does not allocate
+// (except for RTCP multiplexed on the RTP port).
 func (s *Stream) handleRTP(b []byte, from netip.AddrPort, now time.Time) {
-	if looksLikeRTCP(b) {
-		s.handleRTCP(b, from, now)
-		return
-	}
-	h, payload, ok := parseRTP(b)
-	if !ok {
-		s.garbage.Add(1)
-		return
-	}
-	from = unmap(from)
-	s.mu.Lock()
-	d1, d2 := s.acceptRTPLocked(h, payload, from, now)
-	s.mu.Unlock()
+	d1, d2 := s.receiveRTP(b, from, now)
 	if s.onDTMF != nil {
 		if d1 != 0 {
 			s.onDTMF(d1)
@@ -60,6 +50,27 @@ func (s *Stream) handleRTP(b []byte, from netip.AddrPort, now time.Time) {
 			s.onDTMF(d2)
 		}
 	}
+}
+
+// receiveRTP processes one datagram from the RTP socket that arrived at
+// now and returns up to two DTMF digits to report, in order (0: none); the
+// caller reports them outside every lock. It does not allocate (except for
+// RTCP multiplexed on the RTP port).
+func (s *Stream) receiveRTP(b []byte, from netip.AddrPort, now time.Time) (d1, d2 rune) {
+	if looksLikeRTCP(b) {
+		s.handleRTCP(b, from, now)
+		return 0, 0
+	}
+	h, payload, ok := parseRTP(b)
+	if !ok {
+		s.garbage.Add(1)
+		return 0, 0
+	}
+	from = unmap(from)
+	s.mu.Lock()
+	d1, d2 = s.acceptRTPLocked(h, payload, from, now)
+	s.mu.Unlock()
+	return d1, d2
 }
 
 // acceptRTPLocked runs the source lock, the latch, RFC 3550 A.1/A.8

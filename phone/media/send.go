@@ -8,15 +8,42 @@ import (
 	"github.com/teaphone/teaphone/audio"
 )
 
-// tick runs one 20 ms frame of s on the clock goroutine: send one RTP
-// packet, play out one frame, and send RTCP or ask for OnStats when due.
-// skipped counts frames the clock dropped before this tick.
-func (s *Stream) tick(now time.Time, skipped int) (c tickCalls) {
+// tick runs one 20 ms frame of s: send, then play out one frame (see
+// tickSend and tickPlay). The engine calls the halves itself.
+func (s *Stream) tick(now time.Time, skipped int) (stats bool, digit rune) {
+	stats, digit = s.tickSend(now, skipped)
+	s.tickPlay(now)
+	return stats, digit
+}
+
+// tickPlay plays out one frame of s on the clock goroutine: what the
+// playout buffer has for now, decoded, concealed or silent, into the sink.
+func (s *Stream) tickPlay(now time.Time) {
+	t := &s.tx
+	s.mu.Lock()
+	if !s.started || s.closed || !s.recvOn {
+		s.mu.Unlock()
+		return
+	}
+	sink, codec := s.sink, s.codec
+	n, st := s.jb.Pop(now, t.play[:])
+	s.mu.Unlock()
+	if sink != nil {
+		s.playFrame(sink, codec, st, t.play[:n])
+	}
+}
+
+// tickSend runs the sending half of one 20 ms frame of s on the clock
+// goroutine: send one RTP packet, and RTCP when due. skipped counts frames
+// the clock dropped before this tick. It reports whether OnStats is due and
+// the digit of a received RFC 4733 event whose end never came (0: none),
+// for the caller to report after the tick.
+func (s *Stream) tickSend(now time.Time, skipped int) (stats bool, digit rune) {
 	t := &s.tx
 	s.mu.Lock()
 	if !s.started || s.closed {
 		s.mu.Unlock()
-		return c
+		return false, 0
 	}
 	if !t.running {
 		t.running = true
@@ -43,34 +70,25 @@ func (s *Stream) tick(now time.Time, skipped int) (c tickCalls) {
 		t.dtmf = dtmfTx{active: true, event: r.event, pt: uint8(s.dtmfPT), startTS: t.ts, frames: r.frames}
 	}
 	src, muted, codec, pt := s.src, s.muted, s.codec, s.pt
-	recvOn, sink := s.recvOn, s.sink
-	var n int
-	st := PlayoutEmpty
-	if recvOn {
-		n, st = s.jb.Pop(now, t.play[:])
-	}
 	if s.rx.dtmfOpen && now.Sub(s.rx.dtmfLast) > dtmfRecvTimeout {
 		// RFC 4733 §2.5.2 (receiver procedures): the end packets were lost.
-		c.digit = s.rx.closeDTMFLocked()
+		digit = s.rx.closeDTMFLocked()
 	}
 	s.mu.Unlock()
 
 	if sending {
 		s.sendFrame(dst, src, muted, codec, pt)
 	}
-	if recvOn && sink != nil {
-		s.playFrame(sink, codec, st, t.play[:n])
-	}
 	if !now.Before(t.nextRTCP) {
 		s.sendRTCP(now, false)
 		t.nextRTCP = now.Add(s.rtcpDelay())
 	}
 	if s.onStats != nil && !now.Before(t.nextStats) {
-		c.stats = true
+		stats = true
 		t.nextStats = now.Add(s.e.statsInterval)
 	}
 	t.ts += audio.FrameSamples
-	return c
+	return stats, digit
 }
 
 // sendFrame sends this tick's RTP packet: a telephone-event packet while a
@@ -96,7 +114,7 @@ func (s *Stream) sendFrame(dst netip.AddrPort, src audio.Source, muted bool, cod
 		}
 	}
 	t.seq++
-	if _, err := s.rtpConn.WriteToUDPAddrPort(t.buf[:n], dst); err == nil {
+	if err := s.writeRTP(t.buf[:n], dst); err == nil {
 		s.txPackets.Add(1)
 		s.txOctets.Add(uint64(n - rtpHeaderLen))
 		t.sentSinceRR = true

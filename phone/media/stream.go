@@ -34,6 +34,8 @@ type StreamConfig struct {
 	// RTP and RTCP are sockets already bound by the caller; the stream owns
 	// them from NewStream on and closes them on Close. RTCP may be nil (no
 	// RTCP is sent; RTCP multiplexed on the RTP port is still understood).
+	// On Linux, Start takes the RTP socket's descriptor for the clock and
+	// closes the *net.UDPConn (its LocalAddr still answers).
 	RTP, RTCP *net.UDPConn
 	// Remote is the RTP address from the SDP; it may be zero until known.
 	// RemoteRTCP defaults to Remote's port + 1.
@@ -56,9 +58,11 @@ type StreamConfig struct {
 	Sink   audio.Sink
 	// CNAME for RTCP SDES (default: a random identifier).
 	CNAME string
-	// OnDTMF is called once per received RFC 4733 event, from the receive
-	// goroutine (or the clock goroutine for an event whose end was lost),
-	// outside locks. It must not block and must not call Close.
+	// OnDTMF is called once per received RFC 4733 event, in order, outside
+	// locks: from the clock goroutine after the tick that received it (or
+	// that found its end lost), or, where the clock does not drain the RTP
+	// socket (not Linux), from the receive goroutine. It must not block and
+	// must not call Close.
 	OnDTMF func(digit rune)
 	// OnStats is called with fresh statistics a few times per second at most
 	// (see WithStatsInterval), from the clock goroutine, outside locks. It
@@ -105,9 +109,11 @@ type Stream struct {
 	rtcpRx     rtcpRxState
 	rtcpLocked uint64 // RTCP packets received (guarded by mu)
 
-	tx txState // clock goroutine only (and Close after remove)
+	tx    txState  // clock goroutine only (and Close after remove)
+	drain rtpDrain // set up by Start before s is on the clock; then clock goroutine only
 
 	clock atomic.Pointer[frameClockBox] // the source as a FrameClock, or nil
+	dev   atomic.Pointer[deviceSinkBox] // the sink as a DeviceSink, or nil
 
 	txPackets atomic.Uint64
 	txOctets  atomic.Uint64
@@ -235,6 +241,7 @@ func (e *Engine) NewStream(cfg StreamConfig) (*Stream, error) {
 	}
 	s.codecName = cfg.Codec
 	s.setClock(cfg.Source)
+	s.setDevice(cfg.Sink)
 	if s.cname == "" {
 		s.cname = fmt.Sprintf("teaphone-%08x", rand.Uint32())
 	}
@@ -257,20 +264,26 @@ func (s *Stream) SSRC() uint32 { return s.ssrc }
 
 // Start begins sending and receiving on the engine's clock. It is a no-op
 // on a started or closed stream.
+//
+// On Linux the clock drains the RTP socket itself at each tick (see
+// rxBatch); elsewhere, or if the socket cannot be used so, a goroutine
+// reads it. RTCP, a packet every few seconds, has its own goroutine.
 func (s *Stream) Start() {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.started || s.closed {
-		s.mu.Unlock()
 		return
 	}
 	s.started = true
-	s.wg.Add(1)
-	go s.readRTP()
+	if !s.drainOnTick() {
+		s.wg.Add(1)
+		go s.readRTP()
+	}
 	if s.rtcpConn != nil {
 		s.wg.Add(1)
 		go s.readRTCP()
 	}
-	s.mu.Unlock()
+	// Under s.mu, so that a Close that follows finds s on the clock.
 	s.e.activate(s)
 }
 
@@ -379,6 +392,19 @@ func (s *Stream) SetSink(sink audio.Sink) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sink = sink
+	s.setDevice(sink)
+}
+
+// deviceSinkBox holds a DeviceSink for an atomic.Pointer.
+type deviceSinkBox struct{ DeviceSink }
+
+// setDevice records whether sink is a DeviceSink, for the play schedule.
+func (s *Stream) setDevice(sink audio.Sink) {
+	if d, ok := sink.(DeviceSink); ok {
+		s.dev.Store(&deviceSinkBox{d})
+	} else {
+		s.dev.Store(nil)
+	}
 }
 
 // SendDTMF queues one RFC 4733 digit (0-9 * # A-D) of the given tone
@@ -422,7 +448,7 @@ func (s *Stream) Close() error {
 		if started {
 			s.sendRTCP(s.e.now(), true)
 		}
-		_ = s.rtpConn.Close()
+		s.closeRTP()
 		if s.rtcpConn != nil {
 			_ = s.rtcpConn.Close()
 		}
