@@ -60,10 +60,13 @@
 // episodes less than 10 s apart) the hold becomes twice their interval, up
 // to 5 s, so a periodic spike is covered instead of causing a stall each time
 // (a simplified form of WebRTC NetEQ's delay peak detector). The target delay is
-// clamp(frame/2 + peak + min(peak, frame/2), min delay, max delay): the
-// minimum delay on a clean network (20 ms by default; the media engine
-// uses 10 ms, which plays a frame at the first tick after its arrival),
-// frame + peak once the peak passes half a frame, at most 200 ms.
+// clamp(frame/2 + peak + headroom, min delay, max delay), the headroom
+// growing from nothing for a peak up to a quarter frame to half a frame
+// for a peak of half a frame or more: the minimum delay on a clean network
+// (20 ms by default; the media engine uses 10 ms, which plays a frame at
+// the first tick after its arrival), frame + peak under real jitter, at
+// most 200 ms. Playout starts no earlier than target − frame/2 after the
+// on-time arrival: that is the floor the delay shrinks back to.
 // Stats.CurrentDelay is how long after its on-time arrival the last frame
 // was played.
 //
@@ -85,9 +88,9 @@
 // packets. Pop reports Lost for the first 60 ms of an underrun (the caller
 // conceals) and Empty after that. If the packets that end the underrun show
 // it was loss rather than delay, the held frames are counted as the lost ones
-// and the time is given back (down to the target).
+// and the time is given back (down to the floor).
 //
-// Shrinking. When the delay is a frame or more above target the buffer drops
+// Shrinking. When the delay is a frame or more above the floor the buffer drops
 // one frame, at most every 200 ms, while frames are contiguous; silence gaps
 // shrink for free through rescheduling. A spike thus raises the delay at once
 // and, after the network calms, it returns to the target within a few
