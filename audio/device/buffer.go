@@ -24,6 +24,12 @@ const (
 	// reader takes each frame within one period of its arrival. 10 reads
 	// are 200 ms of the media clock.
 	bufferTrimReads = 10
+	// bufferRaceHold is how many reads (10 s) a Buffer from
+	// NewLowLatencyBuffer keeps one frame of margin after its writer came
+	// late once (a read found nothing, the next two frames): a writer
+	// whose phase is within its jitter of the reader's would otherwise be
+	// trimmed back and miss a read (a gap heard) every few hundred ms.
+	bufferRaceHold = 500
 	// bufferIdleGap is the pause in reading after which queued frames are
 	// stale: the next read skips to the newest frame.
 	bufferIdleGap = 200 * time.Millisecond
@@ -63,6 +69,9 @@ type Buffer struct {
 	high    int        // consecutive reads that left more than bufferTarget frames
 	reads   int        // reads in the current trim window
 	fewest  int        // fewest frames a read of the window found
+	starved bool       // the last read found no frame, the one before did
+	flowing bool       // the last read found a frame
+	hold    int        // reads left without trimming (see bufferRaceHold)
 	trimmed uint64
 	now     func() time.Time
 
@@ -131,6 +140,20 @@ func (b *Buffer) ReadFrame(dst []int16) error {
 // the frames every read of the window found queued beyond the one it took.
 func (b *Buffer) trimLocked(scratch []int16) {
 	n := b.ring.Len()
+	if b.starved && n >= 2 {
+		// The last read found nothing amid a flow of frames, and this one
+		// two frames: the writer was late, not gone. Its phase is too close to the reader's to
+		// go without a frame of margin: keep it for a while rather than
+		// trim it and be late again.
+		b.hold = bufferRaceHold
+	}
+	b.starved = n == 0 && b.flowing // a gap in a flow, not before it
+	b.flowing = n > 0
+	if b.hold > 0 {
+		b.hold--
+		b.reads = 0
+		return
+	}
 	if b.reads == 0 || n < b.fewest {
 		b.fewest = n
 	}

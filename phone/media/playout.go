@@ -24,7 +24,7 @@ const (
 	// playGuard is how long after a packet's arrival the play tick aims
 	// to come: room for the arrival's own jitter and for the tick's
 	// timer.
-	playGuard = 1500 * time.Microsecond
+	playGuard = 3 * time.Millisecond
 	// playSlackEarly and playSlackLate are how far the play tick may drift
 	// from playGuard after the arrivals (toward them, or away) before the
 	// schedule moves.
