@@ -240,7 +240,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if mode == "tui" {
 		ringHub := hub
 		if cfg.Media.RingDevice != "" && (cfg.Media.Audio == "" || cfg.Media.Audio == config.AudioPortAudio) {
-			rd, err := portaudio.Open(portaudio.Config{Input: portaudio.NoDevice, Output: cfg.Media.RingDevice, Logger: logger.With("component", "ring")})
+			rd, err := portaudio.Open(portaudio.Config{Input: portaudio.NoDevice, Output: cfg.Media.RingDevice, Latency: cfg.Media.AudioLatency.Duration, Logger: logger.With("component", "ring")})
 			if err != nil {
 				return fmt.Errorf("ring device: %w", err)
 			}
@@ -338,7 +338,8 @@ func openAudio(cfg config.Config, logger *slog.Logger) (device.Device, string, e
 	if spec == "" || spec == config.AudioPortAudio {
 		d, err := portaudio.Open(portaudio.Config{
 			Input: cfg.Media.InputDevice, Output: cfg.Media.OutputDevice,
-			Logger: logger.With("component", "portaudio"),
+			Latency: cfg.Media.AudioLatency.Duration,
+			Logger:  logger.With("component", "portaudio"),
 		})
 		if err != nil {
 			return nil, "", err

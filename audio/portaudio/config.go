@@ -43,8 +43,8 @@ type Config struct {
 	// buffer, in 10 ms periods (at least two). Playback mixes and writes
 	// each 20 ms frame when at most Latency minus one period (at least
 	// one period) is still queued ahead of the speaker, so a frame waits
-	// behind no more than that. 0 is DefaultLatency, raised to the
-	// device's own low latency when that is higher. Raise it if Stats
+	// behind no more than that. 0 is DefaultLatency; either is raised to
+	// the device's own low latency when that is higher. Raise it if Stats
 	// reports underflows or overflows; lower it for less delay.
 	Latency time.Duration
 	// Logger receives stream setup, xrun and error reports, and (at debug

@@ -286,11 +286,11 @@ func openStream(dev *pa.DeviceInfo, input bool, cfg Config) (*stream, error) {
 	if input {
 		maxCh, lat = dev.MaxInputChannels, dev.DefaultLowInputLatency
 	}
+	want := DefaultLatency
 	if cfg.Latency > 0 {
-		lat = cfg.Latency
-	} else {
-		lat = max(lat, DefaultLatency)
+		want = cfg.Latency
 	}
+	lat = max(lat, want)
 	params := func(ch, rate int) pa.StreamParameters {
 		// The loops read and write 20 ms at a time, but the host buffer
 		// is made of 10 ms periods (see period).

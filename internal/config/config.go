@@ -89,6 +89,10 @@ type Media struct {
 	OutputDevice string `toml:"output_device"`
 	// RingDevice is where the ring tone plays; "" is the output device.
 	RingDevice string `toml:"ring_device"`
+	// AudioLatency is the sound card latency asked of PortAudio: playback
+	// keeps this minus 10 ms queued ahead of the speaker. Raise it when the
+	// log reports underflows (gaps).
+	AudioLatency Duration `toml:"audio_latency"`
 	// DTMFMode is "auto", "rfc4733" or "info".
 	DTMFMode string `toml:"dtmf_mode"`
 	// HoldStyle is "sendonly" or "c0" (c=0.0.0.0, for old PBXes).
@@ -160,6 +164,7 @@ func Default() Config {
 			RTPPorts:       []int{10000, 20000},
 			Codecs:         []string{"PCMU", "PCMA"},
 			Audio:          "portaudio",
+			AudioLatency:   Duration{20 * time.Millisecond},
 			DTMFMode:       DTMFAuto,
 			HoldStyle:      HoldSendonly,
 			RecordTemplate: "{date}-{remote}-{call_id}.wav",

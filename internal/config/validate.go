@@ -152,6 +152,9 @@ func (v *validator) hostOrURI(key, s string) {
 // media checks the [media] table.
 func (v *validator) media() {
 	m := v.c.Media
+	if d := m.AudioLatency.Duration; d < 20*time.Millisecond || d > 500*time.Millisecond {
+		v.addf("media.audio_latency", "want 20ms..500ms, got %s", d)
+	}
 	if len(m.RTPPorts) != 2 {
 		v.addf("media.rtp_ports", "want [low, high], got %d numbers", len(m.RTPPorts))
 	} else {

@@ -73,6 +73,8 @@ func TestValidateErrors(t *testing.T) {
 			[]string{`@:2: sip.max_calls: want 1..1000, got 0`}},
 		{"defer_timeout zero", "[sip]\ndefer_timeout = \"0s\"\n",
 			[]string{`@:2: sip.defer_timeout: want 1s..1h, got 0s`}},
+		{"audio_latency too low", "[media]\naudio_latency = \"5ms\"\n",
+			[]string{`@:2: media.audio_latency: want 20ms..500ms, got 5ms`}},
 		{"codec unknown on its own line", "[media]\ncodecs = [\n  \"PCMU\",\n  \"G729\",\n]\n",
 			[]string{`@:4: media.codecs[1]: want "PCMU" or "PCMA", got "G729"`}},
 		{"codec twice", "[media]\ncodecs = [\"PCMA\", \"PCMA\"]\n",
