@@ -271,7 +271,7 @@ func (d *Device) fail(what string, err error, text func(error) string, counter *
 // xrun counts and logs (sparingly) an overflow or underflow.
 func (d *Device) xrun(what string, counter *atomic.Uint64) {
 	if n := counter.Add(1); logWorthy(n) {
-		d.log.Debug("audio "+what, "count", n)
+		d.log.Warn("audio "+what+" (raise the audio latency, media.audio_latency, if this repeats)", "count", n)
 	}
 }
 
