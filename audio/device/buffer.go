@@ -24,12 +24,14 @@ const (
 	// reader takes each frame within one period of its arrival. 10 reads
 	// are 200 ms of the media clock.
 	bufferTrimReads = 10
-	// bufferRaceHold is how many reads (10 s) a Buffer from
-	// NewLowLatencyBuffer keeps one frame of margin after its writer came
-	// late once (a read found nothing, the next two frames): a writer
-	// whose phase is within its jitter of the reader's would otherwise be
-	// trimmed back and miss a read (a gap heard) every few hundred ms.
-	bufferRaceHold = 500
+	// bufferRaceHoldMin and bufferRaceHoldMax bound how many reads (1 s to
+	// 30 s) a Buffer from NewLowLatencyBuffer keeps one frame of margin
+	// after its writer came late (a read found nothing, the next two
+	// frames): a writer whose phase is within its jitter of the reader's
+	// would otherwise be trimmed back and miss a read (a gap heard) every
+	// few hundred ms.
+	bufferRaceHoldMin = 50
+	bufferRaceHoldMax = 1500
 	// bufferIdleGap is the pause in reading after which queued frames are
 	// stale: the next read skips to the newest frame.
 	bufferIdleGap = 200 * time.Millisecond
@@ -63,17 +65,19 @@ const (
 type Buffer struct {
 	ring *mix.Ring
 
-	mu      sync.Mutex // guards the reader's state
-	last    time.Time  // previous read (creation before the first)
-	tight   bool       // NewLowLatencyBuffer: trim to what the reader needs
-	high    int        // consecutive reads that left more than bufferTarget frames
-	reads   int        // reads in the current trim window
-	fewest  int        // fewest frames a read of the window found
-	starved bool       // the last read found no frame, the one before did
-	flowing bool       // the last read found a frame
-	hold    int        // reads left without trimming (see bufferRaceHold)
-	trimmed uint64
-	now     func() time.Time
+	mu        sync.Mutex // guards the reader's state
+	last      time.Time  // previous read (creation before the first)
+	tight     bool       // NewLowLatencyBuffer: trim to what the reader needs
+	high      int        // consecutive reads that left more than bufferTarget frames
+	reads     int        // reads in the current trim window
+	fewest    int        // fewest frames a read of the window found
+	starved   bool       // the last read found no frame, the one before did
+	flowing   bool       // the last read found a frame
+	hold      int        // reads left without trimming (see bufferRaceHoldMin)
+	raceHold  int        // the last hold given
+	sinceRace int        // reads since the last late writer
+	trimmed   uint64
+	now       func() time.Time
 
 	written atomic.Int64 // when the last frame was written: time since epoch, 0 for never
 }
@@ -140,12 +144,20 @@ func (b *Buffer) ReadFrame(dst []int16) error {
 // the frames every read of the window found queued beyond the one it took.
 func (b *Buffer) trimLocked(scratch []int16) {
 	n := b.ring.Len()
+	b.sinceRace++
 	if b.starved && n >= 2 {
 		// The last read found nothing amid a flow of frames, and this one
-		// two frames: the writer was late, not gone. Its phase is too close to the reader's to
-		// go without a frame of margin: keep it for a while rather than
-		// trim it and be late again.
-		b.hold = bufferRaceHold
+		// two frames: the writer was late, not gone. Keep that frame of
+		// margin for a while rather than trim it and be late again: 1 s
+		// the first time (a start-up transient), twice as long each time
+		// it happens again (the writer's phase is too close to the
+		// reader's), back to 1 s after a quiet bufferRaceHoldMax.
+		if b.raceHold == 0 || b.sinceRace > b.raceHold+bufferRaceHoldMax {
+			b.raceHold = bufferRaceHoldMin
+		} else {
+			b.raceHold = min(2*b.raceHold, bufferRaceHoldMax)
+		}
+		b.hold, b.sinceRace = b.raceHold, 0
 	}
 	b.starved = n == 0 && b.flowing // a gap in a flow, not before it
 	b.flowing = n > 0
