@@ -282,20 +282,10 @@ func TestHubSinkOnDevice(t *testing.T) {
 	if onDevice(sink) {
 		t.Error("after release: OnDevice = true")
 	}
-	null := NewHub(nullDevice{})
+	null := NewHub(NewNull())
 	_, sink, release = null.CallAudio()
 	defer release()
 	if onDevice(sink) {
 		t.Error("a device without playback: OnDevice = true")
 	}
 }
-
-// nullDevice has no playback mixer.
-type nullDevice struct{}
-
-func (nullDevice) Source() audio.Source {
-	return audio.SourceFunc(func(d []int16) error { clear(d); return nil })
-}
-func (nullDevice) Sink() audio.Sink     { return Discard }
-func (nullDevice) Playback() *mix.Mixer { return nil }
-func (nullDevice) Close() error         { return nil }

@@ -156,6 +156,7 @@ type Engine struct {
 	// play schedule (see DeviceSink)
 	playTicks atomic.Uint64
 	playMoves atomic.Uint64
+	sawDevice atomic.Bool // a stream's sink was once a DeviceSink
 
 	done      chan struct{}
 	wg        sync.WaitGroup
@@ -320,6 +321,9 @@ func (e *Engine) sleepUntil(timer *time.Timer, t time.Time) bool {
 // schedule follows it (see playPhase). It assumes the engine's clock (see
 // WithNow) is the wall clock.
 func (e *Engine) deviceArrival() time.Time {
+	if !e.sawDevice.Load() {
+		return time.Time{} // a headless engine: no scan of its streams
+	}
 	e.mu.Lock()
 	var dev *Stream
 	for _, s := range e.active {

@@ -402,6 +402,7 @@ type deviceSinkBox struct{ DeviceSink }
 func (s *Stream) setDevice(sink audio.Sink) {
 	if d, ok := sink.(DeviceSink); ok {
 		s.dev.Store(&deviceSinkBox{d})
+		s.e.sawDevice.Store(true)
 	} else {
 		s.dev.Store(nil)
 	}
