@@ -5,6 +5,7 @@ import (
 
 	"github.com/teaphone/teaphone/audio"
 	"github.com/teaphone/teaphone/audio/mix"
+	"github.com/teaphone/teaphone/phone/media"
 )
 
 // Conference joins two active calls into a local three-way conference: what
@@ -69,10 +70,21 @@ type teeSink struct{ a, b audio.Sink }
 // OnDevice forwards the first sink's answer (see media.DeviceSink).
 func (t teeSink) OnDevice() bool { return onDevice(t.a) }
 
+// Played forwards to the first sink (see media.DeviceSink).
+func (t teeSink) Played() { played(t.a) }
+
 // onDevice reports whether sink plays on a sound card (media.DeviceSink).
 func onDevice(sink audio.Sink) bool {
-	d, ok := sink.(interface{ OnDevice() bool })
+	d, ok := sink.(media.DeviceSink)
 	return ok && d.OnDevice()
+}
+
+// played tells sink, if it plays on a sound card, that a tick played out
+// (media.DeviceSink).
+func played(sink audio.Sink) {
+	if d, ok := sink.(media.DeviceSink); ok {
+		d.Played()
+	}
 }
 
 func (t teeSink) WriteFrame(src []int16) error {

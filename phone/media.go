@@ -367,6 +367,9 @@ func (t tapSink) WriteFrame(src []int16) error {
 // OnDevice forwards the tapped sink's answer (see media.DeviceSink).
 func (t tapSink) OnDevice() bool { return onDevice(t.sink) }
 
+// Played forwards to the tapped sink (see media.DeviceSink).
+func (t tapSink) Played() { played(t.sink) }
+
 func (r *recorder) close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -68,7 +68,7 @@ func (h *Hub) CallAudio() (src audio.Source, sink audio.Sink, release func()) {
 	h.mu.Lock()
 	cs.pos = h.head
 	h.mu.Unlock()
-	out := &callSink{}
+	out := &callSink{mixer: h.mixer}
 	var in *mix.Input
 	if h.mixer != nil {
 		out.buf = NewLowLatencyBuffer(CallBufferFrames)
@@ -156,7 +156,8 @@ func (h *Hub) pullLocked() {
 
 // callSink is one call's input to the playback mixer.
 type callSink struct {
-	buf      *Buffer // nil: discard
+	buf      *Buffer    // nil: discard
+	mixer    *mix.Mixer // nudged after each frame
 	released atomic.Bool
 }
 
@@ -172,4 +173,13 @@ func (s *callSink) WriteFrame(src []int16) error {
 		return nil
 	}
 	return s.buf.WriteFrame(src)
+}
+
+// Played nudges the device's playback (see mix.Mixer.Nudge): the media
+// engine calls it once every call's frame of a tick is written (see
+// media.DeviceSink), so the sound card plays them at once.
+func (s *callSink) Played() {
+	if s.buf != nil && !s.released.Load() {
+		s.mixer.Nudge()
+	}
 }

@@ -288,4 +288,37 @@ func TestHubSinkOnDevice(t *testing.T) {
 	if onDevice(sink) {
 		t.Error("a device without playback: OnDevice = true")
 	}
+	sink.(interface{ Played() }).Played() // no mixer to nudge: a no-op
+}
+
+// TestHubSinkPlayed: Played (the engine's tick played out) nudges the
+// device's playback, so the sound card takes the frame at once; not
+// after release.
+func TestHubSinkPlayed(t *testing.T) {
+	d := newFakeDevice()
+	h := NewHub(d)
+	_, sink, release := h.CallAudio()
+	nudged := func() bool {
+		select {
+		case <-d.mixer.Nudges():
+			return true
+		default:
+			return false
+		}
+	}
+	if err := sink.WriteFrame(make([]int16, audio.FrameSamples)); err != nil {
+		t.Fatal(err)
+	}
+	if nudged() {
+		t.Error("a write alone nudged: the engine's other calls may not have written yet")
+	}
+	sink.(interface{ Played() }).Played()
+	if !nudged() {
+		t.Error("Played did not nudge the device's playback")
+	}
+	release()
+	sink.(interface{ Played() }).Played()
+	if nudged() {
+		t.Error("Played after release nudged")
+	}
 }

@@ -326,3 +326,27 @@ func BenchmarkRingWriteRead(b *testing.B) {
 		r.Read(frame)
 	}
 }
+
+func TestMixerNudge(t *testing.T) {
+	m := NewMixer(4)
+	select {
+	case <-m.Nudges():
+		t.Fatal("a nudge before any Nudge")
+	default:
+	}
+	m.Nudge()
+	m.Nudge() // merges with the first, never blocks
+	select {
+	case <-m.Nudges():
+	default:
+		t.Fatal("no nudge after Nudge")
+	}
+	select {
+	case <-m.Nudges():
+		t.Fatal("two nudges did not merge into one")
+	default:
+	}
+	if n := testing.AllocsPerRun(100, m.Nudge); n != 0 {
+		t.Errorf("Nudge allocates %v times", n)
+	}
+}

@@ -27,6 +27,7 @@ type Mixer struct {
 	acc    []int32
 	n      int    // samples in acc from the last ReadFrame
 	round  uint64 // ReadFrame calls so far
+	nudges chan struct{}
 }
 
 // Input is one source attached to a Mixer.
@@ -45,8 +46,23 @@ type Input struct {
 // (audio.FrameSamples for the 8 kHz media path).
 func NewMixer(frameSamples int) *Mixer {
 	frameSamples = max(frameSamples, 1)
-	return &Mixer{size: frameSamples, acc: make([]int32, frameSamples)}
+	return &Mixer{size: frameSamples, acc: make([]int32, frameSamples), nudges: make(chan struct{}, 1)}
 }
+
+// Nudge tells the Mixer's reader that an input has a fresh frame queued
+// (see Nudges). It never blocks, and nudges not yet received merge into
+// one.
+func (m *Mixer) Nudge() {
+	select {
+	case m.nudges <- struct{}{}:
+	default:
+	}
+}
+
+// Nudges receives after Nudge: a reader on a clock of its own (a sound
+// card's playback) may read at once rather than on its next period, so a
+// frame written just after a read does not wait a whole period.
+func (m *Mixer) Nudges() <-chan struct{} { return m.nudges }
 
 // Add attaches src with unity gain and returns its handle. An input whose
 // source returns io.EOF is detached automatically (Done reports true); any

@@ -14,10 +14,12 @@
 //
 // When a stream's sink plays on a sound card (a [DeviceSink]), a frame that
 // waited for the next tick would be heard up to 20 ms later than needed:
-// the engine then plays out on a second schedule of its own, 1.5 ms after
+// the engine then plays out on a second schedule of its own, 3 ms after
 // that stream's packets arrive (following them as the two ends' clocks
 // drift), and only sends on the first. With the jitter buffer's half-frame
-// minimum a frame that arrives on time is played at once.
+// minimum a frame that arrives on time is played at once. After each tick
+// that played out, the engine calls every device sink's Played, so the
+// sound card takes the frames at once rather than on its own next period.
 //
 // On Linux no goroutine waits for RTP: at the start of each stream's tick,
 // before the playout buffer is popped, the clock drains the stream's RTP

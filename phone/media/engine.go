@@ -530,6 +530,13 @@ func (e *Engine) tick(late time.Duration, skipped int, part tickPart) {
 	}
 	e.shards[0].run(shardJob{streams: e.snapshot[:min(chunk, n)], now: now, skipped: skipped, part: part})
 	e.shardWG.Wait()
+	if part != partSend && e.sawDevice.Load() {
+		for _, s := range e.snapshot {
+			if b := s.dev.Load(); b != nil {
+				b.Played()
+			}
+		}
+	}
 	clear(e.snapshot)
 	e.tickMu.Unlock()
 	for _, sh := range e.shards[:w] {

@@ -16,8 +16,14 @@ import (
 // When an active stream's sink is on a device, the engine therefore plays
 // out on a second schedule of its own, a little after that stream's
 // packets arrive, and sends on the first (see playPhase).
+//
+// Played is called after every tick that played out (wrote each stream's
+// frame to its sink), once all its streams have written: the device may
+// take the tick's frames now rather than on its own next period, and finds
+// every call's frame there.
 type DeviceSink interface {
 	OnDevice() bool
+	Played()
 }
 
 const (
@@ -96,8 +102,17 @@ func (p *playPhase) observe(arrival, now time.Time) (moved bool) {
 	return true
 }
 
-// next returns the schedule's first tick after t.
-func (p *playPhase) next(t time.Time) time.Time {
+// next returns the schedule's first tick more than half a frame after
+// last, the last tick that played: right after the schedule moved later by
+// a little, its first tick after last is in the period last just played,
+// and one frame would be played twice as fast. Ticks are therefore 10 to
+// 30 ms apart while the schedule moves.
+func (p *playPhase) next(last time.Time) time.Time {
+	return p.after(last.Add(audio.FrameDuration / 2))
+}
+
+// after returns the schedule's first tick after t.
+func (p *playPhase) after(t time.Time) time.Time {
 	k := t.Sub(p.at) / audio.FrameDuration
 	n := p.at.Add(k * audio.FrameDuration)
 	for !n.After(t) {

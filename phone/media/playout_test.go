@@ -83,7 +83,7 @@ func TestPlayPhase(t *testing.T) {
 			}
 			// A packet arriving on the steady phase, far later.
 			arr := at(tc.steady + 1000*20*ms)
-			if got := p.next(arr).Sub(arr); got != tc.wantAfter {
+			if got := p.after(arr).Sub(arr); got != tc.wantAfter {
 				t.Errorf("next tick %v after an arrival, want %v", got, tc.wantAfter)
 			}
 		})
@@ -109,29 +109,60 @@ func TestPlayPhaseStale(t *testing.T) {
 }
 
 func TestPlayPhaseNext(t *testing.T) {
-	p := playPhase{on: true, at: time.Unix(100, 5e6)}
+	ms := time.Millisecond
+	base := time.Unix(100, 0)
+	p := playPhase{on: true, at: base.Add(5 * ms)}
 	for _, tc := range []struct{ t, want time.Duration }{
-		{0, 5 * time.Millisecond},
-		{5 * time.Millisecond, 25 * time.Millisecond},
-		{-time.Hour, -time.Hour + 5*time.Millisecond},
-		{time.Hour + 4*time.Millisecond, time.Hour + 5*time.Millisecond},
+		{0, 5 * ms},
+		{5 * ms, 25 * ms},
+		{-time.Hour, -time.Hour + 5*ms},
+		{time.Hour + 4*ms, time.Hour + 5*ms},
 	} {
-		base := time.Unix(100, 0)
-		if got := p.next(base.Add(tc.t)).Sub(base); got != tc.want {
-			t.Errorf("next(%v) = %v, want %v", tc.t, got, tc.want)
+		if got := p.after(base.Add(tc.t)).Sub(base); got != tc.want {
+			t.Errorf("after(%v) = %v, want %v", tc.t, got, tc.want)
+		}
+	}
+	// next: the first tick more than half a frame after the last played.
+	for _, tc := range []struct {
+		name     string
+		at, last time.Duration // the schedule's phase, the last tick played
+		want     time.Duration // the next tick
+	}{
+		{"steady", 5 * ms, 5 * ms, 25 * ms},
+		{"moved 1 ms later: not 1 ms after the last", 6 * ms, 5 * ms, 26 * ms},
+		{"moved 8 ms earlier", -3 * ms, 5 * ms, 17 * ms},
+		{"moved 12 ms earlier: that tick would come 8 ms after the last", -7 * ms, 5 * ms, 33 * ms},
+		{"from a send tick 3 ms before the new phase", 8 * ms, 5 * ms, 28 * ms},
+		{"from a send tick 12 ms before the new phase", 17 * ms, 5 * ms, 17 * ms},
+	} {
+		p := playPhase{on: true, at: base.Add(tc.at)}
+		got := p.next(base.Add(tc.last)).Sub(base)
+		if got != tc.want {
+			t.Errorf("%s: next = %v, want %v", tc.name, got, tc.want)
+		}
+		if gap := got - tc.last; gap <= 10*ms || gap > 30*ms {
+			t.Errorf("%s: ticks %v apart, want (10 ms, 30 ms]", tc.name, gap)
 		}
 	}
 }
 
 // deviceCapture is a captureSink that says it plays on a device, and
-// records when each frame was written.
+// records when each frame was written and when the engine said a tick
+// played out.
 type deviceCapture struct {
 	captureSink
-	tmu   sync.Mutex
-	times []time.Time
+	tmu    sync.Mutex
+	times  []time.Time
+	played []time.Time
 }
 
 func (d *deviceCapture) OnDevice() bool { return true }
+
+func (d *deviceCapture) Played() {
+	d.tmu.Lock()
+	d.played = append(d.played, time.Now())
+	d.tmu.Unlock()
+}
 
 func (d *deviceCapture) WriteFrame(src []int16) error {
 	d.tmu.Lock()
@@ -182,7 +213,18 @@ func TestPlaySchedule(t *testing.T) {
 	// phases).
 	dev.tmu.Lock()
 	writes := slices.Clone(dev.times[len(dev.times)-40:])
+	allWrites, played := slices.Clone(dev.times), slices.Clone(dev.played)
 	dev.tmu.Unlock()
+	// Played follows every write, before the next one.
+	for i, w := range allWrites[:len(allWrites)-1] {
+		j, _ := slices.BinarySearchFunc(played, w, func(a, b time.Time) int { return a.Compare(b) })
+		if j == len(played) || !played[j].Before(allWrites[i+1]) {
+			t.Fatalf("write %d at %v: no Played before the next write", i, w)
+		}
+	}
+	if len(played) > len(allWrites)+1 {
+		t.Errorf("%d Played calls for %d writes", len(played), len(allWrites))
+	}
 	src.tmu.Lock()
 	sends := slices.Clone(src.times)
 	src.tmu.Unlock()
