@@ -93,6 +93,12 @@ func TestCallThroughPortAudio(t *testing.T) {
 	if err := dev.Close(); err != nil {
 		t.Fatal(err)
 	}
+	// The call's frames were played as soon as the engine had them (the
+	// playback loop followed the engine's play ticks), not on the loop's
+	// own schedule.
+	if st := dev.Stats(); st.FollowedFrames < 100 {
+		t.Errorf("device stats %+v: want most of the call's 2.5 s (125 frames) followed", st)
+	}
 
 	raw, err := os.ReadFile(out)
 	if err != nil {

@@ -40,11 +40,13 @@ type Config struct {
 	// TEAPHONE_AUDIO_PACE=1 turns it on too.
 	Pace bool
 	// Latency is the device latency asked of each stream: the host
-	// buffer, in 10 ms periods (at least two). Playback mixes and writes
-	// each 20 ms frame when at most Latency minus one period (at least
-	// one period) is still queued ahead of the speaker, so a frame waits
-	// behind no more than that. 0 is DefaultLatency; either is raised to
-	// the device's own low latency when that is higher. Raise it if Stats
+	// buffer, in 10 ms periods (at least two). Playback keeps about
+	// Latency minus one period (at least one period) queued ahead of the
+	// speaker: without a call it writes each 20 ms frame when no more than
+	// that is queued; during a call it writes each frame as the media
+	// engine has it, and drops a 10 ms chunk when two more periods than
+	// that stay queued. 0 is DefaultLatency; either is raised to the
+	// device's own low latency when that is higher. Raise it if Stats
 	// reports underflows or overflows; lower it for less delay.
 	Latency time.Duration
 	// Logger receives stream setup, xrun and error reports, and (at debug
@@ -76,6 +78,9 @@ type StreamInfo struct {
 type Stats struct {
 	CaptureFrames  uint64 // 20 ms frames put into the capture buffer
 	PlaybackFrames uint64 // 20 ms frames pulled from the playback mixer
+	FollowedFrames uint64 // of those, frames played as soon as the media engine had them (see the package doc)
+	DroppedChunks  uint64 // 10 ms chunks dropped to keep the playback buffer from staying full
+	PaddedChunks   uint64 // 10 ms chunks of silence played after an underflow
 	Overflows      uint64 // capture overruns the device reported (audio lost)
 	Underflows     uint64 // playback underruns the device reported (a gap played)
 	Errors         uint64 // other failed reads and writes

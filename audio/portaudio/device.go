@@ -46,6 +46,7 @@ type Device struct {
 	release   func() error // stops and closes the streams, releases PortAudio
 
 	captured, played, overflows, underflows atomic.Uint64
+	followed, dropped, padded               atomic.Uint64
 	captureErrs, playbackErrs               atomic.Uint64
 	lastErr                                 atomic.Pointer[error]
 	autoPaced                               atomic.Bool
@@ -99,6 +100,9 @@ func (d *Device) Stats() Stats {
 	s := Stats{
 		CaptureFrames:  d.captured.Load(),
 		PlaybackFrames: d.played.Load(),
+		FollowedFrames: d.followed.Load(),
+		DroppedChunks:  d.dropped.Load(),
+		PaddedChunks:   d.padded.Load(),
 		Overflows:      d.overflows.Load(),
 		Underflows:     d.underflows.Load(),
 		Errors:         d.captureErrs.Load() + d.playbackErrs.Load(),
@@ -135,6 +139,10 @@ func (d *Device) Close() error {
 			d.closeErr = d.release()
 		}
 		d.capture.Reset()
+		st := d.Stats()
+		d.log.Info("audio device closed", "captured_frames", st.CaptureFrames, "played_frames", st.PlaybackFrames,
+			"followed_frames", st.FollowedFrames, "dropped_chunks", st.DroppedChunks, "padded_chunks", st.PaddedChunks,
+			"overflows", st.Overflows, "underflows", st.Underflows, "errors", st.Errors)
 	})
 	return d.closeErr
 }
@@ -146,69 +154,10 @@ type blockingIO func() error
 type loopIO struct {
 	io      blockingIO
 	buf     []int16          // the stream's buffer (interleaved)
+	frame   []int16          // playback: one 20 ms buffer, written len(buf) at a time (nil: buf)
 	isXrun  func(error) bool // an overflow or underflow report, not a failure
 	errText func(error) string
 	room    *room // playback only: when to write (nil: as soon as the stream takes it)
-}
-
-// maxRoomWait bounds one wait for room in the playback buffer: a device
-// whose free space stops growing is then written to (and blocks) as before.
-const maxRoomWait = 2 * audio.FrameDuration
-
-// room decides when the playback loop writes. A blocking write returns
-// once its data is in the host buffer, so a loop that mixes and writes
-// again at once keeps that buffer full: every frame then waits behind a
-// whole buffer (30 ms for a 20 ms latency), plus the time it was held in
-// the blocked write. Instead the loop mixes its next frame only when at
-// most keep frames are still queued for the speaker: the frame is then
-// as fresh as it can be and plays after just what keep protects against
-// underflows.
-type room struct {
-	avail func() (int, error) // frames the stream can take without blocking
-	keep  int                 // frames to leave queued when writing
-	rate  int                 // stream rate (frames per second)
-	size  int                 // the most avail ever reported: the host buffer's size
-	timer *time.Timer
-}
-
-func newRoom(avail func() (int, error), keep, rate int) *room {
-	t := time.NewTimer(time.Hour)
-	t.Stop()
-	return &room{avail: avail, keep: keep, rate: max(rate, 1), timer: t}
-}
-
-// wait returns true when at most keep frames are queued (or the device
-// does not tell, or maxRoomWait passed), false when done is closed.
-func (r *room) wait(done <-chan struct{}) bool {
-	if r == nil {
-		return true
-	}
-	deadline := time.Now().Add(maxRoomWait)
-	for {
-		n, err := r.avail()
-		if err != nil {
-			return true
-		}
-		r.size = max(r.size, n)
-		queued := r.size - n
-		if queued <= r.keep {
-			return true
-		}
-		d := time.Duration(queued-r.keep) * time.Second / time.Duration(r.rate)
-		if left := time.Until(deadline); d > left {
-			if left <= 0 {
-				return true
-			}
-			d = left
-		}
-		r.timer.Reset(max(d, 500*time.Microsecond))
-		select {
-		case <-done:
-			r.timer.Stop()
-			return false
-		case <-r.timer.C:
-		}
-	}
 }
 
 // runCapture is the capture goroutine: read a buffer, convert, queue.
@@ -233,30 +182,73 @@ func (d *Device) runCapture(l loopIO, conv *captureConv, p *pacer) {
 	}
 }
 
-// runPlayback is the playback goroutine: wait for room (see room), mix,
-// convert, write a buffer.
+// runPlayback is the playback goroutine: wait for room or for a writer's
+// fresh frame (see room), mix, convert, write a buffer.
 func (d *Device) runPlayback(l loopIO, conv *playbackConv, p *pacer) {
 	defer d.wg.Done()
+	frame := l.frame
+	if frame == nil {
+		frame = make([]int16, len(l.buf))
+	}
 	for p.wait(d.done) {
 		if !l.room.wait(d.done) {
 			return
 		}
-		d.played.Add(uint64(conv.fill(l.buf)))
-		if err := l.io(); err != nil {
-			if !l.isXrun(err) {
-				d.fail("playback", err, l.errText, &d.playbackErrs)
-				if !p.sleep(errorBackoff, d.done) {
-					return
-				}
-				continue
-			}
+		d.played.Add(uint64(conv.fill(frame)))
+		queued := l.room.queued()
+		pad, drop := l.room.plan()
+		if l.room.onNudge() {
+			d.followed.Add(1)
+		}
+		d.padded.Add(uint64(pad))
+		d.dropped.Add(uint64(drop))
+		xrun, err := l.write(frame, pad, drop)
+		l.room.wrote(queued, xrun)
+		if xrun {
 			d.xrun("playback underflow (a gap was played)", &d.underflows)
+		}
+		if err != nil {
+			d.fail("playback", err, l.errText, &d.playbackErrs)
+			if !p.sleep(errorBackoff, d.done) {
+				return
+			}
+			continue
 		}
 		if p.advance() {
 			d.autoPaced.Store(true)
 			d.log.Warn("audio playback runs far ahead of real time (device without a clock?); pacing it with the wall clock")
 		}
 	}
+}
+
+// write plays frame through buf (which PortAudio writes from), a chunk of
+// len(buf) samples at a time: first pad chunks of silence, then frame
+// without its first drop chunks.
+// It reports whether a write found an underflow, and stops at the first
+// other error.
+func (l loopIO) write(frame []int16, pad, drop int) (xrun bool, err error) {
+	io := func() error {
+		if err := l.io(); err != nil {
+			if !l.isXrun(err) {
+				return err
+			}
+			xrun = true
+		}
+		return nil
+	}
+	for range pad {
+		clear(l.buf)
+		if err := io(); err != nil {
+			return xrun, err
+		}
+	}
+	for off := drop * len(l.buf); off+len(l.buf) <= len(frame); off += len(l.buf) {
+		copy(l.buf, frame[off:])
+		if err := io(); err != nil {
+			return xrun, err
+		}
+	}
+	return xrun, nil
 }
 
 // fail counts and logs (sparingly) a failed read or write.

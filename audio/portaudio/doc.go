@@ -6,9 +6,14 @@
 // [Open] opens the capture and playback streams (blocking I/O, 20 ms
 // buffers, low latency) and runs one owned goroutine per direction: the
 // capture loop reads the stream, resamples to 8 kHz and fills a
-// device.Buffer (the device's Source); the playback loop waits until at
-// most one 10 ms period is queued for the speaker, then pulls 20 ms from
-// the playback mixer, resamples to the stream rate and writes the stream.
+// device.Buffer (the device's Source); the playback loop pulls 20 ms from
+// the playback mixer, resamples to the stream rate and writes the stream
+// (10 ms at a time). During a call it does so as soon as the media engine
+// nudges the mixer (mix.Mixer.Nudge: every call's frame for the period is
+// there), so a frame waits for nothing but the host buffer; it drops a
+// chunk when the buffer stays full and pads one after an underflow.
+// Otherwise (tones only) it writes when at most one 10 ms period is still
+// queued for the speaker.
 // [Device.Close] stops both and waits for them. [Devices] lists what
 // PortAudio sees, for `teaphone devices`.
 //

@@ -174,7 +174,10 @@ func Open(cfg Config) (*Device, error) {
 		d.out = out.info
 		d.wg.Add(1)
 		l := out.loopIO(out.s.Write)
-		l.room = newRoom(out.s.AvailableToWrite, out.keep, out.info.Rate)
+		l.frame = make([]int16, out.frames*out.info.Channels)
+		l.room = newRoom(out.s.AvailableToWrite, out.keep, len(out.buf)/out.info.Channels, out.info.Rate)
+		// Play each call's frame as soon as the engine has it (see room).
+		l.room.follow(d.mixer.Nudges())
 		go d.runPlayback(l, playConv, newPacer(cfg.Pace, out.frames, out.info.Rate))
 	}
 	if in != nil {
@@ -193,8 +196,8 @@ func Open(cfg Config) (*Device, error) {
 type stream struct {
 	s       *pa.Stream
 	input   bool
-	buf     []int16 // the buffer given to OpenStream: Read and Write use it
-	frames  int     // frames per buffer (20 ms)
+	buf     []int16 // the buffer given to OpenStream: Read and Write use it (20 ms; playback 10 ms)
+	frames  int     // frames per loop buffer (20 ms)
 	keep    int     // playback: frames left queued when the loop writes (see room)
 	info    StreamInfo
 	started bool
@@ -322,9 +325,13 @@ func openStream(dev *pa.DeviceInfo, input bool, cfg Config) (*stream, error) {
 		return nil, fmt.Errorf("audio %s device %q reports no usable sample rate (set one with the audio rate option)", direction(input), dev.Name)
 	}
 	frames := framesPer20ms(rate)
+	chunk := frames
+	if !input && frames%2 == 0 {
+		chunk = frames / 2 // playback writes 10 ms at a time (see room)
+	}
 	var err error
 	for _, ch := range channelChoices {
-		buf := make([]int16, frames*ch)
+		buf := make([]int16, chunk*ch)
 		var s *pa.Stream
 		s, err = pa.OpenStream(params(ch, rate), buf)
 		if err == nil {
