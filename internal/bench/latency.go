@@ -54,8 +54,11 @@ func mergeRuns(peer string, run func() latencyResult) latencyResult {
 		res.Delays = append(res.Delays, r.Delays...)
 		res.Clicks += r.Clicks
 		res.Runs = append(res.Runs, fmt.Sprintf("%.1f", ms(med)))
-		if res.Note == "" {
-			res.Note = r.Note
+		if r.Note != "" {
+			if res.Note != "" {
+				res.Note += "\n          "
+			}
+			res.Note += fmt.Sprintf("run %d: %s", len(res.Runs), r.Note)
 		}
 	}
 	if len(res.Delays) == 0 {
@@ -271,11 +274,17 @@ func latencyTeaphone(t *testing.T, b bins, pu *pulse) (res latencyResult) {
 	}
 	time.Sleep(1500 * time.Millisecond) // let both devices and the jitter buffer settle
 	measureClicks(t, pu, &res)
-	// What PortAudio reported for the streams (A's capture, B's playback).
+	// What PortAudio reported for the streams (A's capture, B's playback),
+	// and B's playback counters (logged when its device closes).
+	dialA.stop()
+	ansB.stop()
 	la, _ := os.ReadFile(filepath.Join(dir, "a.log"))
 	lb, _ := os.ReadFile(filepath.Join(ansB.cmd.Dir, "teaphone.log"))
 	res.Note = "PortAudio stream latency reported: A input " + logField(string(la), "input_latency") +
-		", B output " + logField(string(lb), "output_latency")
+		", B output " + logField(string(lb), "output_latency") + "; B's playback: " +
+		logField(string(lb), "played_frames") + " frames, " + logField(string(lb), "followed_frames") +
+		" played as soon as the engine had them, " + logField(string(lb), "dropped_chunks") + " chunks dropped, " +
+		logField(string(lb), "padded_chunks") + " padded, " + logField(string(lb), "underflows") + " underflows"
 	return res
 }
 
