@@ -122,13 +122,33 @@ func (m *mediaState) sourceLocked() audio.Source {
 		src = m.defSrc
 	}
 	if m.confIn != nil {
-		src = &mixSource{a: src, b: m.confIn}
+		src = withClock(&mixSource{a: src, b: m.confIn}, src)
 	}
 	if m.rec != nil {
-		return m.rec.localTap(src)
+		return withClock(m.rec.localTap(src), src)
 	}
 	return src
 }
+
+// withClock returns wrapper, a source that reads inner, as a
+// media.FrameClock when inner is one (a sound card's capture), so that the
+// engine still ticks just after the device delivers when a call is
+// recorded or in a conference.
+func withClock(wrapper, inner audio.Source) audio.Source {
+	if fc, ok := inner.(media.FrameClock); ok {
+		return clockedSource{Source: wrapper, clock: fc}
+	}
+	return wrapper
+}
+
+// clockedSource is a source with the FrameClock of the source it wraps.
+type clockedSource struct {
+	audio.Source
+	clock media.FrameClock
+}
+
+// LastFrameAt implements media.FrameClock.
+func (c clockedSource) LastFrameAt() (time.Time, bool) { return c.clock.LastFrameAt() }
 
 func (m *mediaState) sinkLocked() audio.Sink {
 	sink := m.sink
