@@ -157,6 +157,7 @@ type Engine struct {
 	playTicks atomic.Uint64
 	playMoves atomic.Uint64
 	sawDevice atomic.Bool // a stream's sink was once a DeviceSink
+	devs      []*Stream   // deviceArrival's scratch (clock goroutine)
 
 	done      chan struct{}
 	wg        sync.WaitGroup
@@ -317,31 +318,37 @@ func (e *Engine) sleepUntil(timer *time.Timer, t time.Time) bool {
 }
 
 // deviceArrival returns when the latest packet of the first active stream
-// that receives into a DeviceSink arrived (zero: no such stream). The play
-// schedule follows it (see playPhase). It assumes the engine's clock (see
-// WithNow) is the wall clock.
+// that receives into a DeviceSink and had a packet within playStale
+// arrived (zero: no such stream). The play schedule follows it (see
+// playPhase); a held call, whose far end sends nothing, does not stop it
+// for the call that is talking. It assumes the engine's clock (see
+// WithNow) is the wall clock. It belongs to the clock goroutine.
 func (e *Engine) deviceArrival() time.Time {
 	if !e.sawDevice.Load() {
 		return time.Time{} // a headless engine: no scan of its streams
 	}
 	e.mu.Lock()
-	var dev *Stream
+	devs := e.devs[:0]
 	for _, s := range e.active {
 		if b := s.dev.Load(); b != nil && b.OnDevice() {
-			dev = s
-			break
+			devs = append(devs, s)
 		}
 	}
 	e.mu.Unlock()
-	if dev == nil {
-		return time.Time{}
+	now := e.now()
+	var at time.Time
+	for _, s := range devs {
+		s.mu.Lock()
+		last, ok := s.rx.lastPkt, s.recvOn && s.rx.locked
+		s.mu.Unlock()
+		if ok && now.Sub(last) <= playStale {
+			at = last
+			break
+		}
 	}
-	dev.mu.Lock()
-	defer dev.mu.Unlock()
-	if !dev.recvOn || !dev.rx.locked {
-		return time.Time{}
-	}
-	return dev.rx.lastPkt
+	clear(devs)
+	e.devs = devs[:0]
+	return at
 }
 
 // frameClock returns the FrameClock source of the first active stream

@@ -1,6 +1,7 @@
 package media
 
 import (
+	"net/netip"
 	"slices"
 	"sync"
 	"testing"
@@ -240,5 +241,34 @@ func TestPlaySchedule(t *testing.T) {
 	t.Logf("send→play: median %v, min %v, max %v", med, waits[0], waits[len(waits)-1])
 	if med > 12*time.Millisecond {
 		t.Errorf("send→play median %v: frames wait for a later tick", med)
+	}
+}
+
+// TestPlayScheduleFollowsTheTalkingCall: a held call on the device (its far
+// end sends nothing), started first, does not keep the engine from playing
+// the other call's frames just after they arrive.
+func TestPlayScheduleFollowsTheTalkingCall(t *testing.T) {
+	a := newPeer(t, 1000, nil)
+	dev := &deviceCapture{}
+	b := newPeer(t, 440, func(c *StreamConfig) { c.Sink = dev })
+	b.sink = &dev.captureSink
+
+	// The held call: on b's engine, sinking into the device, started first.
+	quiet := listenUDP(t) // a far end that never sends
+	rtp, rtcp := listenUDP(t), listenUDP(t)
+	held, err := b.e.NewStream(StreamConfig{RTP: rtp, RTCP: rtcp, PayloadType: 0, Codec: "PCMU",
+		Source: &toneSource{freq: 300, amp: 8000}, Sink: &deviceCapture{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	held.SetRemote(addrOf(quiet), netip.AddrPort{})
+	held.Start()
+	defer held.Close()
+
+	connect(a, b)
+	waitFor(t, 5*time.Second, "2 s of audio", func() bool { return b.s.Stats().RxPackets > 100 })
+	checkTone(t, "b hears a", b, 1000, 8000)
+	if bs := b.e.Stats(); bs.PlayTicks < 50 {
+		t.Errorf("receiver engine %+v: want its play schedule running for the talking call", bs)
 	}
 }
