@@ -112,6 +112,13 @@ func WithCodec(name string, c Codec) EngineOption {
 	return func(e *Engine) { e.codecs[name] = c }
 }
 
+// withRTPReaders makes each started stream read its RTP socket on a
+// goroutine, as on systems where the clock cannot drain it (recv.go): for
+// the tests of that path on Linux.
+func withRTPReaders() EngineOption {
+	return func(e *Engine) { e.rtpReaders = true }
+}
+
 // WithPlayout sets the factory for each stream's jitter buffer.
 func WithPlayout(f func() PlayoutBuffer) EngineOption {
 	return func(e *Engine) { e.newPlayout = f }
@@ -134,6 +141,7 @@ type Engine struct {
 	newConcealer  func() Concealer
 	workers       int
 	minPerShard   int
+	rtpReaders    bool // a goroutine per stream reads RTP, even where the clock could drain it
 
 	// mu may be taken with a stream's mu held (Stream.Start), never the
 	// other way round.

@@ -527,3 +527,47 @@ func TestDrainNoGoroutine(t *testing.T) {
 	checkTone(t, "b hears a", b, 1000, 8000)
 	checkTone(t, "a hears b", a, 440, 8000)
 }
+
+// TestRTPReaderGoroutine runs the receive path of systems where the clock
+// does not drain RTP sockets (one reader goroutine per stream, recv.go) on
+// Linux: audio both ways, DTMF, garbage dropped and counted, and the
+// readers end with their streams.
+func TestRTPReaderGoroutine(t *testing.T) {
+	noRTCP := func(c *StreamConfig) { c.RTCP = nil }
+	a := newPeer(t, 1000, noRTCP, withRTPReaders())
+	b := newPeer(t, 440, noRTCP, withRTPReaders())
+	before := runtime.NumGoroutine()
+	connect(a, b)
+	if n := runtime.NumGoroutine(); n < before+2 {
+		t.Errorf("%d more goroutines after Start, want a reader per stream", n-before)
+	}
+	if a.s.drain.on || b.s.drain.on {
+		t.Fatal("drained by the clock")
+	}
+	waitFor(t, 3*time.Second, "audio both ways", func() bool {
+		return a.s.Stats().RxPackets > 30 && b.s.Stats().RxPackets > 30
+	})
+	checkTone(t, "b hears a", b, 1000, 8000)
+	checkTone(t, "a hears b", a, 440, 8000)
+
+	for _, d := range "12" {
+		if err := a.s.SendDTMF(d, 60*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+	}
+	evil := listenUDP(t)
+	for _, g := range [][]byte{{}, {0x80}, make([]byte, 11), rtpPacket(55, 1, 1, 1, false, make([]byte, 160))} {
+		_, _ = evil.WriteToUDPAddrPort(g, b.rtp)
+	}
+	waitFor(t, 5*time.Second, "2 digits and the garbage counted", func() bool {
+		return len(b.gotDigits()) >= 2 && b.s.Stats().DroppedGarbage >= 3
+	})
+	if got := b.gotDigits(); got != "12" {
+		t.Errorf("digits %q, want 12", got)
+	}
+	checkTone(t, "b still hears a", b, 1000, 8000)
+
+	a.s.Close()
+	b.s.Close()
+	waitFor(t, 3*time.Second, "the readers to end", func() bool { return runtime.NumGoroutine() <= before })
+}

@@ -275,7 +275,7 @@ func (s *Stream) Start() {
 		return
 	}
 	s.started = true
-	if !s.drainOnTick() {
+	if s.e.rtpReaders || !s.drainOnTick() {
 		s.wg.Add(1)
 		go s.readRTP()
 	}
