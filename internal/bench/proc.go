@@ -1,12 +1,5 @@
-// Package bench holds teaphone's end-to-end measurements that cannot be Go
-// micro-benchmarks: CPU and memory per call with hundreds of real calls
-// between separate processes (teaphone and baresip as the answering side),
-// and mouth-to-ear latency through a private PulseAudio. They run from
-// TestBench when TEAPHONE_BENCH=1 (make bench) and print a summary table.
-//
-// Everything runs on 127.0.0.1 and in temporary directories; every process
-// started here runs in its own process group, is stopped with SIGTERM, then
-// SIGKILL of the group, and is always waited for.
+//go:build unix
+
 package bench
 
 import (

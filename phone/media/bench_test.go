@@ -8,7 +8,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -156,12 +155,6 @@ func (r loadResult) String() string {
 		r.pairs, 2*r.pairs, r.wall.Seconds(), cpuPct, cpuPct/streams, float64(r.perPacket().Nanoseconds())/1000, r.nominalPct(),
 		r.rssAfter-r.rssBefore, float64(r.rssAfter-r.rssBefore)/streams, r.goroutines,
 		float64(r.rxTotal)/streams/r.wall.Seconds(), r.rxMin, float64(r.txTotal)/streams/r.wall.Seconds(), r.lost, r.skipped)
-}
-
-func rusageCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func rssKB() int64 {
