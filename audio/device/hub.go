@@ -157,7 +157,7 @@ func (h *Hub) pullLocked() {
 // callSink is one call's input to the playback mixer.
 type callSink struct {
 	buf      *Buffer    // nil: discard
-	mixer    *mix.Mixer // nudged after each frame
+	mixer    *mix.Mixer // nudged by Played
 	released atomic.Bool
 }
 

@@ -154,7 +154,7 @@ type blockingIO func() error
 type loopIO struct {
 	io      blockingIO
 	buf     []int16          // the stream's buffer (interleaved)
-	frame   []int16          // playback: one 20 ms buffer, written len(buf) at a time (nil: buf)
+	frame   []int16          // playback: one 20 ms buffer, written len(buf) at a time (nil: len(buf) long)
 	isXrun  func(error) bool // an overflow or underflow report, not a failure
 	errText func(error) string
 	room    *room // playback only: when to write (nil: as soon as the stream takes it)
