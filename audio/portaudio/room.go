@@ -85,8 +85,6 @@ func (r *room) wait(done <-chan struct{}) bool {
 		default:
 		}
 		r.following = false // the writer stopped: back to room
-		r.level.reset()
-		r.pad, r.drop = 0, 0
 	}
 	select {
 	case <-r.nudges: // a fresh frame is waiting
@@ -159,8 +157,9 @@ func (r *room) waitNudge(done <-chan struct{}) bool {
 // true.
 func (r *room) write(onNudge bool) bool {
 	r.lastWrite = time.Now()
-	if onNudge && !r.following {
+	if onNudge && !r.following { // begins to follow: a new watch
 		r.level.reset()
+		r.pad, r.drop = 0, 0
 	}
 	r.following = onNudge
 	return true
@@ -170,9 +169,10 @@ func (r *room) write(onNudge bool) bool {
 func (r *room) onNudge() bool { return r != nil && r.following }
 
 // queued returns the frames queued for the speaker as the device reports
-// them, or -1 when it cannot tell.
+// them, or -1 when it cannot tell or the coming write does not follow a
+// nudge (only then does wrote use it).
 func (r *room) queued() int {
-	if r == nil {
+	if !r.onNudge() {
 		return -1
 	}
 	n, err := r.avail()

@@ -165,6 +165,22 @@ func TestRoomPadAndDrop(t *testing.T) {
 	if pad, drop := rm.plan(); pad != 0 || drop != 0 {
 		t.Errorf("an underflow while not following: plan = %d, %d", pad, drop)
 	}
+	// A correction planned before the writer stopped is not carried into
+	// the next time the loop follows.
+	rm.following = true
+	rm.wrote(80, true)
+	rm.following = false
+	rm.write(true)
+	if pad, drop := rm.plan(); pad != 0 || drop != 0 {
+		t.Errorf("following again: plan = %d, %d, want a fresh start", pad, drop)
+	}
+	if rm.queued() != 0 {
+		t.Errorf("queued = %d while following, want the device's report", rm.queued())
+	}
+	rm.following = false
+	if rm.queued() != -1 {
+		t.Error("queued asked the device while not following")
+	}
 }
 
 func TestLevel(t *testing.T) {
