@@ -1,8 +1,6 @@
 package phone
 
-import (
-	"github.com/emiago/sipgo/sip"
-)
+import "github.com/emiago/sipgo/sip"
 
 // onReInvite answers an INVITE inside an existing dialog (hold/resume, codec
 // or address change: RFC 3261 §14.2, RFC 3264 §8).

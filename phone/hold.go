@@ -1,0 +1,176 @@
+package phone
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+	"github.com/teaphone/teaphone/phone/sdp"
+)
+
+// Hold puts the call on hold: a re-INVITE offering sendonly, or inactive when
+// the remote already holds us (RFC 3264 §8.4).
+func (p *Phone) Hold(id SessionID) error {
+	c, err := p.activeCall(id)
+	if err != nil {
+		return err
+	}
+	return c.setHold(true)
+}
+
+// Resume takes the call off hold with a re-INVITE offering sendrecv.
+func (p *Phone) Resume(id SessionID) error {
+	c, err := p.activeCall(id)
+	if err != nil {
+		return err
+	}
+	return c.setHold(false)
+}
+
+func (c *call) setHold(hold bool) error {
+	c.mu.Lock()
+	if c.heldLocal == hold {
+		c.mu.Unlock()
+		return nil
+	}
+	c.mu.Unlock()
+	dir := sdp.SendRecv
+	if hold {
+		dir = sdp.SendOnly
+		if c.media.remoteHolds() {
+			dir = sdp.Inactive
+		}
+	}
+	if err := c.reinvite(dir); err != nil {
+		verb := "resume"
+		if hold {
+			verb = "hold"
+		}
+		return fmt.Errorf("%s %s: %w", verb, c.id, err)
+	}
+	c.mu.Lock()
+	c.heldLocal = hold
+	c.mu.Unlock()
+	reason := "resumed"
+	if hold {
+		reason = "held"
+	}
+	c.media.update()
+	c.changed(reason)
+	return nil
+}
+
+// errGlare is a 491 to our re-INVITE.
+var errGlare = errors.New("491 Request Pending")
+
+// reinvite sends a re-INVITE offering dir, retrying after 491 (RFC 3261
+// §14.1: the owner of the Call-ID waits 2.1-4 s, the other side 0-2 s).
+func (c *call) reinvite(dir sdp.Direction) error {
+	for attempt := 0; ; attempt++ {
+		err := c.reinviteOnce(dir)
+		if !errors.Is(err, errGlare) || attempt >= 3 {
+			return err
+		}
+		var d time.Duration
+		if c.dir == DirectionOutgoing {
+			d = 2100*time.Millisecond + time.Duration(rand.Int64N(int64(1900*time.Millisecond)))
+		} else {
+			d = time.Duration(rand.Int64N(int64(2 * time.Second)))
+		}
+		select {
+		case <-time.After(d):
+		case <-c.ended:
+			return errors.New("call ended")
+		}
+	}
+}
+
+func (c *call) reinviteOnce(dir sdp.Direction) error {
+	c.dialogMu.Lock()
+	defer c.dialogMu.Unlock()
+	c.mu.Lock()
+	if c.offerPending {
+		c.mu.Unlock()
+		return errGlare
+	}
+	c.offerPending = true
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.offerPending = false
+		c.mu.Unlock()
+	}()
+	prev := c.media.getLocalDir()
+	c.media.setLocalDir(dir)
+	offer, err := c.media.offer()
+	if err != nil {
+		c.media.setLocalDir(prev)
+		return err
+	}
+	req := c.newRequest(sip.INVITE)
+	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	req.AppendHeader(sip.NewHeader("Allow", allowMethods))
+	req.SetBody(offer)
+	ctx, cancel := context.WithTimeout(context.Background(), 32*time.Second)
+	defer cancel()
+	res, err := c.inDialog(ctx, req)
+	if err != nil {
+		c.media.setLocalDir(prev)
+		return err
+	}
+	if res.StatusCode == 491 {
+		c.media.setLocalDir(prev)
+		return errGlare
+	}
+	if !res.IsSuccess() {
+		c.media.setLocalDir(prev)
+		return fmt.Errorf("%d %s", res.StatusCode, res.Reason)
+	}
+	// RFC 3261 §13.2.2.4: ACK the 2xx to its Contact; sipgo takes the CSeq
+	// from the dialog (notes/sipgo.md §4).
+	target := req.Recipient
+	if ct := res.Contact(); ct != nil {
+		target = ct.Address
+		c.setRemoteTarget(target)
+	}
+	ack := sip.NewRequest(sip.ACK, target)
+	c.mu.Lock()
+	d, _, _ := c.dialogLocked()
+	c.mu.Unlock()
+	if err := d.WriteRequest(ack); err != nil {
+		c.p.log.Warn("ACK of re-INVITE", "session", c.id, "err", err)
+	}
+	if err := c.media.applyAnswer(res.Body()); err != nil {
+		return fmt.Errorf("bad SDP answer: %w", err)
+	}
+	return nil
+}
+
+// Mute stops sending the microphone (silence is sent instead) without
+// touching the call or its hold state.
+func (p *Phone) Mute(id SessionID, on bool) error {
+	c, err := p.lookup(id)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	if c.state.Final() {
+		c.mu.Unlock()
+		return fmt.Errorf("%w: session %s has ended", ErrWrongState, id)
+	}
+	changed := c.muted != on
+	c.muted = on
+	c.mu.Unlock()
+	c.media.setMute(on)
+	if changed {
+		reason := "unmuted"
+		if on {
+			reason = "muted"
+		}
+		c.changed(reason)
+	}
+	return nil
+}

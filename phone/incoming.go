@@ -1,0 +1,296 @@
+package phone
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+func (p *Phone) matchAccount(req *sip.Request) *account {
+	for _, a := range p.accounts {
+		if strings.EqualFold(a.user(), req.Recipient.User) {
+			return a
+		}
+	}
+	return nil
+}
+
+func (p *Phone) onInvite(req *sip.Request, tx sip.ServerTransaction) {
+	if to := req.To(); to != nil {
+		if _, ok := to.Params.Get("tag"); ok {
+			p.onReInvite(req, tx)
+			return
+		}
+	}
+	p.mu.Lock()
+	closed := p.closed
+	n := len(p.calls)
+	p.mu.Unlock()
+	if closed {
+		respond(tx, req, 503, "Service Unavailable")
+		return
+	}
+	if p.opts.MaxCalls > 0 && n >= p.opts.MaxCalls {
+		respond(tx, req, 486, "Busy Here")
+		return
+	}
+	if req.From() == nil || req.CallID() == nil || req.Contact() == nil {
+		respond(tx, req, 400, "Bad Request (missing From, Call-ID or Contact)")
+		return
+	}
+	if rep := req.GetHeader("Replaces"); rep != nil {
+		p.onInviteReplaces(req, tx, rep.Value())
+		return
+	}
+	p.acceptIncoming(req, tx, nil)
+}
+
+// acceptIncoming runs a new incoming call: 488 if no codec is common, 180,
+// then the Handler's decision. With replaces set (RFC 3891) the call is
+// answered at once and the replaced call ended.
+func (p *Phone) acceptIncoming(req *sip.Request, tx sip.ServerTransaction, replaces *call) {
+	acct := p.matchAccount(req)
+	transport := strings.ToUpper(req.Transport())
+	if transport != "TCP" {
+		transport = "UDP"
+	}
+	user := "teaphone"
+	if acct != nil {
+		user = acct.user()
+	}
+	c, err := p.newCall(DirectionIncoming, acct, transport)
+	if err != nil {
+		p.log.Warn("incoming call refused", "err", err)
+		respond(tx, req, 503, "Service Unavailable (no RTP port)")
+		return
+	}
+	// RFC 3264 §6: answer the offer now, so a codec mismatch is refused
+	// with 488 before the phone rings.
+	offer := req.Body()
+	var answer []byte
+	if len(offer) > 0 {
+		answer, err = c.media.answer(offer)
+		if err != nil {
+			c.release()
+			p.log.Info("incoming call: SDP not acceptable", "err", err)
+			res := sip.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil)
+			res.AppendHeader(sip.NewHeader("Warning", `304 teaphone "`+sanitizeWarning(err.Error())+`"`))
+			_ = tx.Respond(res)
+			return
+		}
+	} else {
+		// Offer-less INVITE: we offer in the 200, the answer comes in the ACK (RFC 3261 §13.2.1).
+		answer, err = c.media.offer()
+		if err != nil {
+			c.release()
+			respond(tx, req, 500, "Server Internal Error")
+			return
+		}
+	}
+	dua, err := p.dialogUA(transport, user)
+	if err != nil {
+		c.release()
+		respond(tx, req, 500, "Server Internal Error")
+		return
+	}
+	ss, err := dua.ReadInvite(req, tx)
+	if err != nil {
+		c.release()
+		respond(tx, req, 400, "Bad Request")
+		return
+	}
+	defer ss.Close()
+	from := req.From()
+	c.remoteURI = from.Address.String()
+	c.remoteDisplay = from.DisplayName
+	if h := req.GetHeader("Subject"); h != nil {
+		c.subject = h.Value()
+	}
+	c.sipCallID = req.CallID().Value()
+	c.ss = ss
+	c.pendingAnswer = answer
+	c.decision = make(chan Decision, 1)
+	c.dialogID = ss.ID
+	p.mu.Lock()
+	p.calls[c.id] = c
+	p.byDialog[ss.ID] = c
+	p.byCallID[c.sipCallID] = c
+	p.mu.Unlock()
+
+	contact := p.contactFor(user, transport)
+	if replaces != nil {
+		c.replaces = replaces
+		c.answer(&contact)
+		if c.getState() == StateActive {
+			replaces.mu.Lock()
+			replaces.replacedBy = c.id
+			replaces.mu.Unlock()
+			replaces.bye(200, "replaced", "replaced")
+		}
+		return
+	}
+	if err := ss.Respond(180, "Ringing", nil, &contact); err != nil {
+		c.setState(StateFailed, 0, "sending 180: "+err.Error())
+		return
+	}
+	c.setState(StateRinging, 180, "")
+
+	var dec Decision
+	if p.opts.Handler != nil {
+		hdrs := map[string]string{}
+		for _, name := range []string{"User-Agent", "Call-Info", "Alert-Info", "Answer-Mode", "Referred-By", "P-Asserted-Identity"} {
+			if h := req.GetHeader(name); h != nil {
+				hdrs[name] = h.Value()
+			}
+		}
+		to := ""
+		if req.To() != nil {
+			to = req.To().Value()
+		}
+		dec = p.opts.Handler.OnIncomingCall(IncomingCall{
+			Session: c.id, Account: c.accountName(), RemoteURI: c.remoteURI, RemoteDisplay: c.remoteDisplay,
+			From: from.Value(), To: to, RequestURI: req.Recipient.String(), Subject: c.subject, SIPCallID: c.sipCallID,
+			Headers: hdrs, SDP: offer, Received: time.Now(),
+		})
+	} else {
+		dec = Accept()
+	}
+	c.decide(dec, &contact)
+}
+
+// decide carries out the decision for a ringing incoming call, waiting for a
+// later one while deferred. It runs on the INVITE's goroutine, which must not
+// return before the final response (notes/sipgo.md §1).
+func (c *call) decide(dec Decision, contact *sip.ContactHeader) {
+	ss := c.ss
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		switch dec.Kind {
+		case DecisionAccept:
+			c.answer(contact)
+			return
+		case DecisionReject:
+			code, reason := dec.Code, dec.Reason
+			if code < 400 || code > 699 {
+				code = 486
+			}
+			if reason == "" {
+				reason = statusText(code)
+			}
+			_ = ss.Respond(code, reason, nil)
+			c.setState(StateCancelled, code, reason)
+			return
+		case DecisionForward:
+			uri, err := ParseURI(dec.Target)
+			if err != nil {
+				c.p.emit(ErrorEvent{Time: time.Now(), Session: c.id, Err: fmt.Errorf("forward: %w", err)})
+				dec = Defer(0)
+				continue
+			}
+			// RFC 3261 §21.3.3: 302 with the new location in Contact.
+			_ = ss.Respond(302, "Moved Temporarily", nil, &sip.ContactHeader{Address: uri})
+			c.setState(StateCancelled, 302, "forwarded to "+uri.String())
+			return
+		case DecisionDefer:
+			if timer == nil {
+				d := dec.Timeout
+				if d <= 0 {
+					d = c.p.opts.DeferTimeout
+				}
+				timer = time.NewTimer(d)
+			}
+			select {
+			case dec = <-c.decision:
+				continue
+			case <-ss.Context().Done():
+				c.setState(StateCancelled, 487, "cancelled by caller")
+				return
+			case <-timer.C:
+				_ = ss.Respond(480, "Temporarily Unavailable", nil)
+				c.setState(StateFailed, 480, "no answer (timeout)")
+				return
+			case <-c.p.ctx.Done():
+				_ = ss.Respond(503, "Service Unavailable", nil)
+				c.setState(StateCancelled, 503, "phone closing")
+				return
+			}
+		default:
+			dec = Reject(500, "Server Internal Error")
+		}
+	}
+}
+
+// answer sends 200 OK with our SDP and waits for the ACK.
+func (c *call) answer(contact *sip.ContactHeader) {
+	ss := c.ss
+	if ss.Context().Err() != nil {
+		c.setState(StateCancelled, 487, "cancelled by caller")
+		return
+	}
+	err := ss.Respond(200, "OK", c.pendingAnswer, contact,
+		sip.NewHeader("Content-Type", "application/sdp"),
+		sip.NewHeader("Allow", allowMethods),
+		sip.NewHeader("Supported", "replaces"),
+		sip.NewHeader("User-Agent", c.p.opts.UserAgent))
+	if err != nil {
+		if ss.Context().Err() != nil {
+			c.setState(StateCancelled, 487, "cancelled by caller")
+			return
+		}
+		c.setState(StateFailed, 0, "answering: "+err.Error())
+		return
+	}
+	c.media.start()
+	c.setState(StateActive, 200, "")
+}
+
+func (c *call) pending() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.dir == DirectionIncoming && c.decision != nil && (c.state == StateRinging)
+}
+
+func (p *Phone) decideLater(id SessionID, d Decision) error {
+	c, err := p.lookup(id)
+	if err != nil {
+		return err
+	}
+	if !c.pending() {
+		return fmt.Errorf("%w: session %s is not a ringing incoming call", ErrWrongState, id)
+	}
+	select {
+	case c.decision <- d:
+		return nil
+	default:
+		return fmt.Errorf("%w: a decision for %s is already pending", ErrWrongState, id)
+	}
+}
+
+// Accept answers a ringing (deferred) incoming call.
+func (p *Phone) Accept(id SessionID) error { return p.decideLater(id, Accept()) }
+
+// Reject refuses a ringing (deferred) incoming call with code and reason.
+func (p *Phone) Reject(id SessionID, code int, reason string) error {
+	if code < 400 || code > 699 {
+		return fmt.Errorf("%w: reject code %d is not 4xx-6xx", ErrInvalidInput, code)
+	}
+	if err := checkText("reason", reason); err != nil {
+		return err
+	}
+	return p.decideLater(id, Reject(code, reason))
+}
+
+// Forward redirects a ringing (deferred) incoming call to target with 302.
+func (p *Phone) Forward(id SessionID, target string) error {
+	if _, err := ParseURI(target); err != nil {
+		return fmt.Errorf("forward: %w", err)
+	}
+	return p.decideLater(id, Forward(target))
+}

@@ -1,0 +1,317 @@
+package phone
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+func (p *Phone) pickAccount(name string) (*account, error) {
+	if name == "" {
+		if len(p.accounts) > 0 {
+			return p.accounts[0], nil
+		}
+		return nil, nil
+	}
+	for _, a := range p.accounts {
+		if a.cfg.Name == name {
+			return a, nil
+		}
+	}
+	return nil, fmt.Errorf("%w: no account named %q", ErrInvalidInput, name)
+}
+
+// Dial places a call to target (a SIP URI, user@host, or a number completed
+// with the account's domain). It returns as soon as the session exists;
+// progress arrives as CallEvents.
+func (p *Phone) Dial(ctx context.Context, target string, o DialOptions) (SessionID, error) {
+	c, err := p.dial(target, o)
+	if err != nil {
+		return "", err
+	}
+	return c.id, nil
+}
+
+func (p *Phone) dial(target string, o DialOptions) (*call, error) {
+	p.mu.Lock()
+	ok := p.started && !p.closed
+	p.mu.Unlock()
+	if !ok {
+		return nil, ErrClosed
+	}
+	acct, err := p.pickAccount(o.Account)
+	if err != nil {
+		return nil, err
+	}
+	domain := ""
+	if acct != nil {
+		domain = acct.domain()
+	}
+	uri, err := ResolveTarget(target, domain)
+	if err != nil {
+		return nil, fmt.Errorf("dial %q: %w", target, err)
+	}
+	if err := checkText("subject", o.Subject); err != nil {
+		return nil, fmt.Errorf("dial %q: %w", target, err)
+	}
+	for k, v := range o.Headers {
+		if err := ValidateHeader(k, v); err != nil {
+			return nil, fmt.Errorf("dial %q: %w", target, err)
+		}
+	}
+	transport := "UDP"
+	if acct != nil {
+		transport = acct.transport
+	}
+	if v, ok := uri.UriParams.Get("transport"); ok {
+		transport = strings.ToUpper(v)
+	}
+	if _, err := p.clientFor(transport); err != nil {
+		return nil, fmt.Errorf("dial %q: %w", target, err)
+	}
+	c, err := p.newCall(DirectionOutgoing, acct, transport)
+	if err != nil {
+		return nil, fmt.Errorf("dial %q: %w", target, err)
+	}
+	c.remoteURI = uri.String()
+	c.subject = o.Subject
+	c.sipCallID = sip.GenerateTagN(24) + "@teaphone"
+	offer, err := c.media.offer()
+	if err != nil {
+		c.release()
+		return nil, fmt.Errorf("dial %q: %w", target, err)
+	}
+	p.mu.Lock()
+	p.calls[c.id] = c
+	p.byCallID[c.sipCallID] = c
+	p.mu.Unlock()
+	c.setState(StateInitiating, 0, "")
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		c.runOutgoing(uri, offer, o)
+	}()
+	return c, nil
+}
+
+func (c *call) runOutgoing(uri sip.Uri, offer []byte, o DialOptions) {
+	p := c.p
+	user := "teaphone"
+	if c.acct != nil {
+		user = c.acct.user()
+	}
+	dua, err := p.dialogUA(c.transport, user)
+	if err != nil {
+		c.setState(StateFailed, 0, err.Error())
+		return
+	}
+	req := sip.NewRequest(sip.INVITE, uri)
+	req.SetTransport(c.transport)
+	var from *sip.FromHeader
+	if c.acct != nil {
+		from = c.acct.fromHeader()
+	} else {
+		from = &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: user, Host: p.hostIP.String(), Port: p.port}, Params: tagParams(sip.GenerateTagN(16))}
+	}
+	req.AppendHeader(from)
+	to := &sip.ToHeader{Address: sip.Uri{Scheme: uri.Scheme, User: uri.User, Host: uri.Host, Port: uri.Port}}
+	req.AppendHeader(to)
+	cid := sip.CallIDHeader(c.sipCallID)
+	req.AppendHeader(&cid)
+	contact := p.contactFor(user, c.transport)
+	req.AppendHeader(&contact)
+	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	req.AppendHeader(sip.NewHeader("Allow", allowMethods))
+	req.AppendHeader(sip.NewHeader("Supported", "replaces"))
+	req.AppendHeader(sip.NewHeader("User-Agent", p.opts.UserAgent))
+	if o.Subject != "" {
+		req.AppendHeader(sip.NewHeader("Subject", o.Subject))
+	}
+	for k, v := range o.Headers {
+		req.AppendHeader(sip.NewHeader(k, v))
+	}
+	if c.acct != nil && c.acct.proxy != nil {
+		route := sip.Uri{Scheme: "sip", Host: c.acct.proxy.Host, Port: c.acct.proxy.Port, UriParams: sip.NewParams()}
+		route.UriParams.Add("lr", "")
+		req.AppendHeader(&sip.RouteHeader{Address: route})
+		req.SetDestination(hostPort(*c.acct.proxy))
+	}
+	req.SetBody(offer)
+
+	ctx, cancel := context.WithCancelCause(p.ctx)
+	defer cancel(nil)
+	c.mu.Lock()
+	if c.state.Final() { // hung up before we got here
+		c.mu.Unlock()
+		return
+	}
+	c.cancelInvite = cancel
+	c.mu.Unlock()
+
+	cs, err := dua.WriteInvite(ctx, req)
+	if err != nil {
+		c.setState(StateFailed, 0, "sending INVITE: "+err.Error())
+		return
+	}
+	c.mu.Lock()
+	c.cs = cs
+	c.mu.Unlock()
+	defer cs.Close()
+
+	opts := sipgo.AnswerOptions{OnResponse: c.onResponse}
+	if c.acct != nil && c.acct.cfg.Password != "" {
+		opts.Username, opts.Password = c.acct.authUser(), c.acct.cfg.Password
+	}
+	for {
+		err = waitAnswer(ctx, cs, opts)
+		// sipgo gives up after 10 responses without sending CANCEL or ACK
+		// (notes/sipgo.md §2): resume reading the same transaction.
+		if err != nil && err.Error() == "more than 10 responses received" {
+			continue
+		}
+		break
+	}
+	if err != nil {
+		c.outgoingFailed(cs, err)
+		return
+	}
+	// RFC 3261 §13.2.2.4: ACK every 2xx, even when we no longer want the call.
+	if ackErr := cs.Ack(context.Background()); ackErr != nil {
+		p.log.Warn("ACK failed", "session", c.id, "err", ackErr)
+	}
+	c.setDialogID(cs.ID)
+	if err := c.media.applyAnswer(cs.InviteResponse.Body()); err != nil {
+		p.log.Warn("bad SDP answer", "session", c.id, "err", err)
+		c.bye(488, "Not Acceptable Here", "bad SDP answer: "+err.Error())
+		return
+	}
+	c.mu.Lock()
+	cancelled := c.localCancel || c.state.Final()
+	c.mu.Unlock()
+	if cancelled {
+		// The 200 crossed our CANCEL: end the call we no longer want.
+		c.sendBye()
+		return
+	}
+	c.media.start()
+	c.media.update() // after early media the 200 may change the stream
+	c.setState(StateActive, cs.InviteResponse.StatusCode, cs.InviteResponse.Reason)
+}
+
+// waitAnswer is cs.WaitAnswer, with a panic inside sipgo turned into an
+// error: v1.7.2 dereferences a nil response when the transaction layer
+// closes while a CANCEL is in flight (dialog_client.go inviteCancel).
+func waitAnswer(ctx context.Context, cs *sipgo.DialogClientSession, opts sipgo.AnswerOptions) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: sipgo: %v", context.Canceled, r)
+		}
+	}()
+	return cs.WaitAnswer(ctx, opts)
+}
+
+// onResponse surfaces provisional responses (100/180/183).
+func (c *call) onResponse(res *sip.Response) error {
+	if !res.IsProvisional() {
+		return nil
+	}
+	c.mu.Lock()
+	c.gotProvisional = true
+	c.mu.Unlock()
+	// Early media (RFC 3960): a provisional response with SDP answers our
+	// offer; play what the far end sends (ringback, announcements) now.
+	if len(res.Body()) > 0 && isSDP(res) {
+		if err := c.media.applyAnswer(res.Body()); err == nil {
+			c.media.start()
+			c.media.update()
+		}
+	}
+	switch {
+	case res.StatusCode == 180 || res.StatusCode == 181 || res.StatusCode == 182:
+		c.setState(StateRinging, res.StatusCode, res.Reason)
+	case res.StatusCode == 183:
+		if c.getState() != StateRinging {
+			c.setState(StateProceeding, res.StatusCode, res.Reason)
+		}
+	case res.StatusCode == 100:
+		if c.getState() == StateInitiating {
+			c.setState(StateProceeding, res.StatusCode, res.Reason)
+		}
+	}
+	return nil
+}
+
+func (c *call) outgoingFailed(cs *sipgo.DialogClientSession, err error) {
+	var de *sipgo.ErrDialogResponse
+	switch {
+	case errors.As(err, &de):
+		code, reason := de.Res.StatusCode, de.Res.Reason
+		c.mu.Lock()
+		local := c.localCancel
+		c.mu.Unlock()
+		if code == 487 && local {
+			c.setState(StateCancelled, code, "cancelled")
+			return
+		}
+		c.setState(StateFailed, code, reason)
+	case errors.Is(err, context.Canceled):
+		c.setState(StateCancelled, 487, "cancelled")
+	default:
+		// A 2xx that crossed our CANCEL: ACK it and hang up (RFC 3261 §9.1).
+		if r := cs.InviteResponse; r != nil && r.IsSuccess() {
+			if id, idErr := sip.DialogIDFromResponse(r); idErr == nil {
+				cs.ID = id
+			}
+			_ = cs.Ack(context.Background())
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			_ = cs.Bye(ctx)
+			cancel()
+			c.setState(StateCancelled, 487, "cancelled")
+			return
+		}
+		msg := err.Error()
+		code := 0
+		if errors.Is(err, sip.ErrTransactionTimeout) {
+			code, msg = 408, "Request Timeout (no answer from "+c.remoteURI+")"
+		} else if errors.Is(err, sip.ErrTransactionTransport) {
+			msg = "transport error: " + msg
+		}
+		c.setState(StateFailed, code, msg)
+	}
+}
+
+// onLate2xx handles a 2xx to our INVITE that no transaction waits for.
+func (c *call) onLate2xx(res *sip.Response) {
+	c.mu.Lock()
+	cs := c.cs
+	active := c.state == StateActive
+	c.mu.Unlock()
+	if cs == nil {
+		return
+	}
+	if active {
+		// Our ACK was lost: re-ACK (RFC 3261 §13.2.2.4).
+		_ = cs.Ack(context.Background())
+	}
+}
+
+// onUnhandledResponse sees responses no transaction waits for: a 2xx to an
+// INVITE retransmitted after our transaction ended (our ACK was lost, or the
+// call was cancelled before any provisional response: RFC 3261 §13.2.2.4).
+func (p *Phone) onUnhandledResponse(res *sip.Response) {
+	cseq := res.CSeq()
+	if cseq == nil || cseq.MethodName != sip.INVITE || !res.IsSuccess() || res.CallID() == nil {
+		return
+	}
+	p.mu.Lock()
+	c := p.byCallID[res.CallID().Value()]
+	p.mu.Unlock()
+	if c != nil {
+		c.onLate2xx(res)
+	}
+}

@@ -1,0 +1,138 @@
+package phone
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+func (p *Phone) wants(transport string) bool {
+	for _, t := range p.opts.Transports {
+		if strings.EqualFold(t, transport) {
+			return true
+		}
+	}
+	return false
+}
+
+// bind opens the UDP socket and the TCP listener on the same port. With port
+// 0 it retries until both get the same free port.
+func (p *Phone) bind(ip net.IP, port int) error {
+	network := "udp4"
+	tcpNet := "tcp4"
+	if ip.To4() == nil {
+		network, tcpNet = "udp6", "tcp6"
+	}
+	for attempt := 0; attempt < 20; attempt++ {
+		var uc net.PacketConn
+		p.port = port
+		if p.wants("udp") {
+			c, err := net.ListenPacket(network, net.JoinHostPort(ip.String(), strconv.Itoa(port)))
+			if err != nil {
+				return fmt.Errorf("listen udp %s: %w", net.JoinHostPort(ip.String(), strconv.Itoa(port)), err)
+			}
+			uc = c
+			p.port = c.LocalAddr().(*net.UDPAddr).Port
+		}
+		if p.wants("tcp") {
+			l, err := net.Listen(tcpNet, net.JoinHostPort(ip.String(), strconv.Itoa(p.port)))
+			if err != nil {
+				if uc != nil {
+					uc.Close()
+				}
+				if port == 0 && p.port != 0 {
+					continue // the UDP port is taken for TCP: try another
+				}
+				return fmt.Errorf("listen tcp %s: %w", net.JoinHostPort(ip.String(), strconv.Itoa(p.port)), err)
+			}
+			p.tcpLn = l
+			if p.port == 0 {
+				p.port = l.Addr().(*net.TCPAddr).Port
+			}
+		}
+		p.udpConn = uc
+		if uc == nil && p.tcpLn == nil {
+			return errors.New("no transport enabled (want udp and/or tcp)")
+		}
+		return nil
+	}
+	return errors.New("could not find a port free for both UDP and TCP")
+}
+
+func (p *Phone) closeListeners() {
+	if p.udpConn != nil {
+		p.udpConn.Close()
+	}
+	if p.tcpLn != nil {
+		p.tcpLn.Close()
+	}
+}
+
+// guessHostIP picks the address to advertise when listening on 0.0.0.0: the
+// local address the kernel would use towards the first registrar (no packet
+// is sent by a UDP "connect"), else the first non-loopback interface address.
+func (p *Phone) guessHostIP() net.IP {
+	for _, a := range p.accounts {
+		host := a.registrar.Host
+		if ip := net.ParseIP(host); ip != nil {
+			if c, err := net.DialUDP("udp", nil, &net.UDPAddr{IP: ip, Port: 5060}); err == nil {
+				local := c.LocalAddr().(*net.UDPAddr).IP
+				c.Close()
+				return local
+			}
+		}
+	}
+	addrs, err := net.InterfaceAddrs()
+	if err == nil {
+		for _, a := range addrs {
+			if n, ok := a.(*net.IPNet); ok && !n.IP.IsLoopback() && n.IP.To4() != nil {
+				return n.IP
+			}
+		}
+	}
+	return net.IPv4(127, 0, 0, 1)
+}
+
+func mediaBindIP(bind, host net.IP) net.IP {
+	if bind.IsUnspecified() {
+		return bind
+	}
+	return host
+}
+
+// clientFor returns the client and dialog UA for a transport ("UDP"/"TCP").
+func (p *Phone) clientFor(transport string) (*sipgo.Client, error) {
+	if strings.EqualFold(transport, "TCP") {
+		if p.tcpCli == nil {
+			return nil, errors.New("tcp transport is not enabled")
+		}
+		return p.tcpCli, nil
+	}
+	if p.udpCli == nil {
+		return nil, errors.New("udp transport is not enabled")
+	}
+	return p.udpCli, nil
+}
+
+// contactFor builds our Contact for a user and transport.
+func (p *Phone) contactFor(user, transport string) sip.ContactHeader {
+	u := sip.Uri{Scheme: "sip", User: user, Host: p.hostIP.String(), Port: p.port}
+	if strings.EqualFold(transport, "TCP") {
+		u.UriParams = sip.NewParams()
+		u.UriParams.Add("transport", "tcp")
+	}
+	return sip.ContactHeader{Address: u}
+}
+
+func (p *Phone) dialogUA(transport, user string) (*sipgo.DialogUA, error) {
+	cli, err := p.clientFor(transport)
+	if err != nil {
+		return nil, err
+	}
+	return &sipgo.DialogUA{Client: cli, ContactHDR: p.contactFor(user, transport)}, nil
+}
