@@ -2,6 +2,7 @@ package phone
 
 import (
 	"context"
+	"errors"
 	"net"
 	"sync"
 	"time"
@@ -19,9 +20,18 @@ type call struct {
 	acct      *account
 	transport string
 
-	// dialogMu serialises every request we send inside the dialog: sipgo's
-	// CSeq counter is not safe for concurrent use (notes/sipgo.md §4).
+	// ctx lives as long as the call: hang-up cancels it, so whatever the
+	// call still waits for (a re-INVITE, a REFER, an INFO) is abandoned.
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+
+	// dialogMu serialises the requests we send inside the dialog, from the
+	// CSeq number to the send: sipgo's dialog CSeq counter is a load and a
+	// store, not safe for concurrent use. It is never held while waiting for
+	// a response.
 	dialogMu sync.Mutex
+	// inbox runs the requests the remote sends in the dialog in CSeq order.
+	inbox sequencer
 
 	mu             sync.Mutex
 	state          State
@@ -45,8 +55,11 @@ type call struct {
 	rtp, rtcp      *net.UDPConn
 	released       bool
 	ended          chan struct{}
-	offerPending   bool     // our re-INVITE is in flight (an incoming one gets 491)
-	remoteTarget   *sip.Uri // refreshed remote target (RFC 3261 §12.2)
+	offerPending   bool          // our re-INVITE is in flight (an incoming one gets 491)
+	remoteTarget   *sip.Uri      // the remote's latest Contact (RFC 3261 §12.2: target refresh)
+	acked          chan struct{} // incoming: closed when the ACK of our 2xx arrived
+	ackOnce        sync.Once
+	lastAck        *sip.Request // the ACK of our latest re-INVITE's 2xx, for its retransmissions
 	transfer       *referState
 	dtmfMu         sync.Mutex // one DTMF string at a time
 	lastCode       int
@@ -55,14 +68,28 @@ type call struct {
 	replaces       *call // incoming INVITE with Replaces: the call it replaces
 }
 
-func (p *Phone) newCall(dir Direction, acct *account, transport string) (*call, error) {
+// errCallEnded is the cause of a call's context once the call has ended.
+var errCallEnded = errors.New("call ended")
+
+// errHangup is the cause of a call's context when a hang-up abandons what
+// the call was waiting for.
+var errHangup = errors.New("hung up")
+
+// newCall makes a session with its RTP ports. id is the caller's session ID,
+// or "" to mint one. The call is not yet known to the phone's maps.
+func (p *Phone) newCall(id SessionID, dir Direction, acct *account, transport string) (*call, error) {
 	rtp, rtcp, err := p.ports.allocate()
 	if err != nil {
 		return nil, err
 	}
+	if id == "" {
+		id = p.newSessionID()
+	}
+	ctx, cancel := context.WithCancelCause(p.ctx)
 	c := &call{
-		p: p, id: p.newSessionID(), dir: dir, acct: acct, transport: transport,
-		rtp: rtp, rtcp: rtcp, ended: make(chan struct{}),
+		p: p, id: id, dir: dir, acct: acct, transport: transport,
+		ctx: ctx, cancel: cancel,
+		rtp: rtp, rtcp: rtcp, ended: make(chan struct{}), acked: make(chan struct{}),
 	}
 	c.media.init(p, c.id, rtp, rtcp)
 	return c, nil
@@ -85,13 +112,18 @@ func (c *call) snapshotLocked(code int, reason string) CallEvent {
 	}
 }
 
-// setState moves the call to st and emits a CallEvent. Once a final state is
+// setState moves the call to st (when the transition table allows it) and
+// emits a CallEvent; waiters on stateCh are woken. Once a final state is
 // reached later transitions are ignored (the first cause wins). It reports
 // whether the transition happened.
 func (c *call) setState(st State, code int, reason string) bool {
 	c.mu.Lock()
-	if c.state.Final() || (c.state == st && !st.Final()) {
+	if !canMove(c.state, st) {
+		from := c.state
 		c.mu.Unlock()
+		if from != st && !from.Final() {
+			c.p.log.Debug("call state change refused", "session", c.id, "from", from, "to", st, "reason", reason)
+		}
 		return false
 	}
 	c.state = st
@@ -104,6 +136,7 @@ func (c *call) setState(st State, code int, reason string) bool {
 	c.mu.Unlock()
 	c.p.emit(ev)
 	if st.Final() {
+		c.cancel(errCallEnded)
 		close(c.ended)
 		c.release()
 	}
@@ -138,6 +171,7 @@ func (c *call) release() {
 	c.released = true
 	dialogID, callID := c.dialogID, c.sipCallID
 	c.mu.Unlock()
+	c.cancel(errCallEnded)
 	c.media.stop()
 	if c.rtp != nil {
 		c.rtp.Close()

@@ -20,12 +20,10 @@ func TestReInviteWithoutSDP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ca.dialogMu.Lock()
 	req := ca.newRequest(sip.INVITE)
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
-	res, err := ca.inDialog(ctx, req)
+	res, err := ca.request(ctx, req)
 	cancel()
-	ca.dialogMu.Unlock()
 	if err != nil || res.StatusCode != 200 {
 		t.Fatalf("offer-less re-INVITE: %v %v", res, err)
 	}
@@ -41,9 +39,16 @@ func TestReInviteWithoutSDP(t *testing.T) {
 	ack.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	ack.SetBody(answer)
 	ca.mu.Lock()
-	d, _, _ := ca.dialogLocked()
+	cs, ss := ca.cs, ca.ss
 	ca.mu.Unlock()
-	if err := d.WriteRequest(ack); err != nil {
+	ca.dialogMu.Lock()
+	if cs != nil {
+		err = cs.WriteRequest(ack) // the CSeq is still the re-INVITE's
+	} else {
+		err = ss.WriteRequest(ack)
+	}
+	ca.dialogMu.Unlock()
+	if err != nil {
 		t.Fatal(err)
 	}
 	// The call goes on: a hold after it still works both ways.

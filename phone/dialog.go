@@ -8,30 +8,37 @@ import (
 	"github.com/emiago/sipgo/sip"
 )
 
-// dialog is what both sipgo dialog sessions offer for in-dialog requests.
+// dialog is what both sipgo dialog sessions offer for in-dialog requests:
+// TransactionRequest fills in From, To, Call-ID, the next CSeq and the route
+// set, and sends.
 type dialog interface {
-	Do(ctx context.Context, req *sip.Request) (*sip.Response, error)
-	WriteRequest(req *sip.Request) error
+	TransactionRequest(ctx context.Context, req *sip.Request) (sip.ClientTransaction, error)
 }
 
-// dialogLocked returns the call's dialog and the remote target (RFC 3261
-// §12.2.1.1: the Contact of the remote party). c.mu must be held.
+// dialogLocked returns the call's dialog and the remote target: the
+// remote's Contact from the dialog-creating exchange, or from the latest
+// target refresh (RFC 3261 §12.2.1.1, §12.2.1.2, §12.2.2). c.mu must be held.
 func (c *call) dialogLocked() (dialog, sip.Uri, error) {
-	if c.cs != nil && c.cs.InviteResponse != nil {
-		target := c.cs.InviteRequest.Recipient
+	var d dialog
+	var target sip.Uri
+	switch {
+	case c.cs != nil && c.cs.InviteResponse != nil:
+		d, target = c.cs, c.cs.InviteRequest.Recipient
 		if ct := c.cs.InviteResponse.Contact(); ct != nil {
 			target = ct.Address
 		}
-		return c.cs, target, nil
-	}
-	if c.ss != nil {
-		target := c.ss.InviteRequest.Recipient
+	case c.ss != nil:
+		d, target = c.ss, c.ss.InviteRequest.Recipient
 		if ct := c.ss.InviteRequest.Contact(); ct != nil {
 			target = ct.Address
 		}
-		return c.ss, target, nil
+	default:
+		return nil, sip.Uri{}, errors.New("no dialog")
 	}
-	return nil, sip.Uri{}, errors.New("no dialog")
+	if c.remoteTarget != nil {
+		target = *c.remoteTarget
+	}
+	return d, target, nil
 }
 
 // tags returns the Call-ID and our and the remote's dialog tags.
@@ -63,19 +70,53 @@ func (c *call) contactUser() string {
 	return "teaphone"
 }
 
-// inDialog sends one request inside the dialog and returns the final response.
-func (c *call) inDialog(ctx context.Context, req *sip.Request) (*sip.Response, error) {
+// send sends req inside the dialog, to the current remote target, and
+// returns its client transaction. The dialog lock is held from the CSeq
+// number to the send, never while waiting for the response.
+func (c *call) send(ctx context.Context, req *sip.Request) (sip.ClientTransaction, error) {
+	c.dialogMu.Lock()
+	defer c.dialogMu.Unlock()
 	c.mu.Lock()
-	d, _, err := c.dialogLocked()
+	d, target, err := c.dialogLocked()
 	c.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}
-	ct := c.p.contactFor(c.contactUser(), c.transport)
-	req.AppendHeader(&ct)
-	return d.Do(ctx, req)
+	req.Recipient = target
+	if req.Contact() == nil {
+		ct := c.p.contactFor(c.contactUser(), c.transport)
+		req.AppendHeader(&ct)
+	}
+	return d.TransactionRequest(ctx, req)
 }
 
+// request sends req inside the dialog and waits for its final response,
+// or until ctx (usually the call's: hang-up cancels it) is done.
+func (c *call) request(ctx context.Context, req *sip.Request) (*sip.Response, error) {
+	tx, err := c.send(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Terminate()
+	for {
+		select {
+		case res := <-tx.Responses():
+			if res.IsProvisional() {
+				continue
+			}
+			return res, nil
+		case <-tx.Done():
+			if err := tx.Err(); err != nil {
+				return nil, err
+			}
+			return nil, errors.New("transaction ended without a final response")
+		case <-ctx.Done():
+			return nil, context.Cause(ctx)
+		}
+	}
+}
+
+// newRequest makes a request of the dialog; send addresses it.
 func (c *call) newRequest(method sip.RequestMethod) *sip.Request {
 	c.mu.Lock()
 	_, target, _ := c.dialogLocked()
@@ -94,8 +135,9 @@ func (p *Phone) activeCall(id SessionID) (*call, error) {
 	return c, nil
 }
 
-// setRemoteTarget records a target refresh (RFC 3261 §12.2.1.2). sipgo does
-// not track it; we only use it for requests we build ourselves.
+// setRemoteTarget records the remote target: the Contact of the remote's
+// dialog-creating message, then of each target refresh (RFC 3261 §12.2).
+// sipgo does not track it; send addresses every request we make with it.
 func (c *call) setRemoteTarget(u sip.Uri) {
 	c.mu.Lock()
 	c.remoteTarget = &u

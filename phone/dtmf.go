@@ -9,12 +9,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 )
 
-func (p *Phone) onInfo(req *sip.Request, tx sip.ServerTransaction) {
-	c := p.findDialog(req)
-	if c == nil {
-		respond(tx, req, 481, "Call/Transaction Does Not Exist")
-		return
-	}
+func (p *Phone) onInfo(c *call, req *sip.Request, tx sip.ServerTransaction) {
 	ct := ""
 	if h := req.ContentType(); h != nil {
 		ct = strings.ToLower(strings.TrimSpace(h.Value()))
@@ -86,9 +81,7 @@ func (p *Phone) SendDTMF(id SessionID, digits string) error {
 	if digits == "" {
 		return fmt.Errorf("%w: no digits", ErrInvalidInput)
 	}
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
+	if !p.spawn(func() {
 		c.dtmfMu.Lock()
 		defer c.dtmfMu.Unlock()
 		for _, d := range digits {
@@ -106,23 +99,26 @@ func (p *Phone) SendDTMF(id SessionID, digits string) error {
 				}
 				// Space the digits as their tones would be (Duration=160 plus
 				// a gap): PBXs and IVRs merge or drop INFOs sent back to back.
-				time.Sleep(240 * time.Millisecond)
+				select {
+				case <-time.After(240 * time.Millisecond):
+				case <-c.ctx.Done():
+				}
 			}
 			p.emit(DTMFEvent{Time: time.Now(), Session: c.id, Digit: d, Received: false, Method: method})
 		}
-	}()
+	}) {
+		return ErrClosed
+	}
 	return nil
 }
 
 func (c *call) sendInfoDTMF(d rune) error {
-	c.dialogMu.Lock()
-	defer c.dialogMu.Unlock()
 	req := c.newRequest(sip.INFO)
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/dtmf-relay"))
 	req.SetBody([]byte("Signal=" + string(d) + "\r\nDuration=160\r\n"))
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(c.ctx, 10*time.Second)
 	defer cancel()
-	res, err := c.inDialog(ctx, req)
+	res, err := c.request(ctx, req)
 	if err != nil {
 		return err
 	}

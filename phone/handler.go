@@ -21,11 +21,13 @@ type IncomingCall struct {
 // DecisionKind is what a Handler decides to do with an incoming call.
 type DecisionKind int
 
-// Decision kinds (rvoip CallDecision).
+// Decision kinds (rvoip CallDecision). The zero value is DecisionDefer, so a
+// handler that forgets to decide leaves the call ringing (until a later
+// Accept, Reject or Forward, or the ring timeout) and never answers it.
 const (
-	DecisionAccept  DecisionKind = iota // answer 200 with an SDP answer
+	DecisionDefer   DecisionKind = iota // keep ringing until Accept/Reject/Forward or Timeout
+	DecisionAccept                      // answer 200 with an SDP answer
 	DecisionReject                      // final 4xx-6xx (Code, Reason)
-	DecisionDefer                       // keep ringing until Accept/Reject/Forward or Timeout
 	DecisionForward                     // 302 with Contact: Target
 )
 
@@ -53,7 +55,9 @@ func Defer(timeout time.Duration) Decision { return Decision{Kind: DecisionDefer
 func Forward(target string) Decision { return Decision{Kind: DecisionForward, Target: target} }
 
 // Handler decides what to do with incoming calls. OnIncomingCall runs on the
-// INVITE's own goroutine; it must return quickly (use Defer for slow decisions).
+// INVITE's own goroutine, after the caller heard 180 and before the call's
+// first event; it must return quickly (use Defer for slow decisions). A
+// phone without a Handler defers every call.
 type Handler interface {
 	OnIncomingCall(call IncomingCall) Decision
 }

@@ -2,10 +2,11 @@ package phone
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"time"
 
 	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
 )
 
 // Hangup ends the session as its state requires: CANCEL an unanswered
@@ -19,6 +20,10 @@ func (p *Phone) Hangup(id SessionID) error {
 	return nil
 }
 
+// hangup ends the call now, whatever it waits for: CANCEL (outgoing,
+// unanswered), the code and reason as the final response (incoming,
+// unanswered), BYE (answered). A re-INVITE or REFER still without an answer
+// is abandoned: the call's context is cancelled before the BYE goes out.
 func (c *call) hangup(code int, reason, why string) {
 	c.mu.Lock()
 	st := c.state
@@ -43,7 +48,7 @@ func (c *call) hangup(code int, reason, why string) {
 			}
 		}
 		c.setState(StateCancelled, 487, "cancelled")
-	case dir == DirectionIncoming && st.early():
+	case dir == DirectionIncoming && (st == StateUnknown || st.early()):
 		if dec != nil {
 			select {
 			case dec <- Reject(code, reason):
@@ -51,6 +56,7 @@ func (c *call) hangup(code int, reason, why string) {
 			}
 		}
 	default:
+		c.cancel(errHangup)
 		c.bye(200, "", why)
 	}
 }
@@ -73,19 +79,29 @@ func (c *call) bye(code int, reason, why string) {
 	c.setState(StateTerminated, code, reason)
 }
 
+// ackWait bounds how long a BYE waits for the ACK of our 2xx: the 2xx is
+// retransmitted at 0.5, 1 and 2 s (RFC 3261 §13.3.1.4), so an ACK that has
+// not come by then is not coming.
+const ackWait = 4 * time.Second
+
+// sendBye sends BYE to the remote target and waits for its answer.
 func (c *call) sendBye() error {
-	c.dialogMu.Lock()
-	defer c.dialogMu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
 	defer cancel()
-	c.mu.Lock()
-	cs, ss := c.cs, c.ss
-	c.mu.Unlock()
-	if cs != nil {
-		return cs.Bye(ctx)
+	if c.dir == DirectionIncoming {
+		// RFC 3261 §15: the callee must not send BYE on a confirmed dialog
+		// before the ACK of its 2xx has arrived (or the 2xx timed out).
+		select {
+		case <-c.acked:
+		case <-time.After(ackWait):
+		}
 	}
-	if ss != nil {
-		return ss.Bye(ctx)
+	res, err := c.request(ctx, c.newRequest(sip.BYE))
+	if err != nil {
+		return err
 	}
-	return errors.New("no dialog")
+	if !res.IsSuccess() {
+		return fmt.Errorf("BYE answered %d %s", res.StatusCode, res.Reason)
+	}
+	return nil
 }

@@ -89,8 +89,6 @@ func (c *call) reinvite(dir sdp.Direction) error {
 }
 
 func (c *call) reinviteOnce(dir sdp.Direction) error {
-	c.dialogMu.Lock()
-	defer c.dialogMu.Unlock()
 	c.mu.Lock()
 	if c.offerPending {
 		c.mu.Unlock()
@@ -114,9 +112,11 @@ func (c *call) reinviteOnce(dir sdp.Direction) error {
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	req.AppendHeader(sip.NewHeader("Allow", allowMethods))
 	req.SetBody(offer)
-	ctx, cancel := context.WithTimeout(context.Background(), 32*time.Second)
+	// Timer B bounds the wait; hang-up cancels the call's context and
+	// abandons it at once.
+	ctx, cancel := context.WithTimeout(c.ctx, 64*sip.T1)
 	defer cancel()
-	res, err := c.inDialog(ctx, req)
+	res, err := c.request(ctx, req)
 	if err != nil {
 		c.media.setLocalDir(prev)
 		return err
@@ -129,20 +129,7 @@ func (c *call) reinviteOnce(dir sdp.Direction) error {
 		c.media.setLocalDir(prev)
 		return fmt.Errorf("%d %s", res.StatusCode, res.Reason)
 	}
-	// RFC 3261 §13.2.2.4: ACK the 2xx to its Contact; sipgo takes the CSeq
-	// from the dialog (notes/sipgo.md §4).
-	target := req.Recipient
-	if ct := res.Contact(); ct != nil {
-		target = ct.Address
-		c.setRemoteTarget(target)
-	}
-	ack := sip.NewRequest(sip.ACK, target)
-	c.mu.Lock()
-	d, _, _ := c.dialogLocked()
-	c.mu.Unlock()
-	if err := d.WriteRequest(ack); err != nil {
-		c.p.log.Warn("ACK of re-INVITE", "session", c.id, "err", err)
-	}
+	c.ack(req, res)
 	if err := c.media.applyAnswer(res.Body()); err != nil {
 		return fmt.Errorf("bad SDP answer: %w", err)
 	}

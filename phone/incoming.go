@@ -20,7 +20,7 @@ func (p *Phone) matchAccount(req *sip.Request) *account {
 func (p *Phone) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if to := req.To(); to != nil {
 		if _, ok := to.Params.Get("tag"); ok {
-			p.onReInvite(req, tx)
+			p.routed(p.onReInvite)(req, tx)
 			return
 		}
 	}
@@ -60,7 +60,7 @@ func (p *Phone) acceptIncoming(req *sip.Request, tx sip.ServerTransaction, repla
 	if acct != nil {
 		user = acct.user()
 	}
-	c, err := p.newCall(DirectionIncoming, acct, transport)
+	c, err := p.newCall("", DirectionIncoming, acct, transport)
 	if err != nil {
 		p.log.Warn("incoming call refused", "err", err)
 		respond(tx, req, 503, "Service Unavailable (no RTP port)")
@@ -113,11 +113,16 @@ func (p *Phone) acceptIncoming(req *sip.Request, tx sip.ServerTransaction, repla
 	c.pendingAnswer = answer
 	c.decision = make(chan Decision, 1)
 	c.dialogID = ss.ID
-	p.mu.Lock()
-	p.calls[c.id] = c
-	p.byDialog[ss.ID] = c
-	p.byCallID[c.sipCallID] = c
-	p.mu.Unlock()
+	if ct := req.Contact(); ct != nil {
+		c.setRemoteTarget(ct.Address)
+	}
+	// RFC 3261 §12.1.1: the remote sequence number starts at the INVITE's.
+	c.inbox.start(req.CSeq().SeqNo)
+	if err := p.admit(c); err != nil {
+		c.release()
+		respond(tx, req, 503, "Service Unavailable")
+		return
+	}
 
 	contact := p.contactFor(user, transport)
 	if replaces != nil {
@@ -135,9 +140,9 @@ func (p *Phone) acceptIncoming(req *sip.Request, tx sip.ServerTransaction, repla
 		c.setState(StateFailed, 0, "sending 180: "+err.Error())
 		return
 	}
-	c.setState(StateRinging, 180, "")
-
-	var dec Decision
+	// The handler learns of the call before anyone hears of it ringing, so
+	// the call's first event names a session its owner already knows.
+	dec := Defer(0)
 	if p.opts.Handler != nil {
 		hdrs := map[string]string{}
 		for _, name := range []string{"User-Agent", "Call-Info", "Alert-Info", "Answer-Mode", "Referred-By", "P-Asserted-Identity"} {
@@ -154,15 +159,15 @@ func (p *Phone) acceptIncoming(req *sip.Request, tx sip.ServerTransaction, repla
 			From: from.Value(), To: to, RequestURI: req.Recipient.String(), Subject: c.subject, SIPCallID: c.sipCallID,
 			Headers: hdrs, SDP: offer, Received: time.Now(),
 		})
-	} else {
-		dec = Accept()
 	}
+	c.setState(StateRinging, 180, "")
 	c.decide(dec, &contact)
 }
 
 // decide carries out the decision for a ringing incoming call, waiting for a
-// later one while deferred. It runs on the INVITE's goroutine, which must not
-// return before the final response (notes/sipgo.md §1).
+// later one while deferred. It runs on the INVITE's handler goroutine,
+// which must not return before the final response: sipgo terminates the
+// INVITE server transaction when the handler returns.
 func (c *call) decide(dec Decision, contact *sip.ContactHeader) {
 	ss := c.ss
 	var timer *time.Timer
@@ -222,7 +227,8 @@ func (c *call) decide(dec Decision, contact *sip.ContactHeader) {
 				return
 			}
 		default:
-			dec = Reject(500, "Server Internal Error")
+			c.p.log.Warn("unknown decision: the call keeps ringing", "session", c.id, "kind", dec.Kind)
+			dec = Defer(0)
 		}
 	}
 }
@@ -254,7 +260,8 @@ func (c *call) answer(contact *sip.ContactHeader) {
 func (c *call) pending() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.dir == DirectionIncoming && c.decision != nil && (c.state == StateRinging)
+	// Unknown: the handler is still deciding; its Defer will read this.
+	return c.dir == DirectionIncoming && c.decision != nil && (c.state == StateUnknown || c.state == StateRinging)
 }
 
 func (p *Phone) decideLater(id SessionID, d Decision) error {

@@ -56,6 +56,10 @@ type Options struct {
 
 // DialOptions tune one outgoing call.
 type DialOptions struct {
+	// Session is the ID the new session gets; "" mints one. A caller that
+	// keeps its own records passes its ID, so the session's first event
+	// already names something it knows.
+	Session SessionID
 	Account string            // account name to call from; "" = first account, or direct
 	Subject string            // Subject header
 	Headers map[string]string // extra headers (validated: no CR/LF)

@@ -28,7 +28,9 @@ func (p *Phone) pickAccount(name string) (*account, error) {
 
 // Dial places a call to target (a SIP URI, user@host, or a number completed
 // with the account's domain). It returns as soon as the session exists;
-// progress arrives as CallEvents.
+// progress arrives as CallEvents. o.Session, when set, is the session's ID
+// (the caller can then route the session's first event); it must not be in
+// use.
 func (p *Phone) Dial(ctx context.Context, target string, o DialOptions) (SessionID, error) {
 	c, err := p.dial(target, o)
 	if err != nil {
@@ -38,10 +40,7 @@ func (p *Phone) Dial(ctx context.Context, target string, o DialOptions) (Session
 }
 
 func (p *Phone) dial(target string, o DialOptions) (*call, error) {
-	p.mu.Lock()
-	ok := p.started && !p.closed
-	p.mu.Unlock()
-	if !ok {
+	if !p.running() {
 		return nil, ErrClosed
 	}
 	acct, err := p.pickAccount(o.Account)
@@ -54,6 +53,9 @@ func (p *Phone) dial(target string, o DialOptions) (*call, error) {
 	}
 	uri, err := ResolveTarget(target, domain)
 	if err != nil {
+		return nil, fmt.Errorf("dial %q: %w", target, err)
+	}
+	if err := checkText("session", string(o.Session)); err != nil {
 		return nil, fmt.Errorf("dial %q: %w", target, err)
 	}
 	if err := checkText("subject", o.Subject); err != nil {
@@ -74,7 +76,7 @@ func (p *Phone) dial(target string, o DialOptions) (*call, error) {
 	if _, err := p.clientFor(transport); err != nil {
 		return nil, fmt.Errorf("dial %q: %w", target, err)
 	}
-	c, err := p.newCall(DirectionOutgoing, acct, transport)
+	c, err := p.newCall(o.Session, DirectionOutgoing, acct, transport)
 	if err != nil {
 		return nil, fmt.Errorf("dial %q: %w", target, err)
 	}
@@ -86,16 +88,16 @@ func (p *Phone) dial(target string, o DialOptions) (*call, error) {
 		c.release()
 		return nil, fmt.Errorf("dial %q: %w", target, err)
 	}
-	p.mu.Lock()
-	p.calls[c.id] = c
-	p.byCallID[c.sipCallID] = c
-	p.mu.Unlock()
+	if err := p.admit(c); err != nil {
+		c.release()
+		return nil, fmt.Errorf("dial %q: %w", target, err)
+	}
 	c.setState(StateInitiating, 0, "")
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		c.runOutgoing(uri, offer, o)
-	}()
+	if !p.spawn(func() { c.runOutgoing(uri, offer, o) }) {
+		// Close came between: its snapshot has the call and ends it.
+		c.setState(StateCancelled, 503, "phone closing")
+		return nil, fmt.Errorf("dial %q: %w", target, ErrClosed)
+	}
 	return c, nil
 }
 
@@ -143,7 +145,7 @@ func (c *call) runOutgoing(uri sip.Uri, offer []byte, o DialOptions) {
 	}
 	req.SetBody(offer)
 
-	ctx, cancel := context.WithCancelCause(p.ctx)
+	ctx, cancel := context.WithCancelCause(c.ctx)
 	defer cancel(nil)
 	c.mu.Lock()
 	if c.state.Final() { // hung up before we got here
@@ -163,18 +165,28 @@ func (c *call) runOutgoing(uri sip.Uri, offer []byte, o DialOptions) {
 	c.mu.Unlock()
 	defer cs.Close()
 
-	opts := sipgo.AnswerOptions{OnResponse: c.onResponse}
+	var provisionals int
+	opts := sipgo.AnswerOptions{OnResponse: func(res *sip.Response) error {
+		if res.IsProvisional() {
+			// sipgo's WaitAnswer gives up after 10 responses, sending
+			// neither CANCEL nor ACK: stop it before, and wait again on
+			// the same transaction.
+			if provisionals++; provisionals >= maxProvisionalsPerWait {
+				provisionals = 0
+				_ = c.onResponse(res)
+				return errWaitAgain
+			}
+		}
+		return c.onResponse(res)
+	}}
 	if c.acct != nil && c.acct.cfg.Password != "" {
 		opts.Username, opts.Password = c.acct.authUser(), c.acct.cfg.Password
 	}
 	for {
 		err = waitAnswer(ctx, cs, opts)
-		// sipgo gives up after 10 responses without sending CANCEL or ACK
-		// (notes/sipgo.md §2): resume reading the same transaction.
-		if err != nil && err.Error() == "more than 10 responses received" {
-			continue
+		if !errors.Is(err, errWaitAgain) {
+			break
 		}
-		break
 	}
 	if err != nil {
 		c.outgoingFailed(cs, err)
@@ -185,6 +197,9 @@ func (c *call) runOutgoing(uri sip.Uri, offer []byte, o DialOptions) {
 		p.log.Warn("ACK failed", "session", c.id, "err", ackErr)
 	}
 	c.setDialogID(cs.ID)
+	if ct := cs.InviteResponse.Contact(); ct != nil {
+		c.setRemoteTarget(ct.Address)
+	}
 	if err := c.media.applyAnswer(cs.InviteResponse.Body()); err != nil {
 		p.log.Warn("bad SDP answer", "session", c.id, "err", err)
 		c.bye(488, "Not Acceptable Here", "bad SDP answer: "+err.Error())
@@ -203,9 +218,19 @@ func (c *call) runOutgoing(uri sip.Uri, offer []byte, o DialOptions) {
 	c.setState(StateActive, cs.InviteResponse.StatusCode, cs.InviteResponse.Reason)
 }
 
+// maxProvisionalsPerWait is how many provisional responses one WaitAnswer
+// reads before we restart it: sipgo's own limit is 10 responses in all.
+const maxProvisionalsPerWait = 8
+
+// errWaitAgain asks runOutgoing to call WaitAnswer again on the same
+// INVITE transaction.
+var errWaitAgain = errors.New("wait again for the answer")
+
 // waitAnswer is cs.WaitAnswer, with a panic inside sipgo turned into an
-// error: v1.7.2 dereferences a nil response when the transaction layer
-// closes while a CANCEL is in flight (dialog_client.go inviteCancel).
+// error. sipgo v1.7.3 (as v1.7.2) dereferences a nil response when the
+// transaction layer closes while a CANCEL is in flight: inviteCancel reads
+// the StatusCode of what Do returned, and Do returns no response and no
+// error when the CANCEL's transaction ends without one.
 func waitAnswer(ctx context.Context, cs *sipgo.DialogClientSession, opts sipgo.AnswerOptions) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -235,9 +260,8 @@ func (c *call) onResponse(res *sip.Response) error {
 	case res.StatusCode == 180 || res.StatusCode == 181 || res.StatusCode == 182:
 		c.setState(StateRinging, res.StatusCode, res.Reason)
 	case res.StatusCode == 183:
-		if c.getState() != StateRinging {
-			c.setState(StateProceeding, res.StatusCode, res.Reason)
-		}
+		// After a 180 the call keeps ringing (the table has no way back).
+		c.setState(StateProceeding, res.StatusCode, res.Reason)
 	case res.StatusCode == 100:
 		if c.getState() == StateInitiating {
 			c.setState(StateProceeding, res.StatusCode, res.Reason)
@@ -282,21 +306,6 @@ func (c *call) outgoingFailed(cs *sipgo.DialogClientSession, err error) {
 			msg = "transport error: " + msg
 		}
 		c.setState(StateFailed, code, msg)
-	}
-}
-
-// onLate2xx handles a 2xx to our INVITE that no transaction waits for.
-func (c *call) onLate2xx(res *sip.Response) {
-	c.mu.Lock()
-	cs := c.cs
-	active := c.state == StateActive
-	c.mu.Unlock()
-	if cs == nil {
-		return
-	}
-	if active {
-		// Our ACK was lost: re-ACK (RFC 3261 §13.2.2.4).
-		_ = cs.Ack(context.Background())
 	}
 }
 

@@ -47,7 +47,7 @@ type Phone struct {
 
 	ctx    context.Context
 	cancel context.CancelCauseFunc
-	wg     sync.WaitGroup // call goroutines
+	wg     sync.WaitGroup // call goroutines, started by spawn only
 	regWG  sync.WaitGroup // registration loops
 	srvWG  sync.WaitGroup // transport serve goroutines
 
@@ -56,7 +56,8 @@ type Phone struct {
 	byDialog map[string]*call // sipgo dialog ID -> call
 	byCallID map[string]*call // SIP Call-ID -> call (for Replaces, stray requests)
 	seq      atomic.Uint64
-	started  bool
+	started  bool // Start was called
+	live     bool // Start succeeded: there is something for Close to stop
 	closed   bool
 }
 
@@ -110,7 +111,8 @@ func (p *Phone) LocalAddr() string {
 }
 
 // Start binds the listeners (UDP and TCP on the same port), starts serving and
-// starts the registration loop of every account with Register set.
+// starts the registration loop of every account with Register set. When it
+// fails it closes whatever it had opened; Close is still safe to call.
 func (p *Phone) Start(ctx context.Context) error {
 	p.mu.Lock()
 	if p.started || p.closed {
@@ -120,6 +122,67 @@ func (p *Phone) Start(ctx context.Context) error {
 	p.started = true
 	p.mu.Unlock()
 
+	var undo []func()
+	rollback := func() {
+		for i := len(undo) - 1; i >= 0; i-- {
+			undo[i]()
+		}
+	}
+	if err := p.open(&undo); err != nil {
+		rollback()
+		return err
+	}
+	p.mu.Lock()
+	if p.closed {
+		// Close came while we were opening: it had nothing to stop yet.
+		p.mu.Unlock()
+		rollback()
+		return ErrClosed
+	}
+	p.live = true
+	p.mu.Unlock()
+
+	if p.udpConn != nil {
+		p.srvWG.Add(1)
+		go func() {
+			defer p.srvWG.Done()
+			_ = p.srv.ServeUDP(p.udpConn)
+		}()
+	}
+	if p.tcpLn != nil {
+		p.srvWG.Add(1)
+		go func() {
+			defer p.srvWG.Done()
+			_ = p.srv.ServeTCP(p.tcpLn)
+		}()
+	}
+	if p.udpConn != nil {
+		// Requests must leave from the listening socket: wait until sipgo has
+		// put it in its connection pool, or the first request binds a new one.
+		addr := p.udpConn.LocalAddr().String()
+		for i := 0; i < 400; i++ {
+			if _, err := p.ua.TransportLayer().GetConnection("udp", addr); err == nil {
+				break
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	for _, a := range p.accounts {
+		if a.cfg.Register {
+			p.regWG.Add(1)
+			go func(a *account) {
+				defer p.regWG.Done()
+				p.registrationLoop(a)
+			}(a)
+		}
+	}
+	p.log.Info("phone started", "listen", p.LocalAddr(), "transports", p.opts.Transports)
+	return nil
+}
+
+// open binds the listeners and builds the media engine, the user agent, its
+// server and clients. Each step that succeeds appends its undo to *undo.
+func (p *Phone) open(undo *[]func()) error {
 	host, portStr, err := net.SplitHostPort(p.opts.Listen)
 	if err != nil {
 		return fmt.Errorf("listen address %q: %w", p.opts.Listen, err)
@@ -142,11 +205,13 @@ func (p *Phone) Start(ctx context.Context) error {
 	if err := p.bind(bindIP, port); err != nil {
 		return err
 	}
+	*undo = append(*undo, p.closeListeners)
 	p.hostIP = bindIP
 	if bindIP.IsUnspecified() {
 		p.hostIP = p.guessHostIP()
 	}
 	p.engine = media.NewEngine(media.WithLogger(p.log.With("component", "media")))
+	*undo = append(*undo, func() { p.engine.Close() })
 	p.ports = newPortAllocator(mediaBindIP(bindIP, p.hostIP), p.opts.RTPPortMin, p.opts.RTPPortMax)
 
 	ua, err := sipgo.NewUA(
@@ -155,16 +220,16 @@ func (p *Phone) Start(ctx context.Context) error {
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerUnhandledResponseHandler(p.onUnhandledResponse)),
 	)
 	if err != nil {
-		p.closeListeners()
 		return fmt.Errorf("create user agent: %w", err)
 	}
 	p.ua = ua
+	*undo = append(*undo, func() { _ = ua.Close() })
 	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(p.log))
 	if err != nil {
-		p.closeListeners()
 		return fmt.Errorf("create server: %w", err)
 	}
 	p.srv = srv
+	*undo = append(*undo, func() { _ = srv.Close() })
 	p.registerHandlers()
 
 	if p.udpConn != nil {
@@ -175,7 +240,6 @@ func (p *Phone) Start(ctx context.Context) error {
 			sipgo.WithClientConnectionAddr(p.udpConn.LocalAddr().String()),
 		)
 		if err != nil {
-			p.closeListeners()
 			return fmt.Errorf("create UDP client: %w", err)
 		}
 	}
@@ -186,47 +250,11 @@ func (p *Phone) Start(ctx context.Context) error {
 			sipgo.WithClientPort(p.port),
 		)
 		if err != nil {
-			p.closeListeners()
 			return fmt.Errorf("create TCP client: %w", err)
 		}
 	}
-
 	p.ctx, p.cancel = context.WithCancelCause(context.Background())
-	if p.udpConn != nil {
-		p.srvWG.Add(1)
-		go func() {
-			defer p.srvWG.Done()
-			_ = srv.ServeUDP(p.udpConn)
-		}()
-	}
-	if p.tcpLn != nil {
-		p.srvWG.Add(1)
-		go func() {
-			defer p.srvWG.Done()
-			_ = srv.ServeTCP(p.tcpLn)
-		}()
-	}
-	if p.udpConn != nil {
-		// Requests must leave from the listening socket: wait until sipgo has
-		// put it in its connection pool, or the first request binds a new one.
-		addr := p.udpConn.LocalAddr().String()
-		for i := 0; i < 400; i++ {
-			if _, err := ua.TransportLayer().GetConnection("udp", addr); err == nil {
-				break
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-	}
-	for _, a := range p.accounts {
-		if a.cfg.Register {
-			p.regWG.Add(1)
-			go func(a *account) {
-				defer p.regWG.Done()
-				p.registrationLoop(a)
-			}(a)
-		}
-	}
-	p.log.Info("phone started", "listen", p.LocalAddr(), "transports", p.opts.Transports)
+	*undo = append(*undo, func() { p.cancel(ErrClosed) })
 	return nil
 }
 
@@ -244,6 +272,52 @@ func (p *Phone) isClosed() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.closed
+}
+
+// running reports whether the phone has started and is not closed.
+func (p *Phone) running() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.live && !p.closed
+}
+
+// spawn runs fn on a goroutine that Close waits for. The "closed" check and
+// the WaitGroup's Add happen under one lock, so no goroutine starts once
+// Close has begun (and Add never races with Wait). It reports false, and
+// fn does not run, when the phone is not running.
+func (p *Phone) spawn(fn func()) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed || !p.live {
+		return false
+	}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		fn()
+	}()
+	return true
+}
+
+// admit makes c known to the phone. A call is either admitted before Close
+// takes its snapshot of the calls (and Close ends it), or refused.
+func (p *Phone) admit(c *call) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed || !p.live {
+		return ErrClosed
+	}
+	if _, dup := p.calls[c.id]; dup {
+		return fmt.Errorf("%w: session %s already exists", ErrInvalidInput, c.id)
+	}
+	p.calls[c.id] = c
+	if c.sipCallID != "" {
+		p.byCallID[c.sipCallID] = c
+	}
+	if c.dialogID != "" {
+		p.byDialog[c.dialogID] = c
+	}
+	return nil
 }
 
 func (p *Phone) newSessionID() SessionID {
@@ -264,21 +338,22 @@ func (p *Phone) lookup(id SessionID) (*call, error) {
 }
 
 // Close hangs up every call, un-REGISTERs every account (bounded in time),
-// stops the transports and closes the event stream. It is idempotent.
+// stops the transports and closes the event stream. It is idempotent, and
+// safe after a failed Start.
 func (p *Phone) Close() error {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
 		return nil
 	}
-	started := p.started
+	live := p.live
 	p.closed = true
 	calls := make([]*call, 0, len(p.calls))
 	for _, c := range p.calls {
 		calls = append(calls, c)
 	}
 	p.mu.Unlock()
-	if !started {
+	if !live {
 		p.events.close()
 		<-p.events.done
 		return nil
@@ -302,19 +377,13 @@ func (p *Phone) Close() error {
 	// Timer B: give calls a moment, then stop the transaction layer, which
 	// ends whatever still waits.
 	waitTimeout(&p.wg, 2*time.Second)
-	if p.srv != nil {
-		p.srv.Close()
-	}
-	if p.ua != nil {
-		p.ua.Close()
-	}
+	_ = p.srv.Close()
+	_ = p.ua.Close()
 	waitTimeout(&p.wg, 5*time.Second)
 	for _, c := range calls {
 		c.release()
 	}
-	if p.engine != nil {
-		p.engine.Close()
-	}
+	p.engine.Close()
 	p.closeListeners()
 	waitTimeout(&p.srvWG, 2*time.Second)
 	p.events.close()

@@ -4,12 +4,7 @@ import "github.com/emiago/sipgo/sip"
 
 // onReInvite answers an INVITE inside an existing dialog (hold/resume, codec
 // or address change: RFC 3261 §14.2, RFC 3264 §8).
-func (p *Phone) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
-	c := p.findDialog(req)
-	if c == nil {
-		respond(tx, req, 481, "Call/Transaction Does Not Exist")
-		return
-	}
+func (p *Phone) onReInvite(c *call, req *sip.Request, tx sip.ServerTransaction) {
 	c.onReInvite(req, tx)
 }
 
@@ -17,8 +12,6 @@ func (c *call) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
 	c.mu.Lock()
 	cs, ss := c.cs, c.ss
 	st := c.state
-	c.mu.Unlock()
-	c.mu.Lock()
 	pending := c.offerPending
 	c.mu.Unlock()
 	if pending {
@@ -41,6 +34,10 @@ func (c *call) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if err != nil {
 		respond(tx, req, 500, "Server Internal Error")
 		return
+	}
+	// RFC 3261 §12.2.2: a re-INVITE is a target refresh request.
+	if ct := req.Contact(); ct != nil {
+		c.setRemoteTarget(ct.Address)
 	}
 	var body []byte
 	if offer := req.Body(); len(offer) > 0 {

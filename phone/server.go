@@ -3,11 +3,14 @@ package phone
 import (
 	"strings"
 
+	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 )
 
-// findDialog looks a request up by dialog ID, UAS side first then UAC side
-// (notes/sipgo.md §4).
+// findDialog looks a request up by dialog ID, UAS side first then UAC side:
+// sipgo builds the ID from the To tag first on the UAS side and from the
+// From tag first on the UAC side, and a request may come for a dialog in
+// which we play either role.
 func (p *Phone) findDialog(req *sip.Request) *call {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -24,6 +27,29 @@ func (p *Phone) findDialog(req *sip.Request) *call {
 	return nil
 }
 
+// routed wraps the handler of a request sent inside a dialog: 481 when the
+// dialog is not ours (RFC 3261 §12.2.2), 500 when its CSeq is lower than
+// one already processed (§12.2.2), else the handler runs once every request
+// of the dialog numbered below it has run.
+func (p *Phone) routed(handle func(c *call, req *sip.Request, tx sip.ServerTransaction)) sipgo.RequestHandler {
+	return func(req *sip.Request, tx sip.ServerTransaction) {
+		c := p.findDialog(req)
+		if c == nil {
+			respond(tx, req, 481, "Call/Transaction Does Not Exist")
+			return
+		}
+		seq := req.CSeq().SeqNo
+		if !c.inbox.enter(seq) {
+			respond(tx, req, 500, "Server Internal Error (CSeq out of order)")
+			return
+		}
+		defer c.inbox.leave(seq)
+		handle(c, req, tx)
+	}
+}
+
+// onAck takes the ACK of a 2xx we sent. ACKs carry the number of their
+// INVITE, so they bypass the CSeq order.
 func (p *Phone) onAck(req *sip.Request, tx sip.ServerTransaction) {
 	c := p.findDialog(req)
 	if c == nil {
@@ -35,6 +61,7 @@ func (p *Phone) onAck(req *sip.Request, tx sip.ServerTransaction) {
 	if ss != nil {
 		_ = ss.ReadAck(req, tx)
 	}
+	c.ackOnce.Do(func() { close(c.acked) })
 	if body := req.Body(); len(body) > 0 {
 		// Answer to the offer we sent in a 200 (offer-less INVITE or re-INVITE).
 		if err := c.media.applyAnswer(body); err != nil {
@@ -46,12 +73,7 @@ func (p *Phone) onAck(req *sip.Request, tx sip.ServerTransaction) {
 	}
 }
 
-func (p *Phone) onBye(req *sip.Request, tx sip.ServerTransaction) {
-	c := p.findDialog(req)
-	if c == nil {
-		respond(tx, req, 481, "Call/Transaction Does Not Exist")
-		return
-	}
+func (p *Phone) onBye(c *call, req *sip.Request, tx sip.ServerTransaction) {
 	c.mu.Lock()
 	cs, ss := c.cs, c.ss
 	c.mu.Unlock()
@@ -103,25 +125,31 @@ func sanitizeWarning(s string) string {
 	}, s)
 }
 
+// handlers returns the handler of each method we serve. Requests inside a
+// dialog go through routed, which runs them in CSeq order.
+func (p *Phone) handlers() map[sip.RequestMethod]sipgo.RequestHandler {
+	return map[sip.RequestMethod]sipgo.RequestHandler{
+		sip.INVITE:  p.onInvite,
+		sip.ACK:     p.onAck,
+		sip.BYE:     p.routed(p.onBye),
+		sip.CANCEL:  p.onCancel,
+		sip.OPTIONS: p.onOptions,
+		sip.INFO:    p.routed(p.onInfo),
+		sip.REFER:   p.routed(p.onRefer),
+		sip.NOTIFY:  p.routed(p.onNotify),
+		sip.UPDATE: p.routed(func(_ *call, req *sip.Request, tx sip.ServerTransaction) {
+			respond(tx, req, 501, "Not Implemented")
+		}),
+		sip.MESSAGE: func(req *sip.Request, tx sip.ServerTransaction) {
+			respond(tx, req, 405, "Method Not Allowed")
+		},
+	}
+}
+
 func (p *Phone) registerHandlers() {
-	p.srv.OnInvite(p.onInvite)
-	p.srv.OnAck(p.onAck)
-	p.srv.OnBye(p.onBye)
-	p.srv.OnCancel(p.onCancel)
-	p.srv.OnOptions(p.onOptions)
-	p.srv.OnInfo(p.onInfo)
-	p.srv.OnRefer(p.onRefer)
-	p.srv.OnNotify(p.onNotify)
-	p.srv.OnUpdate(func(req *sip.Request, tx sip.ServerTransaction) {
-		if p.findDialog(req) == nil {
-			respond(tx, req, 481, "Call/Transaction Does Not Exist")
-			return
-		}
-		respond(tx, req, 501, "Not Implemented")
-	})
-	p.srv.OnMessage(func(req *sip.Request, tx sip.ServerTransaction) {
-		respond(tx, req, 405, "Method Not Allowed")
-	})
+	for method, h := range p.handlers() {
+		p.srv.OnRequest(method, h)
+	}
 }
 
 // allowMethods is what we answer in Allow (RFC 3261 §20.5).

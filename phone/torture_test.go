@@ -110,22 +110,7 @@ func parseNoPanic(data []byte) (msg sip.Message, err error) {
 
 // dispatch routes a request as the server does.
 func (p *Phone) dispatch(req *sip.Request, tx sip.ServerTransaction) {
-	switch req.Method {
-	case sip.INVITE:
-		p.onInvite(req, tx)
-	case sip.ACK:
-		p.onAck(req, tx)
-	case sip.BYE:
-		p.onBye(req, tx)
-	case sip.CANCEL:
-		p.onCancel(req, tx)
-	case sip.OPTIONS:
-		p.onOptions(req, tx)
-	case sip.INFO:
-		p.onInfo(req, tx)
-	case sip.REFER:
-		p.onRefer(req, tx)
-	case sip.NOTIFY:
-		p.onNotify(req, tx)
+	if h := p.handlers()[req.Method]; h != nil {
+		h(req, tx)
 	}
 }

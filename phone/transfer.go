@@ -73,12 +73,24 @@ func (c *call) refer(display, referTo string, consult *call) error {
 	c.transfer = r
 	c.mu.Unlock()
 	c.setState(StateTransferring, 0, "transferring to "+display)
-	c.p.wg.Add(1)
-	go func() {
-		defer c.p.wg.Done()
-		c.runRefer(r, referTo)
-	}()
+	if !c.p.spawn(func() { c.runRefer(r, referTo) }) {
+		c.transferFailed(r, 503, "phone closing")
+		return ErrClosed
+	}
 	return nil
+}
+
+// transferFailed ends a transfer we started that did not succeed: the call
+// is kept, back to active (through setState, so waiters wake), before the
+// failure is told.
+func (c *call) transferFailed(r *referState, code int, reason string) {
+	c.mu.Lock()
+	if c.transfer == r {
+		c.transfer = nil
+	}
+	c.mu.Unlock()
+	c.setState(StateActive, code, "transfer failed: "+reason)
+	c.p.emit(TransferEvent{Time: time.Now(), Session: c.id, Target: r.target, Outgoing: true, Code: code, Reason: reason, Final: true})
 }
 
 type referState struct {
@@ -89,22 +101,7 @@ type referState struct {
 
 func (c *call) runRefer(r *referState, referTo string) {
 	p := c.p
-	fail := func(code int, reason string) {
-		c.mu.Lock()
-		c.transfer = nil
-		var ev *CallEvent
-		if c.state == StateTransferring {
-			// The call is kept: back to active before the failure is told.
-			c.state = StateActive
-			e := c.snapshotLocked(code, "transfer failed: "+reason)
-			ev = &e
-		}
-		c.mu.Unlock()
-		if ev != nil {
-			p.emit(*ev)
-		}
-		p.emit(TransferEvent{Time: time.Now(), Session: c.id, Target: r.target, Outgoing: true, Code: code, Reason: reason, Final: true})
-	}
+	fail := func(code int, reason string) { c.transferFailed(r, code, reason) }
 	req := c.newRequest(sip.REFER)
 	req.AppendHeader(sip.NewHeader("Refer-To", referTo))
 	ct := c.p.contactFor(c.contactUser(), c.transport)
@@ -113,11 +110,9 @@ func (c *call) runRefer(r *referState, referTo string) {
 		by = "<" + c.acct.aor.String() + ">"
 	}
 	req.AppendHeader(sip.NewHeader("Referred-By", by))
-	c.dialogMu.Lock()
-	ctx, cancel := context.WithTimeout(context.Background(), 32*time.Second)
-	res, err := c.inDialog(ctx, req)
+	ctx, cancel := context.WithTimeout(c.ctx, 64*sip.T1)
+	res, err := c.request(ctx, req)
 	cancel()
-	c.dialogMu.Unlock()
 	if err != nil {
 		fail(0, err.Error())
 		return
@@ -165,12 +160,7 @@ func (c *call) runRefer(r *referState, referTo string) {
 }
 
 // onNotify takes transfer progress (RFC 3515 §2.4.4) for calls we transfer.
-func (p *Phone) onNotify(req *sip.Request, tx sip.ServerTransaction) {
-	c := p.findDialog(req)
-	if c == nil {
-		respond(tx, req, 481, "Call/Transaction Does Not Exist")
-		return
-	}
+func (p *Phone) onNotify(c *call, req *sip.Request, tx sip.ServerTransaction) {
 	ev := ""
 	if h := req.GetHeader("Event"); h != nil {
 		ev = strings.ToLower(strings.TrimSpace(strings.SplitN(h.Value(), ";", 2)[0]))

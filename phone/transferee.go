@@ -13,12 +13,7 @@ import (
 // onRefer executes a transfer asked of us (RFC 3515 §2.4.2): 202, NOTIFY 100,
 // a new call to the Refer-To target (with its Replaces, if any), a final
 // NOTIFY with the result, and the old call ended after a success.
-func (p *Phone) onRefer(req *sip.Request, tx sip.ServerTransaction) {
-	c := p.findDialog(req)
-	if c == nil {
-		respond(tx, req, 481, "Call/Transaction Does Not Exist")
-		return
-	}
+func (p *Phone) onRefer(c *call, req *sip.Request, tx sip.ServerTransaction) {
 	if c.getState() != StateActive {
 		respond(tx, req, 491, "Request Pending")
 		return
@@ -52,11 +47,7 @@ func (p *Phone) onRefer(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	target := sip.Uri{Scheme: uri.Scheme, User: uri.User, Host: uri.Host, Port: uri.Port, UriParams: uri.UriParams}
 	respond(tx, req, 202, "Accepted")
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		c.executeTransfer(target, headers)
-	}()
+	p.spawn(func() { c.executeTransfer(target, headers) })
 }
 
 func (c *call) executeTransfer(target sip.Uri, headers map[string]string) {
@@ -71,11 +62,9 @@ func (c *call) executeTransfer(target sip.Uri, headers map[string]string) {
 		req.AppendHeader(sip.NewHeader("Subscription-State", state))
 		req.AppendHeader(sip.NewHeader("Content-Type", "message/sipfrag;version=2.0"))
 		req.SetBody([]byte("SIP/2.0 " + strconv.Itoa(code) + " " + reason + "\r\n"))
-		c.dialogMu.Lock()
-		defer c.dialogMu.Unlock()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		ctx, cancel := context.WithTimeout(c.ctx, 10*time.Second)
 		defer cancel()
-		if _, err := c.inDialog(ctx, req); err != nil {
+		if _, err := c.request(ctx, req); err != nil {
 			p.log.Info("NOTIFY", "session", c.id, "err", err)
 		}
 	}

@@ -1,0 +1,80 @@
+package phone
+
+import (
+	"context"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+// ACKs of 2xx responses to our INVITEs (RFC 3261 §13.2.2.4). The ACK of a
+// 2xx is not part of the INVITE's transaction: the UAC core sends it, and
+// sends it again for each retransmission of the 2xx.
+
+// ack acknowledges the 2xx to our re-INVITE inv: an ACK to the 2xx's
+// Contact with the INVITE's CSeq number (not the dialog's latest: an INFO
+// may have been sent since), the INVITE's route set, and a Via of its own.
+// The 2xx's Contact is a target refresh (§12.2.1.2). The ACK is kept to
+// answer retransmissions of the 2xx.
+func (c *call) ack(inv *sip.Request, res *sip.Response) {
+	target := inv.Recipient
+	if ct := res.Contact(); ct != nil {
+		target = ct.Address
+		c.setRemoteTarget(target)
+	}
+	ack := sip.NewRequest(sip.ACK, target)
+	ack.AppendHeader(sip.HeaderClone(inv.From()))
+	ack.AppendHeader(sip.HeaderClone(res.To()))
+	ack.AppendHeader(sip.HeaderClone(inv.CallID()))
+	ack.AppendHeader(&sip.CSeqHeader{SeqNo: inv.CSeq().SeqNo, MethodName: sip.ACK})
+	maxFwd := sip.MaxForwardsHeader(70)
+	ack.AppendHeader(&maxFwd)
+	for _, r := range inv.GetHeaders("Route") {
+		ack.AppendHeader(sip.HeaderClone(r))
+	}
+	ack.SetTransport(inv.Transport())
+	if d := inv.Destination(); d != "" {
+		ack.SetDestination(d)
+	}
+	ack.SetBody(nil)
+	cli, err := c.p.clientFor(c.transport)
+	if err == nil {
+		err = cli.WriteRequest(ack, sipgo.ClientRequestAddVia)
+	}
+	if err != nil {
+		c.p.log.Warn("ACK of re-INVITE", "session", c.id, "err", err)
+		return
+	}
+	c.mu.Lock()
+	c.lastAck = ack.Clone()
+	c.mu.Unlock()
+}
+
+// sendAsIs is a request option that sends a request exactly as built.
+func sendAsIs(*sipgo.Client, *sip.Request) error { return nil }
+
+// onLate2xx handles a 2xx to one of our INVITEs that no transaction waits
+// for any more: our ACK was lost, and the 2xx is retransmitted.
+func (c *call) onLate2xx(res *sip.Response) {
+	c.mu.Lock()
+	cs, last := c.cs, c.lastAck
+	answered := c.state == StateActive || c.state == StateTransferring
+	c.mu.Unlock()
+	if !answered {
+		return
+	}
+	seq := res.CSeq().SeqNo
+	if last != nil && last.CSeq().SeqNo == seq {
+		if cli, err := c.p.clientFor(c.transport); err == nil {
+			_ = cli.WriteRequest(last.Clone(), sendAsIs)
+		}
+		return
+	}
+	if cs != nil && cs.InviteRequest.CSeq().SeqNo == seq {
+		// The first INVITE: sipgo rebuilds its ACK. Its dialog CSeq
+		// counter is read and written back, so no other send may run.
+		c.dialogMu.Lock()
+		_ = cs.Ack(context.Background())
+		c.dialogMu.Unlock()
+	}
+}
