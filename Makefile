@@ -7,7 +7,8 @@
 GO        ?= go
 BIN       := teaphone
 # The PortAudio binding passes an integer as a pointer: checkptr (enabled by
-# -race) must be off for that one package (notes/portaudio-headless.md §9).
+# -race) must be off for that one package, or OpenStream dies with "checkptr:
+# pointer arithmetic computed bad pointer value".
 RACEFLAGS := -race -gcflags=github.com/gordonklaus/portaudio=-d=checkptr=0
 RUN_PKGS  := portaudio19-dev pkg-config
 TEST_PKGS := $(RUN_PKGS) baresip baresip-core kamailio linphone-cli sox tmux

@@ -49,8 +49,9 @@ type Stats struct {
 	MOS float64
 }
 
-// MOS computes the simplified E-model estimate (ITU-T G.107 reduced form,
-// notes/anchors.md §4): EffLat = latency + 2·jitter + 10 ms;
+// MOS computes the simplified E-model estimate (a reduced form of the
+// ITU-T G.107 E-model in common use by VoIP monitoring tools):
+// EffLat = latency + 2·jitter + 10 ms;
 // R = 93.2 − EffLat/40 when EffLat < 160 ms, else 93.2 − (EffLat − 120)/10;
 // R −= 2.5·loss%; MOS = 1 + 0.035R + 7e-6·R(R−60)(100−R), clamped to 1..4.5.
 func MOS(latency, jitter time.Duration, lossPct float64) float64 {
