@@ -26,7 +26,7 @@ func (hz toneProvider) CallAudio(phone.SessionID) (audio.Source, audio.Sink, fun
 }
 
 // TestCallThroughPortAudio runs a call whose audio plays through real
-// PortAudio, on the ALSA file device of notes/portaudio-headless.md: the far
+// PortAudio, on the ALSA file device of audio/portaudio/testdata: the far
 // end's 1 kHz tone, played out of the call, is read back from the device's
 // output file and analysed.
 func TestCallThroughPortAudio(t *testing.T) {

@@ -18,7 +18,7 @@ import (
 // still place and take calls afterwards. The messages are not sent over the
 // network: their Via and Contact addresses are not on this machine.
 func TestTortureMessages(t *testing.T) {
-	// A copy of shared/testdata/rfc4475 (RFC 4475 §3).
+	// The messages of RFC 4475 §3, one per file.
 	files, _ := filepath.Glob(filepath.Join("testdata", "rfc4475", "*.dat"))
 	if len(files) < 40 {
 		t.Fatalf("RFC 4475 messages missing: %d files", len(files))

@@ -1,5 +1,9 @@
 #!/usr/bin/env bash
-# check-deps.sh — the import arrows of design.md: ui → sessions → phone → audio.
+# check-deps.sh — the import arrows ui → sessions → phone → audio: a package
+# may import the layers to its right, never those to its left. Only main
+# imports audio/portaudio (the one cgo package), so everything else builds and
+# tests without libportaudio; the rest of audio uses the standard library and
+# github.com/zaf/g711 only, and internal/rtpseq the standard library only.
 set -euo pipefail
 mod=github.com/teaphone/teaphone
 fail=0
@@ -21,5 +25,11 @@ check phone/... "$mod/ui|$mod/sessions|bubbletea|gordonklaus/portaudio|$mod/audi
 for p in $(go list ./audio/... | grep -v /audio/portaudio); do
   bad=$(go list -deps "$p" | grep -E "$mod/(phone|sessions|ui)|gordonklaus/portaudio" || true)
   [ -z "$bad" ] || { echo "$p must not import: $bad"; fail=1; }
+  # Outside the module: github.com/zaf/g711 (under audio/g711) and nothing else.
+  bad=$(go list -deps -f '{{if not .Standard}}{{.ImportPath}}{{end}}' "$p" | grep -vE "^($mod/|github.com/zaf/g711$)" || true)
+  [ -z "$bad" ] || { echo "$p must import only the standard library and github.com/zaf/g711: $bad"; fail=1; }
 done
+# Shared by phone/media and audio/jitter: the standard library only.
+bad=$(go list -deps -f '{{if not .Standard}}{{.ImportPath}}{{end}}' "$mod/internal/rtpseq" | grep -v "^$mod/internal/rtpseq$" || true)
+[ -z "$bad" ] || { echo "internal/rtpseq must import only the standard library: $bad"; fail=1; }
 exit $fail

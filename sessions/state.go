@@ -10,7 +10,9 @@ import (
 // CallInfo.HeldLocal and CallInfo.HeldRemote.
 type State int
 
-// Client call states (design.md "The layers"; rvoip client-core).
+// Client call states: the "state" of call events in the headless modes
+// (README.md, Headless modes) and of the TUI's call list; the set follows
+// the client-core of the rvoip project.
 const (
 	// StateUnknown is the zero value; no call is ever published in it.
 	StateUnknown State = iota

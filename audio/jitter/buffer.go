@@ -3,6 +3,8 @@ package jitter
 import (
 	"sync"
 	"time"
+
+	"github.com/teaphone/teaphone/internal/rtpseq"
 )
 
 // Tuning of the delay estimator (see the package documentation).
@@ -70,15 +72,14 @@ type Buffer struct {
 	data                  []byte
 
 	// current source (RFC 3550 §5.1 SSRC, sequence number, timestamp)
-	active    bool
-	ssrc      uint32
-	maxSeq    int64 // highest extended sequence number seen
-	maxTS     int64 // its extended timestamp
-	probation bool
-	badSeq    uint16 // RFC 3550 A.1 bad_seq
-	base      time.Time
-	baseTS    int64
-	count     int
+	active bool
+	ssrc   uint32
+	maxSeq int64         // highest extended sequence number seen
+	maxTS  int64         // its extended timestamp
+	badSeq rtpseq.BadSeq // after a packet far behind: the number that would follow it
+	base   time.Time
+	baseTS int64
+	count  int
 
 	// playout point
 	anchored   bool  // curTS is meaningful: a talkspurt is being played
@@ -178,18 +179,17 @@ func (b *Buffer) Push(seq uint16, ts uint32, ssrc uint32, marker bool, payload [
 	eSeq, eTS := b.maxSeq+dSeq, b.maxTS+dTS
 
 	if skew := dTS - dSeq*b.frameTS; dSeq > b.jumpSeq || dSeq < -b.jumpSeq || skew > b.jumpTS || skew < -b.jumpTS {
-		if dSeq > 0 || (b.probation && seq == b.badSeq) {
+		if dSeq > 0 || b.badSeq.Restarted(seq) {
 			// A jump ahead (or a second packet continuing a jump behind):
 			// the sender restarted its numbering. Re-sync.
 			return b.resync(seq, ts, ssrc, marker, payload, arrival)
 		}
-		// RFC 3550 A.1 probation: one stray packet far behind is dropped;
+		// RFC 3550 A.1 bad_seq: one stray packet far behind is dropped;
 		// if the next one continues from it, the source restarted.
-		b.probation, b.badSeq = true, seq+1
 		b.st.Late++
 		return TooLate
 	}
-	b.probation = false
+	b.badSeq.Clear()
 
 	if dSeq == 1 && !marker && dTS >= 0 && dTS < b.frameTS {
 		// The next packet starts less than a frame later: a packet time
@@ -534,7 +534,7 @@ func (b *Buffer) rejectOld(eSeq, eTS int64, arrival time.Time) PushResult {
 func (b *Buffer) start(seq uint16, ts uint32, ssrc uint32, marker bool, payload []byte, arrival time.Time) {
 	b.active, b.ssrc = true, ssrc
 	b.maxSeq, b.maxTS = int64(seq), int64(ts)
-	b.probation = false
+	b.badSeq.Clear()
 	b.base, b.baseTS = arrival, int64(ts)
 	b.anchored, b.started = false, false
 	b.curSeq, b.curTS = b.maxSeq, b.maxTS

@@ -40,7 +40,7 @@
 // what the sequence number implies, restarts the stream (PushResult Reset:
 // the buffer is flushed and the packet starts the new stream, played after
 // the minimum delay, so there is no long gap). A packet far behind is dropped
-// unless the next one continues from it (RFC 3550 A.1 probation).
+// unless the next one continues from it (the bad_seq rule of RFC 3550 A.1).
 //
 // Storage. Packets are copied into a ring of preallocated slots indexed by
 // extended sequence number modulo the capacity. The window is

@@ -11,7 +11,7 @@ const (
 	// Duplicate: a packet with this sequence number is buffered or was played.
 	Duplicate
 	// TooLate: the packet's playout slot has passed (or it is a stray from
-	// far behind the stream, RFC 3550 A.1 probation); it was dropped.
+	// far behind the stream, the RFC 3550 A.1 bad_seq rule); it was dropped.
 	TooLate
 	// Reset: the stream restarted (SSRC change, RFC 3550 §8.2, or a jump of
 	// more than the maximum jump); buffered packets were flushed and this

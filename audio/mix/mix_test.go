@@ -158,7 +158,14 @@ func TestMixerSaturation(t *testing.T) {
 	}
 }
 
+// TestMixerConcurrent reads frames while another goroutine adds, mutes,
+// re-gains and removes inputs. Every input is a constant, so each frame the
+// reader sees must be one value throughout (one ReadFrame mixes one set of
+// inputs and gains), within what the inputs can sum to; afterwards the
+// mixer must hold exactly the inputs not removed and mix exactly the
+// unmuted ones.
 func TestMixerConcurrent(t *testing.T) {
+	const inputs = 200
 	m := NewMixer(audio.FrameSamples)
 	var wg sync.WaitGroup
 	wg.Add(2)
@@ -166,12 +173,21 @@ func TestMixerConcurrent(t *testing.T) {
 		defer wg.Done()
 		out := make([]int16, audio.FrameSamples)
 		for range 500 {
-			m.ReadFrame(out)
+			if err := m.ReadFrame(out); err != nil {
+				t.Errorf("ReadFrame: %v", err)
+				return
+			}
+			for j, v := range out {
+				if v != out[0] || v < 0 || int(v) > inputs*inputs/2 {
+					t.Errorf("frame sample %d = %d, sample 0 = %d: a torn or impossible mix", j, v, out[0])
+					return
+				}
+			}
 		}
 	}()
 	go func() {
 		defer wg.Done()
-		for i := range 200 {
+		for i := range inputs {
 			in := m.Add(&constSource{v: int16(i)})
 			in.SetGain(0.5)
 			in.SetMuted(i%2 == 0)
@@ -181,6 +197,24 @@ func TestMixerConcurrent(t *testing.T) {
 		}
 	}()
 	wg.Wait()
+
+	wantLen, want := 0, 0
+	for i := range inputs {
+		if i%3 == 0 {
+			continue // removed
+		}
+		wantLen++
+		if i%2 != 0 {
+			want += (i + 1) / 2 // unmuted: half of an odd value, rounded half up
+		}
+	}
+	if got := m.Len(); got != wantLen {
+		t.Errorf("%d inputs attached, want %d", got, wantLen)
+	}
+	out := make([]int16, audio.FrameSamples)
+	if err := m.ReadFrame(out); err != nil || int(out[0]) != want {
+		t.Errorf("final mix %d (%v), want %d", out[0], err, want)
+	}
 }
 
 func TestRing(t *testing.T) {

@@ -1,7 +1,7 @@
 package portaudio
 
 // These tests drive real PortAudio through an ALSA "file" device
-// (testdata/asound-test.conf, notes/portaudio-headless.md): playback lands
+// (testdata/asound-test.conf, which explains its settings): playback lands
 // in $AUDIO_TEST_OUT as raw S16_LE at the stream rate, capture reads
 // $AUDIO_TEST_IN. The device has no clock, so the tests use Config.Pace.
 // They set process-wide environment variables: never t.Parallel.

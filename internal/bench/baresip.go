@@ -22,8 +22,8 @@ type baresipOpts struct {
 	SIPPort, Ctrl  int
 	RTPMin, RTPMax int
 	MaxCalls       int
-	// Audio: "ausine" (ausine,440 source at 48 kHz stereo, no player: the
-	// load benchmark, as in peers.md) or "alsa" (ALSA default device for
+	// Audio: "ausine" (ausine,440 source at 48 kHz stereo, no player, as in
+	// package peertest: the load benchmark) or "alsa" (ALSA default device for
 	// both directions at 8 kHz mono, for the latency measurement through
 	// the pulse plugin; Env must carry ALSA_CONFIG_PATH and PULSE_SERVER).
 	// "aufile" (a 40 s 440 Hz WAV at 8 kHz mono: no resampler, but
@@ -107,8 +107,8 @@ menu_bell            no
 	return p, nil
 }
 
-// baresipCtrl is a minimal ctrl_tcp client (netstrings of JSON) that sends
-// commands and collects events (see notes/peers.md).
+// baresipCtrl is a minimal ctrl_tcp client that sends commands and collects
+// events: both ways each message is a netstring ("LEN:" JSON ",").
 type baresipCtrl struct {
 	conn   net.Conn
 	events chan map[string]any

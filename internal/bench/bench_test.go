@@ -157,7 +157,7 @@ func summary(loads []loadResult, lats []latencyResult, took time.Duration, load0
 				v, bs.PctPerCall(), bs.Active, v, bs.PctPerCall()/tp.PctPerCall(), bs.KiBPerCall(), bs.KiBPerCall()/tp.KiBPerCall())
 		}
 	}
-	s.WriteString("baresip    = config of notes/peers.md: ausine,440 source (48 kHz stereo, resampled to 8 kHz per call), no player, no sndfile\n")
+	s.WriteString("baresip    = baresip 1.0 with an ausine,440 source (48 kHz stereo, resampled to 8 kHz per call), no player, no sndfile\n")
 	s.WriteString("baresip-8k = the same with an 8 kHz mono aufile source (no resampler); aufile keeps its 640 KB WAV in memory per call\n")
 	s.WriteString("teaphone   = `teaphone answer --audio tone:440` (one shared tone device through the hub)\n")
 	fmt.Fprintf(&s, "\nMouth-to-ear latency A→B on loopback, private PulseAudio null sinks at 8 kHz (%d clicks × %d independent calls)\n", clickCount, latencyRuns)

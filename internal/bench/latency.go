@@ -291,7 +291,7 @@ func latencyTeaphone(t *testing.T, b bins, pu *pulse) (res latencyResult) {
 }
 
 // latencyBaresip: the same with two baresips (alsa module through the
-// pulse plugin, 8 kHz mono, config from notes/peers.md).
+// pulse plugin, 8 kHz mono; startBaresip's "alsa" config).
 func latencyBaresip(t *testing.T, pu *pulse) (res latencyResult) {
 	res.Peer = "baresip"
 	envB, err := pu.alsaConf("bsB", "spk", "quiet.monitor")

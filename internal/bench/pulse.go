@@ -11,7 +11,8 @@ import (
 	"time"
 )
 
-// pulse is a private PulseAudio (notes/portaudio-headless.md §7) laid out
+// pulse is a private PulseAudio (a daemon of this test's own, on a socket in
+// a temp dir, with null sinks that give a real-time device clock) laid out
 // for mouth-to-ear measurements on one device clock:
 //
 //	bus      stereo null sink at 8 kHz: left = the "mouth", right = the "ear"

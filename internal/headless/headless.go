@@ -1,8 +1,8 @@
 // Package headless runs teaphone without a terminal UI: "teaphone answer"
 // (auto-answer with a per-call script) and "teaphone dial URI" (one call with
-// a script). Both print the headless contract's events (design.md) on
-// Options.Out, reasons on Options.Err, and end with an error that tells the
-// process exit code (see ExitCode).
+// a script). Both print the headless contract's events (README.md,
+// Headless modes) on Options.Out, reasons on Options.Err, and end with an
+// error that tells the process exit code (see ExitCode).
 package headless
 
 import (

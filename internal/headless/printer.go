@@ -132,8 +132,8 @@ type lineErrorEvent struct {
 	line int
 }
 
-// The JSON shapes of the headless contract (design.md). Fields may be added,
-// never renamed.
+// The JSON shapes of the headless contract (README.md, Headless modes):
+// scripts parse them, so fields may be added, never renamed.
 type (
 	callJSON struct {
 		TS              string             `json:"ts"`

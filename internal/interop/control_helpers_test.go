@@ -434,7 +434,8 @@ func ctlWaitAudioDir(t *testing.T, b *peertest.Baresip, who, want string) {
 
 // ctlPeerRxTime returns how much audio baresip has received on its current
 // call ("rx: … time = 1.880 sec" of audio_debug). It keeps counting after
-// a hold/resume, unlike the recording (peers.md quirk 3).
+// a hold/resume, unlike the recording (baresip stops recording received
+// audio after any hold or resume, though RTP keeps flowing).
 func ctlPeerRxTime(t *testing.T, b *peertest.Baresip) float64 {
 	t.Helper()
 	out, err := b.AudioDebug()

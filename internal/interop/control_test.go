@@ -2,9 +2,10 @@ package interop
 
 // Call control against real baresip 1.0 (issue 4): hold and resume in both
 // directions, blind transfer in both roles, DTMF over SIP INFO. Everything
-// runs on 127.0.0.1; see shared/notes/peers.md for baresip's quirks. Every
-// flow ends with ctlFinish: no session left, every session ended in a final
-// state, and no goroutine left once the phone is closed.
+// runs on 127.0.0.1; where a test allows for a peculiarity of baresip, it
+// says which. Every flow ends with ctlFinish: no session left, every
+// session ended in a final state, and no goroutine left once the phone is
+// closed.
 
 import (
 	"context"
@@ -359,7 +360,8 @@ func TestCtlBaresipTransfersTeaphone(t *testing.T) {
 			ctlCheckReferTrace(t, bob, tp, lm)
 
 			// The new call carries audio both ways. carol has no other call,
-			// so its only recording is this one (peers.md quirk 4).
+			// so its only recording is this one (baresip names recordings
+			// by the second: two calls in one second overwrite each other).
 			ctlHearsTone(t, au, nid, "teaphone hears carol", ctlCarolHz)
 			cm = carol.Mark()
 			if err := tp.Hangup(nid); err != nil {
@@ -479,9 +481,10 @@ func ctlWaitPeerCall(t *testing.T, b *peertest.Baresip, since int, what string, 
 	}
 }
 
-// 4b. A blind transfer whose target refuses (baresip answers 404 to an
-// unknown user, peers.md quirk 1): the transferee keeps the original call
-// and reports the failure; the transferor learns it from the NOTIFY.
+// 4b. A blind transfer whose target refuses (baresip answers 404 to a
+// Request-URI user other than its account's): the transferee keeps the
+// original call and reports the failure; the transferor learns it from the
+// NOTIFY.
 func TestCtlTransferFailure(t *testing.T) {
 	t.Run("teaphone transfers bob", func(t *testing.T) {
 		bob := peertest.StartBaresip(t, peertest.BaresipConfig{User: "bob", AudioSource: "ausine,440"})

@@ -1,6 +1,6 @@
 // Package interop proves that teaphone talks to real SIP software: baresip
 // as the peer phone and Kamailio as registrar/proxy with digest auth, all on
-// 127.0.0.1 (see shared/notes/peers.md and package peertest).
+// 127.0.0.1 (package peertest starts and configures them).
 //
 // This file holds the helpers shared by every test of the package:
 //

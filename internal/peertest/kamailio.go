@@ -18,8 +18,9 @@ import (
 	"time"
 )
 
-// kamailioTemplate is the registrar/proxy config of shared/notes/peers.md §3
-// with @MPATH@ and @DEBUG@ added as placeholders.
+// kamailioTemplate is a loopback-only registrar/proxy with digest auth and
+// in-memory users (kamailio.cfg.tmpl explains it); its @…@ placeholders,
+// @MPATH@ and @DEBUG@ among them, are filled in by StartKamailio.
 //
 //go:embed kamailio.cfg.tmpl
 var kamailioTemplate string

@@ -45,8 +45,8 @@ func TestBaresipDirectCall(t *testing.T) {
 		t.Errorf("alice audio_debug lacks PCMU/sendrecv:\n%s", dbg)
 	}
 
-	// Let some audio flow before the DTMF (peers.md: verified flows left
-	// 1-2 s between CALL_ESTABLISHED and DTMF).
+	// Let some audio flow before the DTMF (1-2 s between CALL_ESTABLISHED
+	// and DTMF is known to work; shorter gaps were never tried).
 	time.Sleep(time.Second)
 	bm = b.Mark()
 	if err := a.SendDTMF("12#"); err != nil {

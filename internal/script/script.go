@@ -1,6 +1,6 @@
 // Package script parses teaphone's call scripts: the list of actions run on
-// every call in the headless answer and dial modes (design.md "The headless
-// contract").
+// every call in the headless answer and dial modes (README.md, Headless
+// modes).
 //
 // A script is a list of commands separated by ";" or newlines. Command names
 // are case-insensitive. "#" starts a comment (to the end of the line) at the

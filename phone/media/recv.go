@@ -95,7 +95,7 @@ func (s *Stream) acceptRTPLocked(h rtpHeader, payload []byte, from netip.AddrPor
 		if !s.probeLocked(h, from) {
 			return 0, 0
 		}
-	} else if !rx.seq.update(h.seq) {
+	} else if !rx.seq.Update(h.seq) {
 		return 0, 0 // RFC 3550 A.1: a jump, waiting for the next in sequence
 	}
 
@@ -136,9 +136,9 @@ func (s *Stream) probeLocked(h rtpHeader, from netip.AddrPort) bool {
 	rx := &s.rx
 	if !rx.haveCand || rx.candSSRC != h.ssrc || rx.candAddr != from {
 		rx.haveCand, rx.candSSRC, rx.candAddr = true, h.ssrc, from
-		rx.cand.start(h.seq)
+		rx.cand.Probe(h.seq)
 	}
-	if !rx.cand.update(h.seq) {
+	if !rx.cand.Update(h.seq) {
 		return false
 	}
 	rx.haveCand = false

@@ -182,13 +182,13 @@ func (s *Stream) sendRTCP(now time.Time, bye bool) {
 	s.mu.Lock()
 	dst := s.dstRTCP
 	var blocks []rtcp.ReceptionReport
-	if rx := &s.rx; rx.locked && rx.seq.received > 0 {
+	if rx := &s.rx; rx.locked && rx.seq.Received() > 0 {
 		// RFC 3550 §6.4.1 and A.3.
 		b := rtcp.ReceptionReport{
 			SSRC:               rx.ssrc,
-			FractionLost:       rx.seq.interval(),
-			TotalLost:          lost24(rx.seq.lost()),
-			LastSequenceNumber: rx.seq.extMax(),
+			FractionLost:       rx.seq.FractionLost(),
+			TotalLost:          lost24(rx.seq.Lost()),
+			LastSequenceNumber: rx.seq.ExtendedMax(),
 			Jitter:             uint32(rx.jitter),
 		}
 		if s.rtcpRx.lastSR != 0 {

@@ -78,7 +78,7 @@ func TestReportFields(t *testing.T) {
 		t.Errorf("second packet %#v", pkts[1])
 	}
 	// Next interval: nothing new, fraction 0.
-	if f := s.rx.seq.interval(); f != 0 {
+	if f := s.rx.seq.FractionLost(); f != 0 {
 		t.Errorf("fraction after an empty interval %d", f)
 	}
 

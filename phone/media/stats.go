@@ -49,8 +49,9 @@ type Stats struct {
 	MOS float64
 }
 
-// MOS computes the simplified E-model estimate (ITU-T G.107 reduced form,
-// notes/anchors.md §4): EffLat = latency + 2·jitter + 10 ms;
+// MOS computes the simplified E-model estimate (a reduced form of the
+// ITU-T G.107 E-model in common use by VoIP monitoring tools):
+// EffLat = latency + 2·jitter + 10 ms;
 // R = 93.2 − EffLat/40 when EffLat < 160 ms, else 93.2 − (EffLat − 120)/10;
 // R −= 2.5·loss%; MOS = 1 + 0.035R + 7e-6·R(R−60)(100−R), clamped to 1..4.5.
 func MOS(latency, jitter time.Duration, lossPct float64) float64 {
@@ -81,110 +82,3 @@ func MOS(latency, jitter time.Duration, lossPct float64) float64 {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-// RFC 3550 A.1 constants.
-const (
-	maxDropout    = 3000
-	maxMisorder   = 100
-	minSequential = 2
-	seqMod        = 1 << 16
-)
-
-// seqState is the per-source sequence state of RFC 3550 A.1 plus the
-// interval bookkeeping of A.3.
-type seqState struct {
-	maxSeq        uint16
-	cycles        uint32 // shifted count of seq number cycles
-	baseSeq       uint32
-	badSeq        uint32
-	probation     int
-	received      uint32
-	expectedPrior uint32
-	receivedPrior uint32
-}
-
-// RFC 3550 A.1 init_seq.
-func (s *seqState) init(seq uint16) {
-	s.baseSeq = uint32(seq)
-	s.maxSeq = seq
-	s.badSeq = seqMod + 1
-	s.cycles = 0
-	s.received = 0
-	s.receivedPrior = 0
-	s.expectedPrior = 0
-}
-
-// start begins probation for a new source (RFC 3550 A.1).
-func (s *seqState) start(seq uint16) {
-	s.init(seq)
-	s.maxSeq = seq - 1
-	s.probation = minSequential
-}
-
-// update is RFC 3550 A.1 update_seq: it reports whether the packet is valid.
-func (s *seqState) update(seq uint16) bool {
-	udelta := seq - s.maxSeq
-	if s.probation > 0 {
-		if seq == s.maxSeq+1 {
-			s.probation--
-			s.maxSeq = seq
-			if s.probation == 0 {
-				s.init(seq)
-				s.received++
-				return true
-			}
-		} else {
-			s.probation = minSequential - 1
-			s.maxSeq = seq
-		}
-		return false
-	}
-	switch {
-	case udelta < maxDropout:
-		if seq < s.maxSeq {
-			s.cycles += seqMod
-		}
-		s.maxSeq = seq
-	case uint32(udelta) <= seqMod-maxMisorder:
-		if uint32(seq) == s.badSeq {
-			// Two sequential packets: assume the other side restarted
-			// without telling us.
-			s.init(seq)
-		} else {
-			s.badSeq = (uint32(seq) + 1) & (seqMod - 1)
-			return false
-		}
-	default:
-		// duplicate or reordered packet
-	}
-	s.received++
-	return true
-}
-
-// extMax is the extended highest sequence number received (RFC 3550 A.3).
-func (s *seqState) extMax() uint32 { return s.cycles + uint32(s.maxSeq) }
-
-// expected is the number of packets expected (RFC 3550 A.3).
-func (s *seqState) expected() uint32 { return s.extMax() - s.baseSeq + 1 }
-
-// lost is the cumulative number lost (RFC 3550 A.3), may be negative.
-func (s *seqState) lost() int64 { return int64(s.expected()) - int64(s.received) }
-
-// interval returns the fraction lost since the previous call in 1/256
-// (RFC 3550 A.3) and advances the interval.
-func (s *seqState) interval() uint8 {
-	exp := s.expected()
-	expInt := exp - s.expectedPrior
-	s.expectedPrior = exp
-	recInt := s.received - s.receivedPrior
-	s.receivedPrior = s.received
-	lostInt := int64(expInt) - int64(recInt)
-	if expInt == 0 || lostInt <= 0 {
-		return 0
-	}
-	f := (lostInt << 8) / int64(expInt)
-	if f > 255 {
-		f = 255
-	}
-	return uint8(f)
-}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/teaphone/teaphone/audio"
+	"github.com/teaphone/teaphone/internal/rtpseq"
 )
 
 const (
@@ -134,11 +135,11 @@ type dtmfReq struct {
 type rxState struct {
 	locked   bool
 	ssrc     uint32
-	seq      seqState
+	seq      rtpseq.Source
 	haveCand bool
 	candSSRC uint32
 	candAddr netip.AddrPort
-	cand     seqState
+	cand     rtpseq.Source
 	lastPkt  time.Time // last accepted packet of the locked source
 	lastDst  time.Time // last accepted packet from the send address
 	packets  uint64
@@ -479,8 +480,8 @@ func (s *Stream) Stats() Stats {
 	}
 	if s.rx.locked {
 		st.RemoteSSRC = s.rx.ssrc
-		st.Lost = s.rx.seq.lost()
-		if exp := s.rx.seq.expected(); exp > 0 && st.Lost > 0 {
+		st.Lost = s.rx.seq.Lost()
+		if exp := s.rx.seq.Expected(); exp > 0 && st.Lost > 0 {
 			st.LossPct = 100 * float64(st.Lost) / float64(exp)
 		}
 		st.JitterMs = s.rx.jitter / (audio.SampleRate / 1000)

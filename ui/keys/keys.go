@@ -59,8 +59,9 @@ type KeyMap struct {
 	Interrupt key.Binding
 }
 
-// Default returns the default key map (baresip-like letters, see
-// notes/anchors.md §1.11).
+// Default returns the default key map: one letter per action, the same
+// letters as baresip's menu for answer (a), dial (d), mute (m), transfer
+// (t, T) and quit (q).
 func Default() KeyMap {
 	b := func(keys []string, helpKey, desc string) key.Binding {
 		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(helpKey, desc))
