@@ -56,6 +56,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 10s ./phone/sdp/
 	$(GO) test -run '^$$' -fuzz FuzzUlawRoundTrip -fuzztime 10s ./audio/g711/
 	$(GO) test -run '^$$' -fuzz FuzzBuffer -fuzztime 10s ./audio/jitter/
+	for f in FuzzParseURI FuzzParseHostPort FuzzParseNameAddr FuzzResolveTarget FuzzParseDTMF FuzzCheckText; do \
+		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime 10s ./internal/sipaddr/ || exit 1; \
+	done
 
 clean:
 	rm -f $(BIN)
