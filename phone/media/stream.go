@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/teaphone/teaphone/audio"
+	"github.com/teaphone/teaphone/internal/sipaddr"
 )
 
 const (
@@ -413,7 +414,7 @@ func (s *Stream) setDevice(sink audio.Sink) {
 // type. Queued digits are sent one after another, separated by 60 ms of
 // audio; while the stream does not send (hold), they wait.
 func (s *Stream) SendDTMF(digit rune, dur time.Duration) error {
-	ev, ok := dtmfEvent(digit)
+	ev, ok := sipaddr.DTMFEvent(digit)
 	if !ok {
 		return fmt.Errorf("send dtmf %q: %w", digit, ErrBadDigit)
 	}
