@@ -14,7 +14,7 @@
 //   - DTMF digits and their RFC 4733 §3.2 event codes: IsDTMF, ParseDTMF,
 //     DTMFEvent, DTMFDigit.
 //
-// Errors wrap one of the sentinels in errors.go and say what is wrong
-// without naming the input, so callers add the context (a config key, a
-// script line) in front.
+// Errors wrap one of the sentinels in errors.go and say what is wrong with
+// a part of the input (a host, a port, a character); callers put the input
+// and where it came from (a config key, a script line) in front.
 package sipaddr

@@ -58,17 +58,17 @@ func ResolveTarget(typed, domain string) (URI, error) {
 				user += "=" + p.Value
 			}
 		}
-		return atDomain(typed, escapeHash(user), domain, Param{Name: "user", Value: "phone"})
+		return atDomain(escapeHash(user), domain, Param{Name: "user", Value: "phone"})
 	case formUserHost:
 		return ParseURI("sip:" + escapeHash(t.text))
 	}
-	return atDomain(typed, escapeHash(t.text), domain)
+	return atDomain(escapeHash(t.text), domain)
 }
 
 // atDomain builds sip:user@domain.
-func atDomain(typed, user, domain string, params ...Param) (URI, error) {
+func atDomain(user, domain string, params ...Param) (URI, error) {
 	if domain == "" {
-		return URI{}, errorf(ErrInvalidURI, "%q is not a SIP URI and no account gives a domain to call it at", strings.TrimSpace(typed))
+		return URI{}, errorf(ErrInvalidURI, "not a SIP URI, and no account gives a domain to call it at")
 	}
 	host, port, err := ParseHostPort(domain)
 	if err != nil {
