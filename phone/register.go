@@ -12,6 +12,8 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/teaphone/teaphone/internal/sipaddr"
 )
 
 // account is the runtime state of one configured account.
@@ -93,9 +95,16 @@ func (a *account) domain() string {
 	return a.aor.Host
 }
 
+// displayName is the account's display name as sipgo's From and To need
+// it: sipgo writes DisplayName between double quotes as it is, so quotes
+// and backslashes are escaped here (RFC 3261 §25.1 quoted-pair).
+func (a *account) displayName() string {
+	return sipaddr.EscapeQuoted(a.cfg.DisplayName)
+}
+
 func (a *account) fromHeader() *sip.FromHeader {
 	return &sip.FromHeader{
-		DisplayName: a.cfg.DisplayName,
+		DisplayName: a.displayName(),
 		Address:     sip.Uri{Scheme: a.aor.Scheme, User: a.aor.User, Host: a.aor.Host, Port: a.aor.Port},
 		Params:      tagParams(sip.GenerateTagN(16)),
 	}
@@ -180,7 +189,7 @@ func (p *Phone) register(ctx context.Context, a *account, callID sip.CallIDHeade
 	req.SetTransport(a.transport)
 	from := a.fromHeader()
 	from.Params = tagParams(fromTag)
-	to := &sip.ToHeader{Address: from.Address, DisplayName: a.cfg.DisplayName}
+	to := &sip.ToHeader{Address: from.Address, DisplayName: a.displayName()}
 	req.AppendHeader(from)
 	req.AppendHeader(to)
 	req.AppendHeader(&callID)

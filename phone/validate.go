@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/teaphone/teaphone/internal/sipaddr"
 )
 
 // ErrInvalidInput is wrapped by every validation error: nothing is sent when
@@ -13,27 +15,19 @@ import (
 var ErrInvalidInput = errors.New("invalid input")
 
 // checkText refuses control characters (CR, LF, NUL …) in a value that goes
-// into a SIP header: RFC 3261 §25.1 allows none of them in header values, and
-// accepting them would let a user inject headers.
+// into a SIP header (sipaddr.CheckText, RFC 3261 §25.1): accepting them
+// would let a user inject headers.
 func checkText(what, v string) error {
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if c < 0x20 && c != '\t' || c == 0x7f {
-			return fmt.Errorf("%w: %s contains a control character (0x%02x)", ErrInvalidInput, what, c)
-		}
+	if err := sipaddr.CheckText(v); err != nil {
+		return fmt.Errorf("%w: %s %v", ErrInvalidInput, what, err)
 	}
 	return nil
 }
 
-// ValidateDisplayName checks a display name for use in From/To.
+// ValidateDisplayName checks a display name for use in From/To. Quotes and
+// backslashes are fine: the account escapes them (sipaddr.EscapeQuoted).
 func ValidateDisplayName(v string) error {
-	if err := checkText("display name", v); err != nil {
-		return err
-	}
-	if strings.ContainsAny(v, "\"\\") {
-		return fmt.Errorf("%w: display name %q contains a quote or backslash", ErrInvalidInput, v)
-	}
-	return nil
+	return checkText("display name", v)
 }
 
 // ValidateHeader checks an extra header name and value.
@@ -52,69 +46,69 @@ func ValidateHeader(name, value string) error {
 }
 
 // ParseURI validates and parses a SIP URI typed by a user or read from the
-// configuration. It accepts "sip:user@host[:port][;params]", "sips:…", and
-// "user@host" (sip: is added). Control characters, spaces and angle brackets
-// are refused.
+// configuration (sipaddr.ParseURI). It accepts "sip:user@host[:port][;params]",
+// "sips:…", and "user@host" (sip: is added). Control characters, spaces,
+// angle brackets and tel: URIs are refused.
 func ParseURI(s string) (sip.Uri, error) {
-	var u sip.Uri
 	if err := checkText("URI", s); err != nil {
-		return u, err
+		return sip.Uri{}, err
 	}
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return u, fmt.Errorf("%w: empty URI", ErrInvalidInput)
+		return sip.Uri{}, fmt.Errorf("%w: empty URI", ErrInvalidInput)
 	}
-	if strings.ContainsAny(s, " <>\"") {
-		return u, fmt.Errorf("%w: URI %q contains a space, quote or angle bracket", ErrInvalidInput, s)
-	}
-	low := strings.ToLower(s)
-	if !strings.HasPrefix(low, "sip:") && !strings.HasPrefix(low, "sips:") {
-		if strings.Contains(low, ":") && !strings.Contains(low, "@") {
-			return u, fmt.Errorf("%w: URI %q: want a sip: or sips: URI", ErrInvalidInput, s)
+	if !sipaddr.HasSIPScheme(s) {
+		if user, _, ok := strings.Cut(s, "@"); !ok || strings.Contains(user, ":") {
+			return sip.Uri{}, fmt.Errorf("%w: URI %q: want a sip: or sips: URI", ErrInvalidInput, s)
 		}
 		s = "sip:" + s
 	}
-	if err := sip.ParseUri(s, &u); err != nil {
-		return u, fmt.Errorf("%w: URI %q: %v", ErrInvalidInput, s, err)
+	u, err := sipaddr.ParseURI(s)
+	if err != nil {
+		return sip.Uri{}, fmt.Errorf("%w: URI %q: %v", ErrInvalidInput, s, err)
 	}
-	if u.Host == "" {
-		return u, fmt.Errorf("%w: URI %q has no host", ErrInvalidInput, s)
-	}
-	return u, nil
+	return toSIPGo(u)
 }
 
-// ResolveTarget turns what a user typed into a request URI: a full URI, a
-// user@host, or a bare user/number which needs an account domain.
+// ResolveTarget turns what a user typed into a request URI
+// (sipaddr.ResolveTarget): a full URI, a user@host, or a bare user/number
+// or tel: URI, which needs an account domain. A name-addr is refused: the
+// client core takes the URI out of a pasted one (sessions.NormalizeTarget).
 func ResolveTarget(target, domain string) (sip.Uri, error) {
-	t := strings.TrimSpace(target)
-	if err := checkText("target", t); err != nil {
-		return sip.Uri{}, err
+	if strings.ContainsAny(target, "<>\"") {
+		return sip.Uri{}, fmt.Errorf("%w: target %q: want a URI, user or number, not a name-addr", ErrInvalidInput, strings.TrimSpace(target))
 	}
-	low := strings.ToLower(t)
-	if !strings.HasPrefix(low, "sip:") && !strings.HasPrefix(low, "sips:") && !strings.Contains(t, "@") {
-		if t == "" {
-			return sip.Uri{}, fmt.Errorf("%w: empty target", ErrInvalidInput)
-		}
-		if domain == "" {
-			return sip.Uri{}, fmt.Errorf("%w: %q is not a SIP URI and no account gives a domain to call it at", ErrInvalidInput, t)
-		}
-		t = t + "@" + domain
+	u, err := sipaddr.ResolveTarget(target, domain)
+	if err != nil {
+		return sip.Uri{}, fmt.Errorf("%w: target %q: %v", ErrInvalidInput, strings.TrimSpace(target), err)
 	}
-	return ParseURI(t)
+	return toSIPGo(u)
 }
 
 // hostPortOrURI parses a registrar/proxy given as host:port or as a sip: URI.
 func hostPortOrURI(s string) (sip.Uri, error) {
-	low := strings.ToLower(s)
-	if strings.HasPrefix(low, "sip:") || strings.HasPrefix(low, "sips:") {
+	if sipaddr.HasSIPScheme(s) {
 		return ParseURI(s)
 	}
-	var u sip.Uri
 	if err := checkText("address", s); err != nil {
-		return u, err
+		return sip.Uri{}, err
 	}
-	if err := sip.ParseUri("sip:"+s, &u); err != nil || u.Host == "" || u.User != "" {
-		return u, fmt.Errorf("%w: %q: want host:port or a sip: URI", ErrInvalidInput, s)
+	host, port, err := sipaddr.ParseHostPort(s)
+	if err != nil {
+		return sip.Uri{}, fmt.Errorf("%w: %q: want host:port or a sip: URI (%v)", ErrInvalidInput, s, err)
 	}
-	return u, nil
+	return toSIPGo(sipaddr.URI{Scheme: "sip", Host: host, Port: port})
+}
+
+// toSIPGo hands a checked URI to sipgo's parser, which keeps IPv6 hosts in
+// brackets and splits the parameters and headers into its own types.
+func toSIPGo(u sipaddr.URI) (sip.Uri, error) {
+	if u.Scheme != "sip" && u.Scheme != "sips" {
+		return sip.Uri{}, fmt.Errorf("%w: URI %q: want a sip: or sips: URI", ErrInvalidInput, u.String())
+	}
+	var su sip.Uri
+	if err := sip.ParseUri(u.String(), &su); err != nil {
+		return sip.Uri{}, fmt.Errorf("%w: URI %q: %v", ErrInvalidInput, u.String(), err)
+	}
+	return su, nil
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+
+	"github.com/teaphone/teaphone/internal/sipaddr"
 )
 
 // opError formats command errors as "hold call 2: …" (label is the line, or
@@ -83,12 +85,12 @@ func (m *Manager) Dial(ctx context.Context, target string, opts DialOptions) (Ca
 	if err != nil {
 		return "", fmt.Errorf("dial: %w", err)
 	}
-	if hasControl(opts.Subject) || hasControl(opts.Account) {
-		return "", fmt.Errorf("dial %s: subject or account contains a control character", t)
+	if err := errors.Join(checkText("subject", opts.Subject), checkText("account", opts.Account)); err != nil {
+		return "", fmt.Errorf("dial %s: %w", t, err)
 	}
 	for k, v := range opts.Headers {
-		if hasControl(k) || hasControl(v) {
-			return "", fmt.Errorf("dial %s: header %q contains a control character", t, k)
+		if err := errors.Join(checkText("header name", k), checkText(fmt.Sprintf("header %q", k), v)); err != nil {
+			return "", fmt.Errorf("dial %s: %w", t, err)
 		}
 	}
 	m.mu.Lock()
@@ -221,7 +223,7 @@ func (m *Manager) Unmute(id CallID) error {
 // SendDTMF sends digits (0-9 * # A-D, case-insensitive) on the call.
 func (m *Manager) SendDTMF(id CallID, digits string) error {
 	return m.do("dtmf", id, func(ph Phone, sid SessionID) error {
-		d, err := normalizeDigits(digits)
+		d, err := sipaddr.ParseDTMF(digits)
 		if err != nil {
 			return err
 		}

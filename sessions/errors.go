@@ -1,6 +1,10 @@
 package sessions
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/teaphone/teaphone/internal/sipaddr"
+)
 
 // Sentinel errors returned (wrapped) by the Manager. Check them with errors.Is.
 var (
@@ -15,7 +19,9 @@ var (
 	// ErrInvalidTarget means a user-typed SIP target was refused before reaching SIP.
 	ErrInvalidTarget = errors.New("invalid target")
 	// ErrInvalidDigits means a DTMF string holds something other than 0-9 * # A-D.
-	ErrInvalidDigits = errors.New("invalid dtmf digits")
+	// It is sipaddr's sentinel, so the error of SendDTMF reads
+	// "dtmf call 1: invalid digit 'x' in …" without saying "invalid" twice.
+	ErrInvalidDigits = sipaddr.ErrInvalidDTMF
 	// ErrInvalidCode means a rejection status code is outside 400-699.
 	ErrInvalidCode = errors.New("invalid status code")
 	// ErrInvalidRules means a Rules value failed validation.

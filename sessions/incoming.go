@@ -1,7 +1,6 @@
 package sessions
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -187,8 +186,8 @@ func (m *Manager) Reject(id CallID, code int, reason string) error {
 	if code < 400 || code > 699 {
 		return opError("reject", m.labelOf(id), fmt.Errorf("%w %d (want 400-699)", ErrInvalidCode, code))
 	}
-	if hasControl(reason) {
-		return opError("reject", m.labelOf(id), errors.New("reason contains a control character"))
+	if err := checkText("reason", reason); err != nil {
+		return opError("reject", m.labelOf(id), err)
 	}
 	return m.decide("reject", id,
 		func(ph Phone, sid SessionID) error { return ph.Reject(sid, code, reason) },

@@ -5,90 +5,32 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/teaphone/teaphone/internal/sipaddr"
 )
 
 // maxTextRunes bounds display names, subjects and reasons kept from peers.
 const maxTextRunes = 128
 
-// maxTargetLen bounds a user-typed SIP target.
-const maxTargetLen = 512
-
 // ParseDisplayName splits a From/To/Contact header value (RFC 3261 §20.10
-// name-addr or addr-spec) into its display name and URI:
+// name-addr or addr-spec, read by sipaddr.ParseNameAddr) into its display
+// name and URI:
 //
 //	"Alice \"Al\" Smith" <sip:alice@example.com>;tag=1  → `Alice "Al" Smith`, "sip:alice@example.com"
 //	Bob Jones <sip:bob@example.com>                     → "Bob Jones", "sip:bob@example.com"
 //	<sip:carol@example.com>                             → "", "sip:carol@example.com"
 //	sip:dave@example.com;tag=9                          → "", "sip:dave@example.com"
 //
-// The display name is unescaped, trimmed and stripped of control characters,
-// so it is safe to print on a terminal. Malformed input (an unterminated quote
-// or angle bracket, spaces in a bare URI) yields an empty URI, and an empty
-// display name unless one was readable; it never panics.
+// The display name is trimmed and stripped of control characters, so it is
+// safe to print on a terminal. Malformed input (an unterminated quote or
+// angle bracket, a display name without an address, spaces or a bad port in
+// the URI) yields two empty strings; it never panics.
 func ParseDisplayName(headerValue string) (display, uri string) {
-	s := strings.TrimSpace(headerValue)
-	if s == "" {
+	a, err := sipaddr.ParseNameAddr(headerValue)
+	if err != nil {
 		return "", ""
 	}
-	if s[0] == '"' {
-		name, rest, ok := readQuoted(s)
-		if !ok {
-			return "", ""
-		}
-		return cleanText(name, false), angleURI(strings.TrimSpace(rest))
-	}
-	if i := strings.IndexByte(s, '<'); i >= 0 {
-		uri = angleURI(s[i:])
-		if uri == "" {
-			return "", ""
-		}
-		return cleanText(s[:i], true), uri
-	}
-	// addr-spec: header parameters (;tag=…) follow the URI (RFC 3261 §20).
-	if strings.ContainsAny(s, "\"<>") || strings.IndexFunc(s, unicode.IsSpace) >= 0 || hasControl(s) {
-		return "", ""
-	}
-	if i := strings.IndexByte(s, ';'); i >= 0 {
-		s = s[:i]
-	}
-	return "", s
-}
-
-// readQuoted reads a quoted-string (RFC 3261 §25.1) at the start of s,
-// resolving quoted-pairs. It returns the content and what follows the
-// closing quote; ok is false when the quote is not terminated.
-func readQuoted(s string) (content, rest string, ok bool) {
-	var b strings.Builder
-	for i := 1; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '\\':
-			if i+1 < len(s) {
-				i++
-				b.WriteByte(s[i])
-			}
-		case '"':
-			return b.String(), s[i+1:], true
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return "", "", false
-}
-
-// angleURI returns the URI inside the "<…>" that s starts with, or "".
-func angleURI(s string) string {
-	if !strings.HasPrefix(s, "<") {
-		return ""
-	}
-	j := strings.IndexByte(s, '>')
-	if j < 0 {
-		return ""
-	}
-	u := strings.TrimSpace(s[1:j])
-	if u == "" || strings.ContainsAny(u, "<\"") || strings.IndexFunc(u, unicode.IsSpace) >= 0 || hasControl(u) {
-		return ""
-	}
-	return u
+	return cleanText(a.Display, false), a.URI
 }
 
 // cleanText makes peer-supplied text safe for a terminal: invalid UTF-8,
@@ -127,54 +69,29 @@ func cleanText(s string, collapse bool) string {
 	return strings.TrimSpace(b.String())
 }
 
-func hasControl(s string) bool {
-	return strings.IndexFunc(s, unicode.IsControl) >= 0
-}
-
-// NormalizeTarget checks a user-typed dial or transfer target and returns the
-// URI to hand to SIP. It accepts a bare URI or user ("sip:bob@example.com",
-// "bob@example.com", "100") and a pasted name-addr ("Bob <sip:bob@example.com>",
-// from which the URI is taken). It refuses empty input, control characters
-// (no CR/LF injection into headers), white space, quotes or brackets left in
-// the URI, and overlong input; the error wraps ErrInvalidTarget.
+// NormalizeTarget checks a user-typed dial or transfer target and returns
+// what to hand to the phone (sipaddr.NormalizeTarget): a URI
+// ("sip:bob@example.com", "tel:+15550100"), a user at a host
+// ("bob@example.com") or a user of the account's domain ("100"); from a
+// pasted name-addr ("Bob <sip:bob@example.com>") the URI is taken. It
+// refuses empty input, control characters (no CR/LF injection into
+// headers), white space, quotes or brackets left in the URI, other schemes,
+// and overlong input; the error wraps ErrInvalidTarget.
 func NormalizeTarget(target string) (string, error) {
-	if hasControl(target) {
-		return "", fmt.Errorf("%w: contains a control character", ErrInvalidTarget)
+	t, err := sipaddr.NormalizeTarget(target)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrInvalidTarget, err)
 	}
-	s := strings.TrimSpace(target)
-	if s == "" {
-		return "", fmt.Errorf("%w: empty", ErrInvalidTarget)
-	}
-	if len(s) > maxTargetLen {
-		return "", fmt.Errorf("%w: longer than %d bytes", ErrInvalidTarget, maxTargetLen)
-	}
-	if s[0] == '"' || strings.ContainsAny(s, "<>") {
-		_, u := ParseDisplayName(s)
-		if u == "" {
-			return "", fmt.Errorf("%w: %q is not a SIP address", ErrInvalidTarget, s)
-		}
-		s = u
-	}
-	if strings.ContainsAny(s, "\"<>") || strings.IndexFunc(s, unicode.IsSpace) >= 0 {
-		return "", fmt.Errorf("%w: %q contains white space, quotes or brackets", ErrInvalidTarget, s)
-	}
-	return s, nil
+	return t, nil
 }
 
-// normalizeDigits checks a DTMF string (0-9 * # A-D, case-insensitive) and
-// returns it upper-cased.
-func normalizeDigits(digits string) (string, error) {
-	if digits == "" {
-		return "", fmt.Errorf("%w: empty", ErrInvalidDigits)
+// checkText refuses text that must not go into a SIP header
+// (sipaddr.CheckText: CR, LF and other control characters).
+func checkText(what, s string) error {
+	if err := sipaddr.CheckText(s); err != nil {
+		return fmt.Errorf("%s %w", what, err)
 	}
-	for _, r := range digits {
-		switch {
-		case r >= '0' && r <= '9', r == '*', r == '#', r >= 'A' && r <= 'D', r >= 'a' && r <= 'd':
-		default:
-			return "", fmt.Errorf("%w: %q", ErrInvalidDigits, r)
-		}
-	}
-	return strings.ToUpper(digits), nil
+	return nil
 }
 
 // headerValue returns the first non-empty value among names in headers,

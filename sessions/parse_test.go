@@ -4,6 +4,9 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unicode"
+
+	"github.com/teaphone/teaphone/internal/sipaddr"
 )
 
 func TestParseDisplayName(t *testing.T) {
@@ -28,11 +31,12 @@ func TestParseDisplayName(t *testing.T) {
 		{"spaces", `   `, "", ""},
 		{"unterminated quote", `"Alice <sip:a@b>`, "", ""},
 		{"unterminated angle", `Bob <sip:bob@b`, "", ""},
+		{"bad port", `Bob <sip:bob@b:0>`, "", ""},
 		{"empty angle", `Bob <>`, "", ""},
 		{"garbage words", `hello world`, "", ""},
 		{"lone quote", `"`, "", ""},
 		{"lone brackets", `<<>>`, "", ""},
-		{"quoted name no uri", `"Alice"`, "Alice", ""},
+		{"quoted name no uri", `"Alice"`, "", ""},
 		{"space in uri", `<sip:a b@c>`, "", ""},
 		{"escape injection", "\"Mallory\x1b[2J\r\nX: y\" <sip:m@evil>", "Mallory[2J  X: y", "sip:m@evil"},
 		{"bidi override", "\"abc\u202Edef\" <sip:a@b>", "abcdef", "sip:a@b"},
@@ -62,7 +66,7 @@ func FuzzParseDisplayName(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		d, u := ParseDisplayName(s)
-		if hasControl(d) || hasControl(u) {
+		if strings.IndexFunc(d+u, unicode.IsControl) >= 0 {
 			t.Fatalf("control characters leaked: %q %q", d, u)
 		}
 		if strings.ContainsAny(u, " <>\"") {
@@ -124,7 +128,10 @@ func TestNormalizeTarget(t *testing.T) {
 		{"sip:bob@exa mple.com", "", false},
 		{`sip:"bob"@example.com`, "", false},
 		{"<sip:bob@example.com", "", false},
-		{"sip:" + strings.Repeat("a", maxTargetLen), "", false},
+		{"sip:" + strings.Repeat("a", sipaddr.MaxTargetLen), "", false},
+		{"host:5060", "", false},
+		{"http://example.com", "", false},
+		{"tel:+15550100", "tel:+15550100", true},
 	}
 	for _, tt := range tests {
 		got, err := NormalizeTarget(tt.in)
@@ -133,17 +140,6 @@ func TestNormalizeTarget(t *testing.T) {
 		}
 		if err != nil && !errors.Is(err, ErrInvalidTarget) {
 			t.Errorf("NormalizeTarget(%q) error %v does not wrap ErrInvalidTarget", tt.in, err)
-		}
-	}
-}
-
-func TestNormalizeDigits(t *testing.T) {
-	if d, err := normalizeDigits("123*#abcd"); err != nil || d != "123*#ABCD" {
-		t.Errorf("got %q, %v", d, err)
-	}
-	for _, bad := range []string{"", "12e", "1 2", "1\n"} {
-		if _, err := normalizeDigits(bad); !errors.Is(err, ErrInvalidDigits) {
-			t.Errorf("normalizeDigits(%q) = %v", bad, err)
 		}
 	}
 }

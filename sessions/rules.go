@@ -100,8 +100,8 @@ func (p Policy) Validate() error {
 		if c := p.code(); c < 400 || c > 699 {
 			return fmt.Errorf("%w %d (want 400-699)", ErrInvalidCode, c)
 		}
-		if hasControl(p.Reason) {
-			return errors.New("reject reason contains a control character")
+		if err := checkText("reject reason", p.Reason); err != nil {
+			return err
 		}
 	case ActionForward:
 		if _, err := NormalizeTarget(p.Target); err != nil {

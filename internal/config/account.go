@@ -1,8 +1,7 @@
 package config
 
 import (
-	"net"
-	"strconv"
+	"github.com/teaphone/teaphone/internal/sipaddr"
 )
 
 // AuthUsername returns the digest user: Username, else the AOR's user part.
@@ -26,7 +25,7 @@ func (a Account) RegistrarURI() string {
 	if err != nil {
 		return ""
 	}
-	return u.Scheme + ":" + joinHostPort(u.Host, u.Port)
+	return u.Scheme + ":" + u.HostPort()
 }
 
 // OutboundProxyURI returns OutboundProxy as a SIP URI, "" when there is none.
@@ -39,7 +38,7 @@ func (a Account) OutboundProxyURI() string {
 
 // targetURI turns a host[:port] or URI setting into a URI.
 func (a Account) targetURI(s string) string {
-	if hasSIPScheme(s) {
+	if sipaddr.HasSIPScheme(s) {
 		return s
 	}
 	scheme := "sip"
@@ -47,15 +46,4 @@ func (a Account) targetURI(s string) string {
 		scheme = u.Scheme
 	}
 	return scheme + ":" + s
-}
-
-// joinHostPort writes host[:port], bracketing IPv6 addresses.
-func joinHostPort(host string, port int) string {
-	if port == 0 {
-		if ip := net.ParseIP(host); ip != nil && ip.To4() == nil {
-			return "[" + host + "]"
-		}
-		return host
-	}
-	return net.JoinHostPort(host, strconv.Itoa(port))
 }

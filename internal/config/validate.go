@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/teaphone/teaphone/internal/sipaddr"
 )
 
 // validator collects field errors, each located by key.
@@ -41,7 +43,7 @@ func (c *Config) locate(key string) (file string, line int, source string) {
 
 // headerSafe checks a string that goes into SIP headers.
 func (v *validator) headerSafe(key, s string) bool {
-	if err := checkHeaderSafe(s); err != nil {
+	if err := sipaddr.CheckText(s); err != nil {
 		v.addf(key, "%v, got %q", err, s)
 		return false
 	}
@@ -139,10 +141,10 @@ func (v *validator) hostOrURI(key, s string) {
 		return
 	}
 	var err error
-	if hasSIPScheme(s) {
+	if sipaddr.HasSIPScheme(s) {
 		_, err = parseSIPURI(s)
 	} else {
-		_, _, err = splitHostPort(s)
+		_, _, err = sipaddr.ParseHostPort(s)
 	}
 	if err != nil {
 		v.addf(key, "want host:port or a sip:/sips: URI, got %q (%v)", s, err)
@@ -195,7 +197,7 @@ func (v *validator) media() {
 	}
 	if m.RecordTemplate == "" {
 		v.addf("media.record_template", "must not be empty")
-	} else if err := checkHeaderSafe(m.RecordTemplate); err != nil {
+	} else if err := sipaddr.CheckText(m.RecordTemplate); err != nil {
 		v.addf("media.record_template", "%v, got %q", err, m.RecordTemplate)
 	}
 }

@@ -192,49 +192,38 @@ func TestParseAudio(t *testing.T) {
 	}
 }
 
+// TestParseSIPURI checks what config adds to sipaddr.ParseURI (tested
+// there): a sip: or sips: scheme is required.
 func TestParseSIPURI(t *testing.T) {
+	type parts struct {
+		scheme, user, host string
+		port               int
+	}
 	tests := []struct {
 		in      string
-		want    sipURI
+		want    parts
 		wantErr bool
 	}{
-		{"sip:alice@pbx.example.com", sipURI{"sip", "alice", "pbx.example.com", 0}, false},
-		{"SIPS:alice:secret@pbx.example.com:5061;transport=tls?subject=x", sipURI{"sips", "alice", "pbx.example.com", 5061}, false},
-		{"sip:+15551234@[2001:db8::1]:5060", sipURI{"sip", "+15551234", "2001:db8::1", 5060}, false},
-		{"sip:pbx.example.com", sipURI{"sip", "", "pbx.example.com", 0}, false},
-		{"sip:10.0.0.1:5070", sipURI{"sip", "", "10.0.0.1", 5070}, false},
-		{"sip:@x", sipURI{}, true},
-		{"sip:a@", sipURI{}, true},
-		{"sip:a@x:", sipURI{}, true},
-		{"sip:a@x:0", sipURI{}, true},
-		{"sip:a@ex ample.com", sipURI{}, true},
-		{"sip:a@<x>", sipURI{}, true},
-		{"sip:a@x\r\n", sipURI{}, true},
-		{"tel:+1555", sipURI{}, true},
-		{"alice@x", sipURI{}, true},
-		{"sip:a@[::1", sipURI{}, true},
-		{"sip:a@[1.2.3.4]", sipURI{}, true},
-		{"sip:a@x..y", sipURI{}, true},
+		{"sip:alice@pbx.example.com", parts{"sip", "alice", "pbx.example.com", 0}, false},
+		{"SIPS:alice:secret@pbx.example.com:5061;transport=tls?subject=x", parts{"sips", "alice", "pbx.example.com", 5061}, false},
+		{"sip:+15551234@[2001:db8::1]:5060", parts{"sip", "+15551234", "2001:db8::1", 5060}, false},
+		{"sip:pbx.example.com", parts{"sip", "", "pbx.example.com", 0}, false},
+		{"sip:10.0.0.1:5070", parts{"sip", "", "10.0.0.1", 5070}, false},
+		{"sip:@x", parts{}, true},
+		{"sip:a@x:0", parts{}, true},
+		{"sip:a@x\r\n", parts{}, true},
+		{"tel:+1555", parts{}, true},
+		{"alice@x", parts{}, true},
+		{"sip:a@[1.2.3.4]", parts{}, true},
+		{"sip:a@x..y", parts{}, true},
 	}
 	for _, tt := range tests {
-		got, err := parseSIPURI(tt.in)
+		u, err := parseSIPURI(tt.in)
+		got := parts{u.Scheme, u.User, u.Host, u.Port}
 		if (err != nil) != tt.wantErr || (!tt.wantErr && got != tt.want) {
 			t.Errorf("parseSIPURI(%q) = %+v, %v; want %+v, err %v", tt.in, got, err, tt.want, tt.wantErr)
 		}
 	}
-}
-
-// FuzzParseSIPURI checks that the URI parser never panics and never accepts
-// a string that could break a header.
-func FuzzParseSIPURI(f *testing.F) {
-	for _, s := range []string{"sip:a@b", "sips:[::1]:5", "sip:a@b;x=y?z", "sip:\r\n"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		if _, err := parseSIPURI(s); err == nil && strings.ContainsAny(s, "\r\n\x00") {
-			t.Fatalf("parseSIPURI accepted %q", s)
-		}
-	})
 }
 
 func TestValidateReportsAll(t *testing.T) {

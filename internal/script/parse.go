@@ -10,6 +10,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/teaphone/teaphone/internal/sipaddr"
 	"github.com/teaphone/teaphone/internal/textdist"
 
 	"github.com/teaphone/teaphone/sessions"
@@ -421,20 +422,13 @@ func parseDuration(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// parseDigits checks DTMF digits (0-9 * # A-D, case-insensitive) and
-// returns them upper-cased.
+// parseDigits checks DTMF digits (sipaddr.ParseDTMF: 0-9 * # A-D,
+// case-insensitive) and returns them upper-cased.
 func parseDigits(s string) (string, error) {
 	if s == "" {
 		return "", errors.New("missing digits")
 	}
-	for _, r := range s {
-		switch {
-		case r >= '0' && r <= '9', r == '*', r == '#', r >= 'A' && r <= 'D', r >= 'a' && r <= 'd':
-		default:
-			return "", fmt.Errorf("invalid digit %q in %q (want 0-9 * # A-D)", r, s)
-		}
-	}
-	return strings.ToUpper(s), nil
+	return sipaddr.ParseDTMF(s)
 }
 
 // stateList names the call states a script may expect.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/teaphone/teaphone/audio"
+	"github.com/teaphone/teaphone/internal/sipaddr"
 )
 
 // readRTP is the stream's RTP receive goroutine where the clock cannot
@@ -207,6 +208,6 @@ func (rx *rxState) dtmfLocked(ts uint32, p []byte, now time.Time) (prev, cur run
 func (rx *rxState) closeDTMFLocked() rune {
 	rx.dtmfOpen = false
 	rx.dtmfHaveDone, rx.dtmfDoneTS = true, rx.dtmfTS
-	d, _ := dtmfDigit(rx.dtmfEv)
+	d, _ := sipaddr.DTMFDigit(rx.dtmfEv)
 	return d
 }

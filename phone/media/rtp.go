@@ -84,38 +84,6 @@ const (
 	dtmfVolume     = 10 // -10 dBm0
 )
 
-// dtmfEvent maps a digit to its RFC 4733 §3.2 event code.
-func dtmfEvent(d rune) (byte, bool) {
-	switch {
-	case d >= '0' && d <= '9':
-		return byte(d - '0'), true
-	case d == '*':
-		return 10, true
-	case d == '#':
-		return 11, true
-	case d >= 'A' && d <= 'D':
-		return byte(12 + d - 'A'), true
-	case d >= 'a' && d <= 'd':
-		return byte(12 + d - 'a'), true
-	}
-	return 0, false
-}
-
-// dtmfDigit maps an RFC 4733 §3.2 (DTMF events) code to a digit.
-func dtmfDigit(ev byte) (rune, bool) {
-	switch {
-	case ev <= 9:
-		return rune('0' + ev), true
-	case ev == 10:
-		return '*', true
-	case ev == 11:
-		return '#', true
-	case ev <= 15:
-		return rune('A' + ev - 12), true
-	}
-	return 0, false
-}
-
 // putDTMF writes a 4-byte RFC 4733 §2.3 payload.
 func putDTMF(b []byte, ev byte, end bool, dur uint16) {
 	_ = b[3]

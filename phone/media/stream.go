@@ -11,6 +11,7 @@ import (
 
 	"github.com/teaphone/teaphone/audio"
 	"github.com/teaphone/teaphone/internal/rtpseq"
+	"github.com/teaphone/teaphone/internal/sipaddr"
 )
 
 const (
@@ -414,7 +415,7 @@ func (s *Stream) setDevice(sink audio.Sink) {
 // type. Queued digits are sent one after another, separated by 60 ms of
 // audio; while the stream does not send (hold), they wait.
 func (s *Stream) SendDTMF(digit rune, dur time.Duration) error {
-	ev, ok := dtmfEvent(digit)
+	ev, ok := sipaddr.DTMFEvent(digit)
 	if !ok {
 		return fmt.Errorf("send dtmf %q: %w", digit, ErrBadDigit)
 	}
