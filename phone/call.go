@@ -49,6 +49,7 @@ type call struct {
 	gotProvisional bool
 	localCancel    bool
 	cancelInvite   context.CancelCauseFunc
+	inviteDest     string // host:port our INVITE is sent to (sip.Request.Destination)
 	decision       chan Decision
 	pendingAnswer  []byte // incoming: our SDP answer, computed when the INVITE arrived
 	media          mediaState

@@ -153,6 +153,7 @@ func (c *call) runOutgoing(uri sip.Uri, offer []byte, o DialOptions) {
 		return
 	}
 	c.cancelInvite = cancel
+	c.inviteDest = req.Destination()
 	c.mu.Unlock()
 
 	cs, err := dua.WriteInvite(ctx, req)

@@ -36,7 +36,7 @@ func (p *Phone) bind(ip net.IP, port int) error {
 			if err != nil {
 				return fmt.Errorf("listen udp %s: %w", net.JoinHostPort(ip.String(), strconv.Itoa(port)), err)
 			}
-			uc = c
+			uc = p.watchICMP(c.(*net.UDPConn))
 			p.port = c.LocalAddr().(*net.UDPAddr).Port
 		}
 		if p.wants("tcp") {

@@ -1,0 +1,77 @@
+package phone
+
+import (
+	"bytes"
+	"net"
+	"net/netip"
+	"strings"
+
+	"github.com/emiago/sipgo"
+	"github.com/teaphone/teaphone/phone/icmp"
+)
+
+// watchICMP wraps the SIP UDP socket so that an ICMP error for one of our
+// INVITEs fails the call at once rather than after Timer B (issue 10). If
+// the kernel refuses, calls to a dead port wait for Timer B as before.
+func (p *Phone) watchICMP(uc *net.UDPConn) net.PacketConn {
+	c, err := icmp.Wrap(uc, icmp.HandlerFunc(p.onUnreachable))
+	if err != nil {
+		p.log.Warn("ICMP errors on the SIP socket will not end calls", "err", err)
+		return uc
+	}
+	return c
+}
+
+// onUnreachable fails every outgoing UDP call still waiting for a final
+// response to its INVITE that went where r says nothing can be reached.
+// It runs on the icmp.Conn's goroutine.
+func (p *Phone) onUnreachable(r icmp.Report) {
+	p.log.Info("ICMP error for a SIP datagram", "dest", r.Addr, "reason", r.Reason, "from", r.From)
+	p.mu.Lock()
+	var hit []*call
+	for _, c := range p.calls {
+		if c.inviteBounced(r) {
+			hit = append(hit, c)
+		}
+	}
+	p.mu.Unlock()
+	for _, c := range hit {
+		c.unreachable(r)
+	}
+}
+
+// inviteBounced reports whether r is about c's INVITE.
+func (c *call) inviteBounced(r icmp.Report) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.dir == DirectionOutgoing && c.state.early() && c.cancelInvite != nil &&
+		strings.EqualFold(c.transport, "UDP") && bounced(c.inviteDest, c.sipCallID, r)
+}
+
+// bounced reports whether r is about a request with Call-ID callID sent to
+// dest (host:port, as sip.Request.Destination gives it): r names dest, or
+// the start of the datagram that the ICMP error quoted carries callID. The
+// quote is what finds a request whose destination is a name that sipgo
+// resolved.
+func bounced(dest, callID string, r icmp.Report) bool {
+	if ap, err := netip.ParseAddrPort(dest); err == nil && netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()) == r.Addr {
+		return true
+	}
+	return callID != "" && bytes.Contains(r.Quote, []byte(callID))
+}
+
+// unreachable ends c, an outgoing call whose INVITE bounced. RFC 3261
+// §8.1.3.1: a fatal transport error (an ICMP error on UDP, §18.4) is
+// treated as a 503 response. The state is set first so that it, not the
+// cancel, is the call's end reason; the cause WaitAnswerForceCancelErr makes
+// sipgo's WaitAnswer return at once and terminate the INVITE transaction
+// without a CANCEL, which would wait for a provisional response (§9.1) that
+// cannot come.
+func (c *call) unreachable(r icmp.Report) {
+	c.mu.Lock()
+	cancel := c.cancelInvite
+	c.mu.Unlock()
+	if c.setState(StateFailed, 503, r.Reason.String()) && cancel != nil {
+		cancel(sipgo.WaitAnswerForceCancelErr)
+	}
+}
