@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -15,8 +16,10 @@ import (
 	"github.com/teaphone/teaphone/audio/mix"
 	"github.com/teaphone/teaphone/audio/portaudio"
 	"github.com/teaphone/teaphone/audio/tone"
+	"github.com/teaphone/teaphone/internal/config"
 	"github.com/teaphone/teaphone/phone"
 	"github.com/teaphone/teaphone/sessions"
+	"github.com/teaphone/teaphone/ui/keys"
 )
 
 type toneProvider float64
@@ -204,5 +207,17 @@ func TestRingback(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	if after := listen(500 * time.Millisecond); analyze.DBFS(after) > -50 {
 		t.Errorf("ringback still playing after answer: %.1f dBFS", analyze.DBFS(after))
+	}
+}
+
+// TestConfigKeyActionsMatchTheKeyMap: [ui.keys] accepts exactly the actions
+// the UI's key map can remap (config keeps its own list: it must not
+// import the UI).
+func TestConfigKeyActionsMatchTheKeyMap(t *testing.T) {
+	got, want := config.KeyActions(), slices.Clone(keys.Actions)
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("config.KeyActions() = %v\nkeys.Actions        = %v", got, want)
 	}
 }
