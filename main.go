@@ -121,7 +121,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fs.StringVar(&events, "events", "", "event output: jsonl | text | none (default jsonl, text on a terminal)")
 		fs.StringVar(&scriptText, "script", "", "call script, commands separated by ; or newlines")
 		fs.StringVar(&scriptFile, "script-file", "", "read the call script from a file")
-		fs.StringVar(&recordDir, "record-dir", "", "record every call's received audio to a WAV in this directory")
+		fs.StringVar(&recordDir, "record-dir", "", "record every call to a WAV in this directory (made if missing)")
 	}
 	if mode == "answer" {
 		fs.DurationVar(&answerDelay, "answer-delay", 0, "ring this long before answering")
