@@ -12,6 +12,9 @@ RUN_PKGS  := portaudio19-dev pkg-config
 TEST_PKGS := $(RUN_PKGS) baresip baresip-core kamailio linphone-cli sox tmux
 BENCH_PKGS := $(TEST_PKGS) pulseaudio pulseaudio-utils libasound2-plugins
 ARGS      ?=
+# teaphone version prints it (internal/version); empty outside a git checkout.
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+LDFLAGS   := -X github.com/teaphone/teaphone/internal/version.Version=$(VERSION)
 
 .PHONY: all build run test test-short bench lint fuzz deps-run deps-test deps-bench clean
 
@@ -27,7 +30,7 @@ deps-bench:
 	@scripts/ensure-packages.sh $(BENCH_PKGS)
 
 build: deps-run
-	$(GO) build -o $(BIN) .
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) .
 
 run: build
 	./$(BIN) $(ARGS)

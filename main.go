@@ -1,6 +1,6 @@
 // Command teaphone is a SIP softphone for the terminal: a full-screen phone
 // (no subcommand), a headless auto-answer mode (answer), a one-shot dial mode
-// (dial URI) and an audio device lister (devices).
+// (dial URI), an audio device lister (devices) and its version (version).
 //
 // main only wires things: flags → config → logging → audio backend → phone →
 // sessions → ui or headless.
@@ -29,6 +29,7 @@ import (
 	"github.com/teaphone/teaphone/internal/config"
 	"github.com/teaphone/teaphone/internal/headless"
 	"github.com/teaphone/teaphone/internal/script"
+	"github.com/teaphone/teaphone/internal/version"
 	"github.com/teaphone/teaphone/phone"
 	"github.com/teaphone/teaphone/sessions"
 	"github.com/teaphone/teaphone/ui"
@@ -72,6 +73,7 @@ usage:
   teaphone answer [flags]          answer every call (headless, JSON-lines events)
   teaphone dial [flags] URI        place one call (headless, JSON-lines events)
   teaphone devices                 list audio devices
+  teaphone version                 version, Go version, PortAudio support (also --version)
 
 Run "teaphone <command> -h" for the flags of a command.
 `
@@ -96,10 +98,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		mode, args = args[0], args[1:]
 	}
+	if mode == "tui" && len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
+		mode = "version"
+	}
 	switch mode {
 	case "tui", "answer", "dial":
 	case "devices":
 		return listDevices(stdout)
+	case "version":
+		fmt.Fprint(stdout, version.Read(portaudio.Available))
+		return nil
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -5,7 +5,9 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -219,5 +221,25 @@ func TestConfigKeyActionsMatchTheKeyMap(t *testing.T) {
 	slices.Sort(want)
 	if !slices.Equal(got, want) {
 		t.Errorf("config.KeyActions() = %v\nkeys.Actions        = %v", got, want)
+	}
+}
+
+// TestVersion: "teaphone version" and "teaphone --version" print the
+// version, the Go version and whether PortAudio is compiled in.
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"version"}, {"--version"}, {"-version"}} {
+		var out, errOut strings.Builder
+		if err := run(context.Background(), args, &out, &errOut); err != nil {
+			t.Fatalf("teaphone %s: %v (stderr %q)", args[0], err, errOut.String())
+		}
+		pa := "PortAudio: not compiled in"
+		if portaudio.Available {
+			pa = "PortAudio: compiled in"
+		}
+		for _, want := range []string{"teaphone ", runtime.Version(), pa} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("teaphone %s printed\n%s\nwant it to contain %q", args[0], out.String(), want)
+			}
+		}
 	}
 }
