@@ -105,7 +105,8 @@ type Model struct {
 
 // New returns the phone's model for client c. It reads the current calls and
 // registrations from c; events then keep it up to date (Options.Events, or
-// the subscription Run makes). New starts nothing: no goroutine, no
+// the subscription Run makes). Subscribe before calling New, so that no
+// event published in between is lost. New starts nothing: no goroutine, no
 // subscription.
 func New(c Client, o Options) Model {
 	st := styles.Default()
