@@ -9,9 +9,10 @@
 // map.
 //
 // Modes keep typing safe: the dial line owns every printable key while it
-// has focus (no call is up, or after d / :), so typing a URI never triggers a
-// call key; Esc gives the keys back to the call list, where letters are call
-// keys and digits are DTMF on a connected call.
+// has focus (after d or :, or once a digit, +, * or # started a number with
+// no call connected), so typing a URI never triggers a call key; Esc gives
+// the keys back to the call list, where letters are call keys (q quits, also
+// on the idle screen) and digits are DTMF on a connected call.
 package ui
 
 import (

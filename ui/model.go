@@ -167,9 +167,6 @@ func New(c Client, o Options) Model {
 	}
 	m.sel = reselect(m.calls, "", "")
 	m.dial = m.dial.SetSize(m.width, 1)
-	if len(m.calls) == 0 {
-		m.dial = m.dial.Focus()
-	}
 	return m
 }
 

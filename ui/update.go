@@ -128,10 +128,9 @@ func (m Model) handleDialKey(k tea.KeyMsg, km keys.KeyMap) (Model, tea.Cmd) {
 		m.dial = m.dial.Complete(m.candidates())
 	case key.Matches(k, km.Leave):
 		if len(m.calls) == 0 {
-			m.dial = m.dial.Reset()
-		} else {
-			m.dial = m.dial.Blur()
+			m.dial = m.dial.Reset() // nothing to come back to: drop the text
 		}
+		m.dial = m.dial.Blur()
 	case m.dial.Value() == "" && key.Matches(k, km.Help):
 		m.showHelp = true
 	default:
@@ -212,7 +211,7 @@ func (m Model) handleCallKey(k tea.KeyMsg, km keys.KeyMap) (Model, tea.Cmd) {
 		m = m.selectCall(moveSelection(m.calls, m.sel, -1))
 	case key.Matches(k, km.DTMF):
 		return m.sendDTMF(sel, string(k.Runes))
-	case k.Type == tea.KeyRunes && !k.Alt && startsDial(string(k.Runes)):
+	case k.Type == tea.KeyRunes && !k.Alt && (k.Paste || startsDial(k.Runes)):
 		m.dial = m.dial.Focus().Insert(string(k.Runes))
 	}
 	return m, nil
@@ -349,7 +348,7 @@ func (m Model) handleDialed(d dialedMsg) Model {
 	if d.err != nil {
 		m.msg = message{text: d.err.Error(), err: true}
 		m.logf("dial %s failed: %v", d.target, d.err)
-		if errors.Is(d.err, sessions.ErrInvalidTarget) || len(m.calls) == 0 {
+		if errors.Is(d.err, sessions.ErrInvalidTarget) {
 			m.dial = m.dial.Focus()
 		}
 		return m
@@ -432,7 +431,7 @@ func (m Model) applyCall(e sessions.CallEvent) (Model, tea.Cmd) {
 	if m.prevSel == m.sel {
 		m.prevSel = ""
 	}
-	if focus := dialFocus(m.dial.Focused(), m.dial.Value(), len(m.calls), newIncoming); focus != m.dial.Focused() {
+	if focus := dialFocus(m.dial.Focused(), m.dial.Value(), newIncoming); focus != m.dial.Focused() {
 		if focus {
 			m.dial = m.dial.Focus()
 		} else {
