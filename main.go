@@ -16,9 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -33,6 +31,7 @@ import (
 	"github.com/teaphone/teaphone/phone"
 	"github.com/teaphone/teaphone/sessions"
 	"github.com/teaphone/teaphone/ui"
+	"github.com/teaphone/teaphone/ui/history"
 )
 
 func main() {
@@ -319,6 +318,8 @@ func openLog(cfg config.Config, c common, mode string) (*slog.Logger, *os.File, 
 	return slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: level})), f, func() { f.Close() }, nil
 }
 
+// phoneAccounts translates the configured accounts for the session core,
+// passwords resolved.
 func phoneAccounts(ctx context.Context, cfg config.Config) ([]phone.Account, error) {
 	var out []phone.Account
 	for i, a := range cfg.Accounts {
@@ -326,12 +327,8 @@ func phoneAccounts(ctx context.Context, cfg config.Config) ([]phone.Account, err
 		if err != nil {
 			return nil, err
 		}
-		name := a.Name
-		if name == "" {
-			name = "account" + strconv.Itoa(i+1)
-		}
 		out = append(out, phone.Account{
-			Name: name, AOR: a.AOR, DisplayName: a.DisplayName,
+			Name: cfg.AccountName(i), AOR: a.AOR, DisplayName: a.DisplayName,
 			Registrar: a.Registrar, OutboundProxy: a.OutboundProxy,
 			Username: a.AuthUsername(), Password: pw, Register: a.Register,
 			Expires: time.Duration(a.Expires) * time.Second,
@@ -421,13 +418,9 @@ func (r *ringer) Stop() {
 }
 
 func runTUI(ctx context.Context, mgr *sessions.Manager, cfg config.Config, hub *device.Hub, audioName string, logger *slog.Logger) error {
-	var names []string
-	for i, a := range cfg.Accounts {
-		n := a.Name
-		if n == "" {
-			n = "account" + strconv.Itoa(i+1)
-		}
-		names = append(names, n)
+	names := make([]string, len(cfg.Accounts))
+	for i := range cfg.Accounts {
+		names[i] = cfg.AccountName(i)
 	}
 	var contacts []ui.Contact
 	for _, c := range cfg.Contacts {
@@ -436,13 +429,13 @@ func runTUI(ctx context.Context, mgr *sessions.Manager, cfg config.Config, hub *
 	if err := mgr.SetRules(sessions.DeferAll()); err != nil {
 		return err
 	}
-	hist := newHistory(logger)
+	hist := history.Open(history.DefaultPath(), logger.With("component", "history"))
 	stopRingback := ringback(mgr, hub)
 	defer stopRingback()
 	return ui.Run(ctx, mgr, ui.Options{
 		Accounts: names, AudioIn: audioName, AudioOut: audioName,
 		Keys: cfg.UI.Keys, Contacts: contacts, Ringer: &ringer{hub: hub},
-		History: hist.load(), OnDial: hist.add,
+		History: hist.Load(), OnDial: hist.Add,
 		Keypad: func(d rune) {
 			if t, err := tone.NewDTMF(d, 120*time.Millisecond, 0); err == nil {
 				hub.PlayTone(t) // removes itself when the tone ends
@@ -486,56 +479,4 @@ func ringback(mgr *sessions.Manager, hub *device.Hub) (stop func()) {
 		sub.Close()
 		<-done
 	}
-}
-
-// history keeps the numbers dialled in the TUI across runs, one per line,
-// in the user cache directory.
-type history struct {
-	path string
-	log  *slog.Logger
-	mu   sync.Mutex
-}
-
-const historyMax = 200
-
-func newHistory(log *slog.Logger) *history {
-	dir, err := os.UserCacheDir()
-	if err != nil {
-		return &history{log: log}
-	}
-	return &history{path: filepath.Join(dir, "teaphone", "history"), log: log}
-}
-
-func (h *history) load() []string {
-	if h.path == "" {
-		return nil
-	}
-	b, err := os.ReadFile(h.path)
-	if err != nil {
-		return nil
-	}
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	if len(lines) > historyMax {
-		lines = lines[len(lines)-historyMax:]
-	}
-	return lines
-}
-
-func (h *history) add(typed string) {
-	if h.path == "" || strings.ContainsAny(typed, "\r\n") {
-		return
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if err := os.MkdirAll(filepath.Dir(h.path), 0o700); err != nil {
-		h.log.Warn("dial history", "err", err)
-		return
-	}
-	f, err := os.OpenFile(h.path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
-	if err != nil {
-		h.log.Warn("dial history", "err", err)
-		return
-	}
-	defer f.Close()
-	_, _ = f.WriteString(typed + "\n")
 }

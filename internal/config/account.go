@@ -59,3 +59,13 @@ func joinHostPort(host string, port int) string {
 	}
 	return net.JoinHostPort(host, strconv.Itoa(port))
 }
+
+// AccountName returns the name of Accounts[i] in events, logs and the UI:
+// its name, or "account1", "account2" … by position for an unnamed one
+// (allowed when it is the only account).
+func (c Config) AccountName(i int) string {
+	if n := c.Accounts[i].Name; n != "" {
+		return n
+	}
+	return "account" + strconv.Itoa(i+1)
+}
