@@ -23,9 +23,9 @@ import (
 	"github.com/teaphone/teaphone/audio"
 	"github.com/teaphone/teaphone/audio/device"
 	"github.com/teaphone/teaphone/audio/portaudio"
-	"github.com/teaphone/teaphone/audio/tone"
 	"github.com/teaphone/teaphone/internal/config"
 	"github.com/teaphone/teaphone/internal/headless"
+	"github.com/teaphone/teaphone/internal/ringer"
 	"github.com/teaphone/teaphone/internal/script"
 	"github.com/teaphone/teaphone/internal/version"
 	"github.com/teaphone/teaphone/phone"
@@ -254,8 +254,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			defer rd.Close()
 			ringHub = device.NewHub(rd)
 		}
-		return runTUI(ctx, mgr, cfg, ringHub, audioName, logger)
+		return runTUI(ctx, mgr, cfg, hub, ringHub, audioName, logger)
 	}
+	// A person may run dial (or answer) on the sound card: they hear
+	// ringback while their call rings. Nobody is there to hear a ring.
+	tones := ringer.Start(mgr, ringer.Options{Ringback: hub})
+	defer tones.Stop()
 	ho := headless.Options{
 		Events: events, Out: stdout, Err: stderr, Script: sc,
 		AnswerDelay: answerDelay, RejectCode: reject, MaxCallsThenExit: maxCalls,
@@ -398,26 +402,10 @@ func isTerminal(f *os.File) bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
-// ringer plays the ring tone on the device while an incoming call waits.
-type ringer struct {
-	hub  *device.Hub
-	stop func()
-}
-
-func (r *ringer) Start() {
-	if r.stop == nil {
-		r.stop = r.hub.PlayTone(tone.Ring())
-	}
-}
-
-func (r *ringer) Stop() {
-	if r.stop != nil {
-		r.stop()
-		r.stop = nil
-	}
-}
-
-func runTUI(ctx context.Context, mgr *sessions.Manager, cfg config.Config, hub *device.Hub, audioName string, logger *slog.Logger) error {
+// runTUI runs the full-screen phone: every incoming call waits for the
+// person, the ring tone plays on ringHub and ringback and keypad tones with
+// the calls on hub, and the dial history is kept across runs.
+func runTUI(ctx context.Context, mgr *sessions.Manager, cfg config.Config, hub, ringHub *device.Hub, audioName string, logger *slog.Logger) error {
 	names := make([]string, len(cfg.Accounts))
 	for i := range cfg.Accounts {
 		names[i] = cfg.AccountName(i)
@@ -429,54 +417,12 @@ func runTUI(ctx context.Context, mgr *sessions.Manager, cfg config.Config, hub *
 	if err := mgr.SetRules(sessions.DeferAll()); err != nil {
 		return err
 	}
+	tones := ringer.Start(mgr, ringer.Options{Ring: ringHub, Ringback: hub})
+	defer tones.Stop()
 	hist := history.Open(history.DefaultPath(), logger.With("component", "history"))
-	stopRingback := ringback(mgr, hub)
-	defer stopRingback()
 	return ui.Run(ctx, mgr, ui.Options{
 		Accounts: names, AudioIn: audioName, AudioOut: audioName,
-		Keys: cfg.UI.Keys, Contacts: contacts, Ringer: &ringer{hub: hub},
-		History: hist.Load(), OnDial: hist.Add,
-		Keypad: func(d rune) {
-			if t, err := tone.NewDTMF(d, 120*time.Millisecond, 0); err == nil {
-				hub.PlayTone(t) // removes itself when the tone ends
-			}
-		},
+		Keys: cfg.UI.Keys, Contacts: contacts,
+		History: hist.Load(), OnDial: hist.Add, Keypad: ringer.Keypad(hub),
 	})
-}
-
-// ringback plays the ringback tone on the device while an outgoing call
-// rings (180) and nothing else is connected; early media, when the far end
-// sends it, replaces it as soon as the call is answered or fails. It returns
-// the function that stops it and its goroutine.
-func ringback(mgr *sessions.Manager, hub *device.Hub) (stop func()) {
-	sub := mgr.Subscribe()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		var stopTone func()
-		for ev := range sub.C() {
-			if _, ok := ev.(sessions.CallEvent); !ok {
-				continue
-			}
-			ringing, connected := false, false
-			for _, c := range mgr.Calls() {
-				ringing = ringing || (c.Direction == sessions.DirectionOutgoing && c.State == sessions.StateRinging)
-				connected = connected || c.State == sessions.StateConnected
-			}
-			switch want := ringing && !connected; {
-			case want && stopTone == nil:
-				stopTone = hub.PlayTone(tone.Ringback(tone.RegionUS))
-			case !want && stopTone != nil:
-				stopTone()
-				stopTone = nil
-			}
-		}
-		if stopTone != nil {
-			stopTone()
-		}
-	}()
-	return func() {
-		sub.Close()
-		<-done
-	}
 }

@@ -15,12 +15,10 @@ import (
 	"github.com/teaphone/teaphone/audio"
 	"github.com/teaphone/teaphone/audio/analyze"
 	"github.com/teaphone/teaphone/audio/device"
-	"github.com/teaphone/teaphone/audio/mix"
 	"github.com/teaphone/teaphone/audio/portaudio"
 	"github.com/teaphone/teaphone/audio/tone"
 	"github.com/teaphone/teaphone/internal/config"
 	"github.com/teaphone/teaphone/phone"
-	"github.com/teaphone/teaphone/sessions"
 	"github.com/teaphone/teaphone/ui/keys"
 )
 
@@ -132,83 +130,6 @@ func TestCallThroughPortAudio(t *testing.T) {
 	if len(loud) < 2*rate || share < 0.8 || analyze.DBFS(loud) < -30 {
 		t.Errorf("the call's 1 kHz tone did not come out of the sound card: %.2f s of sound, share %.2f, %.1f dBFS",
 			float64(len(loud))/float64(rate), share, analyze.DBFS(loud))
-	}
-}
-
-// playDevice is a device whose playback mixer the test reads itself.
-type playDevice struct{ mixer *mix.Mixer }
-
-func (d playDevice) Source() audio.Source { return tone.Silence{} }
-func (d playDevice) Sink() audio.Sink     { return device.Discard }
-func (d playDevice) Playback() *mix.Mixer { return d.mixer }
-func (d playDevice) Close() error         { return nil }
-
-// TestRingback: while an outgoing call rings the user hears ringback
-// (440+480 Hz), and it stops when the call is answered.
-func TestRingback(t *testing.T) {
-	dev := playDevice{mix.NewMixer(audio.FrameSamples)}
-	hub := device.NewHub(dev)
-	a, err := phone.New(phone.Options{Listen: "127.0.0.1:0", RTPPortMin: 19800, RTPPortMax: 19899})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var callee *phone.Phone
-	callee, err = phone.New(phone.Options{Listen: "127.0.0.1:0", RTPPortMin: 19900, RTPPortMax: 19999,
-		Handler: phone.HandlerFunc(func(phone.IncomingCall) phone.Decision { return phone.Defer(0) })})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mgr := sessions.New()
-	if err := mgr.Start(a); err != nil {
-		t.Fatal(err)
-	}
-	incoming := make(chan phone.SessionID, 1)
-	for _, p := range []*phone.Phone{a, callee} {
-		if err := p.Start(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	go func() {
-		for ev := range callee.Events() {
-			if ce, ok := ev.(phone.CallEvent); ok && ce.State == phone.StateRinging {
-				incoming <- ce.Session
-			}
-		}
-	}()
-	t.Cleanup(func() { a.Close(); callee.Close(); mgr.Close() })
-	stop := ringback(mgr, hub)
-	defer stop()
-
-	listen := func(d time.Duration) []int16 {
-		var out []int16
-		frame := make([]int16, audio.FrameSamples)
-		for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
-			_ = dev.mixer.ReadFrame(frame)
-			out = append(out, frame...)
-		}
-		return out
-	}
-	id, err := mgr.Dial(context.Background(), "sip:bob@"+callee.LocalAddr(), sessions.DialOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sid := <-incoming
-	if _, err := mgr.WaitState(context.Background(), id, sessions.StateRinging); err != nil {
-		t.Fatal(err)
-	}
-	ring := listen(1500 * time.Millisecond)
-	if s := analyze.ToneShare(ring, 8000, 440) + analyze.ToneShare(ring, 8000, 480); s < 0.8 || analyze.DBFS(ring) < -30 {
-		t.Errorf("no ringback while ringing: 440+480 Hz share %.2f, %.1f dBFS", s, analyze.DBFS(ring))
-	}
-	if err := callee.Accept(sid); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := mgr.WaitState(context.Background(), id, sessions.StateConnected); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(100 * time.Millisecond)
-	if after := listen(500 * time.Millisecond); analyze.DBFS(after) > -50 {
-		t.Errorf("ringback still playing after answer: %.1f dBFS", analyze.DBFS(after))
 	}
 }
 

@@ -62,14 +62,6 @@ type RulesReader interface {
 	Rules() sessions.Rules
 }
 
-// Ringer plays the ring tone while an incoming call waits for a decision.
-// main supplies one on the audio device. Start and Stop are called from
-// Bubble Tea commands, never from Update, and must not block for long.
-type Ringer interface {
-	Start()
-	Stop()
-}
-
 // Contact is an address-book entry used by Tab completion in the dial line.
 type Contact struct {
 	Name string
@@ -90,8 +82,6 @@ type Options struct {
 	Contacts []Contact
 	// History is the dial history, oldest first (↑ recalls the newest).
 	History []string
-	// Ringer plays the ring tone; nil for none (the terminal bell still rings).
-	Ringer Ringer
 	// LogLines feeds the log pane (optional). The UI stops reading when it
 	// is closed.
 	LogLines <-chan string

@@ -66,11 +66,10 @@ type message struct {
 // Model is the root Bubble Tea model of the phone. Create it with New; run
 // it with Run, or drive it directly (teatest, Update tests).
 type Model struct {
-	c      Client
-	ctx    context.Context
-	now    func() time.Time
-	ringer Ringer
-	bell   io.Writer
+	c    Client
+	ctx  context.Context
+	now  func() time.Time
+	bell io.Writer
 
 	keys    keys.KeyMap
 	keyErr  error
@@ -93,7 +92,6 @@ type Model struct {
 	showLog  bool
 	logs     []string
 	msg      message
-	ringing  bool
 	quitting bool
 	busy     bool      // a client command is running
 	queue    []command // commands waiting for it, in key order
@@ -136,7 +134,6 @@ func New(c Client, o Options) Model {
 		c:       c,
 		ctx:     context.Background(),
 		now:     now,
-		ringer:  o.Ringer,
 		keys:    km,
 		keyErr:  err,
 		st:      st,
@@ -279,28 +276,10 @@ func dialCmd(ctx context.Context, c Client, target string, o sessions.DialOption
 	})
 }
 
-func quitCmd(c Client, r Ringer) tea.Cmd {
+func quitCmd(c Client) tea.Cmd {
 	return guard(func() tea.Msg {
-		if r != nil {
-			r.Stop()
-		}
 		_ = c.HangupAll()
 		return tea.Quit()
-	})
-}
-
-// ringCmd starts or stops the ring tone.
-func ringCmd(r Ringer, on bool) tea.Cmd {
-	if r == nil {
-		return nil
-	}
-	return guard(func() tea.Msg {
-		if on {
-			r.Start()
-		} else {
-			r.Stop()
-		}
-		return nil
 	})
 }
 

@@ -44,12 +44,7 @@ func run(ctx context.Context, c Client, o Options, in io.Reader, out io.Writer, 
 	m := New(c, o)
 	m.ctx = pctx
 	m.bell = out
-	defer func() {
-		if o.Ringer != nil {
-			o.Ringer.Stop()
-		}
-		_ = c.HangupAll()
-	}()
+	defer func() { _ = c.HangupAll() }()
 	opts := append([]tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(out)}, extra...)
 	p := tea.NewProgram(m, opts...)
 	defer func() {

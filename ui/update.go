@@ -55,8 +55,7 @@ func (m Model) Update(msg tea.Msg) (res tea.Model, cmd tea.Cmd) {
 		m.panicked = msg.value
 		return m, tea.Quit
 	}
-	m, ring := m.syncRing()
-	return m, tea.Batch(cmd, ring)
+	return m, cmd
 }
 
 // activeKeys is the key map with what applies now enabled.
@@ -78,18 +77,6 @@ func (m Model) resize(w, h int) Model {
 	m.dial = m.dial.SetSize(w, 1)
 	m.ask.input = m.ask.input.SetSize(w-4, 1)
 	return m
-}
-
-// syncRing starts the ring tone when a call awaits a decision and stops it
-// when none does.
-func (m Model) syncRing() (Model, tea.Cmd) {
-	_, _, want := promptCall(m.calls)
-	want = want && !m.quitting
-	if want == m.ringing {
-		return m, nil
-	}
-	m.ringing = want
-	return m, ringCmd(m.ringer, want)
 }
 
 // handleKey routes a key by mode: help screen, question, dial line, or
@@ -262,7 +249,7 @@ func (m Model) quit() (Model, tea.Cmd) {
 		return m, nil
 	}
 	m.quitting = true
-	return m, quitCmd(m.c, m.ringer)
+	return m, quitCmd(m.c)
 }
 
 // handleAsk feeds a key to the current question and acts on its answer.
@@ -277,7 +264,7 @@ func (m Model) handleAsk(k tea.KeyMsg, km keys.KeyMap) (Model, tea.Cmd) {
 	switch a.kind {
 	case askQuit:
 		m.quitting = true
-		return m, quitCmd(c, m.ringer)
+		return m, quitCmd(c)
 	case askConsult:
 		consult := a.consult
 		return m.enqueue("attended transfer", id, func() error { return c.AttendedTransfer(id, consult) })
