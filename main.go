@@ -187,12 +187,27 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
-	dev, audioName, err := openAudio(cfg, logger)
+	snd, err := openAudio(cfg, soundCard(cfg, cfg.Media.InputDevice, cfg.Media.OutputDevice, logger.With("component", "portaudio")))
 	if err != nil {
 		return err
 	}
-	defer dev.Close()
-	hub := device.NewHub(dev)
+	defer snd.Device.Close()
+	if snd.Fallback != nil {
+		logger.Warn(snd.Notice(), "reason", snd.Fallback)
+		if mode != "tui" {
+			fmt.Fprintf(stderr, "teaphone: %s: %v\n", snd.Notice(), snd.Fallback)
+		}
+	}
+	hub := device.NewHub(snd.Device)
+	ringHub := hub
+	if mode == "tui" && cfg.Media.RingDevice != "" && snd.soundCard {
+		rd, err := soundCard(cfg, portaudio.NoDevice, cfg.Media.RingDevice, logger.With("component", "ring"))()
+		if err != nil {
+			return fmt.Errorf("ring device: %w", err)
+		}
+		defer rd.Close()
+		ringHub = device.NewHub(rd)
+	}
 
 	accounts, err := phoneAccounts(ctx, cfg)
 	if err != nil {
@@ -242,19 +257,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		_ = mgr.HangupAll()
 		_ = ph.Close()
 	}()
-	logger.Info("teaphone started", "mode", mode, "listen", ph.LocalAddr(), "audio", audioName, "config", cfg.File())
+	logger.Info("teaphone started", "mode", mode, "listen", ph.LocalAddr(), "audio", snd.name, "config", cfg.File())
 
 	if mode == "tui" {
-		ringHub := hub
-		if cfg.Media.RingDevice != "" && (cfg.Media.Audio == "" || cfg.Media.Audio == config.AudioPortAudio) {
-			rd, err := portaudio.Open(portaudio.Config{Input: portaudio.NoDevice, Output: cfg.Media.RingDevice, Latency: cfg.Media.AudioLatency.Duration, Logger: logger.With("component", "ring")})
-			if err != nil {
-				return fmt.Errorf("ring device: %w", err)
-			}
-			defer rd.Close()
-			ringHub = device.NewHub(rd)
-		}
-		return runTUI(ctx, mgr, cfg, hub, ringHub, audioName, logger)
+		return runTUI(ctx, mgr, cfg, hub, ringHub, snd, logger)
 	}
 	// A person may run dial (or answer) on the sound card: they hear
 	// ringback while their call rings. Nobody is there to hear a ring.
@@ -341,29 +347,50 @@ func phoneAccounts(ctx context.Context, cfg config.Config) ([]phone.Account, err
 	return out, nil
 }
 
-// openAudio opens the configured backend; "portaudio" is the sound card.
-func openAudio(cfg config.Config, logger *slog.Logger) (device.Device, string, error) {
-	spec := cfg.Media.Audio
-	if spec == "" || spec == config.AudioPortAudio {
+// openedAudio is the audio backend in use.
+type openedAudio struct {
+	device.Choice
+	name      string // for the status bar and the log
+	soundCard bool   // the device is the sound card
+}
+
+// openAudio opens the configured backend (see device.Choose): the sound
+// card through card, or a headless one. The sound card counts as asked for
+// when --audio or $TEAPHONE_AUDIO named it or a device is named; otherwise a
+// machine without one runs with audio off.
+func openAudio(cfg config.Config, card device.SoundCard) (openedAudio, error) {
+	m := cfg.Media
+	explicit := cfg.Overridden("media.audio") || m.InputDevice != "" || m.OutputDevice != ""
+	c, err := device.Choose(m.Audio, explicit, card)
+	if err != nil {
+		return openedAudio{}, err
+	}
+	a := openedAudio{Choice: c, name: m.Audio}
+	switch {
+	case c.Fallback != nil:
+		a.name = "null"
+	case m.Audio == "" || m.Audio == config.AudioPortAudio:
+		a.name, a.soundCard = "sound card", true
+		if m.InputDevice != "" || m.OutputDevice != "" {
+			a.name = m.InputDevice + "/" + m.OutputDevice
+		}
+	}
+	return a, nil
+}
+
+// soundCard opens the sound card's input and output devices with PortAudio.
+func soundCard(cfg config.Config, input, output string, logger *slog.Logger) device.SoundCard {
+	return func() (device.Device, error) {
 		d, err := portaudio.Open(portaudio.Config{
-			Input: cfg.Media.InputDevice, Output: cfg.Media.OutputDevice,
+			Input: input, Output: output,
 			Latency: cfg.Media.AudioLatency.Duration,
-			Logger:  logger.With("component", "portaudio"),
+			Logger:  logger,
 		})
 		if err != nil {
-			return nil, "", err
+			return nil, err
 		}
-		name := "sound card"
-		if cfg.Media.InputDevice != "" || cfg.Media.OutputDevice != "" {
-			name = cfg.Media.InputDevice + "/" + cfg.Media.OutputDevice
-		}
-		return d, name, nil
+		return d, nil
 	}
-	d, err := device.Open(spec)
-	if err != nil {
-		return nil, "", err
-	}
-	return d, spec, nil
 }
 
 // hubAudio gives every call the shared device: the microphone to send, a
@@ -405,7 +432,7 @@ func isTerminal(f *os.File) bool {
 // runTUI runs the full-screen phone: every incoming call waits for the
 // person, the ring tone plays on ringHub and ringback and keypad tones with
 // the calls on hub, and the dial history is kept across runs.
-func runTUI(ctx context.Context, mgr *sessions.Manager, cfg config.Config, hub, ringHub *device.Hub, audioName string, logger *slog.Logger) error {
+func runTUI(ctx context.Context, mgr *sessions.Manager, cfg config.Config, hub, ringHub *device.Hub, snd openedAudio, logger *slog.Logger) error {
 	names := make([]string, len(cfg.Accounts))
 	for i := range cfg.Accounts {
 		names[i] = cfg.AccountName(i)
@@ -421,7 +448,7 @@ func runTUI(ctx context.Context, mgr *sessions.Manager, cfg config.Config, hub, 
 	defer tones.Stop()
 	hist := history.Open(history.DefaultPath(), logger.With("component", "history"))
 	return ui.Run(ctx, mgr, ui.Options{
-		Accounts: names, AudioIn: audioName, AudioOut: audioName,
+		Accounts: names, AudioIn: snd.name, AudioOut: snd.name, AudioNotice: snd.Notice(),
 		Keys: cfg.UI.Keys, Contacts: contacts,
 		History: hist.Load(), OnDial: hist.Add, Keypad: ringer.Keypad(hub),
 	})

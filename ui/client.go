@@ -75,6 +75,10 @@ type Options struct {
 	Accounts []string
 	// AudioIn and AudioOut name the audio devices for the status bar.
 	AudioIn, AudioOut string
+	// AudioNotice, when set, says why there is no sound (such as "no sound
+	// card — audio off"): the status bar shows it in place of the devices,
+	// and it is the log pane's first line.
+	AudioNotice string
 	// Keys remaps actions (see package keys: answer, reject, end, hold …)
 	// to key names as Bubble Tea spells them ("a", "ctrl+x", "f5").
 	Keys map[string][]string

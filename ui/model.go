@@ -162,6 +162,9 @@ func New(c Client, o Options) Model {
 	if err != nil {
 		m.msg = message{text: err.Error(), err: true}
 	}
+	if o.AudioNotice != "" {
+		m.logf("%s", o.AudioNotice)
+	}
 	m.sel = reselect(m.calls, "", "")
 	m.dial = m.dial.SetSize(m.width, 1)
 	return m

@@ -115,7 +115,10 @@ func (m Model) statusBar(w int) string {
 		}
 		parts = append(parts, s.Account.Render(r.account+": ")+st.Render(txt))
 	}
-	if m.opts.AudioIn != "" || m.opts.AudioOut != "" {
+	switch {
+	case m.opts.AudioNotice != "":
+		parts = append(parts, s.Flag.Render(m.opts.AudioNotice))
+	case m.opts.AudioIn != "" || m.opts.AudioOut != "":
 		parts = append(parts, s.Device.Render("in: "+orDash(m.opts.AudioIn)+"  out: "+orDash(m.opts.AudioOut)))
 	}
 	line := strings.Join(parts, s.Bar.Render(" │ "))
