@@ -166,13 +166,12 @@ func conferencePair(calls []sessions.CallInfo, sel, prev sessions.CallID) (a, b 
 	return "", "", false
 }
 
-// startsDial reports whether runes typed in command mode open the dial line
-// with themselves as its text: they start with a digit, + or a feature
-// code's * or # (a terminal may deliver several typed runes at once).
-// Letters stay call keys (q quits); d or : open the dial line for a URI,
+// startsDial reports whether a key typed in command mode opens the dial line
+// with itself as its first character: a digit, + or a feature code's * or
+// #. Letters stay call keys (q quits); d or : open the dial line for a URI,
 // and a paste opens it too.
 func startsDial(runes []rune) bool {
-	return len(runes) > 0 && strings.ContainsRune("0123456789+*#", runes[0])
+	return len(runes) == 1 && strings.ContainsRune("0123456789+*#", runes[0])
 }
 
 // enableKeys returns km with each call key enabled only when it applies to

@@ -82,6 +82,9 @@ func (m Model) resize(w, h int) Model {
 // handleKey routes a key by mode: help screen, question, dial line, or
 // call keys.
 func (m Model) handleKey(k tea.KeyMsg) (Model, tea.Cmd) {
+	if k.Type == tea.KeyRunes && len(k.Runes) > 1 && !k.Paste {
+		return m.handleTyped(k)
+	}
 	km := m.activeKeys()
 	switch {
 	case m.quitting:
@@ -100,6 +103,19 @@ func (m Model) handleKey(k tea.KeyMsg) (Model, tea.Cmd) {
 		return m.handleDialKey(k, km)
 	}
 	return m.handleCallKey(k, km)
+}
+
+// handleTyped takes keys that the terminal delivered in one read (typed
+// faster than it was read) one by one, as they were typed: "dq" opens the
+// dial line and types a q into it.
+func (m Model) handleTyped(k tea.KeyMsg) (Model, tea.Cmd) {
+	cmds := make([]tea.Cmd, 0, len(k.Runes))
+	for _, r := range k.Runes {
+		var cmd tea.Cmd
+		m, cmd = m.handleKey(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: k.Alt})
+		cmds = append(cmds, cmd)
+	}
+	return m, tea.Batch(cmds...)
 }
 
 // handleDialKey edits the dial line: every printable key is text here.

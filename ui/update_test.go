@@ -346,9 +346,9 @@ func TestKeypadToneAndDialHistory(t *testing.T) {
 	}
 }
 
-// TestIdleRunesAtOnce: a terminal delivers a paste, and runes typed faster
-// than it reads, in one key message; on the idle screen a paste or a
-// number opens the dial line with all of it.
+// TestIdleRunesAtOnce: a terminal delivers a paste, and keys typed faster
+// than it reads, in one key message; on the idle screen a paste opens the
+// dial line with all of it, and typed keys act one by one, as typed.
 func TestIdleRunesAtOnce(t *testing.T) {
 	tests := []struct {
 		name string
@@ -358,6 +358,8 @@ func TestIdleRunesAtOnce(t *testing.T) {
 		{"pasted URI", tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("sip:quentin@example.com"), Paste: true}, []string{"Dial sip:quentin@example.com"}},
 		{"number read at once", tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("100")}, []string{"Dial 100"}},
 		{"letters read at once are not typed", tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("bob")}, nil},
+		{"d and a URI read at once", tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("dquentin@example.com")}, []string{"Dial quentin@example.com"}},
+		{"q read with more keys quits", tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("xq1")}, []string{"HangupAll"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
