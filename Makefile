@@ -15,6 +15,9 @@ TEST_PKGS := $(RUN_PKGS) baresip baresip-core kamailio linphone-cli sox tmux
 BENCH_PKGS := $(TEST_PKGS) pulseaudio pulseaudio-utils libasound2-plugins
 ARGS      ?=
 FUZZTIME  ?= 10s
+# teaphone version prints it (internal/version); empty outside a git checkout.
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+LDFLAGS   := -X github.com/teaphone/teaphone/internal/version.Version=$(VERSION)
 
 .PHONY: all build run test test-short bench lint fuzz deps-run deps-test deps-bench clean
 
@@ -30,7 +33,7 @@ deps-bench:
 	@scripts/ensure-packages.sh $(BENCH_PKGS)
 
 build: deps-run
-	$(GO) build -o $(BIN) .
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) .
 
 run: build
 	./$(BIN) $(ARGS)

@@ -1,6 +1,6 @@
 // Command teaphone is a SIP softphone for the terminal: a full-screen phone
 // (no subcommand), a headless auto-answer mode (answer), a one-shot dial mode
-// (dial URI) and an audio device lister (devices).
+// (dial URI), an audio device lister (devices) and its version (version).
 //
 // main only wires things: flags → config → logging → audio backend → phone →
 // sessions → ui or headless.
@@ -15,23 +15,19 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"path/filepath"
-	"strconv"
-	"strings"
-	"sync"
 	"syscall"
-	"time"
 
-	"github.com/teaphone/teaphone/audio"
 	"github.com/teaphone/teaphone/audio/device"
 	"github.com/teaphone/teaphone/audio/portaudio"
-	"github.com/teaphone/teaphone/audio/tone"
 	"github.com/teaphone/teaphone/internal/config"
 	"github.com/teaphone/teaphone/internal/headless"
+	"github.com/teaphone/teaphone/internal/ringer"
 	"github.com/teaphone/teaphone/internal/script"
+	"github.com/teaphone/teaphone/internal/version"
 	"github.com/teaphone/teaphone/phone"
 	"github.com/teaphone/teaphone/sessions"
 	"github.com/teaphone/teaphone/ui"
+	"github.com/teaphone/teaphone/ui/history"
 )
 
 func main() {
@@ -63,43 +59,17 @@ func exitCode(err error, stderr io.Writer) int {
 	return 1
 }
 
-type usageError struct{ error }
-
-const usage = `teaphone — a SIP softphone for the terminal
-
-usage:
-  teaphone [flags]                 the full-screen phone
-  teaphone answer [flags]          answer every call (headless, JSON-lines events)
-  teaphone dial [flags] URI        place one call (headless, JSON-lines events)
-  teaphone devices                 list audio devices
-
-Run "teaphone <command> -h" for the flags of a command.
-`
-
-// common are the flags every mode takes.
-type common struct {
-	config, listen, audio, rtpPorts, logFile string
-	verbose                                  bool
-}
-
-func (c *common) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.config, "config", "", "config file (default "+config.DefaultPath()+")")
-	fs.StringVar(&c.listen, "listen", "", "SIP listen address host:port (UDP and TCP), overrides sip.listen")
-	fs.StringVar(&c.audio, "audio", "", "audio: portaudio | null | tone:HZ | file:PATH (overrides media.audio)")
-	fs.StringVar(&c.rtpPorts, "rtp-ports", "", "RTP port range LOW-HIGH (overrides media.rtp_ports)")
-	fs.StringVar(&c.logFile, "log-file", "", "log file (default "+config.DefaultLogFile()+"; - for stderr)")
-	fs.BoolVar(&c.verbose, "verbose", false, "debug logging (SIP traces included)")
-}
-
+// run is the whole program: flags → config → logging → audio backend →
+// phone → sessions → ui or headless.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	mode := "tui"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		mode, args = args[0], args[1:]
-	}
+	mode, args := splitMode(args)
 	switch mode {
 	case "tui", "answer", "dial":
 	case "devices":
 		return listDevices(stdout)
+	case "version":
+		fmt.Fprint(stdout, version.Read(portaudio.Available))
+		return nil
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -107,53 +77,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stderr, usage)
 		return usageError{fmt.Errorf("unknown command %q", mode)}
 	}
-
-	fs := flag.NewFlagSet("teaphone "+mode, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var c common
-	c.register(fs)
-	var (
-		events, scriptText, scriptFile, recordDir, account, subject string
-		answerDelay, timeout                                        time.Duration
-		reject, maxCalls                                            int
-	)
-	if mode != "tui" {
-		fs.StringVar(&events, "events", "", "event output: jsonl | text | none (default jsonl, text on a terminal)")
-		fs.StringVar(&scriptText, "script", "", "call script, commands separated by ; or newlines")
-		fs.StringVar(&scriptFile, "script-file", "", "read the call script from a file")
-		fs.StringVar(&recordDir, "record-dir", "", "record every call's received audio to a WAV in this directory")
-	}
-	if mode == "answer" {
-		fs.DurationVar(&answerDelay, "answer-delay", 0, "ring this long before answering")
-		fs.IntVar(&reject, "reject", 0, "refuse every call with this SIP code (e.g. 486) instead of answering")
-		fs.IntVar(&maxCalls, "calls", 0, "exit after this many calls ended (0 = until interrupted)")
-	}
-	if mode == "dial" {
-		fs.StringVar(&account, "account", "", "account to call from (default: the first)")
-		fs.StringVar(&subject, "subject", "", "Subject header")
-		fs.DurationVar(&timeout, "timeout", 0, "give up after this long (0 = no limit)")
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err}
-	}
-	target := ""
-	if mode == "dial" {
-		if fs.NArg() != 1 {
-			return usageError{errors.New("dial: want exactly one URI, e.g. teaphone dial sip:bob@example.com")}
-		}
-		target = fs.Arg(0)
-	} else if fs.NArg() > 0 {
-		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+	f, err := parseFlags(mode, args, stderr)
+	if err != nil {
+		return err
 	}
 
-	cfg, err := loadConfig(c)
+	cfg, err := loadConfig(f.common)
 	if err != nil {
 		return usageError{err}
 	}
-	logger, logFile, closeLog, err := openLog(cfg, c, mode)
+	logger, logFile, closeLog, err := openLog(cfg, f.verbose, mode)
 	if err != nil {
 		return usageError{err}
 	}
@@ -165,27 +98,32 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	phone.SetLibraryLogger(logger.With("component", "sipgo"))
-
-	var sc script.Script
-	if scriptFile != "" {
-		b, err := os.ReadFile(scriptFile)
-		if err != nil {
-			return usageError{fmt.Errorf("script file: %w", err)}
-		}
-		scriptText = string(b)
-	}
-	if scriptText != "" {
-		if sc, err = script.Parse(scriptText); err != nil {
-			return usageError{fmt.Errorf("script: %w", err)}
-		}
-	}
-
-	dev, audioName, err := openAudio(cfg, logger)
+	sc, err := f.script()
 	if err != nil {
 		return err
 	}
-	defer dev.Close()
-	hub := device.NewHub(dev)
+
+	snd, err := openAudio(cfg, soundCard(cfg, cfg.Media.InputDevice, cfg.Media.OutputDevice, logger.With("component", "portaudio")))
+	if err != nil {
+		return err
+	}
+	defer snd.Device.Close()
+	if snd.Fallback != nil {
+		logger.Warn(snd.Notice(), "reason", snd.Fallback)
+		if mode != "tui" {
+			fmt.Fprintf(stderr, "teaphone: %s: %v\n", snd.Notice(), snd.Fallback)
+		}
+	}
+	hub := device.NewHub(snd.Device)
+	ringHub := hub
+	if mode == "tui" && cfg.Media.RingDevice != "" && snd.soundCard {
+		rd, err := soundCard(cfg, portaudio.NoDevice, cfg.Media.RingDevice, logger.With("component", "ring"))()
+		if err != nil {
+			return fmt.Errorf("ring device: %w", err)
+		}
+		defer rd.Close()
+		ringHub = device.NewHub(rd)
+	}
 
 	accounts, err := phoneAccounts(ctx, cfg)
 	if err != nil {
@@ -231,40 +169,39 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	// Ctrl-C (ctx), a quit key or the end of a dial: hang up every call,
 	// un-REGISTER (Close does both, bounded in time), then stop.
-	defer func() {
+	shutdown := func() {
 		_ = mgr.HangupAll()
 		_ = ph.Close()
-	}()
-	logger.Info("teaphone started", "mode", mode, "listen", ph.LocalAddr(), "audio", audioName, "config", cfg.File())
+	}
+	defer shutdown()
+	logger.Info("teaphone started", "mode", mode, "listen", ph.LocalAddr(), "audio", snd.name, "config", cfg.File())
 
 	if mode == "tui" {
-		ringHub := hub
-		if cfg.Media.RingDevice != "" && (cfg.Media.Audio == "" || cfg.Media.Audio == config.AudioPortAudio) {
-			rd, err := portaudio.Open(portaudio.Config{Input: portaudio.NoDevice, Output: cfg.Media.RingDevice, Latency: cfg.Media.AudioLatency.Duration, Logger: logger.With("component", "ring")})
-			if err != nil {
-				return fmt.Errorf("ring device: %w", err)
-			}
-			defer rd.Close()
-			ringHub = device.NewHub(rd)
-		}
-		return runTUI(ctx, mgr, cfg, ringHub, audioName, logger)
+		return runTUI(ctx, mgr, cfg, hub, ringHub, snd, logger)
 	}
+	return runHeadless(ctx, mode, mgr, f, sc, cfg, hub, shutdown, stdout, stderr)
+}
+
+// runHeadless runs answer or dial mode. A person may run them on the sound
+// card: they hear ringback while their call rings (nobody is there to hear
+// a ring).
+func runHeadless(ctx context.Context, mode string, mgr *sessions.Manager, f flags, sc script.Script, cfg config.Config,
+	hub *device.Hub, shutdown func(), stdout, stderr io.Writer) error {
+	tones := ringer.Start(mgr, ringer.Options{Ringback: hub})
+	defer tones.Stop()
 	ho := headless.Options{
-		Events: events, Out: stdout, Err: stderr, Script: sc,
-		AnswerDelay: answerDelay, RejectCode: reject, MaxCallsThenExit: maxCalls,
-		Target: target, Account: account, Subject: subject, Timeout: timeout,
-		RecordDir: recordDir, RecordTemplate: cfg.Media.RecordTemplate,
-		Shutdown: func() {
-			_ = mgr.HangupAll()
-			_ = ph.Close()
-		},
+		Events: f.events, Out: stdout, Err: stderr, Script: sc,
+		AnswerDelay: f.answerDelay, RejectCode: f.reject, MaxCallsThenExit: f.maxCalls,
+		Target: f.target, Account: f.account, Subject: f.subject, Timeout: f.timeout,
+		RecordDir: f.recordDir, RecordTemplate: cfg.Media.RecordTemplate,
+		Shutdown: shutdown,
 	}
 	if ho.RecordDir == "" {
 		ho.RecordDir = cfg.Media.RecordDir
 	}
 	if ho.Events == "" {
 		ho.Events = headless.EventsJSONL
-		if f, ok := stdout.(*os.File); ok && isTerminal(f) {
+		if file, ok := stdout.(*os.File); ok && isTerminal(file) {
 			ho.Events = headless.EventsText
 		}
 	}
@@ -274,152 +211,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return headless.RunDial(ctx, mgr, ho)
 }
 
-func loadConfig(c common) (config.Config, error) {
-	cfg, err := config.Load(c.config)
-	if err != nil {
-		return cfg, err
-	}
-	cfg.ApplyEnv(os.LookupEnv)
-	cfg.ApplyOverrides(config.Overrides{Listen: c.listen, Audio: c.audio, RTPPorts: c.rtpPorts, LogFile: c.logFile})
-	if err := cfg.Validate(); err != nil {
-		return cfg, err
-	}
-	return cfg, nil
-}
-
-// openLog opens the log: a file in every mode (nothing but Bubble Tea may
-// write to the terminal in the TUI), stderr only when asked with --log-file -.
-func openLog(cfg config.Config, c common, mode string) (*slog.Logger, *os.File, func(), error) {
-	level := slog.LevelInfo
-	if c.verbose {
-		level = slog.LevelDebug
-	}
-	path := cfg.UI.LogPath()
-	if path == "-" {
-		if mode == "tui" {
-			return nil, nil, nil, errors.New("--log-file -: the full-screen phone cannot log to the terminal")
-		}
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})), nil, func() {}, nil
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, nil, nil, fmt.Errorf("log file: %w", err)
-	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("log file: %w", err)
-	}
-	return slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: level})), f, func() { f.Close() }, nil
-}
-
-func phoneAccounts(ctx context.Context, cfg config.Config) ([]phone.Account, error) {
-	var out []phone.Account
-	for i, a := range cfg.Accounts {
-		pw, err := a.ResolvePassword(ctx)
-		if err != nil {
-			return nil, err
-		}
-		name := a.Name
-		if name == "" {
-			name = "account" + strconv.Itoa(i+1)
-		}
-		out = append(out, phone.Account{
-			Name: name, AOR: a.AOR, DisplayName: a.DisplayName,
-			Registrar: a.Registrar, OutboundProxy: a.OutboundProxy,
-			Username: a.AuthUsername(), Password: pw, Register: a.Register,
-			Expires: time.Duration(a.Expires) * time.Second,
-		})
-	}
-	return out, nil
-}
-
-// openAudio opens the configured backend; "portaudio" is the sound card.
-func openAudio(cfg config.Config, logger *slog.Logger) (device.Device, string, error) {
-	spec := cfg.Media.Audio
-	if spec == "" || spec == config.AudioPortAudio {
-		d, err := portaudio.Open(portaudio.Config{
-			Input: cfg.Media.InputDevice, Output: cfg.Media.OutputDevice,
-			Latency: cfg.Media.AudioLatency.Duration,
-			Logger:  logger.With("component", "portaudio"),
-		})
-		if err != nil {
-			return nil, "", err
-		}
-		name := "sound card"
-		if cfg.Media.InputDevice != "" || cfg.Media.OutputDevice != "" {
-			name = cfg.Media.InputDevice + "/" + cfg.Media.OutputDevice
-		}
-		return d, name, nil
-	}
-	d, err := device.Open(spec)
-	if err != nil {
-		return nil, "", err
-	}
-	return d, spec, nil
-}
-
-// hubAudio gives every call the shared device: the microphone to send, a
-// playback input for what it receives.
-type hubAudio struct{ hub *device.Hub }
-
-func (h hubAudio) CallAudio(phone.SessionID) (audio.Source, audio.Sink, func()) {
-	return h.hub.CallAudio()
-}
-
-func listDevices(stdout io.Writer) error {
-	devs, err := portaudio.Devices()
-	if err != nil {
-		return err
-	}
-	if len(devs) == 0 {
-		fmt.Fprintln(stdout, "no audio devices found (no sound card, and no sound server reachable)")
-		return nil
-	}
-	for _, d := range devs {
-		marks := ""
-		if d.DefaultInput {
-			marks += " [default input]"
-		}
-		if d.DefaultOutput {
-			marks += " [default output]"
-		}
-		fmt.Fprintf(stdout, "%3d  %-40s %-6s in:%-3d out:%-3d %6.0f Hz%s\n", d.Index, d.Name, d.HostAPI,
-			d.MaxInputChannels, d.MaxOutputChannels, d.DefaultSampleRate, marks)
-	}
-	return nil
-}
-
 func isTerminal(f *os.File) bool {
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
-// ringer plays the ring tone on the device while an incoming call waits.
-type ringer struct {
-	hub  *device.Hub
-	stop func()
-}
-
-func (r *ringer) Start() {
-	if r.stop == nil {
-		r.stop = r.hub.PlayTone(tone.Ring())
-	}
-}
-
-func (r *ringer) Stop() {
-	if r.stop != nil {
-		r.stop()
-		r.stop = nil
-	}
-}
-
-func runTUI(ctx context.Context, mgr *sessions.Manager, cfg config.Config, hub *device.Hub, audioName string, logger *slog.Logger) error {
-	var names []string
-	for i, a := range cfg.Accounts {
-		n := a.Name
-		if n == "" {
-			n = "account" + strconv.Itoa(i+1)
-		}
-		names = append(names, n)
+// runTUI runs the full-screen phone: every incoming call waits for the
+// person, the ring tone plays on ringHub and ringback and keypad tones with
+// the calls on hub, and the dial history is kept across runs.
+func runTUI(ctx context.Context, mgr *sessions.Manager, cfg config.Config, hub, ringHub *device.Hub, snd openedAudio, logger *slog.Logger) error {
+	names := make([]string, len(cfg.Accounts))
+	for i := range cfg.Accounts {
+		names[i] = cfg.AccountName(i)
 	}
 	var contacts []ui.Contact
 	for _, c := range cfg.Contacts {
@@ -428,106 +231,12 @@ func runTUI(ctx context.Context, mgr *sessions.Manager, cfg config.Config, hub *
 	if err := mgr.SetRules(sessions.DeferAll()); err != nil {
 		return err
 	}
-	hist := newHistory(logger)
-	stopRingback := ringback(mgr, hub)
-	defer stopRingback()
+	tones := ringer.Start(mgr, ringer.Options{Ring: ringHub, Ringback: hub})
+	defer tones.Stop()
+	hist := history.Open(history.DefaultPath(), logger.With("component", "history"))
 	return ui.Run(ctx, mgr, ui.Options{
-		Accounts: names, AudioIn: audioName, AudioOut: audioName,
-		Keys: cfg.UI.Keys, Contacts: contacts, Ringer: &ringer{hub: hub},
-		History: hist.load(), OnDial: hist.add,
-		Keypad: func(d rune) {
-			if t, err := tone.NewDTMF(d, 120*time.Millisecond, 0); err == nil {
-				hub.PlayTone(t) // removes itself when the tone ends
-			}
-		},
+		Accounts: names, AudioIn: snd.name, AudioOut: snd.name, AudioNotice: snd.Notice(),
+		Keys: cfg.UI.Keys, Contacts: contacts,
+		History: hist.Load(), OnDial: hist.Add, Keypad: ringer.Keypad(hub),
 	})
-}
-
-// ringback plays the ringback tone on the device while an outgoing call
-// rings (180) and nothing else is connected; early media, when the far end
-// sends it, replaces it as soon as the call is answered or fails. It returns
-// the function that stops it and its goroutine.
-func ringback(mgr *sessions.Manager, hub *device.Hub) (stop func()) {
-	sub := mgr.Subscribe()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		var stopTone func()
-		for ev := range sub.C() {
-			if _, ok := ev.(sessions.CallEvent); !ok {
-				continue
-			}
-			ringing, connected := false, false
-			for _, c := range mgr.Calls() {
-				ringing = ringing || (c.Direction == sessions.DirectionOutgoing && c.State == sessions.StateRinging)
-				connected = connected || c.State == sessions.StateConnected
-			}
-			switch want := ringing && !connected; {
-			case want && stopTone == nil:
-				stopTone = hub.PlayTone(tone.Ringback(tone.RegionUS))
-			case !want && stopTone != nil:
-				stopTone()
-				stopTone = nil
-			}
-		}
-		if stopTone != nil {
-			stopTone()
-		}
-	}()
-	return func() {
-		sub.Close()
-		<-done
-	}
-}
-
-// history keeps the numbers dialled in the TUI across runs, one per line,
-// in the user cache directory.
-type history struct {
-	path string
-	log  *slog.Logger
-	mu   sync.Mutex
-}
-
-const historyMax = 200
-
-func newHistory(log *slog.Logger) *history {
-	dir, err := os.UserCacheDir()
-	if err != nil {
-		return &history{log: log}
-	}
-	return &history{path: filepath.Join(dir, "teaphone", "history"), log: log}
-}
-
-func (h *history) load() []string {
-	if h.path == "" {
-		return nil
-	}
-	b, err := os.ReadFile(h.path)
-	if err != nil {
-		return nil
-	}
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	if len(lines) > historyMax {
-		lines = lines[len(lines)-historyMax:]
-	}
-	return lines
-}
-
-func (h *history) add(typed string) {
-	if h.path == "" || strings.ContainsAny(typed, "\r\n") {
-		return
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if err := os.MkdirAll(filepath.Dir(h.path), 0o700); err != nil {
-		h.log.Warn("dial history", "err", err)
-		return
-	}
-	f, err := os.OpenFile(h.path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
-	if err != nil {
-		h.log.Warn("dial history", "err", err)
-		return
-	}
-	defer f.Close()
-	_, _ = f.WriteString(typed + "\n")
 }

@@ -3,8 +3,12 @@ package main
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -12,11 +16,12 @@ import (
 	"github.com/teaphone/teaphone/audio"
 	"github.com/teaphone/teaphone/audio/analyze"
 	"github.com/teaphone/teaphone/audio/device"
-	"github.com/teaphone/teaphone/audio/mix"
 	"github.com/teaphone/teaphone/audio/portaudio"
 	"github.com/teaphone/teaphone/audio/tone"
+	"github.com/teaphone/teaphone/internal/config"
 	"github.com/teaphone/teaphone/phone"
 	"github.com/teaphone/teaphone/sessions"
+	"github.com/teaphone/teaphone/ui/keys"
 )
 
 type toneProvider float64
@@ -130,79 +135,158 @@ func TestCallThroughPortAudio(t *testing.T) {
 	}
 }
 
-// playDevice is a device whose playback mixer the test reads itself.
-type playDevice struct{ mixer *mix.Mixer }
+// TestConfigKeyActionsMatchTheKeyMap: [ui.keys] accepts exactly the actions
+// the UI's key map can remap (config keeps its own list: it must not
+// import the UI).
+func TestConfigKeyActionsMatchTheKeyMap(t *testing.T) {
+	got, want := config.KeyActions(), slices.Clone(keys.Actions)
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("config.KeyActions() = %v\nkeys.Actions        = %v", got, want)
+	}
+}
 
-func (d playDevice) Source() audio.Source { return tone.Silence{} }
-func (d playDevice) Sink() audio.Sink     { return device.Discard }
-func (d playDevice) Playback() *mix.Mixer { return d.mixer }
-func (d playDevice) Close() error         { return nil }
-
-// TestRingback: while an outgoing call rings the user hears ringback
-// (440+480 Hz), and it stops when the call is answered.
-func TestRingback(t *testing.T) {
-	dev := playDevice{mix.NewMixer(audio.FrameSamples)}
-	hub := device.NewHub(dev)
-	a, err := phone.New(phone.Options{Listen: "127.0.0.1:0", RTPPortMin: 19800, RTPPortMax: 19899})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var callee *phone.Phone
-	callee, err = phone.New(phone.Options{Listen: "127.0.0.1:0", RTPPortMin: 19900, RTPPortMax: 19999,
-		Handler: phone.HandlerFunc(func(phone.IncomingCall) phone.Decision { return phone.Defer(0) })})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mgr := sessions.New()
-	if err := mgr.Start(a); err != nil {
-		t.Fatal(err)
-	}
-	incoming := make(chan phone.SessionID, 1)
-	for _, p := range []*phone.Phone{a, callee} {
-		if err := p.Start(context.Background()); err != nil {
-			t.Fatal(err)
+// TestVersion: "teaphone version" and "teaphone --version" print the
+// version, the Go version and whether PortAudio is compiled in.
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"version"}, {"--version"}, {"-version"}} {
+		var out, errOut strings.Builder
+		if err := run(context.Background(), args, &out, &errOut); err != nil {
+			t.Fatalf("teaphone %s: %v (stderr %q)", args[0], err, errOut.String())
 		}
-	}
-	go func() {
-		for ev := range callee.Events() {
-			if ce, ok := ev.(phone.CallEvent); ok && ce.State == phone.StateRinging {
-				incoming <- ce.Session
+		pa := "PortAudio: not compiled in"
+		if portaudio.Available {
+			pa = "PortAudio: compiled in"
+		}
+		for _, want := range []string{"teaphone ", runtime.Version(), pa} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("teaphone %s printed\n%s\nwant it to contain %q", args[0], out.String(), want)
 			}
 		}
-	}()
-	t.Cleanup(func() { a.Close(); callee.Close(); mgr.Close() })
-	stop := ringback(mgr, hub)
-	defer stop()
-
-	listen := func(d time.Duration) []int16 {
-		var out []int16
-		frame := make([]int16, audio.FrameSamples)
-		for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
-			_ = dev.mixer.ReadFrame(frame)
-			out = append(out, frame...)
-		}
-		return out
 	}
-	id, err := mgr.Dial(context.Background(), "sip:bob@"+callee.LocalAddr(), sessions.DialOptions{})
+}
+
+// TestNoSoundCardAudioOff: on a machine without a sound card (an ALSA
+// configuration with no device, or a build without PortAudio) the phone
+// still starts when no audio backend was asked for explicitly: it says
+// "no sound card — audio off" on stderr and in the log, and places a call
+// with DTMF and a recording, its audio on the null device.
+func TestNoSoundCardAudioOff(t *testing.T) {
+	noDevice, _ := filepath.Abs("audio/portaudio/testdata/asound-nodevice.conf")
+	t.Setenv("ALSA_CONFIG_PATH", noDevice)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.toml")
+	if err := os.WriteFile(cfg, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	logFile, recDir := filepath.Join(dir, "teaphone.log"), filepath.Join(dir, "rec")
+
+	// The far end answers every call and counts the digits it hears.
+	far := sessions.New()
+	if err := far.SetRules(sessions.AcceptAll(0)); err != nil {
+		t.Fatal(err)
+	}
+	b, err := phone.New(phone.Options{Listen: "127.0.0.1:0", RTPPortMin: 19600, RTPPortMax: 19699, Handler: far})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sid := <-incoming
-	if _, err := mgr.WaitState(context.Background(), id, sessions.StateRinging); err != nil {
+	if err := far.Start(b); err != nil {
 		t.Fatal(err)
 	}
-	ring := listen(1500 * time.Millisecond)
-	if s := analyze.ToneShare(ring, 8000, 440) + analyze.ToneShare(ring, 8000, 480); s < 0.8 || analyze.DBFS(ring) < -30 {
-		t.Errorf("no ringback while ringing: 440+480 Hz share %.2f, %.1f dBFS", s, analyze.DBFS(ring))
-	}
-	if err := callee.Accept(sid); err != nil {
+	sub := far.Subscribe()
+	if err := b.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := mgr.WaitState(context.Background(), id, sessions.StateConnected); err != nil {
-		t.Fatal(err)
+	t.Cleanup(func() { sub.Close(); b.Close(); _ = far.Close() })
+
+	var out, errOut strings.Builder
+	err = run(context.Background(), []string{"dial", "--config", cfg, "--log-file", logFile,
+		"--listen", "127.0.0.1:0", "--rtp-ports", "19700-19799", "--events", "jsonl", "--record-dir", recDir,
+		"--script", "dtmf 1; wait 500ms; hangup", "sip:bob@" + b.LocalAddr()}, &out, &errOut)
+	if err != nil {
+		t.Fatalf("teaphone dial: %v\nstderr: %s\nstdout: %s", err, errOut.String(), out.String())
 	}
-	time.Sleep(100 * time.Millisecond)
-	if after := listen(500 * time.Millisecond); analyze.DBFS(after) > -50 {
-		t.Errorf("ringback still playing after answer: %.1f dBFS", analyze.DBFS(after))
+	const notice = "no sound card — audio off"
+	if !strings.Contains(errOut.String(), notice) {
+		t.Errorf("stderr lacks %q: %q", notice, errOut.String())
+	}
+	if log, _ := os.ReadFile(logFile); !strings.Contains(string(log), notice) {
+		t.Errorf("log lacks %q:\n%s", notice, log)
+	}
+	if !strings.Contains(out.String(), `"state":"connected"`) {
+		t.Errorf("the call did not connect:\n%s", out.String())
+	}
+	if recs, _ := filepath.Glob(filepath.Join(recDir, "*.wav")); len(recs) != 1 {
+		t.Errorf("recordings %q, want one", recs)
+	}
+	digits := ""
+	timeout := time.After(5 * time.Second)
+wait:
+	for {
+		select {
+		case ev := <-sub.C():
+			if d, ok := ev.(sessions.DTMFEvent); ok && d.Received {
+				digits += d.Digit
+			}
+			if c, ok := ev.(sessions.CallEvent); ok && c.Call.Ended() {
+				break wait
+			}
+		case <-timeout:
+			t.Fatal("the far end's call did not end")
+		}
+	}
+	if digits != "1" {
+		t.Errorf("the far end heard DTMF %q, want 1", digits)
+	}
+}
+
+// TestOpenAudio: the sound card is the default; without one the phone runs
+// with audio off unless the sound card or a device was asked for, which is
+// then an error in one sentence.
+func TestOpenAudio(t *testing.T) {
+	noCard := func() (device.Device, error) {
+		return nil, fmt.Errorf("no audio output device found: %w", device.ErrNoSoundCard)
+	}
+	card := device.NewNull()
+	withCard := func() (device.Device, error) { return card, nil }
+	tests := []struct {
+		name     string
+		edit     func(*config.Config)
+		card     device.SoundCard
+		wantName string // "" when an error is wanted
+		wantOff  bool
+	}{
+		{"the sound card", func(*config.Config) {}, withCard, "sound card", false},
+		{"no sound card: audio off", func(*config.Config) {}, noCard, "null", true},
+		{"--audio portaudio without one", func(c *config.Config) { c.ApplyOverrides(config.Overrides{Audio: "portaudio"}) }, noCard, "", false},
+		{"$TEAPHONE_AUDIO=portaudio without one", func(c *config.Config) {
+			c.ApplyEnv(func(k string) (string, bool) { return "portaudio", k == config.EnvAudio })
+		}, noCard, "", false},
+		{"a named device without one", func(c *config.Config) { c.Media.OutputDevice = "USB" }, noCard, "", false},
+		{"--audio null", func(c *config.Config) { c.ApplyOverrides(config.Overrides{Audio: "null"}) }, noCard, "null", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := config.Default()
+			tt.edit(&cfg)
+			a, err := openAudio(cfg, tt.card)
+			if tt.wantName == "" {
+				if err == nil || err.Error() != "no audio output device found: no sound card" {
+					t.Fatalf("openAudio: %v, want the sound card's error", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer a.Device.Close()
+			if a.name != tt.wantName || (a.Fallback != nil) != tt.wantOff {
+				t.Errorf("audio %q, fallback %v; want %q, audio off %v", a.name, a.Fallback, tt.wantName, tt.wantOff)
+			}
+			if tt.wantOff && a.Notice() != "no sound card — audio off" {
+				t.Errorf("notice %q", a.Notice())
+			}
+		})
 	}
 }

@@ -70,7 +70,7 @@ func (m *Manager) SetRecording(id CallID, on bool) error {
 	if m.cfg.recordDir == "" {
 		return opError("record", m.labelOf(id), errors.New("no recording directory configured (media.record_dir)"))
 	}
-	if err := os.MkdirAll(m.cfg.recordDir, 0o755); err != nil {
+	if err := os.MkdirAll(m.cfg.recordDir, 0o700); err != nil { // recordings are private
 		return opError("record", m.labelOf(id), err)
 	}
 	return m.Record(id, RecordPath(m.cfg.recordDir, m.cfg.recordTemplate, m.cfg.now(), info))

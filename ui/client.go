@@ -9,9 +9,10 @@
 // map.
 //
 // Modes keep typing safe: the dial line owns every printable key while it
-// has focus (no call is up, or after d / :), so typing a URI never triggers a
-// call key; Esc gives the keys back to the call list, where letters are call
-// keys and digits are DTMF on a connected call.
+// has focus (after d or :, or once a digit, +, * or # started a number with
+// no call connected), so typing a URI never triggers a call key; Esc gives
+// the keys back to the call list, where letters are call keys (q quits, also
+// on the idle screen) and digits are DTMF on a connected call.
 package ui
 
 import (
@@ -61,14 +62,6 @@ type RulesReader interface {
 	Rules() sessions.Rules
 }
 
-// Ringer plays the ring tone while an incoming call waits for a decision.
-// main supplies one on the audio device. Start and Stop are called from
-// Bubble Tea commands, never from Update, and must not block for long.
-type Ringer interface {
-	Start()
-	Stop()
-}
-
 // Contact is an address-book entry used by Tab completion in the dial line.
 type Contact struct {
 	Name string
@@ -82,6 +75,10 @@ type Options struct {
 	Accounts []string
 	// AudioIn and AudioOut name the audio devices for the status bar.
 	AudioIn, AudioOut string
+	// AudioNotice, when set, says why there is no sound (such as "no sound
+	// card — audio off"): the status bar shows it in place of the devices,
+	// and it is the log pane's first line.
+	AudioNotice string
 	// Keys remaps actions (see package keys: answer, reject, end, hold …)
 	// to key names as Bubble Tea spells them ("a", "ctrl+x", "f5").
 	Keys map[string][]string
@@ -89,8 +86,6 @@ type Options struct {
 	Contacts []Contact
 	// History is the dial history, oldest first (↑ recalls the newest).
 	History []string
-	// Ringer plays the ring tone; nil for none (the terminal bell still rings).
-	Ringer Ringer
 	// LogLines feeds the log pane (optional). The UI stops reading when it
 	// is closed.
 	LogLines <-chan string

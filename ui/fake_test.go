@@ -229,21 +229,6 @@ type confFake struct{ *fakeClient }
 
 func (f confFake) Conference(a, b sessions.CallID) error { return f.record("Conference %s %s", a, b) }
 
-// fakeRinger counts Start and Stop.
-type fakeRinger struct {
-	mu           sync.Mutex
-	starts, ends int
-}
-
-func (r *fakeRinger) Start() { r.mu.Lock(); r.starts++; r.mu.Unlock() }
-func (r *fakeRinger) Stop()  { r.mu.Lock(); r.ends++; r.mu.Unlock() }
-
-func (r *fakeRinger) counts() (int, int) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.starts, r.ends
-}
-
 // Fixtures.
 
 func incoming(id string, line int, display, uri, subject string) sessions.CallInfo {

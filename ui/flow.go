@@ -167,9 +167,11 @@ func conferencePair(calls []sessions.CallInfo, sel, prev sessions.CallID) (a, b 
 }
 
 // startsDial reports whether a key typed in command mode opens the dial line
-// with itself as the first character (digits and +).
-func startsDial(s string) bool {
-	return len(s) == 1 && strings.Contains("0123456789+", s)
+// with itself as its first character: a digit, + or a feature code's * or
+// #. Letters stay call keys (q quits); d or : open the dial line for a URI,
+// and a paste opens it too.
+func startsDial(runes []rune) bool {
+	return len(runes) == 1 && strings.ContainsRune("0123456789+*#", runes[0])
 }
 
 // enableKeys returns km with each call key enabled only when it applies to
@@ -276,14 +278,12 @@ func stepAsk(a ask, k tea.KeyMsg, km keys.KeyMap, calls []sessions.CallInfo, can
 }
 
 // dialFocus decides whether the dial line should own the keyboard after the
-// calls changed: always when no call is up; never grabbed back while the
-// person is typing; released to the call keys when a call starts ringing in
-// and the line is empty (so a answers at once).
-func dialFocus(focused bool, dialText string, nCalls int, newIncoming bool) bool {
-	switch {
-	case nCalls == 0:
-		return true
-	case newIncoming && dialText == "":
+// calls changed: it is never grabbed from the call keys (so q still quits
+// once the last call ended) nor taken away while the person is typing, but
+// released to the call keys when a call starts ringing in and the line is
+// empty (so a answers at once).
+func dialFocus(focused bool, dialText string, newIncoming bool) bool {
+	if newIncoming && dialText == "" {
 		return false
 	}
 	return focused

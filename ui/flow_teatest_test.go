@@ -44,14 +44,13 @@ func TestFlowDialHoldDTMFHangupAnswerQuit(t *testing.T) {
 	f := newFake()
 	ch := make(chan sessions.Event, 64)
 	f.events = ch
-	r := &fakeRinger{}
-	m := New(f, Options{Events: ch, Now: fixedNow, Accounts: []string{"work"}, Ringer: r})
+	m := New(f, Options{Events: ch, Now: fixedNow, Accounts: []string{"work"}})
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24))
 	defer close(ch)
 
-	// Dial: the dial line has focus at start.
+	// Dial: d opens the dial line.
 	waitText(t, tm, "no calls")
-	tm.Type("sip:bob@example.com")
+	tm.Type("dsip:bob@example.com")
 	tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
 	waitCommands(t, f, "Dial sip:bob@example.com")
 	waitText(t, tm, "connected", "sip:bob@example.com")
@@ -87,9 +86,6 @@ func TestFlowDialHoldDTMFHangupAnswerQuit(t *testing.T) {
 	tm.Type("y")
 	tm.WaitFinished(t, teatest.WithFinalTimeout(3*time.Second))
 	waitCommands(t, f, "HangupAll")
-	if s, e := r.counts(); s != 1 || e < 1 {
-		t.Errorf("ringer start/stop = %d/%d", s, e)
-	}
 	fm := tm.FinalModel(t).(Model)
 	if !strings.Contains(strings.Join(fm.logs, "\n"), "line 1 connected Alice") {
 		t.Errorf("log lacks the answered call:\n%s", strings.Join(fm.logs, "\n"))
@@ -105,4 +101,20 @@ func TestFlowLogPane(t *testing.T) {
 	close(lines)
 	tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
 	tm.WaitFinished(t, teatest.WithFinalTimeout(3*time.Second))
+}
+
+// TestFlowQuitFromIdle: q on the idle screen quits, as the README says;
+// after d it is text in the dial line, and Esc gives it back.
+func TestFlowQuitFromIdle(t *testing.T) {
+	f := newFake()
+	tm := teatest.NewTestModel(t, New(f, Options{Now: fixedNow}), teatest.WithInitialTermSize(80, 24))
+	waitText(t, tm, "no calls", "q quit")
+	tm.Type("dq")
+	waitText(t, tm, "dial> q")
+	tm.Send(tea.KeyMsg{Type: tea.KeyEsc})
+	tm.Type("q")
+	tm.WaitFinished(t, teatest.WithFinalTimeout(3*time.Second))
+	if got := f.Commands(); !slices.Equal(got, []string{"HangupAll"}) {
+		t.Errorf("commands = %q, want HangupAll only", got)
+	}
 }

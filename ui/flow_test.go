@@ -254,18 +254,17 @@ func TestDialFocus(t *testing.T) {
 		name        string
 		focused     bool
 		text        string
-		n           int
 		newIncoming bool
 		want        bool
 	}{
-		{"no calls: always", false, "", 0, false, true},
-		{"incoming, empty line: released", true, "", 1, true, false},
-		{"incoming while typing: kept", true, "sip:b", 1, true, true},
-		{"other change keeps focus", true, "", 2, false, true},
-		{"other change keeps blur", false, "", 2, false, false},
+		{"the last call ended: call keys kept (q quits)", false, "", false, false},
+		{"incoming, empty line: released", true, "", true, false},
+		{"incoming while typing: kept", true, "sip:b", true, true},
+		{"other change keeps focus", true, "", false, true},
+		{"other change keeps blur", false, "", false, false},
 	}
 	for _, tc := range tests {
-		if got := dialFocus(tc.focused, tc.text, tc.n, tc.newIncoming); got != tc.want {
+		if got := dialFocus(tc.focused, tc.text, tc.newIncoming); got != tc.want {
 			t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
 		}
 	}

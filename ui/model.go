@@ -66,11 +66,10 @@ type message struct {
 // Model is the root Bubble Tea model of the phone. Create it with New; run
 // it with Run, or drive it directly (teatest, Update tests).
 type Model struct {
-	c      Client
-	ctx    context.Context
-	now    func() time.Time
-	ringer Ringer
-	bell   io.Writer
+	c    Client
+	ctx  context.Context
+	now  func() time.Time
+	bell io.Writer
 
 	keys    keys.KeyMap
 	keyErr  error
@@ -93,7 +92,6 @@ type Model struct {
 	showLog  bool
 	logs     []string
 	msg      message
-	ringing  bool
 	quitting bool
 	busy     bool      // a client command is running
 	queue    []command // commands waiting for it, in key order
@@ -105,7 +103,8 @@ type Model struct {
 
 // New returns the phone's model for client c. It reads the current calls and
 // registrations from c; events then keep it up to date (Options.Events, or
-// the subscription Run makes). New starts nothing: no goroutine, no
+// the subscription Run makes). Subscribe before calling New, so that no
+// event published in between is lost. New starts nothing: no goroutine, no
 // subscription.
 func New(c Client, o Options) Model {
 	st := styles.Default()
@@ -135,7 +134,6 @@ func New(c Client, o Options) Model {
 		c:       c,
 		ctx:     context.Background(),
 		now:     now,
-		ringer:  o.Ringer,
 		keys:    km,
 		keyErr:  err,
 		st:      st,
@@ -164,11 +162,11 @@ func New(c Client, o Options) Model {
 	if err != nil {
 		m.msg = message{text: err.Error(), err: true}
 	}
+	if o.AudioNotice != "" {
+		m.logf("%s", o.AudioNotice)
+	}
 	m.sel = reselect(m.calls, "", "")
 	m.dial = m.dial.SetSize(m.width, 1)
-	if len(m.calls) == 0 {
-		m.dial = m.dial.Focus()
-	}
 	return m
 }
 
@@ -281,28 +279,10 @@ func dialCmd(ctx context.Context, c Client, target string, o sessions.DialOption
 	})
 }
 
-func quitCmd(c Client, r Ringer) tea.Cmd {
+func quitCmd(c Client) tea.Cmd {
 	return guard(func() tea.Msg {
-		if r != nil {
-			r.Stop()
-		}
 		_ = c.HangupAll()
 		return tea.Quit()
-	})
-}
-
-// ringCmd starts or stops the ring tone.
-func ringCmd(r Ringer, on bool) tea.Cmd {
-	if r == nil {
-		return nil
-	}
-	return guard(func() tea.Msg {
-		if on {
-			r.Start()
-		} else {
-			r.Stop()
-		}
-		return nil
 	})
 }
 

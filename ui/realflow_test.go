@@ -285,11 +285,11 @@ func TestRealFlowDialHoldDTMFHangupAnswer(t *testing.T) {
 	})
 	scr := &screen{r: tm.Output()}
 
-	// Dial bob: the dial line has the keyboard while no call is up.
+	// Dial bob: d opens the dial line.
 	scr.wait(t, 0, "no calls", "dial>")
 	bobURI := bob.uri("bob")
 	mark := scr.mark(t)
-	tm.Type(bobURI)
+	tm.Type("d" + bobURI)
 	tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
 	out := alice.waitCall(t, "connected to bob", func(c sessions.CallInfo) bool {
 		return c.Direction == sessions.DirectionOutgoing && c.State == sessions.StateConnected

@@ -31,22 +31,20 @@ func run(ctx context.Context, c Client, o Options, in io.Reader, out io.Writer, 
 	// goroutines that wait on the event and log feeds.
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// Subscribe first, then let New read the calls and registrations: an
+	// event published in between is delivered, not lost. Events the
+	// snapshot already reflects are applied again, in order, so the model
+	// ends up at the latest state either way.
+	if o.Events == nil {
+		if sub := c.Subscribe(); sub != nil {
+			defer sub.Close()
+			o.Events = sub.C()
+		}
+	}
 	m := New(c, o)
 	m.ctx = pctx
 	m.bell = out
-	if m.events == nil {
-		sub := c.Subscribe()
-		if sub != nil {
-			defer sub.Close()
-			m.events = sub.C()
-		}
-	}
-	defer func() {
-		if o.Ringer != nil {
-			o.Ringer.Stop()
-		}
-		_ = c.HangupAll()
-	}()
+	defer func() { _ = c.HangupAll() }()
 	opts := append([]tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(out)}, extra...)
 	p := tea.NewProgram(m, opts...)
 	defer func() {

@@ -7,10 +7,12 @@ import (
 	"io"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/teaphone/teaphone/phone"
 	"github.com/teaphone/teaphone/sessions"
 )
 
@@ -56,8 +58,7 @@ func wait(t *testing.T, done chan error) error {
 
 func TestRunQuitHangsUp(t *testing.T) {
 	f := newFake()
-	r := &fakeRinger{}
-	w, out, done := runAsync(context.Background(), f, Options{Now: fixedNow, Ringer: r})
+	w, out, done := runAsync(context.Background(), f, Options{Now: fixedNow})
 	time.Sleep(50 * time.Millisecond)
 	_, _ = w.Write([]byte{3}) // ctrl+c, no calls: quits at once
 	if err := wait(t, done); err != nil {
@@ -65,9 +66,6 @@ func TestRunQuitHangsUp(t *testing.T) {
 	}
 	if got := f.Commands(); !slices.Contains(got, "HangupAll") {
 		t.Errorf("commands %q lack HangupAll", got)
-	}
-	if _, stops := r.counts(); stops == 0 {
-		t.Error("ringer not stopped on exit")
 	}
 	if !bytes.Contains([]byte(out.String()), []byte("dial>")) {
 		t.Errorf("nothing drawn: %q", out.String())
@@ -133,5 +131,59 @@ func TestRunLeavesNoGoroutines(t *testing.T) {
 	if n := runtime.NumGoroutine(); n > before {
 		buf := make([]byte, 1<<16)
 		t.Errorf("%d goroutines left (before %d):\n%s", n, before, buf[:runtime.Stack(buf, true)])
+	}
+}
+
+// stubPhone is a session core with only an event stream, which the test
+// plays.
+type stubPhone struct {
+	sessions.Phone
+	events chan phone.Event
+}
+
+func (p stubPhone) Events() <-chan phone.Event { return p.events }
+
+// lateRegistration is the real client core where a registration completes
+// just after the UI read the registrations: a REGISTER 200 that arrives
+// while the UI starts.
+type lateRegistration struct {
+	*sessions.Manager
+	events chan phone.Event
+	once   sync.Once
+}
+
+func (c *lateRegistration) Registrations() []sessions.RegistrationInfo {
+	regs := c.Manager.Registrations()
+	c.once.Do(func() {
+		c.events <- phone.RegistrationEvent{Time: t0, Account: "work", State: sessions.RegRegistered, Expires: 300, Code: 200}
+		for len(c.Manager.Registrations()) == 0 { // published
+			time.Sleep(time.Millisecond)
+		}
+	})
+	return regs
+}
+
+// TestRunSubscribesBeforeItReads: an event published while the UI starts
+// (between its reading the calls and registrations and its first event)
+// is not lost: the status bar shows the account registered.
+func TestRunSubscribesBeforeItReads(t *testing.T) {
+	ph := stubPhone{events: make(chan phone.Event)}
+	mgr := sessions.New()
+	if err := mgr.Start(ph); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { close(ph.events); _ = mgr.Close() }()
+	c := &lateRegistration{Manager: mgr, events: ph.events}
+	w, out, done := runAsync(context.Background(), c, Options{Now: fixedNow, Accounts: []string{"work"}})
+	deadline := time.Now().Add(3 * time.Second)
+	for !strings.Contains(out.String(), "work: registered") && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	_, _ = w.Write([]byte{3})
+	if err := wait(t, done); err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if !strings.Contains(out.String(), "work: registered") {
+		t.Errorf("the registration that completed while the UI started was lost:\n%s", out.String())
 	}
 }

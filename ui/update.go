@@ -55,8 +55,7 @@ func (m Model) Update(msg tea.Msg) (res tea.Model, cmd tea.Cmd) {
 		m.panicked = msg.value
 		return m, tea.Quit
 	}
-	m, ring := m.syncRing()
-	return m, tea.Batch(cmd, ring)
+	return m, cmd
 }
 
 // activeKeys is the key map with what applies now enabled.
@@ -80,21 +79,12 @@ func (m Model) resize(w, h int) Model {
 	return m
 }
 
-// syncRing starts the ring tone when a call awaits a decision and stops it
-// when none does.
-func (m Model) syncRing() (Model, tea.Cmd) {
-	_, _, want := promptCall(m.calls)
-	want = want && !m.quitting
-	if want == m.ringing {
-		return m, nil
-	}
-	m.ringing = want
-	return m, ringCmd(m.ringer, want)
-}
-
 // handleKey routes a key by mode: help screen, question, dial line, or
 // call keys.
 func (m Model) handleKey(k tea.KeyMsg) (Model, tea.Cmd) {
+	if k.Type == tea.KeyRunes && len(k.Runes) > 1 && !k.Paste {
+		return m.handleTyped(k)
+	}
 	km := m.activeKeys()
 	switch {
 	case m.quitting:
@@ -115,6 +105,19 @@ func (m Model) handleKey(k tea.KeyMsg) (Model, tea.Cmd) {
 	return m.handleCallKey(k, km)
 }
 
+// handleTyped takes keys that the terminal delivered in one read (typed
+// faster than it was read) one by one, as they were typed: "dq" opens the
+// dial line and types a q into it.
+func (m Model) handleTyped(k tea.KeyMsg) (Model, tea.Cmd) {
+	cmds := make([]tea.Cmd, 0, len(k.Runes))
+	for _, r := range k.Runes {
+		var cmd tea.Cmd
+		m, cmd = m.handleKey(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: k.Alt})
+		cmds = append(cmds, cmd)
+	}
+	return m, tea.Batch(cmds...)
+}
+
 // handleDialKey edits the dial line: every printable key is text here.
 func (m Model) handleDialKey(k tea.KeyMsg, km keys.KeyMap) (Model, tea.Cmd) {
 	switch {
@@ -128,10 +131,9 @@ func (m Model) handleDialKey(k tea.KeyMsg, km keys.KeyMap) (Model, tea.Cmd) {
 		m.dial = m.dial.Complete(m.candidates())
 	case key.Matches(k, km.Leave):
 		if len(m.calls) == 0 {
-			m.dial = m.dial.Reset()
-		} else {
-			m.dial = m.dial.Blur()
+			m.dial = m.dial.Reset() // nothing to come back to: drop the text
 		}
+		m.dial = m.dial.Blur()
 	case m.dial.Value() == "" && key.Matches(k, km.Help):
 		m.showHelp = true
 	default:
@@ -212,7 +214,7 @@ func (m Model) handleCallKey(k tea.KeyMsg, km keys.KeyMap) (Model, tea.Cmd) {
 		m = m.selectCall(moveSelection(m.calls, m.sel, -1))
 	case key.Matches(k, km.DTMF):
 		return m.sendDTMF(sel, string(k.Runes))
-	case k.Type == tea.KeyRunes && !k.Alt && startsDial(string(k.Runes)):
+	case k.Type == tea.KeyRunes && !k.Alt && (k.Paste || startsDial(k.Runes)):
 		m.dial = m.dial.Focus().Insert(string(k.Runes))
 	}
 	return m, nil
@@ -263,7 +265,7 @@ func (m Model) quit() (Model, tea.Cmd) {
 		return m, nil
 	}
 	m.quitting = true
-	return m, quitCmd(m.c, m.ringer)
+	return m, quitCmd(m.c)
 }
 
 // handleAsk feeds a key to the current question and acts on its answer.
@@ -278,7 +280,7 @@ func (m Model) handleAsk(k tea.KeyMsg, km keys.KeyMap) (Model, tea.Cmd) {
 	switch a.kind {
 	case askQuit:
 		m.quitting = true
-		return m, quitCmd(c, m.ringer)
+		return m, quitCmd(c)
 	case askConsult:
 		consult := a.consult
 		return m.enqueue("attended transfer", id, func() error { return c.AttendedTransfer(id, consult) })
@@ -349,7 +351,7 @@ func (m Model) handleDialed(d dialedMsg) Model {
 	if d.err != nil {
 		m.msg = message{text: d.err.Error(), err: true}
 		m.logf("dial %s failed: %v", d.target, d.err)
-		if errors.Is(d.err, sessions.ErrInvalidTarget) || len(m.calls) == 0 {
+		if errors.Is(d.err, sessions.ErrInvalidTarget) {
 			m.dial = m.dial.Focus()
 		}
 		return m
@@ -432,7 +434,7 @@ func (m Model) applyCall(e sessions.CallEvent) (Model, tea.Cmd) {
 	if m.prevSel == m.sel {
 		m.prevSel = ""
 	}
-	if focus := dialFocus(m.dial.Focused(), m.dial.Value(), len(m.calls), newIncoming); focus != m.dial.Focused() {
+	if focus := dialFocus(m.dial.Focused(), m.dial.Value(), newIncoming); focus != m.dial.Focused() {
 		if focus {
 			m.dial = m.dial.Focus()
 		} else {

@@ -59,12 +59,19 @@ func TestUpdateCommands(t *testing.T) {
 		{"d then typing never triggers call keys", []sessions.CallInfo{bob}, "d,type:harm@example.com,enter", []string{"Dial harm@example.com"}},
 		{"a digit on a held-free idle selection starts dialing", nil, "type:100,enter", []string{"Dial 100"}},
 		{"esc leaves the dial line, then keys act", []sessions.CallInfo{bob}, "d,type:hm,esc,h", []string{"Hold c-1"}},
-		{"q with no calls hangs up all and quits", nil, "ctrl+c", []string{"HangupAll"}},
+		{"ctrl+c with no calls hangs up all and quits", nil, "ctrl+c", []string{"HangupAll"}},
+		{"q on the idle screen quits", nil, "q", []string{"HangupAll"}},
+		{"esc leaves what was typed, then q quits", nil, "type:12,esc,q", []string{"HangupAll"}},
+		{"q is text once the dial line is open", nil, "d,type:quentin@example.com,enter", []string{"Dial quentin@example.com"}},
+		{": opens the dial line too", nil, ":,type:qa@example.com,enter", []string{"Dial qa@example.com"}},
+		{"q is text after a first digit; esc, then q quits", nil, "type:1q,esc,q", []string{"HangupAll"}},
+		{"letters on the idle screen are not typed", nil, "type:bob,enter", nil},
+		{"* starts a feature code", nil, "type:*97,enter", []string{"Dial *97"}},
 		{"q with calls asks first: no", []sessions.CallInfo{bob}, "q,n", nil},
 		{"q with calls asks first: yes", []sessions.CallInfo{bob}, "q,y", []string{"HangupAll"}},
 		{"q twice quits", []sessions.CallInfo{bob}, "q,q", []string{"HangupAll"}},
 		{"help swallows the next key", []sessions.CallInfo{bob}, "?,h", nil},
-		{"dial line refuses bad targets", nil, "type:bob smith,enter", nil},
+		{"dial line refuses bad targets", nil, "d,type:bob smith,enter", nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -99,19 +106,15 @@ func TestQuitRequestsProgramExit(t *testing.T) {
 
 func TestIncomingFlow(t *testing.T) {
 	f := newFake()
-	r := &fakeRinger{}
-	m := newTestModel(f, Options{Ringer: r})
-	if !m.dial.Focused() {
-		t.Fatal("idle: the dial line should have focus")
+	m := newTestModel(f, Options{})
+	if m.dial.Focused() {
+		t.Fatal("idle: the keys should be call keys (q quits) until the user dials")
 	}
 	in1 := incoming("in-1", 1, "Alice", "sip:alice@example.com", "Lunch?")
 	in2 := incoming("in-2", 2, "", "sip:+4930123@carrier.example", "")
 	m, _ = feed(t, m, callEv(in1), callEv(in2))
 	if m.dial.Focused() {
 		t.Error("an incoming call with an empty dial line should give the keys to the prompt")
-	}
-	if s, e := r.counts(); s != 1 || e != 0 {
-		t.Errorf("ringer start/stop = %d/%d, want 1/0", s, e)
 	}
 	v := m.View()
 	for _, want := range []string{"Incoming call · line 1", "Alice", "Subject: Lunch?", "(+1 waiting)"} {
@@ -133,13 +136,13 @@ func TestIncomingFlow(t *testing.T) {
 	if pc, _, ok := promptCall(m.calls); !ok || pc.ID != "in-2" {
 		t.Errorf("prompt should move to in-2, got %v %v", pc.ID, ok)
 	}
-	// Reject the second: ringing stops.
+	// Reject the second: the prompt goes.
 	m, _ = feed(t, m, keyMsg("r"))
 	rej := in2
 	rej.Pending, rej.State, rej.EndedAt = false, sessions.StateCancelled, t0
 	m, _ = feed(t, m, callEv(rej))
-	if s, e := r.counts(); s != 1 || e != 1 {
-		t.Errorf("ringer start/stop = %d/%d, want 1/1", s, e)
+	if _, _, ok := promptCall(m.calls); ok {
+		t.Error("the prompt stays after the last pending call was rejected")
 	}
 	if len(m.calls) != 1 {
 		t.Errorf("calls = %d, want 1", len(m.calls))
@@ -149,7 +152,7 @@ func TestIncomingFlow(t *testing.T) {
 func TestIncomingWhileTypingKeepsDialFocus(t *testing.T) {
 	f := newFake()
 	m := newTestModel(f, Options{})
-	m, _ = feed(t, m, keysOf("type:sip:ann")...)
+	m, _ = feed(t, m, keysOf("d,type:sip:ann")...)
 	m, _ = feed(t, m, callEv(incoming("in-1", 1, "Alice", "sip:alice@example.com", "")))
 	if !m.dial.Focused() {
 		t.Fatal("typing must keep the dial line focused when a call comes in")
@@ -223,8 +226,11 @@ func TestEventsUpdateView(t *testing.T) {
 	ended := c
 	ended.State, ended.EndedAt = sessions.StateTerminated, t0
 	m, _ = feed(t, m, callEv(ended))
-	if len(m.calls) != 0 || !m.dial.Focused() {
-		t.Errorf("after the last call ended: %d calls, dial focused %v", len(m.calls), m.dial.Focused())
+	if len(m.calls) != 0 || m.dial.Focused() {
+		t.Errorf("after the last call ended: %d calls, dial focused %v; want the call keys (q quits)", len(m.calls), m.dial.Focused())
+	}
+	if _, quit := feed(t, m, keyMsg("q")); !quit {
+		t.Error("q after the last call ended did not quit")
 	}
 }
 
@@ -337,5 +343,31 @@ func TestKeypadToneAndDialHistory(t *testing.T) {
 	}
 	if !slices.Equal(dialed, []string{"100"}) {
 		t.Errorf("dial history %q, want [100]", dialed)
+	}
+}
+
+// TestIdleRunesAtOnce: a terminal delivers a paste, and keys typed faster
+// than it reads, in one key message; on the idle screen a paste opens the
+// dial line with all of it, and typed keys act one by one, as typed.
+func TestIdleRunesAtOnce(t *testing.T) {
+	tests := []struct {
+		name string
+		key  tea.KeyMsg
+		want []string
+	}{
+		{"pasted URI", tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("sip:quentin@example.com"), Paste: true}, []string{"Dial sip:quentin@example.com"}},
+		{"number read at once", tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("100")}, []string{"Dial 100"}},
+		{"letters read at once are not typed", tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("bob")}, nil},
+		{"d and a URI read at once", tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("dquentin@example.com")}, []string{"Dial quentin@example.com"}},
+		{"q read with more keys quits", tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("xq1")}, []string{"HangupAll"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFake()
+			_, _ = feed(t, newTestModel(f, Options{}), tc.key, keyMsg("enter"))
+			if got := f.Commands(); !slices.Equal(got, tc.want) {
+				t.Errorf("commands = %q, want %q", got, tc.want)
+			}
+		})
 	}
 }

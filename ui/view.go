@@ -115,7 +115,10 @@ func (m Model) statusBar(w int) string {
 		}
 		parts = append(parts, s.Account.Render(r.account+": ")+st.Render(txt))
 	}
-	if m.opts.AudioIn != "" || m.opts.AudioOut != "" {
+	switch {
+	case m.opts.AudioNotice != "":
+		parts = append(parts, s.Flag.Render(m.opts.AudioNotice))
+	case m.opts.AudioIn != "" || m.opts.AudioOut != "":
 		parts = append(parts, s.Device.Render("in: "+orDash(m.opts.AudioIn)+"  out: "+orDash(m.opts.AudioOut)))
 	}
 	line := strings.Join(parts, s.Bar.Render(" │ "))
@@ -144,7 +147,7 @@ func (m Model) callList(w, n int) []string {
 	s := m.st.Calls
 	out := []string{heading(s.Heading, fmt.Sprintf("calls (%d)", len(m.calls)), w)}
 	if len(m.calls) == 0 {
-		return append(out, s.Empty.Render("  no calls: type a number or URI and press enter"))
+		return append(out, s.Empty.Render(fmt.Sprintf("  no calls: type a number, or %s for a URI, then enter", m.keys.Dial.Help().Key)))
 	}
 	start := 0
 	if i := indexOf(m.calls, m.sel); i >= n {
@@ -431,9 +434,6 @@ func (m Model) footer(w int, km keys.KeyMap) string {
 		bs = []key.Binding{with(km.Submit, "ok"), km.Complete, km.HistoryPrev, with(km.Leave, "cancel")}
 	case m.dial.Focused():
 		bs = km.DialHelp()
-		if len(m.calls) == 0 {
-			bs[3] = with(bs[3], "clear")
-		}
 	default:
 		bs = km.ShortHelp()
 		if _, _, ok := promptCall(m.calls); ok {
@@ -478,7 +478,7 @@ func (m Model) fullHelp(w int, km keys.KeyMap) []string {
 			h.Key.Render(d[1].Help().Key), h.Desc.Render("history"), h.Key.Render(d[2].Help().Key), h.Desc.Render("complete"),
 			h.Key.Render(d[3].Help().Key), h.Desc.Render("leave / cancel")),
 		h.Desc.Render("In the dial line every printable key is text. Digits 0-9 * # A-D are DTMF on a"),
-		h.Desc.Render("connected call; otherwise a digit or + starts dialing."),
+		h.Desc.Render("connected call; otherwise a digit, +, * or # starts dialing."),
 	)
 	return out
 }

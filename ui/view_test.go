@@ -115,3 +115,17 @@ func TestViewSmallTerminal(t *testing.T) {
 		}
 	}
 }
+
+// TestViewAudioNotice: without a sound card the status bar and the log say
+// that audio is off.
+func TestViewAudioNotice(t *testing.T) {
+	m := newTestModel(newFake(), Options{AudioIn: "sound card", AudioOut: "sound card", AudioNotice: "no sound card — audio off"})
+	v := m.View()
+	lines := strings.Split(v, "\n")
+	if !strings.Contains(lines[0], "no sound card — audio off") || strings.Contains(lines[0], "in: ") {
+		t.Errorf("status bar %q: want the notice in place of the devices", lines[0])
+	}
+	if !strings.Contains(strings.Join(lines[1:], "\n"), "10:00:00 no sound card — audio off") {
+		t.Errorf("log pane lacks the notice:\n%s", v)
+	}
+}

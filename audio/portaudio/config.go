@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/teaphone/teaphone/audio/device"
 )
 
 // DefaultLatency is the stream latency asked for when Config.Latency is 0:
@@ -89,28 +91,46 @@ type Stats struct {
 }
 
 // ErrUnavailable is returned by Open and Devices in a build without
-// PortAudio.
-var ErrUnavailable = errors.New("this build has no PortAudio support (built with CGO_ENABLED=0 or -tags noportaudio)")
+// PortAudio. It matches device.ErrNoSoundCard: such a build has no sound
+// card to open.
+var ErrUnavailable error = unavailableError{}
+
+type unavailableError struct{}
+
+func (unavailableError) Error() string {
+	return "this build has no PortAudio support (built with CGO_ENABLED=0 or -tags noportaudio)"
+}
+
+func (unavailableError) Is(target error) bool { return target == device.ErrNoSoundCard }
 
 // ErrNoDevice is matched (errors.Is) by the errors Open returns when no
-// device exists for a direction or none matches the configured name.
+// device exists for a direction or none matches the configured name. When
+// there is no default device for a direction (the machine has no sound
+// card, or no sound server is reachable), the error matches
+// device.ErrNoSoundCard too.
 var ErrNoDevice = errors.New("no audio device")
 
-// deviceError is a readable one-sentence error that matches ErrNoDevice.
-type deviceError struct{ msg string }
+// deviceError is a readable one-sentence error that matches ErrNoDevice,
+// and device.ErrNoSoundCard when noCard is set.
+type deviceError struct {
+	msg    string
+	noCard bool
+}
 
-func (e *deviceError) Error() string        { return e.msg }
-func (e *deviceError) Is(target error) bool { return target == ErrNoDevice }
+func (e *deviceError) Error() string { return e.msg }
+func (e *deviceError) Is(target error) bool {
+	return target == ErrNoDevice || (e.noCard && target == device.ErrNoSoundCard)
+}
 
 func noDefaultDevice(input bool) error {
 	if input {
-		return &deviceError{"no audio input device found: PortAudio sees no microphone or other capture device (run `teaphone devices`, or use --audio null)"}
+		return &deviceError{"no audio input device found: PortAudio sees no microphone or other capture device (run `teaphone devices`, or use --audio null)", true}
 	}
-	return &deviceError{"no audio output device found: PortAudio sees no usable sound card and no sound server is reachable (run `teaphone devices`, or use --audio null)"}
+	return &deviceError{"no audio output device found: PortAudio sees no usable sound card and no sound server is reachable (run `teaphone devices`, or use --audio null)", true}
 }
 
 func noMatchingDevice(input bool, name string) error {
-	return &deviceError{fmt.Sprintf("no %s device matching %q (run `teaphone devices` to list them)", direction(input), name)}
+	return &deviceError{fmt.Sprintf("no %s device matching %q (run `teaphone devices` to list them)", direction(input), name), false}
 }
 
 func direction(input bool) string {

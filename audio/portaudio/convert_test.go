@@ -13,6 +13,7 @@ import (
 
 	"github.com/teaphone/teaphone/audio"
 	"github.com/teaphone/teaphone/audio/analyze"
+	"github.com/teaphone/teaphone/audio/device"
 	"github.com/teaphone/teaphone/audio/mix"
 	"github.com/teaphone/teaphone/audio/tone"
 )
@@ -351,6 +352,20 @@ func TestErrorTexts(t *testing.T) {
 	}
 	if got := ErrUnavailable.Error(); got != "this build has no PortAudio support (built with CGO_ENABLED=0 or -tags noportaudio)" {
 		t.Errorf("ErrUnavailable = %q", got)
+	}
+}
+
+// TestNoSoundCardErrors: no default device, or no PortAudio at all, means
+// no sound card (main then runs with audio off); a named device that is
+// missing does not.
+func TestNoSoundCardErrors(t *testing.T) {
+	for _, err := range []error{noDefaultDevice(false), noDefaultDevice(true), ErrUnavailable} {
+		if !errors.Is(err, device.ErrNoSoundCard) {
+			t.Errorf("%q does not match device.ErrNoSoundCard", err)
+		}
+	}
+	if errors.Is(noMatchingDevice(false, "USB"), device.ErrNoSoundCard) {
+		t.Error("a missing named device matches device.ErrNoSoundCard")
 	}
 }
 

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"strconv"
+
 	"github.com/teaphone/teaphone/internal/sipaddr"
 )
 
@@ -46,4 +48,14 @@ func (a Account) targetURI(s string) string {
 		scheme = u.Scheme
 	}
 	return scheme + ":" + s
+}
+
+// AccountName returns the name of Accounts[i] in events, logs and the UI:
+// its name, or "account1", "account2" … by position for an unnamed one
+// (allowed when it is the only account).
+func (c Config) AccountName(i int) string {
+	if n := c.Accounts[i].Name; n != "" {
+		return n
+	}
+	return "account" + strconv.Itoa(i+1)
 }

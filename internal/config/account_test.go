@@ -32,3 +32,15 @@ func TestAccountDerived(t *testing.T) {
 		})
 	}
 }
+
+func TestAccountName(t *testing.T) {
+	c := Default()
+	c.Accounts = []Account{{AOR: "sip:alice@x"}}
+	if got := c.AccountName(0); got != "account1" {
+		t.Errorf("unnamed account: %q, want account1", got)
+	}
+	c.Accounts = []Account{{Name: "work", AOR: "sip:alice@x"}, {Name: "home", AOR: "sip:alice@y"}}
+	if got := c.AccountName(1); got != "home" {
+		t.Errorf("named account: %q, want home", got)
+	}
+}

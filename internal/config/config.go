@@ -82,6 +82,9 @@ type Media struct {
 	// Codecs lists "PCMU" and/or "PCMA" in order of preference.
 	Codecs []string `toml:"codecs"`
 	// Audio selects the backend: "portaudio", "null", "tone:HZ" or "file:PATH"; see [ParseAudio].
+	// From the file or the defaults, "portaudio" runs with audio off on a
+	// machine without a sound card; from a flag or the environment (see
+	// [Config.Overridden]) it insists on one.
 	Audio string `toml:"audio"`
 	// InputDevice is a PortAudio device name or index; "" is the default device.
 	InputDevice string `toml:"input_device"`
@@ -143,6 +146,7 @@ const (
 var keyActions = []string{
 	"answer", "reject", "end", "hold", "mute", "transfer", "attended_transfer",
 	"conference", "record", "next", "prev", "help", "quit", "dial", "forward", "defer",
+	"log",
 }
 
 // KeyActions returns the action names accepted in [ui.keys].

@@ -92,6 +92,14 @@ func (c *Config) setPorts(v, src string) {
 	c.Media.RTPPorts = []int{low, high}
 }
 
+// Overridden reports whether key (such as "media.audio") was set by an
+// environment variable or a command-line flag, over the file and the
+// defaults.
+func (c Config) Overridden(key string) bool {
+	_, ok := c.src[key]
+	return ok
+}
+
 // setSource records that key now comes from src rather than the file.
 // The map is copied first, so Config values copied earlier are unaffected.
 func (c *Config) setSource(key, src string) {

@@ -158,3 +158,23 @@ func TestOverlayDoesNotAffectCopies(t *testing.T) {
 		t.Fatal("source map shared between copies")
 	}
 }
+
+func TestOverridden(t *testing.T) {
+	cfg, err := Load(writeConfig(t, "[media]\naudio = \"portaudio\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Overridden("media.audio") {
+		t.Error("media.audio from the file counts as overridden")
+	}
+	env := cfg
+	env.ApplyEnv(func(k string) (string, bool) { return map[string]string{EnvAudio: "portaudio"}[k], k == EnvAudio })
+	if !env.Overridden("media.audio") {
+		t.Errorf("media.audio from $%s does not count as overridden", EnvAudio)
+	}
+	flag := cfg
+	flag.ApplyOverrides(Overrides{Audio: "portaudio"})
+	if !flag.Overridden("media.audio") || flag.Overridden("sip.listen") {
+		t.Error("--audio: want media.audio overridden, sip.listen not")
+	}
+}

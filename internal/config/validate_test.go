@@ -148,6 +148,7 @@ func TestValidateAccepts(t *testing.T) {
 			}
 			return b.String()
 		}()},
+		{"log pane key", "[ui.keys]\nlog = [\"L\"]\n"},
 		{"unicode display name", "[[accounts]]\naor = \"sip:a@x\"\ndisplay_name = \"Zoë Ōkubo\"\n"},
 	}
 	for _, tt := range tests {

@@ -86,7 +86,7 @@ type Options struct {
 
 	// RecordDir, when set, records every call (stereo WAV) into this
 	// directory, and is where "record start" writes (default: the current
-	// directory).
+	// directory). It is made (mode 0700, parents included) if missing.
 	RecordDir string
 	// RecordTemplate names recordings ("" = DefaultRecordTemplate); {date},
 	// {remote}, {call_id}, {line} and {direction} are replaced. "record FILE"
@@ -115,8 +115,8 @@ func (o *Options) usage(format string, args ...any) error {
 	return &ExitError{Code: ExitUsage, Reason: msg}
 }
 
-// check validates the options for mode and fills defaults; errors are
-// ExitUsage.
+// check validates the options for mode, fills defaults and makes the
+// record directory; errors are ExitUsage.
 func (o *Options) check(md mode) error {
 	if o.Out == nil {
 		o.Out = io.Discard
@@ -164,12 +164,9 @@ func (o *Options) check(md mode) error {
 		}
 	}
 	if o.RecordDir != "" {
-		fi, err := os.Stat(o.RecordDir)
-		if err != nil {
+		// Recordings are private: a directory made here is the user's alone.
+		if err := os.MkdirAll(o.RecordDir, 0o700); err != nil {
 			return o.usage("record directory: %v", err)
-		}
-		if !fi.IsDir() {
-			return o.usage("record directory %s: not a directory", o.RecordDir)
 		}
 	}
 	// Open every file the script plays, so a typo fails now, not mid-call.

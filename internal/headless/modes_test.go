@@ -250,8 +250,35 @@ func TestDialPlayAndRecord(t *testing.T) {
 	}
 }
 
+// TestRecordDirIsCreated: --record-dir names a directory that does not
+// exist yet; it is made (private to the user, parents included) and the
+// call is recorded there.
+func TestRecordDirIsCreated(t *testing.T) {
+	r := newRig(t)
+	dir := filepath.Join(t.TempDir(), "msgs", "today")
+	o := r.options("hangup")
+	o.RecordDir = dir
+	if err := wait(t, startDial(t, r, o, true)); err != nil {
+		t.Fatalf("RunDial: %v (stderr %q)", err, r.err.String())
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		t.Fatalf("record directory not made: %v", err)
+	}
+	if !fi.IsDir() || fi.Mode().Perm() != 0o700 {
+		t.Errorf("record directory %s: mode %v, want a directory with 0700", dir, fi.Mode())
+	}
+	if ops := strings.Join(r.fp.recorded(), "\n"); !strings.Contains(ops, "record s1 "+dir+"/") {
+		t.Errorf("the call was not recorded in %s:\n%s", dir, ops)
+	}
+}
+
 func TestUsageErrors(t *testing.T) {
 	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		dial bool
@@ -263,7 +290,7 @@ func TestUsageErrors(t *testing.T) {
 		{"bad target", true, func(o *Options) { o.Target = "a b" }, "invalid target"},
 		{"answer in dial", true, func(o *Options) { o.Script = mustScript("wait 1s\nanswer") }, "script line 2: answer: only in answer mode"},
 		{"missing wav", true, func(o *Options) { o.Script = mustScript("play " + dir + "/nope.wav") }, "script line 1: play:"},
-		{"record dir", true, func(o *Options) { o.RecordDir = dir + "/nope" }, "record directory"},
+		{"record dir is a file", true, func(o *Options) { o.RecordDir = file }, "record directory"},
 		{"negative timeout", true, func(o *Options) { o.Timeout = -1 }, "negative timeout"},
 		{"reject code", false, func(o *Options) { o.RejectCode = 200 }, "want 400-699"},
 		{"reject with script", false, func(o *Options) { o.RejectCode = 486; o.Script = mustScript("hangup") }, "all rejected"},

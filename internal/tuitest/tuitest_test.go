@@ -331,8 +331,7 @@ func TestTerminalCallFromBaresip(t *testing.T) {
 	term.waitScreen("ended", "calls (0)", "no calls")
 
 	// 5. A second call, answered; q asks (a call is up), y hangs up and
-	// quits. (With no call up the dial line owns every printable key, so
-	// q would be typed there: ctrl+c quits then.)
+	// quits. (With no call up q quits at once.)
 	mark = alice.Mark()
 	if err := alice.Dial(teaURI); err != nil {
 		t.Fatal(err)

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/teaphone/teaphone/audio"
+	"github.com/teaphone/teaphone/audio/device"
+	"github.com/teaphone/teaphone/audio/portaudio"
+	"github.com/teaphone/teaphone/internal/config"
+	"github.com/teaphone/teaphone/phone"
+)
+
+// openedAudio is the audio backend in use.
+type openedAudio struct {
+	device.Choice
+	name      string // for the status bar and the log
+	soundCard bool   // the device is the sound card
+}
+
+// openAudio opens the configured backend (see device.Choose): the sound
+// card through card, or a headless one. The sound card counts as asked for
+// when --audio or $TEAPHONE_AUDIO named it or a device is named; otherwise a
+// machine without one runs with audio off.
+func openAudio(cfg config.Config, card device.SoundCard) (openedAudio, error) {
+	m := cfg.Media
+	explicit := cfg.Overridden("media.audio") || m.InputDevice != "" || m.OutputDevice != ""
+	c, err := device.Choose(m.Audio, explicit, card)
+	if err != nil {
+		return openedAudio{}, err
+	}
+	a := openedAudio{Choice: c, name: m.Audio}
+	switch {
+	case c.Fallback != nil:
+		a.name = "null"
+	case m.Audio == "" || m.Audio == config.AudioPortAudio:
+		a.name, a.soundCard = "sound card", true
+		if m.InputDevice != "" || m.OutputDevice != "" {
+			a.name = m.InputDevice + "/" + m.OutputDevice
+		}
+	}
+	return a, nil
+}
+
+// soundCard opens the sound card's input and output devices with PortAudio.
+func soundCard(cfg config.Config, input, output string, logger *slog.Logger) device.SoundCard {
+	return func() (device.Device, error) {
+		d, err := portaudio.Open(portaudio.Config{
+			Input: input, Output: output,
+			Latency: cfg.Media.AudioLatency.Duration,
+			Logger:  logger,
+		})
+		if err != nil {
+			return nil, err
+		}
+		return d, nil
+	}
+}
+
+// hubAudio gives every call the shared device: the microphone to send, a
+// playback input for what it receives.
+type hubAudio struct{ hub *device.Hub }
+
+func (h hubAudio) CallAudio(phone.SessionID) (audio.Source, audio.Sink, func()) {
+	return h.hub.CallAudio()
+}
+
+func listDevices(stdout io.Writer) error {
+	devs, err := portaudio.Devices()
+	if err != nil {
+		return err
+	}
+	if len(devs) == 0 {
+		fmt.Fprintln(stdout, "no audio devices found (no sound card, and no sound server reachable)")
+		return nil
+	}
+	for _, d := range devs {
+		marks := ""
+		if d.DefaultInput {
+			marks += " [default input]"
+		}
+		if d.DefaultOutput {
+			marks += " [default output]"
+		}
+		fmt.Fprintf(stdout, "%3d  %-40s %-6s in:%-3d out:%-3d %6.0f Hz%s\n", d.Index, d.Name, d.HostAPI,
+			d.MaxInputChannels, d.MaxOutputChannels, d.DefaultSampleRate, marks)
+	}
+	return nil
+}
