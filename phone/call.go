@@ -70,7 +70,12 @@ type call struct {
 }
 
 // errCallEnded is the cause of a call's context once the call has ended.
-var errCallEnded = errors.New("call ended")
+// It is sipgo's WaitAnswerForceCancelErr, which sipgo compares with ==: an
+// INVITE still waiting for its answer when the call ends otherwise (an
+// ICMP error, Close) stops waiting at once and sends no CANCEL, which would
+// wait for a provisional response (RFC 3261 §9.1). A hang-up that wants the
+// CANCEL cancels the INVITE's own context first.
+var errCallEnded = sipgo.WaitAnswerForceCancelErr
 
 // errHangup is the cause of a call's context when a hang-up abandons what
 // the call was waiting for.
