@@ -42,8 +42,13 @@ func TestCloseAfterFailedStart(t *testing.T) {
 	case <-time.After(wait):
 		t.Fatal("Close after a failed Start hangs")
 	}
-	if _, ok := <-p.Events(); ok {
-		t.Error("event stream still open after Close")
+	select {
+	case _, ok := <-p.Events():
+		if ok {
+			t.Error("an event after a failed Start")
+		}
+	case <-time.After(wait):
+		t.Fatal("event stream still open after Close")
 	}
 	if err := p.Start(context.Background()); err == nil {
 		t.Error("a closed phone started again")
@@ -142,7 +147,7 @@ func TestDialRacingClose(t *testing.T) {
 		}
 	}()
 	target := "sip:x@" + hole.LocalAddr().String()
-	for i := 0; i < 20; i++ {
+	for i := 0; i < 40; i++ {
 		lo, hi := rtpRange()
 		p, err := New(Options{Listen: "127.0.0.1:0", RTPPortMin: lo, RTPPortMax: hi})
 		if err != nil {
@@ -165,7 +170,7 @@ func TestDialRacingClose(t *testing.T) {
 		var mu sync.Mutex
 		var wg sync.WaitGroup
 		start := make(chan struct{})
-		for j := 0; j < 4; j++ {
+		for j := 0; j < 6; j++ {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -178,6 +183,8 @@ func TestDialRacingClose(t *testing.T) {
 			}()
 		}
 		close(start)
+		// Close lands at a different point of the dials in each round.
+		time.Sleep(time.Duration(i%10) * 30 * time.Microsecond)
 		p.Close()
 		wg.Wait()
 		<-collected

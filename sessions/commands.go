@@ -26,8 +26,8 @@ type resolved struct {
 
 // resolve finds the session of id for op. It waits while OnIncomingCall for
 // the call is still running, so a command never reaches the phone before
-// the phone knows what was decided. allowDialing returns an empty sid for an
-// outgoing call whose dial is in flight instead of ErrNotReady.
+// the phone knows what was decided. allowDialing accepts an outgoing call
+// whose dial is in flight instead of refusing it with ErrNotReady.
 func (m *Manager) resolve(op string, id CallID, allowDialing bool) (resolved, error) {
 	for {
 		m.mu.RLock()
@@ -37,7 +37,7 @@ func (m *Manager) resolve(op string, id CallID, allowDialing bool) (resolved, er
 			return resolved{}, opError(op, string(id), ErrNoSuchCall)
 		}
 		r := resolved{ph: m.ph, sid: c.info.SessionID, label: strconv.Itoa(c.info.Line)}
-		state, ready, closed := c.info.State, c.ready, m.closed
+		state, ready, closed, dialing := c.info.State, c.ready, m.closed, c.dialing
 		m.mu.RUnlock()
 		switch {
 		case closed:
@@ -55,7 +55,7 @@ func (m *Manager) resolve(op string, id CallID, allowDialing bool) (resolved, er
 				return r, opError(op, r.label, ErrClosed)
 			}
 		}
-		if r.sid == "" && !allowDialing {
+		if (dialing || r.sid == "") && !allowDialing {
 			return r, opError(op, r.label, ErrNotReady)
 		}
 		return r, nil
@@ -77,10 +77,13 @@ func (m *Manager) do(op string, id CallID, fn func(ph Phone, sid SessionID) erro
 // Dial places a call to target (a SIP URI, a user of the account's domain,
 // or a pasted name-addr; see NormalizeTarget) and returns its CallID at once;
 // the call is published in StateInitiating before the phone is asked, and
-// its progress arrives as CallEvents. If the phone refuses the dial, the
-// call ends in StateFailed (it stays in History) and the error is returned.
+// its progress arrives as CallEvents. The phone's session is named after the
+// CallID before the phone is asked, so its first event finds the call. If
+// the phone refuses the dial, the call ends in StateFailed (it stays in
+// History) and the error is returned. With WithAutoHold, the connected
+// calls go on hold once the phone has taken the dial, never for a refused
+// one.
 func (m *Manager) Dial(ctx context.Context, target string, opts DialOptions) (CallID, error) {
-	m.holdOthers("")
 	t, err := NormalizeTarget(target)
 	if err != nil {
 		return "", fmt.Errorf("dial: %w", err)
@@ -112,14 +115,16 @@ func (m *Manager) Dial(ctx context.Context, target string, opts DialOptions) (Ca
 	c.info.RemoteURI = t
 	c.info.Account = opts.Account
 	c.info.Subject = cleanText(opts.Subject, false)
-	m.dialsInFlight++
+	c.dialing = true
+	opts.Session = SessionID(id)
+	m.bindLocked(c, opts.Session)
 	m.publishCallLocked(c, StateUnknown, now)
 	m.mu.Unlock()
 
 	sid, err := ph.Dial(ctx, t, opts)
 
 	m.mu.Lock()
-	m.dialsInFlight--
+	c.dialing = false
 	if err != nil {
 		if !c.info.State.Final() {
 			prev := c.info.State
@@ -127,13 +132,12 @@ func (m *Manager) Dial(ctx context.Context, target string, opts DialOptions) (Ca
 			m.setStateLocked(c, StateFailed, now, 0, err.Error())
 			m.publishCallLocked(c, prev, now)
 		}
-		m.adoptWaitingLocked()
 		m.mu.Unlock()
 		return "", fmt.Errorf("dial %s: %w", t, err)
 	}
-	m.bindLocked(c, sid)
-	m.flushOrphansLocked(sid, c)
-	m.adoptWaitingLocked()
+	if sid != opts.Session {
+		m.bindLocked(c, sid) // a phone that names sessions itself
+	}
 	hangup := c.hangupRequested && !c.info.State.Final()
 	line := c.info.Line
 	m.mu.Unlock()
@@ -141,7 +145,9 @@ func (m *Manager) Dial(ctx context.Context, target string, opts DialOptions) (Ca
 		if err := ph.Hangup(sid); err != nil {
 			m.publishError(id, opError("hangup", strconv.Itoa(line), err))
 		}
+		return id, nil
 	}
+	m.holdOthers(id)
 	return id, nil
 }
 
@@ -166,7 +172,7 @@ func (m *Manager) Hangup(id CallID) error {
 		m.mu.Unlock()
 		return opError("hangup", r.label, ErrNoSuchCall)
 	}
-	if c.info.SessionID == "" {
+	if c.dialing {
 		c.hangupRequested = true
 		m.mu.Unlock()
 		return nil

@@ -1,14 +1,11 @@
 package sessions
 
 import (
-	"slices"
-
 	"github.com/teaphone/teaphone/phone"
 )
 
 // This file turns session-core events into CallInfo updates and client
-// events. Everything here runs with Manager.mu held, on the pump goroutine
-// or on a command that binds a session.
+// events. Everything here runs with Manager.mu held, on the pump goroutine.
 
 func sessionOf(ev phone.Event) SessionID {
 	switch e := ev.(type) {
@@ -49,95 +46,28 @@ func (m *Manager) dispatchLocked(ev phone.Event) {
 			return
 		}
 	}
-	// Unknown session: keep it while a Dial or an OnIncomingCall that may
-	// own it is in flight, else adopt it as a call the session core made.
-	if _, ok := m.orphans[sid]; ok || m.shouldWaitLocked(ev) {
-		if !ok {
-			m.orphanOrder = append(m.orphanOrder, sid)
-		}
-		m.orphans[sid] = append(m.orphans[sid], ev)
-		return
-	}
-	m.adoptLocked(sid, []phone.Event{ev})
-}
-
-// shouldWaitLocked reports whether an event of an unknown session may still
-// be claimed by a command in flight.
-func (m *Manager) shouldWaitLocked(ev phone.Event) bool {
-	if ce, ok := ev.(phone.CallEvent); ok {
-		switch ce.Direction {
-		case phone.DirectionIncoming:
-			return m.handlersInFlight > 0
-		case phone.DirectionOutgoing:
-			return m.dialsInFlight > 0
-		}
-	}
-	return m.handlersInFlight+m.dialsInFlight > 0
-}
-
-// flushOrphansLocked applies the events kept for sid to c, in order.
-func (m *Manager) flushOrphansLocked(sid SessionID, c *call) {
-	evs, ok := m.orphans[sid]
-	if !ok {
-		return
-	}
-	delete(m.orphans, sid)
-	m.dropOrphanOrderLocked(sid)
-	for _, ev := range evs {
-		m.applyLocked(c, ev)
-	}
-}
-
-func (m *Manager) dropOrphanOrderLocked(sid SessionID) {
-	if i := slices.Index(m.orphanOrder, sid); i >= 0 {
-		m.orphanOrder = slices.Delete(m.orphanOrder, i, i+1)
-	}
-}
-
-// adoptWaitingLocked adopts the kept sessions nobody can claim any more.
-func (m *Manager) adoptWaitingLocked() {
-	for _, sid := range slices.Clone(m.orphanOrder) {
-		evs, ok := m.orphans[sid]
-		if !ok || m.shouldWaitLocked(evs[0]) {
-			continue
-		}
-		delete(m.orphans, sid)
-		m.dropOrphanOrderLocked(sid)
-		m.adoptLocked(sid, evs)
-	}
+	// Dial binds its session before the phone is asked, and the phone asks
+	// OnIncomingCall before it reports a call: a session still unknown is
+	// one the session core made itself (a transfer it executes, an INVITE
+	// with Replaces it answered without asking).
+	m.adoptLocked(sid, ev)
 }
 
 // adoptLocked creates a call for a session the session core started itself
-// (a transfer it executes, an INVITE it handled without asking us) and
-// applies its events. Events of a session with no call event are dropped.
-func (m *Manager) adoptLocked(sid SessionID, evs []phone.Event) {
-	var first *phone.CallEvent
-	for _, ev := range evs {
-		if ce, ok := ev.(phone.CallEvent); ok {
-			first = &ce
-			break
+// and applies its first event. Other events of an unknown session are
+// dropped (errors are published).
+func (m *Manager) adoptLocked(sid SessionID, ev phone.Event) {
+	first, ok := ev.(phone.CallEvent)
+	if !ok {
+		if e, ok := ev.(phone.ErrorEvent); ok {
+			m.publishLocked(ErrorEvent{Time: m.at(e.Time), Err: e.Err})
 		}
-	}
-	if first == nil {
-		for _, ev := range evs {
-			if e, ok := ev.(phone.ErrorEvent); ok {
-				m.publishLocked(ErrorEvent{Time: m.at(e.Time), Err: e.Err})
-			}
-		}
-		m.cfg.log.Debug("sessions: events of unknown session dropped", "session", sid, "n", len(evs))
+		m.cfg.log.Debug("sessions: event of unknown session dropped", "session", sid)
 		return
 	}
 	c := m.newCallLocked(mapDirection(first.Direction), m.at(first.Time))
 	m.bindLocked(c, sid)
-	// The phone reports an incoming call ringing just before it asks
-	// OnIncomingCall, which announces the call with its decision: do not
-	// announce it twice.
-	quiet := first.Direction == phone.DirectionIncoming && MapState(first.State) == StateRinging
-	for i, ev := range evs {
-		c.quiet = quiet && i == 0
-		m.applyLocked(c, ev)
-	}
-	c.quiet = false
+	m.applyLocked(c, ev)
 }
 
 // applyLocked applies one event of c's session.
@@ -244,7 +174,6 @@ func (m *Manager) applyTransferLocked(c *call, e phone.TransferEvent) {
 			nc.info.TransferredFrom = c.info.ID
 			m.bindLocked(nc, e.NewSession)
 			m.publishCallLocked(nc, StateUnknown, t)
-			m.flushOrphansLocked(e.NewSession, nc)
 			ti.NewCallID = nc.info.ID
 		}
 	}

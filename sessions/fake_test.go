@@ -65,7 +65,7 @@ func (f *fakePhone) recorded() []string {
 
 func (f *fakePhone) Events() <-chan phone.Event { return f.events }
 
-func (f *fakePhone) Dial(_ context.Context, target string, _ phone.DialOptions) (phone.SessionID, error) {
+func (f *fakePhone) Dial(_ context.Context, target string, o phone.DialOptions) (phone.SessionID, error) {
 	f.mu.Lock()
 	if f.dialErr != nil {
 		err := f.dialErr
@@ -74,6 +74,9 @@ func (f *fakePhone) Dial(_ context.Context, target string, _ phone.DialOptions) 
 	}
 	f.next++
 	sid := phone.SessionID(fmt.Sprintf("s%d", f.next))
+	if o.Session != "" {
+		sid = o.Session // like the real phone: the caller's ID names the session
+	}
 	f.ops = append(f.ops, fmt.Sprintf("dial %s %s", sid, target))
 	hook := f.onDial
 	f.mu.Unlock()

@@ -25,7 +25,7 @@ func (m *Manager) OnIncomingCall(in phone.IncomingCall) phone.Decision {
 	}
 	var c *call
 	if id, ok := m.bySession[in.Session]; ok && in.Session != "" {
-		c = m.calls[id] // adopted from an event that came before us
+		c = m.calls[id] // asked twice about one session
 	}
 	if c == nil || c.info.State.Final() {
 		c = m.newCallLocked(DirectionIncoming, now)
@@ -74,21 +74,16 @@ func (m *Manager) OnIncomingCall(in phone.IncomingCall) phone.Decision {
 	case ActionReject, ActionForward:
 		c.declined = true
 	}
+	// Commands for the call wait until the phone has the decision.
 	ready := make(chan struct{})
 	c.ready = ready
-	m.handlersInFlight++
 	m.publishCallLocked(c, prev, now)
-	if in.Session != "" {
-		m.flushOrphansLocked(in.Session, c)
-	}
 	m.mu.Unlock()
 
 	defer func() {
 		m.mu.Lock()
-		m.handlersInFlight--
 		c.ready = nil
 		close(ready)
-		m.adoptWaitingLocked()
 		m.mu.Unlock()
 	}()
 	return dec
@@ -171,10 +166,16 @@ func (m *Manager) labelOf(id CallID) string {
 // Accept answers a pending incoming call. The call becomes Connected when the
 // phone reports it.
 func (m *Manager) Accept(id CallID) error {
-	m.holdOthers(id)
-	return m.decide("accept", id,
+	err := m.decide("accept", id,
 		func(ph Phone, sid SessionID) error { return ph.Accept(sid) },
 		func(c *call) { c.info.Decision = "accepted" })
+	if err != nil {
+		return err
+	}
+	// The other calls go on hold once the answer is under way, never for
+	// an answer that was refused.
+	m.holdOthers(id)
+	return nil
 }
 
 // Reject refuses a pending incoming call with code (0 = 486 Busy Here;

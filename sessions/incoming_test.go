@@ -274,19 +274,20 @@ func TestSanitizedPeerText(t *testing.T) {
 	}
 }
 
-// The phone emits "ringing" and calls the handler from different goroutines
-// (its event queue is asynchronous): whatever the order, each incoming call
-// is announced exactly once, pending, with one CallID.
-func TestIncomingRaceWithRingingEvent(t *testing.T) {
+// The phone asks the handler before it reports an incoming call ringing
+// (many calls at once, each on its own goroutine): each call is announced
+// exactly once, by the handler, pending, and its ringing event changes
+// nothing a person sees.
+func TestIncomingAnnouncedOnceByHandler(t *testing.T) {
 	m, fp, sub := setup(t)
 	const n = 50
 	for i := range n {
 		sid := phone.SessionID("r" + strconv.Itoa(i))
 		go func() {
+			m.OnIncomingCall(phone.IncomingCall{Session: sid, RemoteURI: "sip:a@b"})
 			fp.events <- phone.CallEvent{Time: at(1), Session: sid, Direction: phone.DirectionIncoming,
 				State: phone.StateRinging, RemoteURI: "sip:a@b"}
 		}()
-		go m.OnIncomingCall(phone.IncomingCall{Session: sid, RemoteURI: "sip:a@b"})
 	}
 	seen := map[CallID]bool{}
 	for range n {

@@ -136,13 +136,6 @@ type Manager struct {
 	stats     Stats
 	subs      []*Subscription
 
-	// Events for sessions not yet bound to a call, kept while a Dial or an
-	// OnIncomingCall that may claim them is in flight.
-	orphans          map[SessionID][]phone.Event
-	orphanOrder      []SessionID
-	dialsInFlight    int
-	handlersInFlight int
-
 	stop      chan struct{}
 	pumpDone  chan struct{}
 	doneOnce  sync.Once
@@ -159,11 +152,10 @@ type call struct {
 	countedActive   bool
 	declined        bool // we rejected or forwarded it
 	deciding        bool // a decision is being sent to the phone
+	dialing         bool // the phone's Dial for it has not returned yet
 	hangupRequested bool // Hangup while the dial was in flight
-	// announced is set once a CallEvent for the call was published; quiet
-	// suppresses publishing while an incoming call adopted from its
-	// ringing event waits for OnIncomingCall (which announces it).
-	announced, quiet bool
+	// announced is set once a CallEvent for the call was published.
+	announced bool
 }
 
 // New returns a Manager with Rules that defer every incoming call (see SetRules).
@@ -183,7 +175,6 @@ func New(opts ...Option) *Manager {
 		bySession: make(map[SessionID]CallID),
 		lines:     make(map[int]CallID),
 		regs:      make(map[string]RegistrationInfo),
-		orphans:   make(map[SessionID][]phone.Event),
 		stop:      make(chan struct{}),
 		pumpDone:  make(chan struct{}),
 	}
@@ -326,9 +317,6 @@ func (m *Manager) publishLocked(ev Event) {
 }
 
 func (m *Manager) publishCallLocked(c *call, prev State, t time.Time) {
-	if c.quiet {
-		return
-	}
 	if !c.announced {
 		prev = StateUnknown
 		c.announced = true

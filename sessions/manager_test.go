@@ -234,10 +234,11 @@ func TestCommandsByCallID(t *testing.T) {
 	ok(m.SendDTMF(id, "12#a"))
 	ok(m.Transfer(id, " sip:carol@example.com "))
 	ok(m.AttendedTransfer(id, id2))
+	s1, s2 := string(sid), string(sid2)
 	want := []string{
-		"dial s1 sip:bob@example.com", "dial s2 sip:bob@example.com",
-		"hold s1", "resume s1", "mute s1 true", "mute s1 false", "dtmf s1 12#A",
-		"transfer s1 sip:carol@example.com", "attended s1 s2",
+		"dial " + s1 + " sip:bob@example.com", "dial " + s2 + " sip:bob@example.com",
+		"hold " + s1, "resume " + s1, "mute " + s1 + " true", "mute " + s1 + " false", "dtmf " + s1 + " 12#A",
+		"transfer " + s1 + " sip:carol@example.com", "attended " + s1 + " " + s2,
 	}
 	if got := fp.recorded(); !slices.Equal(got, want) {
 		t.Fatalf("phone got %q\nwant %q", got, want)
@@ -405,7 +406,8 @@ func TestHangupWhileDialing(t *testing.T) {
 	if id := <-done; id != ce.Call.ID {
 		t.Fatalf("Dial returned %q, event had %q", id, ce.Call.ID)
 	}
-	if got := fp.recorded(); !slices.Equal(got, []string{"dial s1 sip:bob@example.com", "hangup s1"}) {
+	sid := "dial " + string(ce.Call.SessionID)
+	if got := fp.recorded(); !slices.Equal(got, []string{sid + " sip:bob@example.com", "hangup " + string(ce.Call.SessionID)}) {
 		t.Fatalf("phone got %q", got)
 	}
 }
@@ -438,50 +440,34 @@ func TestEventsBeforeDialReturns(t *testing.T) {
 	}
 }
 
-// A session the phone made on its own (no Dial, no handler) is adopted. The
-// phone reports an incoming call ringing before it asks the handler: that
-// call is announced once, by the handler, with its decision.
+// A session the phone made on its own (no Dial, no handler: a transfer it
+// executes, an INVITE with Replaces it answered) is adopted and announced
+// at its first event; events of a session never seen are dropped.
 func TestAdoptUnknownSession(t *testing.T) {
 	m, fp, sub := setup(t)
-	ev := callEv("x1", phone.DirectionIncoming, phone.StateRinging, 1)
+	ev := callEv("x1", phone.DirectionIncoming, phone.StateActive, 1)
 	ev.RemoteURI = `"Eve" <sip:eve@example.com>`
 	fp.emit(t, ev)
-	fp.flush(t)
-	noEvent(t, sub)
-	calls := m.Calls()
-	if len(calls) != 1 || calls[0].Direction != DirectionIncoming || calls[0].Line != 1 ||
-		calls[0].RemoteDisplay != "Eve" || calls[0].RemoteURI != "sip:eve@example.com" {
-		t.Fatalf("adopted %+v", calls)
-	}
-	m.OnIncomingCall(phone.IncomingCall{Session: "x1", RemoteURI: "sip:eve@example.com"})
 	ce := recvCall(t, sub)
-	if ce.Call.ID != calls[0].ID || !ce.Call.Pending || ce.Prev != StateUnknown || ce.Call.RemoteDisplay != "Eve" {
-		t.Fatalf("handler made a new call or lost data: %+v", ce)
+	if ce.Call.Direction != DirectionIncoming || ce.Call.Line != 1 || ce.Call.State != StateConnected ||
+		ce.Call.RemoteDisplay != "Eve" || ce.Call.RemoteURI != "sip:eve@example.com" || ce.Prev != StateUnknown {
+		t.Fatalf("adopted %+v", ce)
 	}
-	fp.emit(t, ev) // the duplicate ringing changes nothing
+	fp.emit(t, ev) // the same state again changes nothing
 	fp.flush(t)
 	noEvent(t, sub)
-	if st := m.Stats(); st.Total != 1 || st.Incoming != 1 || st.Pending != 1 {
-		t.Fatalf("stats %+v", st)
-	}
-	// A session the phone placed itself is announced at once.
 	fp.emit(t, callEv("x2", phone.DirectionOutgoing, phone.StateInitiating, 2))
 	if ce := recvCall(t, sub); ce.Call.Direction != DirectionOutgoing || ce.Call.Line != 2 || ce.Prev != StateUnknown {
 		t.Fatalf("adopted outgoing %+v", ce)
 	}
-	// An adopted incoming call that ends before any handler is announced.
-	fp.emit(t, callEv("x3", phone.DirectionIncoming, phone.StateRinging, 3))
-	fp.emit(t, callEv("x3", phone.DirectionIncoming, phone.StateCancelled, 4))
-	if ce := recvCall(t, sub); ce.Call.State != StateCancelled || ce.Prev != StateUnknown {
-		t.Fatalf("adopted then cancelled %+v", ce)
-	}
 	// Media or DTMF of a session never seen is dropped, errors are published.
 	fp.emit(t, phone.MediaEvent{Session: "ghost"})
+	fp.emit(t, phone.DTMFEvent{Session: "ghost", Digit: '1'})
 	fp.emit(t, phone.ErrorEvent{Session: "ghost", Err: errFake})
 	if e, ok := recv(t, sub).(ErrorEvent); !ok || e.CallID != "" || !errors.Is(e.Err, errFake) {
 		t.Fatalf("error event %+v", e)
 	}
-	if st := m.Stats(); st.Total != 3 || st.Missed != 1 {
+	if st := m.Stats(); st.Total != 2 || st.Incoming != 1 || st.Outgoing != 1 {
 		t.Fatalf("ghost adopted: %+v", st)
 	}
 }
