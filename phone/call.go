@@ -101,6 +101,15 @@ func (p *Phone) newCall(id SessionID, dir Direction, acct *account, transport st
 	return c, nil
 }
 
+// domain is the domain a bare number or user is completed with: the
+// account's, or none for a direct call.
+func (c *call) domain() string {
+	if c.acct == nil {
+		return ""
+	}
+	return c.acct.domain()
+}
+
 func (c *call) accountName() string {
 	if c.acct == nil {
 		return ""

@@ -3,12 +3,17 @@ package phone
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+	"github.com/teaphone/teaphone/internal/sipaddr"
 )
 
+// onInfo takes DTMF sent as SIP INFO: application/dtmf-relay (the usual
+// "Signal=5" body) or application/dtmf (the digit alone). An INFO without a
+// body is a keep-alive and gets 200.
 func (p *Phone) onInfo(c *call, req *sip.Request, tx sip.ServerTransaction) {
 	ct := ""
 	if h := req.ContentType(); h != nil {
@@ -24,8 +29,8 @@ func (p *Phone) onInfo(c *call, req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, 200, "OK")
 		p.emit(DTMFEvent{Time: time.Now(), Session: c.id, Digit: digit, Received: true, Method: "info"})
 	case strings.HasPrefix(ct, "application/dtmf"):
-		d := strings.TrimSpace(string(req.Body()))
-		if len(d) != 1 || !isDTMF(rune(d[0])) {
+		d, err := sipaddr.ParseDTMF(strings.TrimSpace(string(req.Body())))
+		if err != nil || len(d) != 1 {
 			respond(tx, req, 400, "Bad Request")
 			return
 		}
@@ -38,30 +43,26 @@ func (p *Phone) onInfo(c *call, req *sip.Request, tx sip.ServerTransaction) {
 	}
 }
 
-// parseDTMFRelay reads "Signal=5\r\nDuration=160" (application/dtmf-relay).
+// parseDTMFRelay reads the digit of an application/dtmf-relay body
+// ("Signal=5\r\nDuration=160"). Signal is a digit (0-9 * # A-D, either
+// case) or its RFC 4733 event code (10 is *, 11 #, 12-15 A-D), as phones
+// send either.
 func parseDTMFRelay(body string) (rune, bool) {
 	for _, line := range strings.FieldsFunc(body, func(r rune) bool { return r == '\n' || r == '\r' }) {
 		k, v, ok := strings.Cut(line, "=")
 		if !ok || !strings.EqualFold(strings.TrimSpace(k), "signal") {
 			continue
 		}
-		v = strings.ToUpper(strings.TrimSpace(v))
-		switch v {
-		case "10":
-			return '*', true
-		case "11":
-			return '#', true
+		v = strings.TrimSpace(v)
+		if code, err := strconv.ParseUint(v, 10, 8); err == nil && len(v) <= 2 {
+			return sipaddr.DTMFDigit(uint8(code))
 		}
-		if len(v) == 1 && isDTMF(rune(v[0])) {
-			return rune(v[0]), true
+		if d, err := sipaddr.ParseDTMF(v); err == nil && len(d) == 1 {
+			return rune(d[0]), true
 		}
 		return 0, false
 	}
 	return 0, false
-}
-
-func isDTMF(r rune) bool {
-	return r >= '0' && r <= '9' || r == '*' || r == '#' || r >= 'A' && r <= 'D'
 }
 
 // SendDTMF sends digits: RFC 4733 events on the remote's telephone-event
@@ -72,14 +73,9 @@ func (p *Phone) SendDTMF(id SessionID, digits string) error {
 	if err != nil {
 		return err
 	}
-	digits = strings.ToUpper(digits)
-	for _, d := range digits {
-		if !isDTMF(d) {
-			return fmt.Errorf("%w: %q is not a DTMF digit (0-9 * # A-D)", ErrInvalidInput, d)
-		}
-	}
-	if digits == "" {
-		return fmt.Errorf("%w: no digits", ErrInvalidInput)
+	digits, err = sipaddr.ParseDTMF(digits)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidInput, err)
 	}
 	if !p.spawn(func() {
 		c.dtmfMu.Lock()

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+	"github.com/teaphone/teaphone/internal/sipaddr"
 )
 
 func (p *Phone) matchAccount(req *sip.Request) *account {
@@ -105,6 +106,9 @@ func (p *Phone) acceptIncoming(req *sip.Request, tx sip.ServerTransaction, repla
 	from := req.From()
 	c.remoteURI = from.Address.String()
 	c.remoteDisplay = from.DisplayName
+	if na, err := sipaddr.ParseNameAddr(from.Value()); err == nil {
+		c.remoteDisplay = na.Display // unescaped: sipgo keeps the backslashes of a quoted name
+	}
 	if h := req.GetHeader("Subject"); h != nil {
 		c.subject = h.Value()
 	}
@@ -193,7 +197,7 @@ func (c *call) decide(dec Decision, contact *sip.ContactHeader) {
 			c.setState(StateCancelled, code, reason)
 			return
 		case DecisionForward:
-			uri, err := ParseURI(dec.Target)
+			uri, err := ResolveTarget(dec.Target, c.domain())
 			if err != nil {
 				c.p.emit(ErrorEvent{Time: time.Now(), Session: c.id, Err: fmt.Errorf("forward: %w", err)})
 				dec = Defer(0)
@@ -296,7 +300,11 @@ func (p *Phone) Reject(id SessionID, code int, reason string) error {
 
 // Forward redirects a ringing (deferred) incoming call to target with 302.
 func (p *Phone) Forward(id SessionID, target string) error {
-	if _, err := ParseURI(target); err != nil {
+	c, err := p.lookup(id)
+	if err != nil {
+		return err
+	}
+	if _, err := ResolveTarget(target, c.domain()); err != nil {
 		return fmt.Errorf("forward: %w", err)
 	}
 	return p.decideLater(id, Forward(target))

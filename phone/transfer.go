@@ -19,11 +19,7 @@ func (p *Phone) Transfer(id SessionID, target string) error {
 	if err != nil {
 		return err
 	}
-	domain := ""
-	if c.acct != nil {
-		domain = c.acct.domain()
-	}
-	uri, err := ResolveTarget(target, domain)
+	uri, err := ResolveTarget(target, c.domain())
 	if err != nil {
 		return fmt.Errorf("transfer %s: %w", id, err)
 	}

@@ -119,29 +119,60 @@ func (c *call) executeTransfer(target sip.Uri, headers map[string]string) {
 // names one of our confirmed dialogs, the new call is answered without
 // ringing and the old one ended; otherwise 481.
 func (p *Phone) onInviteReplaces(req *sip.Request, tx sip.ServerTransaction, value string) {
-	parts := strings.Split(value, ";")
-	callID := strings.TrimSpace(parts[0])
-	var toTag, fromTag string
-	for _, kv := range parts[1:] {
-		k, v, _ := strings.Cut(strings.TrimSpace(kv), "=")
-		switch strings.ToLower(k) {
-		case "to-tag":
-			toTag = v
-		case "from-tag":
-			fromTag = v
-		}
+	if len(req.GetHeaders("Replaces")) > 1 {
+		// RFC 3891 §3: more than one Replaces header is a 400.
+		respond(tx, req, 400, "Bad Request (more than one Replaces)")
+		return
+	}
+	rep, ok := parseReplaces(value)
+	if !ok {
+		respond(tx, req, 400, "Bad Request (Replaces)")
+		return
 	}
 	p.mu.Lock()
-	old := p.byCallID[callID]
+	old := p.byCallID[rep.callID]
 	p.mu.Unlock()
 	if old == nil {
 		respond(tx, req, 481, "Call/Transaction Does Not Exist")
 		return
 	}
 	_, local, remote := old.tags()
-	if local != toTag || remote != fromTag || old.getState() != StateActive {
+	if local != rep.toTag || remote != rep.fromTag || old.getState() != StateActive {
 		respond(tx, req, 481, "Call/Transaction Does Not Exist")
 		return
 	}
 	p.acceptIncoming(req, tx, old)
+}
+
+// replaces is the value of a Replaces header (RFC 3891 §6.1): the dialog
+// the new INVITE is to replace, as seen from the side that receives it.
+type replaces struct {
+	callID, toTag, fromTag string
+	earlyOnly              bool
+}
+
+// parseReplaces reads "callid;to-tag=x;from-tag=y[;early-only]". The Call-ID
+// and both tags are required; parameter names are case-insensitive, unknown
+// parameters are ignored (RFC 3891 §6.1, RFC 3261 §7.3.1).
+func parseReplaces(value string) (replaces, bool) {
+	parts := strings.Split(value, ";")
+	r := replaces{callID: strings.TrimSpace(parts[0])}
+	if r.callID == "" || strings.ContainsAny(r.callID, " \t\r\n") {
+		return replaces{}, false
+	}
+	for _, kv := range parts[1:] {
+		k, v, _ := strings.Cut(strings.TrimSpace(kv), "=")
+		switch strings.ToLower(strings.TrimSpace(k)) {
+		case "to-tag":
+			r.toTag = strings.TrimSpace(v)
+		case "from-tag":
+			r.fromTag = strings.TrimSpace(v)
+		case "early-only":
+			r.earlyOnly = true
+		}
+	}
+	if r.toTag == "" || r.fromTag == "" {
+		return replaces{}, false
+	}
+	return r, true
 }

@@ -82,6 +82,10 @@ func ctlStartPhone(t *testing.T, name string, opts phone.Options) *ctlPhone {
 	if opts.UserAgent == "" {
 		opts.UserAgent = "teaphone-interop"
 	}
+	if opts.Handler == nil {
+		// A phone without a handler lets calls ring: these tests answer them.
+		opts.Handler = phone.HandlerFunc(func(phone.IncomingCall) phone.Decision { return phone.Accept() })
+	}
 	logs := &ctlLogBuf{}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))

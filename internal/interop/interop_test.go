@@ -77,12 +77,16 @@ type testPhone struct {
 }
 
 // startPhone starts a phone on 127.0.0.1:0 (unless opts.Listen is set) with
-// an RTP range of its own and a debug log in a temporary directory. It is
-// closed in t.Cleanup; on failure the tail of its log is logged.
+// an RTP range of its own and a debug log in a temporary directory. Without
+// a handler it answers every call (a phone without one lets calls ring). It
+// is closed in t.Cleanup; on failure the tail of its log is logged.
 func startPhone(t testing.TB, opts phone.Options) *testPhone {
 	t.Helper()
 	if opts.Listen == "" {
 		opts.Listen = "127.0.0.1:0"
+	}
+	if opts.Handler == nil {
+		opts.Handler = phone.HandlerFunc(func(phone.IncomingCall) phone.Decision { return phone.Accept() })
 	}
 	if opts.RTPPortMin == 0 {
 		lo, err := peertest.FreePorts(40, 2)
