@@ -198,6 +198,9 @@ type resultMsg struct {
 	what string
 	call sessions.CallID
 	err  error
+	// urgent: the command ran beside the queue (a hang-up), so its result
+	// does not start the next queued command.
+	urgent bool
 }
 
 // dialedMsg reports that Dial returned.
@@ -270,6 +273,11 @@ func tick(tag int, now func() time.Time) tea.Cmd {
 // do runs one client command and reports its result.
 func do(what string, id sessions.CallID, f func() error) tea.Cmd {
 	return guard(func() tea.Msg { return resultMsg{what: what, call: id, err: f()} })
+}
+
+// doNow runs a command beside the queue.
+func doNow(what string, id sessions.CallID, f func() error) tea.Cmd {
+	return guard(func() tea.Msg { return resultMsg{what: what, call: id, err: f(), urgent: true} })
 }
 
 func dialCmd(ctx context.Context, c Client, target string, o sessions.DialOptions) tea.Cmd {

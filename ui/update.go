@@ -48,7 +48,10 @@ func (m Model) Update(msg tea.Msg) (res tea.Model, cmd tea.Cmd) {
 		m.clock = msg.at
 		cmd = tick(m.tickTag, m.now)
 	case resultMsg:
-		m, cmd = m.handleResult(msg).nextCommand()
+		m = m.handleResult(msg)
+		if !msg.urgent {
+			m, cmd = m.nextCommand()
+		}
 	case dialedMsg:
 		m = m.handleDialed(msg)
 	case panicMsg:
@@ -188,7 +191,7 @@ func (m Model) handleCallKey(k tea.KeyMsg, km keys.KeyMap) (Model, tea.Cmd) {
 	case key.Matches(k, km.Defer):
 		return m.enqueue("ignore", dt.ID, func() error { return c.Ignore(dt.ID) })
 	case key.Matches(k, km.End):
-		return m.enqueue("hang up", sel.ID, func() error { return c.Hangup(sel.ID) })
+		return m.hangup(sel.ID, func() error { return c.Hangup(sel.ID) })
 	case key.Matches(k, km.Hold):
 		if sel.HeldLocal {
 			return m.enqueue("resume", sel.ID, func() error { return c.Resume(sel.ID) })
@@ -317,6 +320,21 @@ func (m Model) enqueue(what string, id sessions.CallID, f func() error) (Model, 
 	}
 	m.busy = true
 	return m, do(what, id, f)
+}
+
+// hangup runs a hang-up at once, beside the queue: a command still waiting
+// for the network (a hold the far end does not answer) must not hold it
+// back, and the session core abandons that command when the call ends.
+// The call's queued commands are dropped.
+func (m Model) hangup(id sessions.CallID, f func() error) (Model, tea.Cmd) {
+	kept := make([]command, 0, len(m.queue))
+	for _, c := range m.queue {
+		if c.call != id {
+			kept = append(kept, c)
+		}
+	}
+	m.queue = kept
+	return m, doNow("hang up", id, f)
 }
 
 // nextCommand starts the next queued command, if any.

@@ -371,3 +371,34 @@ func TestIdleRunesAtOnce(t *testing.T) {
 		})
 	}
 }
+
+// TestHangupDoesNotWaitForTheQueue: with a hold still running (its re-INVITE
+// unanswered) and digits queued behind it, e hangs up at once, and the
+// call's queued commands are dropped.
+func TestHangupDoesNotWaitForTheQueue(t *testing.T) {
+	f := newFake()
+	f.calls["c-1"] = connected("c-1", 1, "Bob", "sip:bob@example.com", 0)
+	m := newTestModel(f, Options{})
+	var cmds []tea.Cmd
+	for _, k := range []string{"h", "1", "2", "e"} {
+		next, cmd := m.Update(keyMsg(k))
+		m = next.(Model)
+		cmds = append(cmds, cmd)
+	}
+	if cmds[0] == nil || cmds[1] != nil || cmds[2] != nil {
+		t.Fatal("want the hold running and two digits queued")
+	}
+	if cmds[3] == nil {
+		t.Fatal("the hang-up waits behind the hold")
+	}
+	if len(m.queue) != 0 {
+		t.Errorf("%d commands of the hung-up call still queued", len(m.queue))
+	}
+	m, _ = feed(t, m, drain(cmds[3])...)
+	if got := f.Commands(); !slices.Equal(got, []string{"Hangup c-1"}) {
+		t.Errorf("commands = %q, want the hang-up alone (the hold has not returned)", got)
+	}
+	if !m.busy {
+		t.Error("the hang-up's result ended the hold's turn")
+	}
+}
