@@ -118,8 +118,9 @@ func (c *call) runRefer(r *referState, referTo string) {
 		return
 	}
 	p.emit(TransferEvent{Time: time.Now(), Session: c.id, Target: r.target, Outgoing: true, Code: res.StatusCode, Reason: res.Reason})
-	// RFC 3515 §2.4.5: the result comes in NOTIFYs with message/sipfrag; the
-	// NOTIFY may even precede the 202 (notes/sipgo.md §4): they are buffered.
+	// RFC 3515 §2.4.5: the result comes in NOTIFYs with message/sipfrag. A
+	// NOTIFY can reach us before the 202 (the transferee sends both at
+	// once): r.notify buffers the codes from the moment the REFER is sent.
 	timeout := time.NewTimer(60 * time.Second)
 	defer timeout.Stop()
 	for {
