@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -223,19 +224,21 @@ func TestDialWithSessionID(t *testing.T) {
 // TestHandlerBeforeRinging: the handler is asked before the call's ringing
 // event, so its owner knows the session when the first event names it.
 func TestHandlerBeforeRinging(t *testing.T) {
-	var b *testPhone
-	var seenBefore int
+	var bp atomic.Pointer[testPhone]
+	var seenBefore atomic.Int32
 	h := HandlerFunc(func(in IncomingCall) Decision {
+		b := bp.Load()
 		b.mu.Lock()
 		for _, ev := range b.events {
 			if ce, ok := ev.(CallEvent); ok && ce.Session == in.Session {
-				seenBefore++
+				seenBefore.Add(1)
 			}
 		}
 		b.mu.Unlock()
 		return Accept()
 	})
-	b = newTestPhone(t, Options{Handler: h})
+	b := newTestPhone(t, Options{Handler: h})
+	bp.Store(b)
 	a := newTestPhone(t, Options{})
 	id, err := a.Dial(context.Background(), b.uri("bob"), DialOptions{})
 	if err != nil {
@@ -243,8 +246,8 @@ func TestHandlerBeforeRinging(t *testing.T) {
 	}
 	a.waitCall(id, StateActive, wait)
 	ev := b.waitCall("", StateActive, wait)
-	if seenBefore != 0 {
-		t.Errorf("%d events of the session before the handler was asked", seenBefore)
+	if seenBefore.Load() != 0 {
+		t.Errorf("%d events of the session before the handler was asked", seenBefore.Load())
 	}
 	if st := b.states(ev.Session); len(st) < 2 || st[0] != StateRinging {
 		t.Errorf("callee states %v, want ringing first", st)
