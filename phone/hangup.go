@@ -34,7 +34,7 @@ func (c *call) hangup(code int, reason, why string) {
 	switch {
 	case st.Final():
 		return
-	case dir == DirectionOutgoing && st.early():
+	case dir == DirectionOutgoing && (st == StateUnknown || st.early()):
 		closing := c.p.isClosed()
 		c.mu.Lock()
 		c.localCancel = true

@@ -174,6 +174,15 @@ func (p *Phone) acceptIncoming(req *sip.Request, tx sip.ServerTransaction, repla
 // INVITE server transaction when the handler returns.
 func (c *call) decide(dec Decision, contact *sip.ContactHeader) {
 	ss := c.ss
+	// A hang-up (or Close) while the handler was deciding queued a
+	// rejection: it wins over what the handler said.
+	select {
+	case queued := <-c.decision:
+		if queued.Kind == DecisionReject || dec.Kind == DecisionDefer {
+			dec = queued
+		}
+	default:
+	}
 	var timer *time.Timer
 	defer func() {
 		if timer != nil {

@@ -253,3 +253,30 @@ func TestHandlerBeforeRinging(t *testing.T) {
 		t.Errorf("callee states %v, want ringing first", st)
 	}
 }
+
+// TestHangupWhileHandlerDecides: a hang-up that comes while the handler is
+// still deciding refuses the call, even when the handler then says Accept.
+func TestHangupWhileHandlerDecides(t *testing.T) {
+	asked := make(chan SessionID, 1)
+	release := make(chan struct{})
+	b := newTestPhone(t, Options{Handler: HandlerFunc(func(in IncomingCall) Decision {
+		asked <- in.Session
+		<-release
+		return Accept()
+	})})
+	a := newTestPhone(t, Options{})
+	id, err := a.Dial(context.Background(), b.uri("bob"), DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sid := <-asked
+	if err := b.Hangup(sid); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	ev := a.waitCall(id, StateFailed, wait)
+	if ev.Code != 603 {
+		t.Errorf("caller saw %d %q, want 603", ev.Code, ev.Reason)
+	}
+	b.waitCall(sid, StateCancelled, wait)
+}
