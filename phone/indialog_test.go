@@ -19,7 +19,6 @@ type calleeDialog struct {
 	fp     *fakePeer
 	invite *sip.Request
 	tag    string
-	cseq   uint32
 }
 
 // answerAll makes srv answer every initial INVITE with 200 (Contact
