@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -256,6 +257,25 @@ func (tp *ctlPhone) dump() string {
 // started, after the peers were).
 func ctlFinish(t *testing.T, tp *ctlPhone, baseline int) {
 	t.Helper()
+	ctlFinishAll(t, baseline, tp)
+}
+
+// ctlFinishAll is ctlFinish for several phones of one test: each is checked
+// and closed, then the goroutine count is compared with the baseline taken
+// before the first of them was started.
+func ctlFinishAll(t *testing.T, baseline int, phones ...*ctlPhone) {
+	t.Helper()
+	for _, tp := range phones {
+		ctlCheckSessions(t, tp)
+		tp.close()
+	}
+	ctlCheckGoroutines(t, baseline)
+}
+
+// ctlCheckSessions checks that every session tp reported ended in a final
+// state and is no longer known to the phone.
+func ctlCheckSessions(t *testing.T, tp *ctlPhone) {
+	t.Helper()
 	sessions := map[phone.SessionID]phone.State{}
 	var order []phone.SessionID
 	for _, ev := range tp.snapshot() {
@@ -287,8 +307,6 @@ func ctlFinish(t *testing.T, tp *ctlPhone, baseline int) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
-	tp.close()
-	ctlCheckGoroutines(t, baseline)
 }
 
 // ctlGoroutineSlack tolerates goroutines that are not the phone's: a
@@ -584,6 +602,123 @@ func ctlCheckTransport(t *testing.T, b *peertest.Baresip, proto string) {
 		if m.Proto != proto {
 			t.Errorf("%s over %q, want %s", m.Start, m.Proto, proto)
 		}
+	}
+}
+
+// ctlLinphoneMsgLine is the line belle-sip writes before each whole SIP
+// message in linphonec's debug log: "message sent to [UDP://ADDR], size:
+// [N] bytes" or "received [N] new bytes from [UDP://ADDR]:". Over UDP the N
+// bytes that follow are exactly one message.
+var ctlLinphoneMsgLine = regexp.MustCompile(`belle-sip-message-channel \[[^\]]*\]: (?:message sent to \[(\w+)://([^\]]+)\], size: \[(\d+)\] bytes|received \[(\d+)\] new bytes from \[(\w+)://([^\]]+)\]:)\n`)
+
+// ctlLinphoneTrace parses the SIP messages of linphonec's debug log (see
+// peertest.Linphonec.DebugLog) from byte offset since on. self is
+// linphonec's own address, "127.0.0.1:PORT". Only UDP is parsed: over TCP
+// belle-sip logs stream chunks, not messages.
+func ctlLinphoneTrace(log, self string, since int) []ctlSIPMsg {
+	if since > len(log) {
+		return nil
+	}
+	log = log[since:]
+	var out []ctlSIPMsg
+	for _, loc := range ctlLinphoneMsgLine.FindAllStringSubmatchIndex(log, -1) {
+		sub := func(i int) string {
+			if loc[2*i] < 0 {
+				return ""
+			}
+			return log[loc[2*i]:loc[2*i+1]]
+		}
+		var m ctlSIPMsg
+		size := sub(3)
+		if size != "" {
+			m.Proto, m.Src, m.Dst = sub(1), self, sub(2)
+		} else {
+			size = sub(4)
+			m.Proto, m.Src, m.Dst = sub(5), sub(6), self
+		}
+		n, err := strconv.Atoi(size)
+		if err != nil || m.Proto != "UDP" || loc[1]+n > len(log) {
+			continue // not one whole message (yet)
+		}
+		m.Text = log[loc[1] : loc[1]+n]
+		m.Start = strings.TrimRight(strings.SplitN(m.Text, "\n", 2)[0], "\r")
+		out = append(out, m)
+	}
+	return out
+}
+
+// ctlWaitLinphoneSIP waits until linphonec's debug log from since on holds a
+// message that match accepts, and returns it.
+func ctlWaitLinphoneSIP(t *testing.T, l *peertest.Linphonec, since int, what string, match func(ctlSIPMsg) bool) ctlSIPMsg {
+	t.Helper()
+	self := "127.0.0.1:" + strconv.Itoa(l.SIPPort)
+	deadline := time.Now().Add(ctlWait)
+	for {
+		log := l.DebugLog()
+		for _, m := range ctlLinphoneTrace(log, self, since) {
+			if match(m) {
+				return m
+			}
+		}
+		if time.Now().After(deadline) {
+			var starts []string
+			for _, m := range ctlLinphoneTrace(log, self, since) {
+				starts = append(starts, m.Src+" -> "+m.Dst+": "+m.Start)
+			}
+			t.Fatalf("%s: not in linphonec's SIP trace within %v; messages:\n%s", what, ctlWait, strings.Join(starts, "\n"))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// ctlWriteToneWAV writes secs seconds of a freq sine as a 16-bit 8 kHz mono
+// WAV, for a peer that plays a file (linphonec loops it).
+func ctlWriteToneWAV(t *testing.T, path string, freq float64, secs int) {
+	t.Helper()
+	w, err := wav.Create(path, audio.SampleRate, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := tone.NewSine(freq, 0.3)
+	frame := make([]int16, audio.SampleRate/50)
+	for i := 0; i < secs*50; i++ {
+		if err := src.ReadFrame(frame); err != nil {
+			w.Close()
+			t.Fatal(err)
+		}
+		if err := w.WriteFrames(frame); err != nil {
+			w.Close()
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// ctlLinphoneRecording waits until linphonec's recording at path holds at
+// least one second of 8 kHz mono audio and returns its samples. linphonec
+// 5.1 finalises the file when the call ends, and its data chunk size counts
+// the 44-byte header too, so the reader finds the file "truncated" by 44
+// bytes: that error is expected, the samples before it are whole.
+func ctlLinphoneRecording(t *testing.T, path string) []int16 {
+	t.Helper()
+	deadline := time.Now().Add(ctlWait)
+	for {
+		samples, rate, ch, err := wav.ReadFile(path)
+		if errors.Is(err, wav.ErrTruncated) {
+			err = nil
+		}
+		if err == nil && (rate != audio.SampleRate || ch != 1) {
+			t.Fatalf("%s is %d Hz, %d channels; want 8000 Hz mono", path, rate, ch)
+		}
+		if err == nil && len(samples) >= audio.SampleRate {
+			return samples
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %d samples within %v (err %v), want at least 1 s", path, len(samples), ctlWait, err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 

@@ -1,15 +1,19 @@
 package interop
 
 // Call control against real baresip 1.0 (issue 4): hold and resume in both
-// directions, blind transfer in both roles, DTMF over SIP INFO. Everything
-// runs on 127.0.0.1; where a test allows for a peculiarity of baresip, it
-// says which. Every flow ends with ctlFinish: no session left, every
-// session ended in a final state, and no goroutine left once the phone is
-// closed.
+// directions, blind transfer in both roles, DTMF over SIP INFO; and
+// attended transfer with linphonec 5.1 as the transferee (issue 10).
+// Everything runs on 127.0.0.1; where a test allows for a peculiarity of a
+// peer, it says which. Every flow ends with ctlFinish (or ctlFinishAll): no
+// session left, every session ended in a final state, and no goroutine left
+// once the phones are closed.
 
 import (
 	"context"
+	"net/url"
+	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -658,17 +662,175 @@ func ctlDTMFInfo(t *testing.T, forceInfo bool, holder string) {
 	ctlFinish(t, tp, base)
 }
 
-// 6. Attended transfer with baresip as the transferee is not possible with
-// baresip 1.0: it does not turn the Refer-To URI's "?Replaces=" header into
-// a Replaces header. Observed (teaphone A held bob, consulted teaphone C,
-// then REFER to bob with Refer-To:
-// <sip:teaphone@127.0.0.1:P?Replaces=CALLID%40teaphone%3Bto-tag%3DX%3Bfrom-tag%3DY>):
-// bob answers 202, NOTIFYs 100, then sends
-// "INVITE sip:teaphone@127.0.0.1:P?Replaces=CALLID?eaphone?to-tag?X?from-tag?Y"
-// — the escaped header is mangled into the Request-URI and To, and no
-// Replaces header is sent — so C sees an unrelated new call and its call with
-// A is not replaced. teaphone's own attended transfer (every role) is covered
-// teaphone-to-teaphone in phone.TestAttendedTransfer.
-func TestCtlAttendedTransferBaresipTransferee(t *testing.T) {
-	t.Skip("baresip 1.0 ignores Replaces in a REFER target (sends a plain INVITE with a mangled Request-URI); see the comment")
+// 6. Attended transfer (RFC 5589 §7) with a real transferee: teaphone
+// alice calls linphonec bob and holds him, consults teaphone carol, then
+// AttendedTransfer sends bob a REFER whose Refer-To carries "?Replaces="
+// for the alice-carol dialog (RFC 3891 §3, RFC 3515 §2.1). bob must INVITE
+// carol with that Replaces header; carol replaces her call with alice by
+// the new one; bob's NOTIFYs end in a 200 sipfrag, after which alice's two
+// calls end. bob is linphonec because baresip 1.0 cannot take this role: it
+// copies the escaped "?Replaces=" into its INVITE's Request-URI and sends
+// no Replaces header, so carol would see an unrelated call.
+func TestCtlAttendedTransferLinphonecTransferee(t *testing.T) {
+	const bobHz, carolHz = 440, 660
+	dir := t.TempDir()
+	play := filepath.Join(dir, "bob-440.wav")
+	ctlWriteToneWAV(t, play, bobHz, 4)
+	bob := peertest.StartLinphonec(t, peertest.LinphoneConfig{User: "bob", AutoAnswer: true, PlayWAV: play})
+	base := runtime.NumGoroutine()
+	alice := ctlStartPhone(t, "alice", phone.Options{Audio: ctlNewToneAudio(ctlTeaphoneHz)})
+	cau := ctlNewToneAudio(carolHz)
+	carol := ctlStartPhone(t, "carol", phone.Options{Audio: cau})
+	bobAddr := "127.0.0.1:" + strconv.Itoa(bob.SIPPort)
+
+	// alice calls bob, then holds him.
+	am, bm := alice.mark(), bob.Mark()
+	ab, err := alice.Dial(context.Background(), bob.URI(), phone.DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice.waitCall(am, ab, phone.StateActive)
+	if _, err := bob.WaitOutput(bm, "connected.", ctlWait); err != nil {
+		t.Fatal(err)
+	}
+	am, bm = alice.mark(), bob.Mark()
+	if err := alice.Hold(ab); err != nil {
+		t.Fatal(err)
+	}
+	alice.waitFlags(am, ab, true, false)
+	if _, err := bob.WaitOutput(bm, "has been paused by", ctlWait); err != nil {
+		t.Fatal(err)
+	}
+
+	// The consultation call: alice calls carol.
+	am, cm := alice.mark(), carol.mark()
+	ac, err := alice.Dial(context.Background(), carol.uri("carol"), phone.DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice.waitCall(am, ac, phone.StateActive)
+	old := carol.waitIncomingActive(cm)
+
+	// What bob receives from carol goes to a recording of its own (a
+	// "record" command applies to the calls that follow it).
+	rec := filepath.Join(dir, "bob-from-carol.wav")
+	if _, err := bob.Exec("record " + rec); err != nil {
+		t.Fatal(err)
+	}
+
+	am, bm, cm, lm := alice.mark(), bob.Mark(), carol.mark(), len(bob.DebugLog())
+	if err := alice.AttendedTransfer(ab, ac); err != nil {
+		t.Fatal(err)
+	}
+
+	// bob got the REFER with the escaped Replaces in Refer-To …
+	refer := ctlWaitLinphoneSIP(t, bob, lm, "REFER from alice", func(m ctlSIPMsg) bool {
+		return m.isRequest("REFER") && m.Src == alice.LocalAddr()
+	})
+	referTo := refer.header("Refer-To")
+	_, escaped, ok := strings.Cut(strings.Trim(referTo, "<>"), "?Replaces=")
+	if !ok {
+		t.Fatalf("Refer-To %q carries no Replaces", referTo)
+	}
+	wantRep, err := url.QueryUnescape(escaped)
+	if err != nil {
+		t.Fatalf("Refer-To %q: %v", referTo, err)
+	}
+	// … and sent carol an INVITE with it as a Replaces header naming the
+	// alice-carol dialog: its Call-ID, carol's tag as to-tag, alice's as
+	// from-tag (RFC 3891 §3). The tags are compared with the Refer-To's;
+	// that they are carol's shows below, when she replaces the call
+	// (teaphone answers 481 to a Replaces whose tags do not match).
+	inv := ctlWaitLinphoneSIP(t, bob, lm, "INVITE to carol", func(m ctlSIPMsg) bool {
+		return m.isRequest("INVITE") && m.Dst == carol.LocalAddr()
+	})
+	rep := inv.header("Replaces")
+	if rep == "" {
+		t.Fatalf("bob's INVITE to carol has no Replaces header:\n%s", inv.Text)
+	}
+	gotID, gotTags := ctlReplacesParts(rep)
+	wantID, wantTags := ctlReplacesParts(wantRep)
+	if gotID != old.SIPCallID || gotID != wantID || gotTags != wantTags {
+		t.Errorf("Replaces: %q, want Call-ID %s (carol's call with alice) and the tags of the Refer-To's %q", rep, old.SIPCallID, wantRep)
+	}
+	if acc := ctlWaitLinphoneSIP(t, bob, lm, "202 to the REFER", func(m ctlSIPMsg) bool { return m.isResponse(202, "REFER") }); acc.Dst != alice.LocalAddr() {
+		t.Errorf("bob answered the REFER to %s", acc.Dst)
+	}
+
+	// carol answered the INVITE at once (no ringing: it replaces a
+	// connected call) and ended her call with alice, replaced by it.
+	nc := carol.waitIncomingActive(cm)
+	if nc.Session == old.Session || nc.SIPCallID != inv.header("Call-ID") || !strings.Contains(nc.RemoteURI, "bob@") {
+		t.Errorf("carol's new call %+v, want bob's INVITE (Call-ID %s)", nc, inv.header("Call-ID"))
+	}
+	if ev := carol.waitCall(cm, old.Session, phone.StateTerminated); ev.Reason != "replaced" || ev.ReplacedBy != nc.Session {
+		t.Errorf("carol's call with alice ended %+v, want replaced by %s", ev, nc.Session)
+	}
+	for _, ev := range carol.snapshot()[cm:] {
+		if ce, ok := ev.(phone.CallEvent); ok && ce.Session == nc.Session && ce.State == phone.StateRinging {
+			t.Errorf("carol's replacing call rang: %+v", ce)
+		}
+	}
+	ctlWaitLinphoneSIP(t, bob, lm, "carol's 200 to the INVITE", func(m ctlSIPMsg) bool {
+		return m.isResponse(200, "INVITE") && m.Src == carol.LocalAddr()
+	})
+
+	// bob reports the outcome (RFC 3515 §2.4.5): NOTIFYs with sipfrag, the
+	// last a 200 ending the subscription. Then alice's calls end.
+	fin := alice.waitTransfer(am, ab, "final", func(te phone.TransferEvent) bool { return te.Outgoing && te.Final })
+	if fin.Code != 200 {
+		t.Errorf("final transfer event %+v, want 200", fin)
+	}
+	last := ctlWaitLinphoneSIP(t, bob, lm, "final NOTIFY", func(m ctlSIPMsg) bool {
+		return m.isRequest("NOTIFY") && m.Dst == alice.LocalAddr() && strings.HasPrefix(m.header("Subscription-State"), "terminated")
+	})
+	if ev, ct := last.header("Event"), last.header("Content-Type"); ev != "refer" || !strings.HasPrefix(ct, "message/sipfrag") || !strings.HasPrefix(last.body(), "SIP/2.0 200") {
+		t.Errorf("final NOTIFY: Event %q, Content-Type %q, body %q", ev, ct, last.body())
+	}
+	if ev := alice.waitCall(am, ab, phone.StateTerminated); ev.Reason != "transferred" {
+		t.Errorf("alice's call with bob ended %+v, want \"transferred\"", ev)
+	}
+	// carol ends the replaced dialog herself (RFC 3891 §3); alice sends BYE
+	// there only if carol's has not come 2 s after the NOTIFY.
+	if ev := alice.waitCall(am, ac, phone.StateTerminated); ev.Reason != "remote hangup" && ev.Reason != "transferred" {
+		t.Errorf("alice's call with carol ended %+v, want carol's BYE or \"transferred\"", ev)
+	}
+	if _, err := bob.WaitOutput(bm, alice.LocalAddr()+" ended (", ctlWait); err != nil {
+		t.Errorf("bob's call with alice: %v", err)
+	}
+	for _, m := range ctlLinphoneTrace(bob.DebugLog(), bobAddr, lm) {
+		if strings.HasPrefix(m.Start, "SIP/2.0 4") || strings.HasPrefix(m.Start, "SIP/2.0 5") {
+			t.Errorf("%s -> %s: %s", m.Src, m.Dst, m.Start)
+		}
+	}
+
+	// bob and carol hear each other.
+	ctlHearsTone(t, cau, nc.Session, "carol hears bob", bobHz)
+	bm, cm = bob.Mark(), carol.mark()
+	if err := carol.Hangup(nc.Session); err != nil {
+		t.Fatal(err)
+	}
+	carol.waitCall(cm, nc.Session, phone.StateTerminated)
+	if _, err := bob.WaitOutput(bm, "ended (", ctlWait); err != nil {
+		t.Fatal(err)
+	}
+	ctlAssertTone(t, "bob hears carol ("+rec+")", ctlLinphoneRecording(t, rec), carolHz)
+	ctlFinishAll(t, base, alice, carol)
+}
+
+// ctlReplacesParts splits a Replaces value (RFC 3891 §6.1) into its Call-ID
+// and its to-tag and from-tag, lowercased names, in a fixed order.
+func ctlReplacesParts(v string) (callID, tags string) {
+	parts := strings.Split(v, ";")
+	var to, from string
+	for _, p := range parts[1:] {
+		k, val, _ := strings.Cut(strings.TrimSpace(p), "=")
+		switch strings.ToLower(k) {
+		case "to-tag":
+			to = val
+		case "from-tag":
+			from = val
+		}
+	}
+	return strings.TrimSpace(parts[0]), "to-tag=" + to + ";from-tag=" + from
 }

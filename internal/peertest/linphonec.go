@@ -337,6 +337,15 @@ func (l *Linphonec) WaitOutput(since int, substr string, timeout time.Duration) 
 	}
 }
 
+// DebugLog returns linphonec's debug log (Dir/linphone.log) so far. At the
+// debug level StartLinphonec sets, belle-sip writes into it every SIP
+// message linphonec sends or receives, whole, after a line giving its
+// size and the peer's address.
+func (l *Linphonec) DebugLog() string {
+	b, _ := os.ReadFile(filepath.Join(l.Dir, "linphone.log"))
+	return string(b)
+}
+
 // Stop stops linphonec (SIGTERM, SIGKILL after 5 s), waits for it and
 // closes its stdin. It is idempotent and also runs in the test's cleanup.
 func (l *Linphonec) Stop() {
