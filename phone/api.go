@@ -7,7 +7,7 @@ package phone
 //	func New(opts Options) (*Phone, error)
 //	func (p *Phone) Start(ctx context.Context) error           // bind listeners, start registrations
 //	func (p *Phone) Events() <-chan Event                      // lossless, closed after Close
-//	func (p *Phone) Dial(ctx context.Context, target string, o DialOptions) (SessionID, error)
+//	func (p *Phone) Dial(ctx context.Context, target string, o DialOptions) (SessionID, error) // o.Session: the caller's ID for it
 //	func (p *Phone) Accept(id SessionID) error                 // a deferred incoming call
 //	func (p *Phone) Reject(id SessionID, code int, reason string) error
 //	func (p *Phone) Forward(id SessionID, target string) error // 302
@@ -20,7 +20,7 @@ package phone
 //	func (p *Phone) AttendedTransfer(id, consult SessionID) error           // REFER with Replaces
 //	func (p *Phone) Close() error                                            // hang up all, un-REGISTER, stop
 //
-// Media control (issue 3/4), also by session ID:
+// Media control, also by session ID:
 //
 //	func (p *Phone) SetSource(id SessionID, src audio.Source) error   // what the far end hears from now on (nil = the default from Options.Audio)
 //	func (p *Phone) SetSink(id SessionID, sink audio.Sink) error      // where the far end's audio goes from now on (nil = default)
@@ -30,4 +30,4 @@ package phone
 //
 // Options.Audio supplies each new call's default source and sink:
 //
-//	type AudioProvider interface { CallAudio(id SessionID) (audio.Source, audio.Sink) }
+//	type AudioProvider interface { CallAudio(id SessionID) (audio.Source, audio.Sink, func()) }
