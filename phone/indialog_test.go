@@ -147,11 +147,13 @@ func TestHangupDuringUnansweredReInvite(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	hungUp := time.Now()
-	if err := a.Hangup(id); err != nil {
-		t.Fatal(err)
-	}
+	hangErr := make(chan error, 1)
+	go func() { hangErr <- a.Hangup(id) }()
 	// Timer B is 32 s: 3 s means the BYE did not wait for the re-INVITE.
 	a.waitCall(id, StateTerminated, 3*time.Second)
+	if err := <-hangErr; err != nil {
+		t.Fatal(err)
+	}
 	if n := len(fp.requests(sip.BYE)); n != 1 {
 		t.Fatalf("%d BYEs", n)
 	}
