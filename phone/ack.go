@@ -33,9 +33,6 @@ func (c *call) ack(inv *sip.Request, res *sip.Response) {
 		ack.AppendHeader(sip.HeaderClone(r))
 	}
 	ack.SetTransport(inv.Transport())
-	if d := inv.Destination(); d != "" {
-		ack.SetDestination(d)
-	}
 	ack.SetBody(nil)
 	cli, err := c.p.clientFor(c.transport)
 	if err == nil {

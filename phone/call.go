@@ -61,6 +61,8 @@ type call struct {
 	acked          chan struct{} // incoming: closed when the ACK of our 2xx arrived
 	ackOnce        sync.Once
 	lastAck        *sip.Request // the ACK of our latest re-INVITE's 2xx, for its retransmissions
+	lastRSeq       uint32       // outgoing: the RSeq of the last reliable 18x we PRACKed
+	reliable       *reliable    // incoming: our reliable 180, while it may be PRACKed
 	transfer       *referState
 	dtmfMu         sync.Mutex // one DTMF string at a time
 	lastCode       int

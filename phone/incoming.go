@@ -41,6 +41,13 @@ func (p *Phone) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, 400, "Bad Request (missing From, Call-ID or Contact)")
 		return
 	}
+	if tags := unsupportedRequired(req); len(tags) > 0 {
+		// RFC 3261 §8.2.2.3: an extension we do not know is refused.
+		res := sip.NewResponseFromRequest(req, 420, "Bad Extension", nil)
+		res.AppendHeader(sip.NewHeader("Unsupported", strings.Join(tags, ", ")))
+		_ = tx.Respond(res)
+		return
+	}
 	if rep := req.GetHeader("Replaces"); rep != nil {
 		p.onInviteReplaces(req, tx, rep.Value())
 		return
@@ -140,8 +147,15 @@ func (p *Phone) acceptIncoming(req *sip.Request, tx sip.ServerTransaction, repla
 		}
 		return
 	}
-	if err := ss.Respond(180, "Ringing", nil, &contact); err != nil {
-		c.setState(StateFailed, 0, "sending 180: "+err.Error())
+	// RFC 3262 §3: a caller that requires 100rel gets a reliable 180.
+	var err180 error
+	if hasOptionTag(req, "Require", "100rel") {
+		err180 = c.ringReliably(req.CSeq().SeqNo, &contact)
+	} else {
+		err180 = ss.Respond(180, "Ringing", nil, &contact)
+	}
+	if err180 != nil {
+		c.setState(StateFailed, 0, "sending 180: "+err180.Error())
 		return
 	}
 	// The handler learns of the call before anyone hears of it ringing, so
@@ -256,7 +270,7 @@ func (c *call) answer(contact *sip.ContactHeader) {
 	err := ss.Respond(200, "OK", c.pendingAnswer, contact,
 		sip.NewHeader("Content-Type", "application/sdp"),
 		sip.NewHeader("Allow", allowMethods),
-		sip.NewHeader("Supported", "replaces"),
+		sip.NewHeader("Supported", supportedTags),
 		sip.NewHeader("User-Agent", c.p.opts.UserAgent))
 	if err != nil {
 		if ss.Context().Err() != nil {

@@ -129,7 +129,7 @@ func (c *call) runOutgoing(uri sip.Uri, offer []byte, o DialOptions) {
 	req.AppendHeader(&contact)
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	req.AppendHeader(sip.NewHeader("Allow", allowMethods))
-	req.AppendHeader(sip.NewHeader("Supported", "replaces"))
+	req.AppendHeader(sip.NewHeader("Supported", supportedTags))
 	req.AppendHeader(sip.NewHeader("User-Agent", p.opts.UserAgent))
 	if o.Subject != "" {
 		req.AppendHeader(sip.NewHeader("Subject", o.Subject))
@@ -194,7 +194,7 @@ func (c *call) runOutgoing(uri sip.Uri, offer []byte, o DialOptions) {
 		return
 	}
 	// RFC 3261 §13.2.2.4: ACK every 2xx, even when we no longer want the call.
-	if ackErr := cs.Ack(context.Background()); ackErr != nil {
+	if ackErr := c.ackFirst(cs); ackErr != nil {
 		p.log.Warn("ACK failed", "session", c.id, "err", ackErr)
 	}
 	c.setDialogID(cs.ID)
@@ -249,6 +249,7 @@ func (c *call) onResponse(res *sip.Response) error {
 	c.mu.Lock()
 	c.gotProvisional = true
 	c.mu.Unlock()
+	c.prackIfReliable(res)
 	// Early media (RFC 3960): a provisional response with SDP answers our
 	// offer; play what the far end sends (ringback, announcements) now.
 	if len(res.Body()) > 0 && isSDP(res) {

@@ -102,7 +102,7 @@ func (p *Phone) onOptions(req *sip.Request, tx sip.ServerTransaction) {
 	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
 	res.AppendHeader(sip.NewHeader("Allow", allowMethods))
 	res.AppendHeader(sip.NewHeader("Accept", "application/sdp"))
-	res.AppendHeader(sip.NewHeader("Supported", "replaces"))
+	res.AppendHeader(sip.NewHeader("Supported", supportedTags))
 	res.AppendHeader(sip.NewHeader("User-Agent", p.opts.UserAgent))
 	_ = tx.Respond(res)
 }
@@ -137,6 +137,7 @@ func (p *Phone) handlers() map[sip.RequestMethod]sipgo.RequestHandler {
 		sip.INFO:    p.routed(p.onInfo),
 		sip.REFER:   p.routed(p.onRefer),
 		sip.NOTIFY:  p.routed(p.onNotify),
+		sip.PRACK:   p.routed(p.onPrack),
 		sip.UPDATE: p.routed(func(_ *call, req *sip.Request, tx sip.ServerTransaction) {
 			respond(tx, req, 501, "Not Implemented")
 		}),
@@ -153,4 +154,4 @@ func (p *Phone) registerHandlers() {
 }
 
 // allowMethods is what we answer in Allow (RFC 3261 §20.5).
-const allowMethods = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY, UPDATE"
+const allowMethods = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY, UPDATE, PRACK"
