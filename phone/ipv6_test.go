@@ -25,9 +25,9 @@ func TestIPv6Call(t *testing.T) {
 	ipv6Loopback(t)
 	aAudio := &toneAudio{hz: 1000}
 	bAudio := &toneAudio{hz: 440}
-	var offer []byte
+	offers := make(chan []byte, 1)
 	b := newTestPhone(t, Options{Listen: "[::1]:0", Audio: bAudio, Handler: HandlerFunc(func(in IncomingCall) Decision {
-		offer = in.SDP
+		offers <- in.SDP
 		return Accept()
 	})})
 	a := newTestPhone(t, Options{Listen: "[::1]:0", Audio: aAudio})
@@ -40,6 +40,7 @@ func TestIPv6Call(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.waitCall(id, StateActive, wait)
+	offer := <-offers
 	o, err := sdp.Parse(offer)
 	if err != nil {
 		t.Fatalf("offer: %v\n%s", err, offer)
