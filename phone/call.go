@@ -33,42 +33,46 @@ type call struct {
 	// inbox runs the requests the remote sends in the dialog in CSeq order.
 	inbox sequencer
 
-	mu             sync.Mutex
-	state          State
-	heldLocal      bool
-	heldRemote     bool
-	muted          bool
-	remoteURI      string
-	remoteDisplay  string
-	subject        string
-	sipCallID      string
-	replacedBy     SessionID
-	cs             *sipgo.DialogClientSession
-	ss             *sipgo.DialogServerSession
-	dialogID       string
-	gotProvisional bool
-	localCancel    bool
-	cancelInvite   context.CancelCauseFunc
-	inviteDest     string // host:port our INVITE is sent to (sip.Request.Destination)
-	decision       chan Decision
-	pendingAnswer  []byte // incoming: our SDP answer, computed when the INVITE arrived
-	media          mediaState
-	rtp, rtcp      *net.UDPConn
-	released       bool
-	ended          chan struct{}
-	offerPending   bool          // our re-INVITE is in flight (an incoming one gets 491)
-	remoteTarget   *sip.Uri      // the remote's latest Contact (RFC 3261 §12.2: target refresh)
-	acked          chan struct{} // incoming: closed when the ACK of our 2xx arrived
-	ackOnce        sync.Once
-	lastAck        *sip.Request // the ACK of our latest re-INVITE's 2xx, for its retransmissions
-	lastRSeq       uint32       // outgoing: the RSeq of the last reliable 18x we PRACKed
-	reliable       *reliable    // incoming: our reliable 180, while it may be PRACKed
-	transfer       *referState
-	dtmfMu         sync.Mutex // one DTMF string at a time
-	lastCode       int
-	lastReason     string
-	stateChanged   chan struct{}
-	replaces       *call // incoming INVITE with Replaces: the call it replaces
+	mu              sync.Mutex
+	state           State
+	heldLocal       bool
+	heldRemote      bool
+	muted           bool
+	remoteURI       string
+	remoteDisplay   string
+	subject         string
+	sipCallID       string
+	replacedBy      SessionID
+	cs              *sipgo.DialogClientSession
+	ss              *sipgo.DialogServerSession
+	dialogID        string
+	gotProvisional  bool
+	localCancel     bool
+	cancelInvite    context.CancelCauseFunc
+	inviteDest      string // host:port our INVITE is sent to (sip.Request.Destination)
+	decision        chan Decision
+	pendingAnswer   []byte // incoming: our SDP answer, computed when the INVITE arrived
+	media           mediaState
+	rtp, rtcp       *net.UDPConn
+	released        bool
+	ended           chan struct{}
+	offerPending    bool          // our re-INVITE is in flight (an incoming one gets 491)
+	answerInAck     bool          // our 2xx carried an offer: its answer comes in the ACK
+	remoteTarget    *sip.Uri      // the remote's latest Contact (RFC 3261 §12.2: target refresh)
+	acked           chan struct{} // incoming: closed when the ACK of our 2xx arrived
+	ackOnce         sync.Once
+	lastAck         *sip.Request   // the ACK of our latest re-INVITE's 2xx, for its retransmissions
+	lastRSeq        uint32         // outgoing: the RSeq of the last reliable 18x we PRACKed
+	reliable        *reliable      // incoming: our reliable 180, while it may be PRACKed
+	uasTimer        sessionExpires // incoming: the session timer our 2xx agrees on
+	refreshed       chan timerRole // the remote's refreshes, to the session timer
+	sessionInterval time.Duration  // the session timer's interval in force, 0 = none
+	transfer        *referState
+	dtmfMu          sync.Mutex // one DTMF string at a time
+	lastCode        int
+	lastReason      string
+	stateChanged    chan struct{}
+	replaces        *call // incoming INVITE with Replaces: the call it replaces
 }
 
 // errCallEnded is the cause of a call's context once the call has ended.

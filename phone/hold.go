@@ -111,6 +111,14 @@ func (c *call) reinviteOnce(dir sdp.Direction) error {
 	req := c.newRequest(sip.INVITE)
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	req.AppendHeader(sip.NewHeader("Allow", allowMethods))
+	req.AppendHeader(sip.NewHeader("Supported", supportedTags))
+	c.mu.Lock()
+	interval := c.sessionInterval
+	c.mu.Unlock()
+	if interval > 0 {
+		// RFC 4028 §7.4: every re-INVITE refreshes, and keeps us refresher.
+		req.AppendHeader(sip.NewHeader("Session-Expires", sessionExpires{interval: interval, refresher: "uac"}.String()))
+	}
 	req.SetBody(offer)
 	// Timer B bounds the wait; hang-up cancels the call's context and
 	// abandons it at once.
@@ -130,6 +138,14 @@ func (c *call) reinviteOnce(dir sdp.Direction) error {
 		return fmt.Errorf("%d %s", res.StatusCode, res.Reason)
 	}
 	c.ack(req, res)
+	if interval > 0 {
+		// Our re-INVITE refreshed the session; its 2xx says who refreshes next.
+		r := timerRole{interval: interval, weRefresh: true}
+		if se, present, ok := sessionExpiresOf(res); present && ok {
+			r = timerRole{interval: se.interval, weRefresh: se.refresher != "uas"}
+		}
+		c.restartTimer(r)
+	}
 	if err := c.media.applyAnswer(res.Body()); err != nil {
 		return fmt.Errorf("bad SDP answer: %w", err)
 	}

@@ -2,6 +2,7 @@ package phone
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -68,6 +69,18 @@ func (p *Phone) acceptIncoming(req *sip.Request, tx sip.ServerTransaction, repla
 	if acct != nil {
 		user = acct.user()
 	}
+	se, code := uasTimer(req, p.opts.MinSE)
+	switch code {
+	case 422:
+		// RFC 4028 §8.1: too short; say what we accept.
+		res := sip.NewResponseFromRequest(req, 422, "Session Interval Too Small", nil)
+		res.AppendHeader(sip.NewHeader("Min-SE", strconv.Itoa(int(p.opts.MinSE/time.Second))))
+		_ = tx.Respond(res)
+		return
+	case 400:
+		respond(tx, req, 400, "Bad Request (Session-Expires)")
+		return
+	}
 	c, err := p.newCall("", DirectionIncoming, acct, transport)
 	if err != nil {
 		p.log.Warn("incoming call refused", "err", err)
@@ -96,6 +109,7 @@ func (p *Phone) acceptIncoming(req *sip.Request, tx sip.ServerTransaction, repla
 			respond(tx, req, 500, "Server Internal Error")
 			return
 		}
+		c.answerInAck = true
 	}
 	dua, err := p.dialogUA(transport, user)
 	if err != nil {
@@ -121,6 +135,7 @@ func (p *Phone) acceptIncoming(req *sip.Request, tx sip.ServerTransaction, repla
 	}
 	c.sipCallID = req.CallID().Value()
 	c.ss = ss
+	c.uasTimer = se
 	c.pendingAnswer = answer
 	c.decision = make(chan Decision, 1)
 	c.dialogID = ss.ID
@@ -267,11 +282,12 @@ func (c *call) answer(contact *sip.ContactHeader) {
 		c.setState(StateCancelled, 487, "cancelled by caller")
 		return
 	}
-	err := ss.Respond(200, "OK", c.pendingAnswer, contact,
+	hdrs := append([]sip.Header{contact,
 		sip.NewHeader("Content-Type", "application/sdp"),
 		sip.NewHeader("Allow", allowMethods),
 		sip.NewHeader("Supported", supportedTags),
-		sip.NewHeader("User-Agent", c.p.opts.UserAgent))
+		sip.NewHeader("User-Agent", c.p.opts.UserAgent)}, timerHeaders(c.uasTimer)...)
+	err := ss.Respond(200, "OK", c.pendingAnswer, hdrs...)
 	if err != nil {
 		if ss.Context().Err() != nil {
 			c.setState(StateCancelled, 487, "cancelled by caller")
@@ -281,7 +297,9 @@ func (c *call) answer(contact *sip.ContactHeader) {
 		return
 	}
 	c.media.start()
-	c.setState(StateActive, 200, "")
+	if c.setState(StateActive, 200, "") {
+		c.startSessionTimer(c.uasTimer.interval, c.uasTimer.refresher == "uas")
+	}
 }
 
 func (c *call) pending() bool {

@@ -50,6 +50,9 @@ type Options struct {
 	HoldC0 bool
 	// DTMFInfo sends DTMF as SIP INFO even when telephone-event was negotiated.
 	DTMFInfo bool
+	// MinSE is the shortest session-timer interval we accept (RFC 4028
+	// Min-SE; default 90 s): an INVITE asking for less gets 422.
+	MinSE time.Duration
 	// MaxCalls refuses new incoming calls with 486 beyond this many (0 = unlimited).
 	MaxCalls int
 }

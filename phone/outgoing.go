@@ -216,7 +216,15 @@ func (c *call) runOutgoing(uri sip.Uri, offer []byte, o DialOptions) {
 	}
 	c.media.start()
 	c.media.update() // after early media the 200 may change the stream
-	c.setState(StateActive, cs.InviteResponse.StatusCode, cs.InviteResponse.Reason)
+	if c.setState(StateActive, cs.InviteResponse.StatusCode, cs.InviteResponse.Reason) {
+		// RFC 4028 §7.2: a 2xx with Session-Expires sets the timer; we
+		// refresh unless it names the callee.
+		if se, present, ok := sessionExpiresOf(cs.InviteResponse); present && ok {
+			c.startSessionTimer(se.interval, se.refresher != "uas")
+		} else if present {
+			p.log.Warn("bad Session-Expires in the 2xx: no session timer", "session", c.id)
+		}
+	}
 }
 
 // maxProvisionalsPerWait is how many provisional responses one WaitAnswer

@@ -72,6 +72,9 @@ func New(opts Options) (*Phone, error) {
 	if opts.DeferTimeout <= 0 {
 		opts.DeferTimeout = 60 * time.Second
 	}
+	if opts.MinSE <= 0 {
+		opts.MinSE = defaultMinSE
+	}
 	if len(opts.Transports) == 0 {
 		opts.Transports = []string{"udp", "tcp"}
 	}

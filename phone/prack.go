@@ -16,7 +16,7 @@ import (
 
 // supportedTags is our Supported header (RFC 3261 §20.37): the extensions
 // we understand, so a peer may require them.
-const supportedTags = "replaces, 100rel"
+const supportedTags = "replaces, 100rel, timer"
 
 // hasOptionTag reports whether a Require or Supported header of m lists tag.
 func hasOptionTag(m interface{ GetHeaders(string) []sip.Header }, header, tag string) bool {
@@ -38,7 +38,7 @@ func unsupportedRequired(req *sip.Request) []string {
 	for _, h := range req.GetHeaders("Require") {
 		for _, t := range strings.Split(h.Value(), ",") {
 			t = strings.TrimSpace(t)
-			if t != "" && !strings.EqualFold(t, "100rel") && !strings.EqualFold(t, "replaces") {
+			if t != "" && !strings.EqualFold(t, "100rel") && !strings.EqualFold(t, "replaces") && !strings.EqualFold(t, "timer") {
 				out = append(out, t)
 			}
 		}

@@ -12,10 +12,12 @@ func (c *call) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
 	c.mu.Lock()
 	cs, ss := c.cs, c.ss
 	st := c.state
-	pending := c.offerPending
+	pending := c.offerPending || c.answerInAck
 	c.mu.Unlock()
 	if pending {
-		// RFC 3261 §14.2: our own re-INVITE is in flight (glare).
+		// RFC 3261 §14.2: our own re-INVITE is in flight (glare), or the
+		// offer of our last 2xx still waits for its answer in the ACK
+		// (RFC 6337 §3.1: no new offer before the answer).
 		respond(tx, req, 491, "Request Pending")
 		return
 	}
@@ -54,6 +56,9 @@ func (c *call) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
 			respond(tx, req, 500, "Server Internal Error")
 			return
 		}
+		c.mu.Lock()
+		c.answerInAck = true
+		c.mu.Unlock()
 	}
 	user := "teaphone"
 	if c.acct != nil {
@@ -64,6 +69,12 @@ func (c *call) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
 	res.AppendHeader(&contact)
 	res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	res.AppendHeader(sip.NewHeader("Allow", allowMethods))
+	if se, ok := c.refreshedBy(req); ok {
+		// RFC 4028 §9: the 2xx to a refresh states the interval and refresher.
+		for _, h := range timerHeaders(se) {
+			res.AppendHeader(h)
+		}
+	}
 	if err := tx.Respond(res); err != nil {
 		c.p.log.Warn("re-INVITE response", "session", c.id, "err", err)
 		return

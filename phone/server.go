@@ -62,6 +62,9 @@ func (p *Phone) onAck(req *sip.Request, tx sip.ServerTransaction) {
 		_ = ss.ReadAck(req, tx)
 	}
 	c.ackOnce.Do(func() { close(c.acked) })
+	c.mu.Lock()
+	c.answerInAck = false
+	c.mu.Unlock()
 	if body := req.Body(); len(body) > 0 {
 		// Answer to the offer we sent in a 200 (offer-less INVITE or re-INVITE).
 		if err := c.media.applyAnswer(body); err != nil {
