@@ -232,12 +232,17 @@ func (p *Phone) open(undo *[]func()) error {
 	*undo = append(*undo, func() { _ = srv.Close() })
 	p.registerHandlers()
 
+	// RFC 3581 §3: every request we send asks for rport in its Via (the
+	// clients add it to each Via they create, in-dialog requests, ACKs
+	// and CANCELs included), so that responses come back through a NAT
+	// and a registrar's 2xx tells us our public address (received, rport).
 	if p.udpConn != nil {
 		p.udpCli, err = sipgo.NewClient(ua,
 			sipgo.WithClientLogger(p.log),
 			sipgo.WithClientHostname(p.hostIP.String()),
 			sipgo.WithClientPort(p.port),
 			sipgo.WithClientConnectionAddr(p.udpConn.LocalAddr().String()),
+			sipgo.WithClientNAT(),
 		)
 		if err != nil {
 			return fmt.Errorf("create UDP client: %w", err)
@@ -248,6 +253,7 @@ func (p *Phone) open(undo *[]func()) error {
 			sipgo.WithClientLogger(p.log),
 			sipgo.WithClientHostname(p.hostIP.String()),
 			sipgo.WithClientPort(p.port),
+			sipgo.WithClientNAT(),
 		)
 		if err != nil {
 			return fmt.Errorf("create TCP client: %w", err)
