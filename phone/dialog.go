@@ -83,6 +83,7 @@ func (c *call) send(ctx context.Context, req *sip.Request) (sip.ClientTransactio
 		return nil, err
 	}
 	req.Recipient = target
+	c.p.fromListener(req, c.transport)
 	if req.Contact() == nil {
 		ct := c.p.contactFor(c.contactUser(), c.transport)
 		req.AppendHeader(&ct)

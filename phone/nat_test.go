@@ -161,3 +161,81 @@ func TestRportOnEveryRequest(t *testing.T) {
 		}
 	}
 }
+
+// TestInDialogRequestsLeaveFromTheListener: requests to a remote target
+// that never sent us anything (a Contact on another port than the INVITE's
+// or the 200's source) leave from the phone's listening socket, as the
+// initial requests do: a NAT binding or a peer's symmetric-response logic
+// only knows that port. Both dialog roles are covered: re-INVITE, its ACK,
+// INFO and BYE as caller; BYE as callee.
+func TestInDialogRequestsLeaveFromTheListener(t *testing.T) {
+	target := newFakePeer(t, func(fp *fakePeer, srv *sipgo.Server) { natPeer(fp, srv, sip.Uri{}) })
+	targetURI := sip.Uri{Scheme: "sip", User: "peer", Host: "127.0.0.1", Port: mustPort(target.addr)}
+	front := newFakePeer(t, func(fp *fakePeer, srv *sipgo.Server) { natPeer(fp, srv, targetURI) })
+	a := newTestPhone(t, Options{
+		DTMFInfo: true,
+		Handler:  HandlerFunc(func(IncomingCall) Decision { return Accept() }),
+	})
+
+	id, err := a.Dial(context.Background(), "sip:answer@"+front.addr, DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.waitCall(id, StateActive, wait)
+	if err := a.Hold(id); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.SendDTMF(id, "1"); err != nil {
+		t.Fatal(err)
+	}
+	a.waitFor(wait, func(ev Event) bool { e, ok := ev.(DTMFEvent); return ok && !e.Received })
+	if err := a.Hangup(id); err != nil {
+		t.Fatal(err)
+	}
+	a.waitCall(id, StateTerminated, wait)
+
+	dua := sipgo.DialogUA{Client: front.cli, ContactHDR: sip.ContactHeader{Address: targetURI}}
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	inv := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: "bob", Host: "127.0.0.1", Port: mustPort(a.LocalAddr())})
+	inv.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	inv.SetBody(peerSDP())
+	cs, err := dua.WriteInvite(ctx, inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	if err := cs.WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := cs.Ack(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var in SessionID
+	if !a.waitFor(wait, func(ev Event) bool {
+		ce, ok := ev.(CallEvent)
+		if ok && ce.Direction == DirectionIncoming && ce.State == StateActive {
+			in = ce.Session
+		}
+		return in != ""
+	}) {
+		t.Fatalf("incoming call never active: %s", a.dump())
+	}
+	if err := a.Hangup(in); err != nil {
+		t.Fatal(err)
+	}
+	target.waitRequests(t, sip.BYE, 2)
+
+	port := mustPort(a.LocalAddr())
+	for m, n := range map[sip.RequestMethod]int{sip.INVITE: 1, sip.ACK: 1, sip.INFO: 1, sip.BYE: 2} {
+		reqs := target.requests(m)
+		if len(reqs) < n {
+			t.Errorf("%d %s requests at the remote target, want %d", len(reqs), m, n)
+		}
+		for i, r := range reqs {
+			if got := mustPort(r.Source()); got != port {
+				t.Errorf("%s #%d came from port %d (%s), want the listening port %d", m, i, got, r.Source(), port)
+			}
+		}
+	}
+}

@@ -37,6 +37,7 @@ type Phone struct {
 	udpCli   *sipgo.Client
 	tcpCli   *sipgo.Client
 	udpConn  net.PacketConn
+	udpLaddr sip.Addr // udpConn's address, as sipgo's connection pool knows it
 	tcpLn    net.Listener
 	hostIP   net.IP
 	port     int
@@ -237,11 +238,17 @@ func (p *Phone) open(undo *[]func()) error {
 	// and CANCELs included), so that responses come back through a NAT
 	// and a registrar's 2xx tells us our public address (received, rport).
 	if p.udpConn != nil {
+		laddr := p.udpConn.LocalAddr().String()
+		host, port, perr := sip.ParseAddr(laddr)
+		if perr != nil {
+			return fmt.Errorf("UDP listener address: %w", perr)
+		}
+		p.udpLaddr = sip.Addr{IP: net.ParseIP(host), Port: port, Hostname: host}
 		p.udpCli, err = sipgo.NewClient(ua,
 			sipgo.WithClientLogger(p.log),
 			sipgo.WithClientHostname(p.hostIP.String()),
 			sipgo.WithClientPort(p.port),
-			sipgo.WithClientConnectionAddr(p.udpConn.LocalAddr().String()),
+			sipgo.WithClientConnectionAddr(laddr),
 			sipgo.WithClientNAT(),
 		)
 		if err != nil {

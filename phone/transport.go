@@ -119,6 +119,20 @@ func (p *Phone) clientFor(transport string) (*sipgo.Client, error) {
 	return p.udpCli, nil
 }
 
+// fromListener makes a UDP request leave from the listening socket.
+// sipgo pins the socket (WithClientConnectionAddr) only in the request
+// build it runs when a send is given no request options; every in-dialog
+// send (the dialog sessions pass options of their own) and our ACKs of
+// re-INVITE 2xx pass some, and such a request to an address that never sent
+// us anything left from a new socket on an ephemeral port, which the far
+// end's NAT binding, its symmetric-response logic and ours do not know.
+func (p *Phone) fromListener(req *sip.Request, transport string) {
+	if p.udpConn == nil || strings.EqualFold(transport, "TCP") {
+		return
+	}
+	p.udpLaddr.Copy(&req.Laddr)
+}
+
 // contactFor builds our Contact for a user and transport.
 func (p *Phone) contactFor(user, transport string) sip.ContactHeader {
 	u := sip.Uri{Scheme: "sip", User: user, Host: p.hostIP.String(), Port: p.port}
