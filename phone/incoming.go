@@ -57,10 +57,6 @@ func (p *Phone) acceptIncoming(req *sip.Request, tx sip.ServerTransaction, repla
 	if transport != "TCP" {
 		transport = "UDP"
 	}
-	user := "teaphone"
-	if acct != nil {
-		user = acct.user()
-	}
 	c, err := p.newCall("", DirectionIncoming, acct, transport)
 	if err != nil {
 		p.log.Warn("incoming call refused", "err", err)
@@ -90,7 +86,7 @@ func (p *Phone) acceptIncoming(req *sip.Request, tx sip.ServerTransaction, repla
 			return
 		}
 	}
-	dua, err := p.dialogUA(transport, user)
+	dua, err := p.dialogUA(acct, transport)
 	if err != nil {
 		c.release()
 		respond(tx, req, 500, "Server Internal Error")
@@ -128,7 +124,7 @@ func (p *Phone) acceptIncoming(req *sip.Request, tx sip.ServerTransaction, repla
 		return
 	}
 
-	contact := p.contactFor(user, transport)
+	contact := p.contactFor(acct, transport)
 	if replaces != nil {
 		c.replaces = replaces
 		c.answer(&contact)

@@ -2,6 +2,10 @@ package phone
 
 import (
 	"context"
+	"log/slog"
+	"net/netip"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -237,5 +241,242 @@ func TestInDialogRequestsLeaveFromTheListener(t *testing.T) {
 				t.Errorf("%s #%d came from port %d (%s), want the listening port %d", m, i, got, r.Source(), port)
 			}
 		}
+	}
+}
+
+func TestNATRewrite(t *testing.T) {
+	via := func(s string) *sip.ViaHeader {
+		h := &sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: "UDP", Host: "192.168.1.10", Port: 5060, Params: sip.NewParams()}
+		for _, kv := range strings.Split(s, ";") {
+			if k, v, _ := strings.Cut(kv, "="); k != "" {
+				h.Params.Add(k, v)
+			}
+		}
+		return h
+	}
+	lan := netip.MustParseAddrPort("192.168.1.10:5060")
+	pub := netip.MustParseAddrPort("198.51.100.20:5060")
+	server := netip.MustParseAddr("203.0.113.1")
+	for _, tc := range []struct {
+		name      string
+		contact   netip.AddrPort
+		transport string
+		via       *sip.ViaHeader
+		server    netip.Addr
+		want      string // the new Contact address, "" for none
+		err       bool
+	}{
+		{"no Via", lan, "UDP", nil, server, "", false},
+		{"no received, no rport value", lan, "UDP", via("rport"), server, "", false},
+		{"same address", lan, "UDP", via("received=192.168.1.10;rport=5060"), server, "", false},
+		{"behind NAT", lan, "UDP", via("received=203.0.113.7;rport=40000"), server, "203.0.113.7:40000", false},
+		{"received only", lan, "UDP", via("received=203.0.113.7"), server, "203.0.113.7:5060", false},
+		{"rport only: same private host, other port", lan, "UDP", via("rport=40000"), server, "", false},
+		{"port-preserving NAT, other port", lan, "UDP", via("received=203.0.113.7;rport=5060"), server, "203.0.113.7:5060", false},
+		{"IPv4-mapped received", lan, "UDP", via("received=::ffff:203.0.113.7;rport=40000"), server, "203.0.113.7:40000", false},
+		{"public Contact and registrar, private received", pub, "UDP", via("received=10.0.0.1;rport=5060"), server, "", false},
+		{"private received, private registrar", lan, "UDP", via("received=10.0.0.1;rport=5060"), netip.MustParseAddr("10.0.0.254"), "10.0.0.1:5060", false},
+		{"same private host, other port", lan, "UDP", via("received=192.168.1.10;rport=6000"), server, "", false},
+		{"same public host, other port", pub, "UDP", via("received=198.51.100.20;rport=6000"), server, "198.51.100.20:6000", false},
+		{"TCP: the connection's port alone", pub, "TCP", via("received=198.51.100.20;rport=49152"), server, "", false},
+		{"TCP behind NAT", lan, "TCP", via("received=203.0.113.7;rport=49152"), server, "203.0.113.7:49152", false},
+		{"carrier-grade NAT address kept out", pub, "UDP", via("received=100.64.1.2;rport=5060"), server, "", false},
+		{"garbage received", lan, "UDP", via("received=not-an-ip;rport=40000"), server, "", true},
+		{"empty received", lan, "UDP", via("received=;rport=40000"), server, "", true},
+		{"rport zero", lan, "UDP", via("received=203.0.113.7;rport=0"), server, "", true},
+		{"rport too big", lan, "UDP", via("received=203.0.113.7;rport=70000"), server, "", true},
+		{"rport not a number", lan, "UDP", via("received=203.0.113.7;rport=40000x"), server, "", true},
+		{"rport negative", lan, "UDP", via("received=203.0.113.7;rport=-1"), server, "", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, rewrite, err := natRewrite(tc.contact, tc.transport, tc.via, tc.server)
+			if (err != nil) != tc.err {
+				t.Fatalf("err = %v, want error %v", err, tc.err)
+			}
+			gotS := ""
+			if rewrite {
+				gotS = got.String()
+			}
+			if gotS != tc.want {
+				t.Errorf("rewrite to %q, want %q", gotS, tc.want)
+			}
+		})
+	}
+}
+
+// lockedBuffer collects a logger's output across goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// natRegistrar makes fp answer REGISTER 200 (Expires 60, or 0 as asked)
+// with received and rport set in the response's Via, as a registrar does
+// for a phone behind a NAT ("" leaves the parameter as the request had it).
+func natRegistrar(fp *fakePeer, srv *sipgo.Server, received, rport string) {
+	natPeer(fp, srv, sip.Uri{})
+	srv.OnRegister(func(req *sip.Request, tx sip.ServerTransaction) {
+		fp.record(req)
+		res := sip.NewResponseFromRequest(req, 200, "OK", nil)
+		if received != "" {
+			res.Via().Params.Add("received", received)
+		}
+		if rport != "" {
+			res.Via().Params.Add("rport", rport)
+		}
+		exp := sip.ExpiresHeader(60)
+		if h := req.GetHeader("Expires"); h != nil && h.Value() == "0" {
+			exp = 0
+		}
+		res.AppendHeader(&exp)
+		_ = tx.Respond(res)
+	})
+}
+
+// natPhone starts a phone with one account registering at fp and waits
+// until it is registered.
+func natPhone(t *testing.T, fp *fakePeer, nat NATOptions, log *lockedBuffer) *testPhone {
+	t.Helper()
+	opts := Options{
+		NAT:      nat,
+		Handler:  HandlerFunc(func(IncomingCall) Decision { return Accept() }),
+		Accounts: []Account{{Name: "t", AOR: "sip:alice@" + fp.addr, Register: true, Expires: time.Minute}},
+	}
+	if log != nil {
+		opts.Logger = slog.New(slog.NewTextHandler(log, nil))
+	}
+	a := newTestPhone(t, opts)
+	if !a.waitFor(wait, func(ev Event) bool { r, ok := ev.(RegistrationEvent); return ok && r.State == RegRegistered }) {
+		t.Fatalf("never registered: %s", a.dump())
+	}
+	return a
+}
+
+func contacts(r *sip.Request) []string {
+	var out []string
+	for _, h := range r.GetHeaders("Contact") {
+		out = append(out, h.Value())
+	}
+	return out
+}
+
+// TestContactRewrite: a registrar that saw the REGISTER come from
+// 203.0.113.7:40000 (received, rport) gets, in the same registration
+// (Call-ID), a REGISTER binding sip:alice@203.0.113.7:40000 and removing
+// the private Contact (expires=0), pjsua's default rewrite. The account's
+// INVITEs and 200s carry the public Contact from then on, and Close
+// un-registers it.
+func TestContactRewrite(t *testing.T) {
+	fp := newFakePeer(t, func(fp *fakePeer, srv *sipgo.Server) { natRegistrar(fp, srv, "203.0.113.7", "40000") })
+	a := natPhone(t, fp, NATOptions{ContactRewrite: true}, nil)
+	private := "<sip:alice@" + a.LocalAddr() + ">"
+	public := "<sip:alice@203.0.113.7:40000>"
+
+	regs := fp.requests(sip.REGISTER)
+	if len(regs) != 2 {
+		t.Fatalf("%d REGISTERs before the registered event, want the first and the rewrite", len(regs))
+	}
+	for i, r := range regs {
+		t.Logf("REGISTER %d: %s | Contact: %s", i, r.Via().Value(), strings.Join(contacts(r), ", "))
+	}
+	if got := contacts(regs[0]); len(got) != 1 || got[0] != private {
+		t.Errorf("first REGISTER Contact %q, want %s", got, private)
+	}
+	if got := contacts(regs[1]); len(got) != 2 || got[0] != public || got[1] != private+";expires=0" {
+		t.Errorf("rewrite REGISTER Contact %q, want %s and %s;expires=0", got, public, private)
+	}
+	if regs[1].CallID().Value() != regs[0].CallID().Value() || regs[1].CSeq().SeqNo <= regs[0].CSeq().SeqNo {
+		t.Errorf("rewrite REGISTER is not the next request of the registration: Call-ID %s CSeq %d after %s %d",
+			regs[1].CallID().Value(), regs[1].CSeq().SeqNo, regs[0].CallID().Value(), regs[0].CSeq().SeqNo)
+	}
+	if h := regs[1].GetHeader("Expires"); h == nil || h.Value() != "60" {
+		t.Errorf("rewrite REGISTER Expires %v, want 60", h)
+	}
+
+	id, err := a.Dial(context.Background(), "sip:answer@"+fp.addr, DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.waitCall(id, StateActive, wait)
+	if err := a.Hangup(id); err != nil {
+		t.Fatal(err)
+	}
+	a.waitCall(id, StateTerminated, wait)
+	invs := fp.requests(sip.INVITE)
+	t.Logf("INVITE: %s | Contact: %s", invs[0].Via().Value(), strings.Join(contacts(invs[0]), ", "))
+	if got := contacts(invs[0]); len(got) != 1 || got[0] != public {
+		t.Errorf("INVITE Contact %q, want %s", got, public)
+	}
+	if got := contacts(fp.waitRequests(t, sip.BYE, 1)[0]); len(got) != 1 || got[0] != public {
+		t.Errorf("BYE Contact %q, want %s", got, public)
+	}
+
+	dua := sipgo.DialogUA{Client: fp.cli, ContactHDR: sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "peer", Host: "127.0.0.1", Port: mustPort(fp.addr)}}}
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	inv := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: "alice", Host: "127.0.0.1", Port: mustPort(a.LocalAddr())})
+	inv.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	inv.SetBody(peerSDP())
+	cs, err := dua.WriteInvite(ctx, inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	if err := cs.WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	_ = cs.Ack(ctx)
+	if ct := cs.InviteResponse.Contact(); ct == nil || ct.Value() != public {
+		t.Errorf("200 to an incoming INVITE has Contact %v, want %s", ct, public)
+	}
+
+	a.Close()
+	regs = fp.requests(sip.REGISTER)
+	last := regs[len(regs)-1]
+	if got := contacts(last); last.GetHeader("Expires").Value() != "0" || len(got) != 1 || got[0] != public {
+		t.Errorf("un-REGISTER: Contact %q Expires %s, want %s and 0", got, last.GetHeader("Expires").Value(), public)
+	}
+}
+
+// TestContactNotRewritten: a received that is not an address or an rport
+// that is not a port leaves the Contact alone with a warning in the log,
+// and so does a phone with the rewrite off.
+func TestContactNotRewritten(t *testing.T) {
+	for _, tc := range []struct {
+		name, received, rport string
+		nat                   NATOptions
+		warn                  string
+	}{
+		{"garbage received", "not-an-ip", "40000", NATOptions{ContactRewrite: true}, `via received \"not-an-ip\" is not an IP address`},
+		{"rport out of range", "203.0.113.7", "70000", NATOptions{ContactRewrite: true}, `via rport \"70000\" is not a port number`},
+		{"rewrite off", "203.0.113.7", "40000", NATOptions{}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fp := newFakePeer(t, func(fp *fakePeer, srv *sipgo.Server) { natRegistrar(fp, srv, tc.received, tc.rport) })
+			var log lockedBuffer
+			a := natPhone(t, fp, tc.nat, &log)
+			regs := fp.requests(sip.REGISTER)
+			if len(regs) != 1 {
+				t.Fatalf("%d REGISTERs, want 1 (no rewrite)", len(regs))
+			}
+			if got, want := contacts(regs[0]), "<sip:alice@"+a.LocalAddr()+">"; len(got) != 1 || got[0] != want {
+				t.Errorf("Contact %q, want %s", got, want)
+			}
+			if tc.warn != "" && !strings.Contains(log.String(), tc.warn) {
+				t.Errorf("log has no warning %q:\n%s", tc.warn, log.String())
+			}
+		})
 	}
 }

@@ -52,6 +52,18 @@ type Options struct {
 	DTMFInfo bool
 	// MaxCalls refuses new incoming calls with 486 beyond this many (0 = unlimited).
 	MaxCalls int
+	// NAT tunes how registered accounts get through a NAT; the zero value
+	// does nothing beyond rport, which every request asks for.
+	NAT NATOptions
+}
+
+// NATOptions tune NAT traversal for registered accounts, the way pjsua does it.
+type NATOptions struct {
+	// ContactRewrite re-registers an account with the address and port its
+	// registrar saw (the received and rport of the REGISTER 2xx's Via)
+	// when they differ from the Contact, removing the old binding; the
+	// account's calls then carry that Contact too.
+	ContactRewrite bool
 }
 
 // DialOptions tune one outgoing call.

@@ -107,7 +107,7 @@ func (c *call) runOutgoing(uri sip.Uri, offer []byte, o DialOptions) {
 	if c.acct != nil {
 		user = c.acct.user()
 	}
-	dua, err := p.dialogUA(c.transport, user)
+	dua, err := p.dialogUA(c.acct, c.transport)
 	if err != nil {
 		c.setState(StateFailed, 0, err.Error())
 		return
@@ -125,7 +125,7 @@ func (c *call) runOutgoing(uri sip.Uri, offer []byte, o DialOptions) {
 	req.AppendHeader(to)
 	cid := sip.CallIDHeader(c.sipCallID)
 	req.AppendHeader(&cid)
-	contact := p.contactFor(user, c.transport)
+	contact := p.contactFor(c.acct, c.transport)
 	req.AppendHeader(&contact)
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	req.AppendHeader(sip.NewHeader("Allow", allowMethods))

@@ -18,6 +18,8 @@ type Config struct {
 	Media Media `toml:"media"`
 	// Calls holds call-handling behaviour ([calls]).
 	Calls Calls `toml:"calls"`
+	// NAT holds NAT traversal settings ([nat]).
+	NAT NAT `toml:"nat"`
 	// UI holds the terminal interface settings ([ui]).
 	UI UI `toml:"ui"`
 	// Contacts is the address book ([[contacts]]).
@@ -112,6 +114,14 @@ type Calls struct {
 	AutoHold bool `toml:"auto_hold"`
 }
 
+// NAT is the [nat] table: getting through a NAT the way pjsua does.
+type NAT struct {
+	// ContactRewrite re-registers with the address and port the registrar
+	// saw (the received and rport of its response's Via) when they differ
+	// from the Contact, and uses that Contact for the account's calls.
+	ContactRewrite bool `toml:"contact_rewrite"`
+}
+
 // UI is the [ui] table.
 type UI struct {
 	// LogFile is the log path; "" means [DefaultLogFile].
@@ -174,6 +184,7 @@ func Default() Config {
 			RecordTemplate: "{date}-{remote}-{call_id}.wav",
 		},
 		Calls: Calls{AutoHold: true},
+		NAT:   NAT{ContactRewrite: true},
 	}
 }
 

@@ -203,6 +203,9 @@ expires = 600
 [media]
 codecs = ["PCMA"]
 
+[nat]
+contact_rewrite = false
+
 [ui.keys]
 answer = ["a", "enter"]
 `)
@@ -228,6 +231,7 @@ answer = ["a", "enter"]
 		{"accounts[1].expires", cfg.Accounts[1].Expires, 600},
 		{"ui.keys.answer", strings.Join(cfg.UI.Keys["answer"], ","), "a,enter"},
 		{"calls.auto_hold default", cfg.Calls.AutoHold, true},
+		{"nat.contact_rewrite", cfg.NAT.ContactRewrite, false},
 		{"File()", cfg.File(), path},
 	}
 	for _, c := range checks {
