@@ -1,7 +1,10 @@
 package phone
 
 import (
+	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -120,4 +123,43 @@ func (p *Phone) learnPublic(a *account, res *sip.Response, contact sip.ContactHe
 	a.mu.Unlock()
 	p.log.Info("public address learnt from the registrar: re-registering", "account", a.cfg.Name, "contact", ours, "public", public)
 	return true
+}
+
+// crlfPing is a keep-alive: RFC 5626 §4.4.1's double CRLF, which SIP
+// parsers skip between messages (RFC 3261 §7.5).
+var crlfPing = []byte("\r\n\r\n")
+
+// keepAlive sends one keep-alive to dest (host:port) over transport. Over
+// UDP it leaves from the SIP listening socket, the binding to keep. Over
+// TCP it goes on the connection to dest, as RFC 5626 §4.4.1's ping; the
+// pong (a single CRLF) is consumed by sipgo's connection reader, so it is
+// not checked, and a connection that has gone is left to the next REGISTER
+// to reopen.
+func (p *Phone) keepAlive(transport, dest string) error {
+	if strings.EqualFold(transport, "TCP") {
+		c, err := p.ua.TransportLayer().GetConnection("tcp", dest)
+		if err != nil {
+			return fmt.Errorf("keep-alive to %s: %w", dest, err)
+		}
+		defer func() { _, _ = c.TryClose() }() // GetConnection took a reference
+		w, ok := c.(io.Writer)
+		if !ok {
+			return fmt.Errorf("keep-alive to %s: %w", dest, errors.ErrUnsupported)
+		}
+		if _, err := w.Write(crlfPing); err != nil {
+			return fmt.Errorf("keep-alive to %s: %w", dest, err)
+		}
+		return nil
+	}
+	if p.udpConn == nil {
+		return errors.New("keep-alive: udp transport is not enabled")
+	}
+	addr, err := net.ResolveUDPAddr("udp", dest)
+	if err != nil {
+		return fmt.Errorf("keep-alive to %s: %w", dest, err)
+	}
+	if _, err := p.udpConn.WriteTo(crlfPing, addr); err != nil {
+		return fmt.Errorf("keep-alive to %s: %w", dest, err)
+	}
+	return nil
 }

@@ -1,8 +1,10 @@
 package phone
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
+	"net"
 	"net/netip"
 	"strings"
 	"sync"
@@ -476,6 +478,201 @@ func TestContactNotRewritten(t *testing.T) {
 			}
 			if tc.warn != "" && !strings.Contains(log.String(), tc.warn) {
 				t.Errorf("log has no warning %q:\n%s", tc.warn, log.String())
+			}
+		})
+	}
+}
+
+// rawRegistrar is a registrar on a bare socket, so that it also sees what
+// a SIP stack drops: keep-alives. It answers every REGISTER 200 (Expires
+// 60, or 0 as asked) and, over TCP, every double-CRLF ping with a CRLF.
+type rawRegistrar struct {
+	addr  string
+	mu    sync.Mutex
+	regs  []*sip.Request
+	pings []string // remote address of each keep-alive
+}
+
+func (r *rawRegistrar) answer(data []byte, from string) []byte {
+	msg, err := sip.ParseMessage(data)
+	req, ok := msg.(*sip.Request)
+	if err != nil || !ok || req.Method != sip.REGISTER {
+		return nil
+	}
+	req.SetSource(from)
+	r.mu.Lock()
+	r.regs = append(r.regs, req)
+	r.mu.Unlock()
+	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
+	exp := sip.ExpiresHeader(60)
+	if h := req.GetHeader("Expires"); h != nil && h.Value() == "0" {
+		exp = 0
+	}
+	res.AppendHeader(&exp)
+	return []byte(res.String())
+}
+
+func (r *rawRegistrar) ping(from string) {
+	r.mu.Lock()
+	r.pings = append(r.pings, from)
+	r.mu.Unlock()
+}
+
+func (r *rawRegistrar) counts() (regs, pings int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.regs), len(r.pings)
+}
+
+// newRawUDPRegistrar serves on 127.0.0.1; a datagram of CRLFs only is a keep-alive.
+func newRawUDPRegistrar(t *testing.T) *rawRegistrar {
+	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &rawRegistrar{addr: conn.LocalAddr().String()}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 65535)
+		for {
+			n, from, err := conn.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			if len(bytes.Trim(buf[:n], "\r\n")) == 0 {
+				if string(buf[:n]) == "\r\n\r\n" {
+					r.ping(from.String())
+				}
+				continue
+			}
+			if res := r.answer(buf[:n], from.String()); res != nil {
+				_, _ = conn.WriteTo(res, from)
+			}
+		}
+	}()
+	t.Cleanup(func() { conn.Close(); <-done })
+	return r
+}
+
+// newRawTCPRegistrar serves one connection at a time on 127.0.0.1;
+// REGISTERs have no body, so a message ends at its blank line.
+func newRawTCPRegistrar(t *testing.T) *rawRegistrar {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &rawRegistrar{addr: ln.Addr().String()}
+	var wg sync.WaitGroup
+	var conns sync.Map
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns.Store(c, true)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				var pending []byte
+				buf := make([]byte, 65535)
+				for {
+					n, err := c.Read(buf)
+					if err != nil {
+						return
+					}
+					pending = append(pending, buf[:n]...)
+					for {
+						if bytes.HasPrefix(pending, []byte("\r\n\r\n")) {
+							r.ping(c.RemoteAddr().String())
+							_, _ = c.Write([]byte("\r\n"))
+							pending = pending[4:]
+							continue
+						}
+						end := bytes.Index(pending, []byte("\r\n\r\n"))
+						if end < 0 {
+							break
+						}
+						if res := r.answer(pending[:end+4], c.RemoteAddr().String()); res != nil {
+							_, _ = c.Write(res)
+						}
+						pending = pending[end+4:]
+					}
+				}
+			}()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		conns.Range(func(k, _ any) bool { k.(net.Conn).Close(); return true })
+		wg.Wait()
+	})
+	return r
+}
+
+// TestKeepAlive: a registered account sends a double CRLF to its
+// registrar every nat.keepalive, over UDP from the SIP listening port and
+// over TCP on the registration's connection (RFC 5626 §4.4.1), and stops
+// once the phone closes (after its un-REGISTER); with 0 it sends none.
+func TestKeepAlive(t *testing.T) {
+	const every = 200 * time.Millisecond
+	for _, tc := range []struct {
+		name      string
+		transport string
+		keepAlive time.Duration
+		want      int // at least this many keep-alives in the window
+	}{
+		{"udp", "udp", every, 3},
+		{"tcp", "tcp", every, 3},
+		{"off", "udp", 0, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var reg *rawRegistrar
+			registrar := ""
+			if tc.transport == "tcp" {
+				reg = newRawTCPRegistrar(t)
+				registrar = "sip:" + reg.addr + ";transport=tcp"
+			} else {
+				reg = newRawUDPRegistrar(t)
+				registrar = reg.addr
+			}
+			a := newTestPhone(t, Options{
+				NAT:      NATOptions{KeepAlive: tc.keepAlive},
+				Accounts: []Account{{Name: "t", AOR: "sip:alice@example.test", Registrar: registrar, Register: true, Expires: time.Minute}},
+			})
+			if !a.waitFor(wait, func(ev Event) bool { r, ok := ev.(RegistrationEvent); return ok && r.State == RegRegistered }) {
+				t.Fatalf("never registered: %s", a.dump())
+			}
+			time.Sleep(time.Duration(tc.want)*every + every/2)
+			if tc.want == 0 {
+				time.Sleep(3 * every)
+			}
+			a.Close()
+			regs, pings := reg.counts()
+			if pings < tc.want || (tc.want == 0 && pings != 0) {
+				t.Errorf("%d keep-alives, want %d or more (0 when off)", pings, tc.want)
+			}
+			if regs != 2 {
+				t.Errorf("%d REGISTERs, want the registration and the un-REGISTER", regs)
+			}
+			reg.mu.Lock()
+			for i, from := range reg.pings {
+				if tc.transport == "udp" && mustPort(from) != mustPort(a.LocalAddr()) {
+					t.Errorf("keep-alive %d from %s, want the SIP listening port %d", i, from, mustPort(a.LocalAddr()))
+				}
+				if tc.transport == "tcp" && from != reg.regs[0].Source() {
+					t.Errorf("keep-alive %d on connection from %s, want the REGISTER's %s", i, from, reg.regs[0].Source())
+				}
+			}
+			reg.mu.Unlock()
+			time.Sleep(2 * every)
+			if _, after := reg.counts(); after != pings {
+				t.Errorf("%d keep-alives after Close", after-pings)
 			}
 		})
 	}

@@ -64,6 +64,10 @@ type NATOptions struct {
 	// when they differ from the Contact, removing the old binding; the
 	// account's calls then carry that Contact too.
 	ContactRewrite bool
+	// KeepAlive is how often a registered account sends a keep-alive (a
+	// double CRLF) to its registrar, so that the NAT binding it is reached
+	// through stays open; 0 sends none.
+	KeepAlive time.Duration
 }
 
 // DialOptions tune one outgoing call.

@@ -126,7 +126,8 @@ func (p *Phone) setRegState(a *account, st RegState, expires, code int, reason s
 
 // registrationLoop keeps one account registered: a fresh REGISTER transaction
 // each time (same Call-ID, CSeq+1: RFC 3261 §10.2.4), refresh at 80 % of the
-// granted expiry, exponential backoff on failure, un-REGISTER on exit.
+// granted expiry, exponential backoff on failure, un-REGISTER on exit. While
+// registered it sends keep-alives (Options.NAT.KeepAlive) to the registrar.
 func (p *Phone) registrationLoop(a *account) {
 	callID := sip.CallIDHeader(sip.GenerateTagN(24) + "@teaphone")
 	fromTag := sip.GenerateTagN(16)
@@ -172,12 +173,11 @@ func (p *Phone) registrationLoop(a *account) {
 				wait = time.Second
 			}
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-p.ctx.Done():
-			t.Stop()
-		case <-t.C:
+		var keepAlive string // where the registrar answered from: our NAT binding's far end
+		if registered && r.res != nil {
+			keepAlive = r.res.Source()
 		}
+		p.waitRefresh(a, wait, keepAlive)
 		if p.ctx.Err() != nil {
 			break
 		}
@@ -191,6 +191,33 @@ func (p *Phone) registrationLoop(a *account) {
 		}
 	}
 	p.setRegState(a, RegUnregistered, 0, 0, "")
+}
+
+// waitRefresh waits d, or until the phone closes. With dest set and
+// Options.NAT.KeepAlive above zero it sends a keep-alive to dest every
+// KeepAlive meanwhile, so that a NAT keeps the binding the registrar and
+// the calls it sends us depend on.
+func (p *Phone) waitRefresh(a *account, d time.Duration, dest string) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	var tick <-chan time.Time
+	if every := p.opts.NAT.KeepAlive; every > 0 && dest != "" {
+		tk := time.NewTicker(every)
+		defer tk.Stop()
+		tick = tk.C
+	}
+	for {
+		select {
+		case <-p.ctx.Done():
+			return
+		case <-t.C:
+			return
+		case <-tick:
+			if err := p.keepAlive(a.transport, dest); err != nil {
+				p.log.Warn("keep-alive not sent", "account", a.cfg.Name, "err", err)
+			}
+		}
+	}
 }
 
 // regResult is the outcome of one REGISTER transaction.

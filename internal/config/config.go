@@ -120,6 +120,9 @@ type NAT struct {
 	// saw (the received and rport of its response's Via) when they differ
 	// from the Contact, and uses that Contact for the account's calls.
 	ContactRewrite bool `toml:"contact_rewrite"`
+	// KeepAlive is how often a registered account sends a keep-alive (a
+	// double CRLF) to its registrar; 0 sends none.
+	KeepAlive Duration `toml:"keepalive"`
 }
 
 // UI is the [ui] table.
@@ -184,7 +187,7 @@ func Default() Config {
 			RecordTemplate: "{date}-{remote}-{call_id}.wav",
 		},
 		Calls: Calls{AutoHold: true},
-		NAT:   NAT{ContactRewrite: true},
+		NAT:   NAT{ContactRewrite: true, KeepAlive: Duration{25 * time.Second}},
 	}
 }
 

@@ -205,6 +205,7 @@ codecs = ["PCMA"]
 
 [nat]
 contact_rewrite = false
+keepalive = "0s"
 
 [ui.keys]
 answer = ["a", "enter"]
@@ -232,6 +233,7 @@ answer = ["a", "enter"]
 		{"ui.keys.answer", strings.Join(cfg.UI.Keys["answer"], ","), "a,enter"},
 		{"calls.auto_hold default", cfg.Calls.AutoHold, true},
 		{"nat.contact_rewrite", cfg.NAT.ContactRewrite, false},
+		{"nat.keepalive off", cfg.NAT.KeepAlive.Duration, time.Duration(0)},
 		{"File()", cfg.File(), path},
 	}
 	for _, c := range checks {

@@ -60,6 +60,7 @@ func (c Config) Validate() error {
 	v.sip()
 	v.accounts()
 	v.media()
+	v.nat()
 	v.ui()
 	v.contacts()
 	return errors.Join(v.errs...)
@@ -199,6 +200,13 @@ func (v *validator) media() {
 		v.addf("media.record_template", "must not be empty")
 	} else if err := sipaddr.CheckText(m.RecordTemplate); err != nil {
 		v.addf("media.record_template", "%v, got %q", err, m.RecordTemplate)
+	}
+}
+
+// nat checks the [nat] table.
+func (v *validator) nat() {
+	if d := v.c.NAT.KeepAlive.Duration; d != 0 && (d < time.Second || d > 10*time.Minute) {
+		v.addf("nat.keepalive", "want 0 (none) or 1s..10m, got %s", d)
 	}
 }
 
