@@ -52,6 +52,9 @@ type Options struct {
 	DTMFInfo bool
 	// MaxCalls refuses new incoming calls with 486 beyond this many (0 = unlimited).
 	MaxCalls int
+	// RTPTimeout ends with BYE (reason "no media") an answered call, held
+	// by neither side, that receives no RTP for this long (0: never).
+	RTPTimeout time.Duration
 	// NAT tunes how registered accounts get through a NAT; the zero value
 	// does nothing beyond rport, which every request asks for.
 	NAT NATOptions

@@ -177,6 +177,9 @@ func (p *Phone) Start(ctx context.Context) error {
 			}(a)
 		}
 	}
+	if p.opts.RTPTimeout > 0 {
+		p.spawn(func() { p.watchRTP(p.opts.RTPTimeout) })
+	}
 	p.log.Info("phone started", "listen", p.LocalAddr(), "transports", p.opts.Transports)
 	return nil
 }

@@ -102,6 +102,9 @@ type Media struct {
 	DTMFMode string `toml:"dtmf_mode"`
 	// HoldStyle is "sendonly" or "c0" (c=0.0.0.0, for old PBXes).
 	HoldStyle string `toml:"hold_style"`
+	// RTPTimeout ends an answered call, held by neither side, that receives
+	// no RTP for this long; 0 never does.
+	RTPTimeout Duration `toml:"rtp_timeout"`
 	// RecordDir is where recordings go; "" is the current directory.
 	RecordDir string `toml:"record_dir"`
 	// RecordTemplate names recording files; {date}, {remote} and {call_id} are expanded.
@@ -184,6 +187,7 @@ func Default() Config {
 			AudioLatency:   Duration{20 * time.Millisecond},
 			DTMFMode:       DTMFAuto,
 			HoldStyle:      HoldSendonly,
+			RTPTimeout:     Duration{30 * time.Second},
 			RecordTemplate: "{date}-{remote}-{call_id}.wav",
 		},
 		Calls: Calls{AutoHold: true},

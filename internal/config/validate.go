@@ -196,6 +196,9 @@ func (v *validator) media() {
 	default:
 		v.addf("media.hold_style", "want \"sendonly\" or \"c0\", got %q", m.HoldStyle)
 	}
+	if d := m.RTPTimeout.Duration; d != 0 && (d < time.Second || d > time.Hour) {
+		v.addf("media.rtp_timeout", "want 0 (never) or 1s..1h, got %s", d)
+	}
 	if m.RecordTemplate == "" {
 		v.addf("media.record_template", "must not be empty")
 	} else if err := sipaddr.CheckText(m.RecordTemplate); err != nil {

@@ -77,6 +77,8 @@ func TestValidateErrors(t *testing.T) {
 			[]string{`@:2: nat.keepalive: want 0 (none) or 1s..10m, got 500ms`}},
 		{"keepalive negative", "[nat]\ncontact_rewrite = true\nkeepalive = \"-25s\"\n",
 			[]string{`@:3: nat.keepalive: want 0 (none) or 1s..10m, got -25s`}},
+		{"rtp_timeout too short", "[media]\nrtp_timeout = \"100ms\"\n",
+			[]string{`@:2: media.rtp_timeout: want 0 (never) or 1s..1h, got 100ms`}},
 		{"audio_latency too low", "[media]\naudio_latency = \"5ms\"\n",
 			[]string{`@:2: media.audio_latency: want 20ms..500ms, got 5ms`}},
 		{"codec unknown on its own line", "[media]\ncodecs = [\n  \"PCMU\",\n  \"G729\",\n]\n",
