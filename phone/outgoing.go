@@ -293,8 +293,16 @@ func (c *call) outgoingFailed(cs *sipgo.DialogClientSession, err error) {
 				cs.ID = id
 			}
 			_ = cs.Ack(context.Background())
+			// cs.Bye would build the BYE without our listening socket.
+			target := cs.InviteRequest.Recipient
+			if ct := r.Contact(); ct != nil {
+				target = ct.Address
+			}
+			bye := sip.NewRequest(sip.BYE, target)
+			bye.SetTransport(cs.InviteRequest.Transport())
+			c.p.fromListener(bye, c.transport)
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			_ = cs.Bye(ctx)
+			_ = cs.WriteBye(ctx, bye)
 			cancel()
 			c.setState(StateCancelled, 487, "cancelled")
 			return
