@@ -648,7 +648,7 @@ func TestKeepAlive(t *testing.T) {
 			if !a.waitFor(wait, func(ev Event) bool { r, ok := ev.(RegistrationEvent); return ok && r.State == RegRegistered }) {
 				t.Fatalf("never registered: %s", a.dump())
 			}
-			time.Sleep(time.Duration(tc.want)*every + every/2)
+			time.Sleep(time.Duration(tc.want+1) * every)
 			if tc.want == 0 {
 				time.Sleep(3 * every)
 			}
