@@ -156,6 +156,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		DTMFInfo:     cfg.Media.DTMFMode == config.DTMFInfo,
 		HoldC0:       cfg.Media.HoldStyle == config.HoldC0,
 		Audio:        hubAudio{hub},
+		RTPTimeout:   cfg.Media.RTPTimeout.Duration,
+		NAT:          phone.NATOptions{ContactRewrite: cfg.NAT.ContactRewrite, KeepAlive: cfg.NAT.KeepAlive.Duration},
 	})
 	if err != nil {
 		return usageError{err}

@@ -34,6 +34,7 @@ func (c *call) ack(inv *sip.Request, res *sip.Response) {
 	}
 	ack.SetTransport(inv.Transport())
 	ack.SetBody(nil)
+	c.p.fromListener(ack, c.transport)
 	cli, err := c.p.clientFor(c.transport)
 	if err == nil {
 		err = cli.WriteRequest(ack, sipgo.ClientRequestAddVia)

@@ -63,13 +63,6 @@ func (c *call) tags() (callID, local, remote string) {
 	return c.sipCallID, local, remote
 }
 
-func (c *call) contactUser() string {
-	if c.acct != nil {
-		return c.acct.user()
-	}
-	return "teaphone"
-}
-
 // send sends req inside the dialog, to the current remote target, and
 // returns its client transaction. The dialog lock is held from the CSeq
 // number to the send, never while waiting for the response.
@@ -83,8 +76,9 @@ func (c *call) send(ctx context.Context, req *sip.Request) (sip.ClientTransactio
 		return nil, err
 	}
 	req.Recipient = target
+	c.p.fromListener(req, c.transport)
 	if req.Contact() == nil {
-		ct := c.p.contactFor(c.contactUser(), c.transport)
+		ct := c.p.contactFor(c.acct, c.transport)
 		req.AppendHeader(&ct)
 	}
 	return d.TransactionRequest(ctx, req)

@@ -65,10 +65,6 @@ func (p *Phone) acceptIncoming(req *sip.Request, tx sip.ServerTransaction, repla
 	if transport != "TCP" {
 		transport = "UDP"
 	}
-	user := "teaphone"
-	if acct != nil {
-		user = acct.user()
-	}
 	se, code := uasTimer(req, p.opts.MinSE)
 	switch code {
 	case 422:
@@ -111,7 +107,7 @@ func (p *Phone) acceptIncoming(req *sip.Request, tx sip.ServerTransaction, repla
 		}
 		c.answerInAck = true
 	}
-	dua, err := p.dialogUA(transport, user)
+	dua, err := p.dialogUA(acct, transport)
 	if err != nil {
 		c.release()
 		respond(tx, req, 500, "Server Internal Error")
@@ -150,7 +146,7 @@ func (p *Phone) acceptIncoming(req *sip.Request, tx sip.ServerTransaction, repla
 		return
 	}
 
-	contact := p.contactFor(user, transport)
+	contact := p.contactFor(acct, transport)
 	if replaces != nil {
 		c.replaces = replaces
 		c.answer(&contact)

@@ -55,6 +55,25 @@ type Options struct {
 	MinSE time.Duration
 	// MaxCalls refuses new incoming calls with 486 beyond this many (0 = unlimited).
 	MaxCalls int
+	// RTPTimeout ends with BYE (reason "no media") an answered call, held
+	// by neither side, that receives no RTP for this long (0: never).
+	RTPTimeout time.Duration
+	// NAT tunes how registered accounts get through a NAT; the zero value
+	// does nothing beyond rport, which every request asks for.
+	NAT NATOptions
+}
+
+// NATOptions tune NAT traversal for registered accounts, the way pjsua does it.
+type NATOptions struct {
+	// ContactRewrite re-registers an account with the address and port its
+	// registrar saw (the received and rport of the REGISTER 2xx's Via)
+	// when they differ from the Contact, removing the old binding; the
+	// account's calls then carry that Contact too.
+	ContactRewrite bool
+	// KeepAlive is how often a registered account sends a keep-alive (a
+	// double CRLF) to its registrar, so that the NAT binding it is reached
+	// through stays open; 0 sends none.
+	KeepAlive time.Duration
 }
 
 // DialOptions tune one outgoing call.

@@ -107,7 +107,7 @@ func (c *call) runOutgoing(uri sip.Uri, offer []byte, o DialOptions) {
 	if c.acct != nil {
 		user = c.acct.user()
 	}
-	dua, err := p.dialogUA(c.transport, user)
+	dua, err := p.dialogUA(c.acct, c.transport)
 	if err != nil {
 		c.setState(StateFailed, 0, err.Error())
 		return
@@ -125,7 +125,7 @@ func (c *call) runOutgoing(uri sip.Uri, offer []byte, o DialOptions) {
 	req.AppendHeader(to)
 	cid := sip.CallIDHeader(c.sipCallID)
 	req.AppendHeader(&cid)
-	contact := p.contactFor(user, c.transport)
+	contact := p.contactFor(c.acct, c.transport)
 	req.AppendHeader(&contact)
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	req.AppendHeader(sip.NewHeader("Allow", allowMethods))
@@ -302,8 +302,16 @@ func (c *call) outgoingFailed(cs *sipgo.DialogClientSession, err error) {
 				cs.ID = id
 			}
 			_ = cs.Ack(context.Background())
+			// cs.Bye would build the BYE without our listening socket.
+			target := cs.InviteRequest.Recipient
+			if ct := r.Contact(); ct != nil {
+				target = ct.Address
+			}
+			bye := sip.NewRequest(sip.BYE, target)
+			bye.SetTransport(cs.InviteRequest.Transport())
+			c.p.fromListener(bye, c.transport)
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			_ = cs.Bye(ctx)
+			_ = cs.WriteBye(ctx, bye)
 			cancel()
 			c.setState(StateCancelled, 487, "cancelled")
 			return

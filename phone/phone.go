@@ -37,6 +37,7 @@ type Phone struct {
 	udpCli   *sipgo.Client
 	tcpCli   *sipgo.Client
 	udpConn  net.PacketConn
+	udpLaddr sip.Addr // udpConn's address, as sipgo's connection pool knows it
 	tcpLn    net.Listener
 	hostIP   net.IP
 	port     int
@@ -179,6 +180,9 @@ func (p *Phone) Start(ctx context.Context) error {
 			}(a)
 		}
 	}
+	if p.opts.RTPTimeout > 0 {
+		p.spawn(func() { p.watchRTP(p.opts.RTPTimeout) })
+	}
 	p.log.Info("phone started", "listen", p.LocalAddr(), "transports", p.opts.Transports)
 	return nil
 }
@@ -235,12 +239,23 @@ func (p *Phone) open(undo *[]func()) error {
 	*undo = append(*undo, func() { _ = srv.Close() })
 	p.registerHandlers()
 
+	// RFC 3581 §3: every request we send asks for rport in its Via (the
+	// clients add it to each Via they create, in-dialog requests, ACKs
+	// and CANCELs included), so that responses come back through a NAT
+	// and a registrar's 2xx tells us our public address (received, rport).
 	if p.udpConn != nil {
+		laddr := p.udpConn.LocalAddr().String()
+		host, port, perr := sip.ParseAddr(laddr)
+		if perr != nil {
+			return fmt.Errorf("UDP listener address: %w", perr)
+		}
+		p.udpLaddr = sip.Addr{IP: net.ParseIP(host), Port: port, Hostname: host}
 		p.udpCli, err = sipgo.NewClient(ua,
 			sipgo.WithClientLogger(p.log),
 			sipgo.WithClientHostname(p.hostIP.String()),
 			sipgo.WithClientPort(p.port),
-			sipgo.WithClientConnectionAddr(p.udpConn.LocalAddr().String()),
+			sipgo.WithClientConnectionAddr(laddr),
+			sipgo.WithClientNAT(),
 		)
 		if err != nil {
 			return fmt.Errorf("create UDP client: %w", err)
@@ -251,6 +266,7 @@ func (p *Phone) open(undo *[]func()) error {
 			sipgo.WithClientLogger(p.log),
 			sipgo.WithClientHostname(p.hostIP.String()),
 			sipgo.WithClientPort(p.port),
+			sipgo.WithClientNAT(),
 		)
 		if err != nil {
 			return fmt.Errorf("create TCP client: %w", err)

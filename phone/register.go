@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,6 +27,9 @@ type account struct {
 
 	mu    sync.Mutex
 	state RegState
+	// public is our address as the registrar sees it, when it differs
+	// from the listener's (learnPublic); zero until then.
+	public netip.AddrPort
 }
 
 func newAccount(cfg Account) (*account, error) {
@@ -122,7 +126,8 @@ func (p *Phone) setRegState(a *account, st RegState, expires, code int, reason s
 
 // registrationLoop keeps one account registered: a fresh REGISTER transaction
 // each time (same Call-ID, CSeq+1: RFC 3261 §10.2.4), refresh at 80 % of the
-// granted expiry, exponential backoff on failure, un-REGISTER on exit.
+// granted expiry, exponential backoff on failure, un-REGISTER on exit. While
+// registered it sends keep-alives (Options.NAT.KeepAlive) to the registrar.
 func (p *Phone) registrationLoop(a *account) {
 	callID := sip.CallIDHeader(sip.GenerateTagN(24) + "@teaphone")
 	fromTag := sip.GenerateTagN(16)
@@ -134,7 +139,18 @@ func (p *Phone) registrationLoop(a *account) {
 			// A refresh keeps "registered": no flicker in the UI.
 			p.setRegState(a, RegRegistering, 0, 0, "")
 		}
-		granted, code, reason, err := p.register(p.ctx, a, callID, fromTag, &cseq, a.cfg.Expires)
+		r, err := p.register(p.ctx, a, callID, fromTag, &cseq, a.cfg.Expires, nil)
+		if err == nil && p.opts.NAT.ContactRewrite {
+			if old := p.contactFor(a, a.transport); p.learnPublic(a, r.res, old) {
+				// pjsua's default rewrite (contact_rewrite_method 2): in the
+				// same registration (Call-ID), one REGISTER adds the public
+				// Contact and removes the one just registered (expires=0,
+				// RFC 3261 §10.2.2). One rewrite per refresh: a NAT that
+				// keeps moving us is followed at the next refresh.
+				r, err = p.register(p.ctx, a, callID, fromTag, &cseq, a.cfg.Expires, &old)
+			}
+		}
+		granted, code, reason := r.granted, r.code, r.reason
 		if p.ctx.Err() != nil {
 			break
 		}
@@ -157,33 +173,68 @@ func (p *Phone) registrationLoop(a *account) {
 				wait = time.Second
 			}
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-p.ctx.Done():
-			t.Stop()
-		case <-t.C:
+		var keepAlive string // where the registrar answered from: our NAT binding's far end
+		if registered && r.res != nil {
+			keepAlive = r.res.Source()
 		}
+		p.waitRefresh(a, wait, keepAlive)
 		if p.ctx.Err() != nil {
 			break
 		}
 	}
 	if registered {
 		ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
-		_, code, reason, err := p.register(ctx, a, callID, fromTag, &cseq, 0)
+		r, err := p.register(ctx, a, callID, fromTag, &cseq, 0, nil)
 		cancel()
 		if err != nil {
-			p.log.Warn("un-register failed", "account", a.cfg.Name, "code", code, "reason", reason, "err", err)
+			p.log.Warn("un-register failed", "account", a.cfg.Name, "code", r.code, "reason", r.reason, "err", err)
 		}
 	}
 	p.setRegState(a, RegUnregistered, 0, 0, "")
 }
 
-// register sends one REGISTER (with digest on 401/407) and returns the
-// granted expiry.
-func (p *Phone) register(ctx context.Context, a *account, callID sip.CallIDHeader, fromTag string, cseq *uint32, expires time.Duration) (time.Duration, int, string, error) {
+// waitRefresh waits d, or until the phone closes. With dest set and
+// Options.NAT.KeepAlive above zero it sends a keep-alive to dest every
+// KeepAlive meanwhile, so that a NAT keeps the binding the registrar and
+// the calls it sends us depend on.
+func (p *Phone) waitRefresh(a *account, d time.Duration, dest string) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	var tick <-chan time.Time
+	if every := p.opts.NAT.KeepAlive; every > 0 && dest != "" {
+		tk := time.NewTicker(every)
+		defer tk.Stop()
+		tick = tk.C
+	}
+	for {
+		select {
+		case <-p.ctx.Done():
+			return
+		case <-t.C:
+			return
+		case <-tick:
+			if err := p.keepAlive(a.transport, dest); err != nil {
+				p.log.Warn("keep-alive not sent", "account", a.cfg.Name, "err", err)
+			}
+		}
+	}
+}
+
+// regResult is the outcome of one REGISTER transaction.
+type regResult struct {
+	granted time.Duration // the expiry the registrar granted our Contact
+	code    int           // final status code, 0 when none came
+	reason  string
+	res     *sip.Response // the final response, nil when none came
+}
+
+// register sends one REGISTER (with digest on 401/407) for the account's
+// current Contact and returns the granted expiry. remove, when set, is a
+// Contact binding to delete in the same request (expires=0).
+func (p *Phone) register(ctx context.Context, a *account, callID sip.CallIDHeader, fromTag string, cseq *uint32, expires time.Duration, remove *sip.ContactHeader) (regResult, error) {
 	cli, err := p.clientFor(a.transport)
 	if err != nil {
-		return 0, 0, "", err
+		return regResult{}, err
 	}
 	req := sip.NewRequest(sip.REGISTER, a.registrar)
 	req.SetTransport(a.transport)
@@ -195,8 +246,13 @@ func (p *Phone) register(ctx context.Context, a *account, callID sip.CallIDHeade
 	req.AppendHeader(&callID)
 	req.AppendHeader(&sip.CSeqHeader{SeqNo: *cseq, MethodName: sip.REGISTER})
 	*cseq++
-	contact := p.contactFor(a.user(), a.transport)
+	contact := p.contactFor(a, a.transport)
 	req.AppendHeader(&contact)
+	if remove != nil {
+		old := sip.ContactHeader{Address: remove.Address, Params: sip.NewParams()}
+		old.Params.Add("expires", "0")
+		req.AppendHeader(&old)
+	}
 	exp := sip.ExpiresHeader(uint32(expires / time.Second))
 	req.AppendHeader(&exp)
 	req.AppendHeader(sip.NewHeader("Allow", allowMethods))
@@ -208,29 +264,29 @@ func (p *Phone) register(ctx context.Context, a *account, callID sip.CallIDHeade
 	defer cancel()
 	res, err := cli.Do(rctx, req)
 	if err != nil {
-		return 0, 0, "", fmt.Errorf("register %s: %w", a.cfg.Name, err)
+		return regResult{}, fmt.Errorf("register %s: %w", a.cfg.Name, err)
 	}
 	if res.StatusCode == sip.StatusUnauthorized || res.StatusCode == sip.StatusProxyAuthRequired {
 		if a.cfg.Password == "" {
-			return 0, res.StatusCode, res.Reason + " (no password configured)", errors.New("authentication required")
+			return regResult{code: res.StatusCode, reason: res.Reason + " (no password configured)", res: res}, errors.New("authentication required")
 		}
 		*cseq++
 		res, err = cli.DoDigestAuth(rctx, req, res, sipgo.DigestAuth{Username: a.authUser(), Password: a.cfg.Password})
 		if err != nil {
-			return 0, 0, "", fmt.Errorf("register %s: %w", a.cfg.Name, err)
+			return regResult{}, fmt.Errorf("register %s: %w", a.cfg.Name, err)
 		}
 		if res.StatusCode == sip.StatusUnauthorized || res.StatusCode == sip.StatusProxyAuthRequired {
-			return 0, res.StatusCode, res.Reason + " (wrong username or password?)", errors.New("authentication failed")
+			return regResult{code: res.StatusCode, reason: res.Reason + " (wrong username or password?)", res: res}, errors.New("authentication failed")
 		}
 	}
+	r := regResult{granted: expires, code: res.StatusCode, reason: res.Reason, res: res}
 	if !res.IsSuccess() {
-		return 0, res.StatusCode, res.Reason, fmt.Errorf("register %s: %d %s", a.cfg.Name, res.StatusCode, res.Reason)
+		return r, fmt.Errorf("register %s: %d %s", a.cfg.Name, res.StatusCode, res.Reason)
 	}
-	granted := expires
 	// RFC 3261 §10.2.4: the expiry granted is in our Contact's expires param, else Expires.
 	if h := res.GetHeader("Expires"); h != nil {
 		if n, err := strconv.Atoi(strings.TrimSpace(h.Value())); err == nil {
-			granted = time.Duration(n) * time.Second
+			r.granted = time.Duration(n) * time.Second
 		}
 	}
 	for _, h := range res.GetHeaders("Contact") {
@@ -240,11 +296,11 @@ func (p *Phone) register(ctx context.Context, a *account, callID sip.CallIDHeade
 		}
 		if v, ok := ch.Params.Get("expires"); ok {
 			if n, err := strconv.Atoi(v); err == nil {
-				granted = time.Duration(n) * time.Second
+				r.granted = time.Duration(n) * time.Second
 			}
 		}
 	}
-	return granted, res.StatusCode, res.Reason, nil
+	return r, nil
 }
 
 func hostPort(u sip.Uri) string {

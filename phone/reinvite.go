@@ -60,11 +60,7 @@ func (c *call) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
 		c.answerInAck = true
 		c.mu.Unlock()
 	}
-	user := "teaphone"
-	if c.acct != nil {
-		user = c.acct.user()
-	}
-	contact := c.p.contactFor(user, c.transport)
+	contact := c.p.contactFor(c.acct, c.transport)
 	res := sip.NewResponseFromRequest(req, 200, "OK", body)
 	res.AppendHeader(&contact)
 	res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))

@@ -119,9 +119,35 @@ func (p *Phone) clientFor(transport string) (*sipgo.Client, error) {
 	return p.udpCli, nil
 }
 
-// contactFor builds our Contact for a user and transport.
-func (p *Phone) contactFor(user, transport string) sip.ContactHeader {
+// fromListener makes a UDP request leave from the listening socket.
+// sipgo pins the socket (WithClientConnectionAddr) only in the request
+// build it runs when a send is given no request options; every in-dialog
+// send (the dialog sessions pass options of their own) and our ACKs of
+// re-INVITE 2xx pass some, and such a request to an address that never sent
+// us anything left from a new socket on an ephemeral port, which the far
+// end's NAT binding, its symmetric-response logic and ours do not know.
+func (p *Phone) fromListener(req *sip.Request, transport string) {
+	if p.udpConn == nil || strings.EqualFold(transport, "TCP") {
+		return
+	}
+	p.udpLaddr.Copy(&req.Laddr)
+}
+
+// contactFor builds our Contact for a call or registration of acct (nil:
+// a direct call) over transport. Once the account's registrar told us our
+// public address (learnPublic), its Contacts on the registration's
+// transport carry that address.
+func (p *Phone) contactFor(acct *account, transport string) sip.ContactHeader {
+	user := "teaphone"
+	if acct != nil {
+		user = acct.user()
+	}
 	u := sip.Uri{Scheme: "sip", User: user, Host: p.hostIP.String(), Port: p.port}
+	if acct != nil && strings.EqualFold(transport, acct.transport) {
+		if pub, ok := acct.publicContact(); ok {
+			u.Host, u.Port = pub.Addr().String(), int(pub.Port())
+		}
+	}
 	if strings.EqualFold(transport, "TCP") {
 		u.UriParams = sip.NewParams()
 		u.UriParams.Add("transport", "tcp")
@@ -129,10 +155,10 @@ func (p *Phone) contactFor(user, transport string) sip.ContactHeader {
 	return sip.ContactHeader{Address: u}
 }
 
-func (p *Phone) dialogUA(transport, user string) (*sipgo.DialogUA, error) {
+func (p *Phone) dialogUA(acct *account, transport string) (*sipgo.DialogUA, error) {
 	cli, err := p.clientFor(transport)
 	if err != nil {
 		return nil, err
 	}
-	return &sipgo.DialogUA{Client: cli, ContactHDR: p.contactFor(user, transport)}, nil
+	return &sipgo.DialogUA{Client: cli, ContactHDR: p.contactFor(acct, transport)}, nil
 }

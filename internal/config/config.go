@@ -18,6 +18,8 @@ type Config struct {
 	Media Media `toml:"media"`
 	// Calls holds call-handling behaviour ([calls]).
 	Calls Calls `toml:"calls"`
+	// NAT holds NAT traversal settings ([nat]).
+	NAT NAT `toml:"nat"`
 	// UI holds the terminal interface settings ([ui]).
 	UI UI `toml:"ui"`
 	// Contacts is the address book ([[contacts]]).
@@ -100,6 +102,9 @@ type Media struct {
 	DTMFMode string `toml:"dtmf_mode"`
 	// HoldStyle is "sendonly" or "c0" (c=0.0.0.0, for old PBXes).
 	HoldStyle string `toml:"hold_style"`
+	// RTPTimeout ends an answered call, held by neither side, that receives
+	// no RTP for this long; 0 never does.
+	RTPTimeout Duration `toml:"rtp_timeout"`
 	// RecordDir is where recordings go; "" is the current directory.
 	RecordDir string `toml:"record_dir"`
 	// RecordTemplate names recording files; {date}, {remote} and {call_id} are expanded.
@@ -110,6 +115,17 @@ type Media struct {
 type Calls struct {
 	// AutoHold holds the active call when another one is answered.
 	AutoHold bool `toml:"auto_hold"`
+}
+
+// NAT is the [nat] table: getting through a NAT the way pjsua does.
+type NAT struct {
+	// ContactRewrite re-registers with the address and port the registrar
+	// saw (the received and rport of its response's Via) when they differ
+	// from the Contact, and uses that Contact for the account's calls.
+	ContactRewrite bool `toml:"contact_rewrite"`
+	// KeepAlive is how often a registered account sends a keep-alive (a
+	// double CRLF) to its registrar; 0 sends none.
+	KeepAlive Duration `toml:"keepalive"`
 }
 
 // UI is the [ui] table.
@@ -171,9 +187,11 @@ func Default() Config {
 			AudioLatency:   Duration{20 * time.Millisecond},
 			DTMFMode:       DTMFAuto,
 			HoldStyle:      HoldSendonly,
+			RTPTimeout:     Duration{30 * time.Second},
 			RecordTemplate: "{date}-{remote}-{call_id}.wav",
 		},
 		Calls: Calls{AutoHold: true},
+		NAT:   NAT{ContactRewrite: true, KeepAlive: Duration{25 * time.Second}},
 	}
 }
 

@@ -32,6 +32,9 @@ func TestExampleFile(t *testing.T) {
 	if cfg.Calls != def.Calls {
 		t.Errorf("example [calls] = %+v, want the defaults %+v", cfg.Calls, def.Calls)
 	}
+	if cfg.NAT != def.NAT {
+		t.Errorf("example [nat] = %+v, want the defaults %+v", cfg.NAT, def.NAT)
+	}
 	if cfg.UI.LogFile != def.UI.LogFile || len(cfg.UI.Keys) != 0 {
 		t.Errorf("example [ui] = %+v, want the defaults %+v", cfg.UI, def.UI)
 	}

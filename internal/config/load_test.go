@@ -202,6 +202,11 @@ expires = 600
 
 [media]
 codecs = ["PCMA"]
+rtp_timeout = "0s"
+
+[nat]
+contact_rewrite = false
+keepalive = "0s"
 
 [ui.keys]
 answer = ["a", "enter"]
@@ -228,6 +233,9 @@ answer = ["a", "enter"]
 		{"accounts[1].expires", cfg.Accounts[1].Expires, 600},
 		{"ui.keys.answer", strings.Join(cfg.UI.Keys["answer"], ","), "a,enter"},
 		{"calls.auto_hold default", cfg.Calls.AutoHold, true},
+		{"media.rtp_timeout off", cfg.Media.RTPTimeout.Duration, time.Duration(0)},
+		{"nat.contact_rewrite", cfg.NAT.ContactRewrite, false},
+		{"nat.keepalive off", cfg.NAT.KeepAlive.Duration, time.Duration(0)},
 		{"File()", cfg.File(), path},
 	}
 	for _, c := range checks {

@@ -86,8 +86,8 @@ func (c Config) String() string {
 	for i, a := range c.Accounts {
 		accs[i] = a.String()
 	}
-	return fmt.Sprintf("{sip:%+v accounts:[%s] media:%+v calls:%+v ui:%+v contacts:%+v}",
-		c.SIP, strings.Join(accs, " "), c.Media, c.Calls, c.UI, c.Contacts)
+	return fmt.Sprintf("{sip:%+v accounts:[%s] media:%+v calls:%+v nat:%+v ui:%+v contacts:%+v}",
+		c.SIP, strings.Join(accs, " "), c.Media, c.Calls, c.NAT, c.UI, c.Contacts)
 }
 
 // GoString is like String, so %#v does not reveal passwords either.
@@ -105,6 +105,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Attr{Key: "accounts", Value: slog.GroupValue(accs...)},
 		slog.Any("media", c.Media),
 		slog.Any("calls", c.Calls),
+		slog.Any("nat", c.NAT),
 		slog.Any("ui", c.UI),
 		slog.Int("contacts", len(c.Contacts)),
 	)

@@ -60,6 +60,7 @@ func (c Config) Validate() error {
 	v.sip()
 	v.accounts()
 	v.media()
+	v.nat()
 	v.ui()
 	v.contacts()
 	return errors.Join(v.errs...)
@@ -195,10 +196,20 @@ func (v *validator) media() {
 	default:
 		v.addf("media.hold_style", "want \"sendonly\" or \"c0\", got %q", m.HoldStyle)
 	}
+	if d := m.RTPTimeout.Duration; d != 0 && (d < time.Second || d > time.Hour) {
+		v.addf("media.rtp_timeout", "want 0 (never) or 1s..1h, got %s", d)
+	}
 	if m.RecordTemplate == "" {
 		v.addf("media.record_template", "must not be empty")
 	} else if err := sipaddr.CheckText(m.RecordTemplate); err != nil {
 		v.addf("media.record_template", "%v, got %q", err, m.RecordTemplate)
+	}
+}
+
+// nat checks the [nat] table.
+func (v *validator) nat() {
+	if d := v.c.NAT.KeepAlive.Duration; d != 0 && (d < time.Second || d > 10*time.Minute) {
+		v.addf("nat.keepalive", "want 0 (none) or 1s..10m, got %s", d)
 	}
 }
 

@@ -115,6 +115,9 @@ func TestTwoWayAudio(t *testing.T) {
 	if st.Codec != "PCMU" || st.RemoteSSRC != a.s.SSRC() || st.TxPackets == 0 || st.RxBytes != 160*st.RxPackets {
 		t.Errorf("stats: %+v", st)
 	}
+	if age := time.Since(st.LastRTP); st.LastRTP.IsZero() || age < 0 || age > time.Second {
+		t.Errorf("LastRTP %v (%v ago), want the latest packet's arrival", st.LastRTP, age)
+	}
 	t.Logf("b: %+v", st)
 	// The level depends on the measured jitter, which a loaded test machine
 	// inflates; TestMOS checks the formula.

@@ -39,6 +39,10 @@ type Stats struct {
 	// RemoteBye is set once the remote source sent RTCP BYE.
 	RemoteBye bool
 
+	// LastRTP is when the last RTP packet of the locked source arrived
+	// (the engine's clock, see WithNow); zero before the first.
+	LastRTP time.Time
+
 	// Remote is where RTP is sent now; Latched is set when that is the
 	// source address of received RTP rather than the SDP address.
 	Remote  netip.AddrPort

@@ -478,6 +478,7 @@ func (s *Stream) Stats() Stats {
 		RemoteBye:      s.rtcpRx.bye,
 		Remote:         s.dst,
 		Latched:        s.latched,
+		LastRTP:        s.rx.lastPkt,
 	}
 	if s.rx.locked {
 		st.RemoteSSRC = s.rx.ssrc
