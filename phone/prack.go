@@ -159,6 +159,7 @@ func (c *call) ackFirst(cs *sipgo.DialogClientSession) error {
 	}
 	ack.SetTransport(inv.Transport())
 	ack.SetBody(nil)
+	c.p.fromListener(ack, c.transport)
 	cli, err := c.p.clientFor(c.transport)
 	if err != nil {
 		return err
