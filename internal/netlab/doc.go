@@ -23,12 +23,22 @@
 // thread moved into the namespace: sockets opened there (a sipgo phone's,
 // an echo server's) stay in that namespace for their whole life, whichever
 // goroutine uses them later. Command and Start run a program through "ip
-// netns exec", which also bind-mounts the files in /etc/netns/NAME over
-// those in /etc for that program.
+// netns exec", which also bind-mounts /etc/netns/NAME/resolv.conf (written
+// by StartDNS) over /etc/resolv.conf for that program.
 //
 // Only what runs on Do's own thread is inside the namespace: goroutines that
 // f or the code it calls start run on other threads, in the machine's own
-// namespace. So open sockets inside Do, or run the program with Command.
+// namespace. That matters for DNS. Go's resolver (net.DefaultResolver, also
+// within Do) reads the machine's /etc/resolv.conf, since setns moves a
+// thread's network but not the process's files; its SRV lookup then fails
+// inside the namespace (the machine's nameserver is unreachable from there),
+// and worse, its host lookup runs the A and AAAA queries on goroutines of
+// their own, which ask the machine's real nameserver from outside the lab.
+// The same holds for any socket a library opens later from its own
+// goroutines (a TCP dial, say): open sockets inside Do, or run the program
+// with Command. For Go code of the test process use Lab.Resolver(ns): its
+// Dial opens every DNS socket inside ns and sends every query to the lab's
+// dnsmasq, whatever the machine's resolv.conf says.
 //
 // Only one lab exists on a machine at a time: New takes a flock on
 // /run/teaphone-netlab.lock (waiting up to LockTimeout), then deletes what a
@@ -39,10 +49,11 @@
 // the /etc/netns directories, and releases the lock.
 //
 // Building a lab needs root and the programs ip (iproute2) and nft
-// (nftables); without them the test is skipped, except when the environment
-// variable CI is "true", where it fails. Every wait in the package has a
-// deadline.
+// (nftables), and StartDNS needs dnsmasq (dnsmasq-base); without them the
+// test is skipped, except when the environment variable CI is "true", where
+// it fails. Every wait in the package has a deadline.
 //
-// New, AddHost and Start must be called from the test goroutine (they may
-// call t.Fatal or t.Skip); Do and Command may be used from any goroutine.
+// New, AddHost, Start and StartDNS must be called from the test goroutine
+// (they may call t.Fatal or t.Skip); Do, Command and Resolver may be used
+// from any goroutine.
 package netlab

@@ -76,6 +76,7 @@ type Lab struct {
 	procs      []*Process
 	etcDirs    []string // /etc/netns/NAME directories written
 	etcNetns   bool     // /etc/netns itself was created by this lab
+	dns        *DNS
 }
 
 // New builds a lab with a router configured by cfg, and tears it down in
@@ -138,7 +139,7 @@ func (l *Lab) Router() Namespace { return l.router }
 func (l *Lab) Gateway() netip.Addr { return gatewayAddr }
 
 // Internet returns the namespace holding the internet bridge; its Addr,
-// 198.51.100.254, can serve too.
+// 198.51.100.254, can serve too (e.g. StartDNS there).
 func (l *Lab) Internet() Namespace { return l.internet }
 
 // build creates the namespaces, links, addresses, routes and the router's
@@ -310,8 +311,9 @@ func (l *Lab) Do(ns Namespace, f func() error) error {
 }
 
 // Command returns a command that runs name with args inside ns through "ip
-// netns exec" (which execs the program, so the PID is the program's). It
-// leads a process group of its own and is killed
+// netns exec" (which execs the program, so the PID is the program's). The
+// program sees /etc/netns/NS/resolv.conf, if StartDNS wrote one, as
+// /etc/resolv.conf. It leads a process group of its own and is killed
 // should the test process die. The caller owns it: start it, stop it and
 // wait for it (the lab's teardown kills, and reports as an error, any
 // process it finds still inside a lab namespace). Start does all of that.

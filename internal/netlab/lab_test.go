@@ -3,6 +3,7 @@
 package netlab
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -227,16 +228,158 @@ func TestBindingTimeout(t *testing.T) {
 	}
 }
 
+func providerRecords(provider netip.Addr) Records {
+	return Records{
+		Hosts: []HostRecord{{Name: "sip.provider.test", Addrs: []netip.Addr{provider}}},
+		SRV: []SRVRecord{{Name: "_sip._udp.provider.test", Target: "sip.provider.test",
+			Port: 5060, Priority: 10, Weight: 20}},
+		NAPTR: []NAPTRRecord{{Name: "provider.test", Order: 10, Preference: 50,
+			Flags: "s", Service: "SIP+D2U", Replacement: "_sip._udp.provider.test"}},
+	}
+}
+
+// TestDNS: the lab's dnsmasq answers SRV, A and NAPTR queries from the LAN
+// (through the NAT), for Go code through Lab.Resolver and for programs
+// through /etc/netns/LAN/resolv.conf; Go's default resolver, even inside
+// Do, does not reach it.
+func TestDNS(t *testing.T) {
+	lab := New(t, Config{})
+	provider := lab.AddHost(t, "provider")
+	dns := lab.StartDNS(t, lab.Internet(), providerRecords(provider.Addr), lab.LAN())
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	r := lab.Resolver(lab.LAN())
+
+	_, srvs, err := r.LookupSRV(ctx, "sip", "udp", "provider.test")
+	if err != nil {
+		t.Fatalf("SRV: %v", err)
+	}
+	if len(srvs) != 1 || *srvs[0] != (net.SRV{Target: "sip.provider.test.", Port: 5060, Priority: 10, Weight: 20}) {
+		t.Errorf("SRV _sip._udp.provider.test: got %+v, want sip.provider.test.:5060 priority 10 weight 20", srvs)
+	}
+	addrs, err := r.LookupNetIP(ctx, "ip4", "sip.provider.test")
+	if err != nil || len(addrs) != 1 || addrs[0] != provider.Addr {
+		t.Errorf("A sip.provider.test: got %v, %v; want %v", addrs, err, provider.Addr)
+	}
+	if _, err := r.LookupNetIP(ctx, "ip4", "unknown.provider.test"); !isNotFound(err) {
+		t.Errorf("A unknown.provider.test: got %v, want not found", err)
+	}
+	if !strings.Contains(dns.Process.Log(), "query[SRV] _sip._udp.provider.test from "+lab.Router().Addr.String()) {
+		t.Errorf("dnsmasq did not log the SRV query from the router's public address:\n%s", dns.Process.Log())
+	}
+
+	t.Run("NAPTR", func(t *testing.T) {
+		testNAPTR(t, lab, dns.Addr)
+	})
+
+	t.Run("resolv.conf", func(t *testing.T) {
+		cmd := lab.Command(lab.LAN(), "getent", "ahostsv4", "sip.provider.test")
+		cmd.WaitDelay = time.Second
+		out, err := runWithTimeout(cmd, 5*time.Second)
+		if err != nil || !strings.Contains(out, provider.Addr.String()) {
+			t.Errorf("getent in the LAN namespace: %v\n%s", err, out)
+		}
+	})
+
+	t.Run("DefaultResolver", func(t *testing.T) {
+		var got []string
+		var lookupErr error
+		if err := lab.Do(lab.LAN(), func() error {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			got, lookupErr = net.DefaultResolver.LookupHost(ctx, "sip.provider.test")
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		// Its A/AAAA queries run on goroutines outside the namespace and
+		// go to the machine's own nameserver (see the package comment).
+		t.Logf("net.DefaultResolver inside Do(LAN): %v, %v", got, lookupErr)
+		for _, a := range got {
+			if a == provider.Addr.String() {
+				t.Errorf("net.DefaultResolver inside Do found the lab's record: the package comment says it cannot")
+			}
+		}
+	})
+}
+
+func isNotFound(err error) bool {
+	var dnsErr *net.DNSError
+	return errors.As(err, &dnsErr) && dnsErr.IsNotFound
+}
+
+func runWithTimeout(cmd *exec.Cmd, d time.Duration) (string, error) {
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		return "", err
+	}
+	timer := time.AfterFunc(d, func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
+	defer timer.Stop()
+	err := cmd.Wait()
+	return out.String(), err
+}
+
+// testNAPTR asks for provider.test's NAPTR record with a hand-made query
+// (Go's resolver has no NAPTR lookup) from the LAN and checks the answer.
+func testNAPTR(t *testing.T, lab *Lab, server netip.AddrPort) {
+	var conn net.Conn
+	if err := lab.Do(lab.LAN(), func() error {
+		c, err := net.Dial("udp4", server.String())
+		conn = c
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// RFC 1035 §4.1: header (ID 0x4e4c, RD, one question), QNAME, QTYPE
+	// NAPTR (35), QCLASS IN.
+	query := []byte{0x4e, 0x4c, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0}
+	query = append(query, dnsName("provider.test")...)
+	query = append(query, 0, 35, 0, 1)
+	if _, err := conn.Write(query); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+	buf := make([]byte, 1500)
+	n, err := conn.Read(buf)
+	if err != nil {
+		t.Fatalf("NAPTR query: %v", err)
+	}
+	ans := buf[:n]
+	if n < 12 || ans[0] != 0x4e || ans[1] != 0x4c || ans[3]&0x0f != 0 || ans[6] != 0 || ans[7] != 1 {
+		t.Fatalf("NAPTR answer: want ID 4e4c, RCODE 0, one answer; got % x", ans)
+	}
+	// RFC 3403 §4.1: ORDER, PREFERENCE, FLAGS, SERVICES, REGEXP,
+	// REPLACEMENT (never compressed).
+	rdata := []byte{0, 10, 0, 50, 1, 's', 7, 'S', 'I', 'P', '+', 'D', '2', 'U', 0}
+	rdata = append(rdata, dnsName("_sip._udp.provider.test")...)
+	if !strings.HasSuffix(string(ans), string(rdata)) {
+		t.Errorf("NAPTR answer does not end with the record's RDATA % x:\n% x", rdata, ans)
+	}
+}
+
+// dnsName encodes a domain name as DNS labels.
+func dnsName(name string) []byte {
+	var b []byte
+	for _, l := range strings.Split(name, ".") {
+		b = append(b, byte(len(l)))
+		b = append(b, l...)
+	}
+	return append(b, 0)
+}
+
 // TestTeardown: after a lab's cleanup no namespace, /etc/netns directory or
 // process of it is left, and the lock is free.
 func TestTeardown(t *testing.T) {
 	var name string
-	var sleepPID int
+	var sleepPID, dnsPID int
 	t.Run("lab", func(t *testing.T) {
 		lab := New(t, Config{NAT: Symmetric})
 		name = lab.Name()
 		provider := lab.AddHost(t, "provider")
 		sleepPID = lab.Start(t, provider, "sleep", "60").PID()
+		dnsPID = lab.StartDNS(t, provider, providerRecords(provider.Addr), lab.LAN(), provider).Process.PID()
 		if n := len(labNamespaces(t, name)); n != 4 {
 			t.Errorf("%d namespaces named %s*, want 4", n, name)
 		}
@@ -247,8 +390,10 @@ func TestTeardown(t *testing.T) {
 	if left, _ := filepath.Glob(filepath.Join(netnsEtcDir, name+"*")); len(left) > 0 {
 		t.Errorf("/etc/netns directories left: %v", left)
 	}
-	if err := syscall.Kill(sleepPID, 0); !errors.Is(err, syscall.ESRCH) {
-		t.Errorf("the lab's process (PID %d) still there: kill 0: %v", sleepPID, err)
+	for _, pid := range []int{sleepPID, dnsPID} {
+		if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
+			t.Errorf("the lab's process (PID %d) still there: kill 0: %v", pid, err)
+		}
 	}
 	f, err := os.OpenFile(lockPath, os.O_RDWR, 0)
 	if err != nil {
