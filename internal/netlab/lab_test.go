@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/teaphone/teaphone/internal/peertest"
 )
 
 // TestMain checks that the tests leave no goroutine behind (the echo servers,
@@ -500,5 +502,28 @@ func TestTeardownReportsStrayProcess(t *testing.T) {
 	}
 	if left := labNamespaces(t, lab.Name()); len(left) > 0 {
 		t.Errorf("namespaces left: %v", left)
+	}
+}
+
+// TestKamailio: peertest's Kamailio runs on a provider host and answers
+// OPTIONS from the phone's LAN, which reach it from the router's public
+// address.
+func TestKamailio(t *testing.T) {
+	lab := New(t, Config{})
+	provider := lab.AddHost(t, "provider")
+	k := lab.StartKamailio(t, provider, peertest.KamailioConfig{Users: map[string]string{"alice": "alicepw"}})
+	if want := netip.AddrPortFrom(provider.Addr, 5060).String(); k.Addr() != want {
+		t.Errorf("Kamailio's address %s, want %s", k.Addr(), want)
+	}
+	var code int
+	if err := lab.Do(lab.LAN(), func() error {
+		var err error
+		code, err = peertest.ProbeOptions(k.Addr(), 5*time.Second)
+		return err
+	}); err != nil || code != 200 {
+		t.Fatalf("OPTIONS from the LAN: %d, %v", code, err)
+	}
+	if want := "REQ OPTIONS sip:" + k.Addr() + " from " + lab.Router().Addr.String() + ":"; !strings.Contains(k.Log(), want) {
+		t.Errorf("Kamailio's log lacks %q:\n%s", want, k.Log())
 	}
 }
