@@ -432,6 +432,9 @@ func TestCleansUpKilledRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = run("", "ip", "netns", "del", stale) }) // should New fail
+	if _, err := os.Stat(netnsEtcDir); errors.Is(err, os.ErrNotExist) {
+		t.Cleanup(func() { _ = os.Remove(netnsEtcDir) }) // if still empty
+	}
 	etc := filepath.Join(netnsEtcDir, stale)
 	if err := os.MkdirAll(etc, 0o755); err != nil {
 		t.Fatal(err)
