@@ -2,12 +2,14 @@ package peertest
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	_ "embed"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,8 +34,8 @@ var kamailioTemplate string
 // by killing it: its state lives in memory only.
 const kamailioGrace = 2 * time.Second
 
-// KamailioConfig describes a Kamailio registrar/proxy on 127.0.0.1 (domain
-// and digest realm 127.0.0.1).
+// KamailioConfig describes a Kamailio registrar/proxy on one address, by
+// default 127.0.0.1, which is also its SIP domain and digest realm.
 type KamailioConfig struct {
 	// Users maps user names to plain-text digest passwords. Only these
 	// users may REGISTER, and requests from them are challenged (407).
@@ -45,23 +47,36 @@ type KamailioConfig struct {
 	QOP bool
 	// Verbose raises the log level from 2 to 3.
 	Verbose bool
+	// Addr is the address Kamailio listens on (UDP and TCP), its SIP
+	// domain and digest realm. The zero value means 127.0.0.1.
+	Addr netip.Addr
+	// Port is the SIP port. 0 means a free port on 127.0.0.1 (another one
+	// is tried should Kamailio lose a race for it), or 5060 inside Netns.
+	Port int
+	// Netns, if not nil, runs Kamailio, its config check and its
+	// readiness probe inside that network namespace; Addr must then be
+	// one of the namespace's addresses.
+	Netns Netns
 }
 
 // Kamailio is a running Kamailio.
 type Kamailio struct {
-	// Port is the UDP+TCP SIP port on 127.0.0.1.
+	// Port is the UDP+TCP SIP port on its address (Addr).
 	Port int
 	// Dir holds kamailio.cfg, kamailio.log and the kamailio_ctl socket. It
 	// is a short directory under os.TempDir() (Unix socket paths are limited
 	// to 107 bytes) that is removed in the test's cleanup.
 	Dir string
 
+	addr      netip.Addr
+	netns     Netns // nil: the machine's own network
 	proc      *proc
 	abandoned bool
 }
 
 // StartKamailio writes the config for cfg, checks it with "kamailio -c",
-// starts "kamailio -DD -E" on a free port and waits until it answers
+// starts "kamailio -DD -E" on cfg's address and port (by default 127.0.0.1
+// and a free port, inside cfg.Netns if given) and waits until it answers
 // OPTIONS with 200. It fails the test if any of that fails. Kamailio (with
 // its children) is stopped in t.Cleanup; on failure its log tail is logged.
 // Start Kamailio before the peers that register with it, so that they are
@@ -73,6 +88,9 @@ func StartKamailio(t testing.TB, cfg KamailioConfig) *Kamailio {
 		if u == "" || pw == "" || strings.ContainsAny(u+pw, "\"\\\n\r") {
 			t.Fatalf("peertest: bad Kamailio user %q / password %q", u, pw)
 		}
+	}
+	if cfg.Netns != nil && !cfg.Addr.IsValid() {
+		t.Fatal("peertest: Kamailio in a network namespace needs KamailioConfig.Addr")
 	}
 	mpath, err := kamailioModulePath()
 	if err != nil {
@@ -89,7 +107,7 @@ func StartKamailio(t testing.TB, cfg KamailioConfig) *Kamailio {
 		if err == nil {
 			return k
 		}
-		if !errors.Is(err, errPortRace) || attempt == 4 {
+		if !errors.Is(err, errPortRace) || attempt == 4 || cfg.Port != 0 || cfg.Netns != nil {
 			t.Fatalf("peertest: starting Kamailio: %v", err)
 		}
 		t.Logf("peertest: Kamailio: %v; retrying on another port", err)
@@ -107,6 +125,14 @@ func kamailioModulePath() (string, error) {
 		}
 	}
 	return "", fmt.Errorf("peertest: Kamailio modules (tm.so) not found in %v", dirs)
+}
+
+// kamailioAddr returns the address Kamailio listens on.
+func kamailioAddr(cfg KamailioConfig) netip.Addr {
+	if cfg.Addr.IsValid() {
+		return cfg.Addr
+	}
+	return netip.MustParseAddr("127.0.0.1")
 }
 
 // kamailioConfig fills the template.
@@ -133,8 +159,9 @@ func kamailioConfig(cfg KamailioConfig, port int, dir, mpath string) string {
 	}
 	return strings.NewReplacer(
 		"@PORT@", strconv.Itoa(port),
+		"@ADDR@", kamailioAddr(cfg).String(),
 		"@STATE@", dir,
-		"@REALM@", "127.0.0.1",
+		"@REALM@", kamailioAddr(cfg).String(),
 		"@QOPFLAG@", qop,
 		"@RR@", rr,
 		"@USERS@", strings.TrimSuffix(ul.String(), "\n"),
@@ -144,28 +171,37 @@ func kamailioConfig(cfg KamailioConfig, port int, dir, mpath string) string {
 }
 
 func startKamailio(t testing.TB, cfg KamailioConfig, dir, mpath string, check bool) (*Kamailio, error) {
-	port, err := FreePort()
-	if err != nil {
-		return nil, err
+	port := cfg.Port
+	switch {
+	case port != 0:
+	case cfg.Netns != nil:
+		port = 5060 // the namespace has its own ports
+	default:
+		var err error
+		if port, err = FreePort(); err != nil {
+			return nil, err
+		}
+	}
+	command := exec.Command
+	if cfg.Netns != nil {
+		command = cfg.Netns.Command
 	}
 	cfgPath := filepath.Join(dir, "kamailio.cfg")
 	if err := os.WriteFile(cfgPath, []byte(kamailioConfig(cfg, port, dir, mpath)), 0o644); err != nil {
 		return nil, err
 	}
 	if check {
-		ctx, cancel := context.WithTimeout(context.Background(), ReadyTimeout)
-		out, err := exec.CommandContext(ctx, "kamailio", "-c", "-f", cfgPath).CombinedOutput()
-		cancel()
+		out, err := outputWithin(command("kamailio", "-c", "-f", cfgPath), ReadyTimeout)
 		if err != nil {
 			return nil, fmt.Errorf("kamailio -c -f %s: %v\n%s", cfgPath, err, out)
 		}
 	}
-	p, err := startProc(dir, filepath.Join(dir, "kamailio.log"), nil, nil,
-		"kamailio", "-DD", "-E", "-f", cfgPath, "-m", "64", "-M", "8", "-Y", dir, "-w", dir)
+	p, err := startCmd(command("kamailio", "-DD", "-E", "-f", cfgPath, "-m", "64", "-M", "8", "-Y", dir, "-w", dir),
+		dir, filepath.Join(dir, "kamailio.log"), nil, nil)
 	if err != nil {
 		return nil, err
 	}
-	k := &Kamailio{Port: port, Dir: dir, proc: p}
+	k := &Kamailio{Port: port, Dir: dir, addr: kamailioAddr(cfg), netns: cfg.Netns, proc: p}
 	t.Cleanup(func() {
 		k.Stop()
 		if t.Failed() && !k.abandoned {
@@ -189,7 +225,7 @@ func (k *Kamailio) waitReady() error {
 			}
 			return fmt.Errorf("kamailio exited before it was ready (%s):\n%s", k.proc.exitStatus(), logTail(k.proc.logPath, logTailBytes))
 		}
-		code, callID, err := probeOptions(k.Addr(), 300*time.Millisecond)
+		code, callID, err := k.probe()
 		// The answer must come from our Kamailio, not from a peer of another
 		// test process that took the port after ours failed to bind it: our
 		// Kamailio logs the request (with its Call-ID) before answering.
@@ -206,10 +242,26 @@ func (k *Kamailio) waitReady() error {
 	}
 }
 
-// Addr returns "127.0.0.1:PORT".
-func (k *Kamailio) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(k.Port)) }
+// probe sends one OPTIONS probe to Kamailio, from inside its namespace if it
+// runs in one.
+func (k *Kamailio) probe() (code int, callID string, err error) {
+	const timeout = 300 * time.Millisecond
+	if k.netns == nil {
+		return probeOptions(k.Addr(), timeout)
+	}
+	if nsErr := k.netns.Do(func() error {
+		code, callID, err = probeOptions(k.Addr(), timeout)
+		return nil
+	}); nsErr != nil {
+		return 0, "", nsErr
+	}
+	return code, callID, err
+}
 
-// URI returns sip:user@127.0.0.1:PORT, the AOR of a user of this Kamailio.
+// Addr returns "ADDR:PORT", by default "127.0.0.1:PORT".
+func (k *Kamailio) Addr() string { return net.JoinHostPort(k.addr.String(), strconv.Itoa(k.Port)) }
+
+// URI returns sip:user@ADDR:PORT, the AOR of a user of this Kamailio.
 func (k *Kamailio) URI(user string) string { return "sip:" + user + "@" + k.Addr() }
 
 // Log returns Kamailio's log so far (one REQ/RPL line per request/reply).
@@ -301,6 +353,21 @@ func minTime(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// outputWithin runs cmd and returns its combined output; it kills cmd
+// after timeout.
+func outputWithin(cmd *exec.Cmd, timeout time.Duration) ([]byte, error) {
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.WaitDelay = time.Second
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	timer := time.AfterFunc(timeout, func() { _ = cmd.Process.Kill() })
+	defer timer.Stop()
+	err := cmd.Wait()
+	return out.Bytes(), err
 }
 
 // parseStatus returns the status code and Call-ID of a SIP response.

@@ -38,12 +38,16 @@ type proc struct {
 // means the test's environment. stdin, if not nil, is the process's stdin
 // (nil means /dev/null).
 func startProc(dir, logPath string, env []string, stdin io.Reader, argv ...string) (*proc, error) {
+	return startCmd(exec.Command(argv[0], argv[1:]...), dir, logPath, env, stdin)
+}
+
+// startCmd is startProc for a command already built (e.g. by Netns.Command).
+func startCmd(cmd *exec.Cmd, dir, logPath string, env []string, stdin io.Reader) (*proc, error) {
 	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close() // the child has its own descriptor
-	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = dir
 	cmd.Env = env
 	cmd.Stdin = stdin
