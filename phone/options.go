@@ -52,6 +52,10 @@ type Options struct {
 	DTMFInfo bool
 	// MaxCalls refuses new incoming calls with 486 beyond this many (0 = unlimited).
 	MaxCalls int
+	// DNSServers ("host:port", or an address for port 53) answer the
+	// NAPTR, SRV and A/AAAA lookups of a registrar or outbound proxy given
+	// by name; empty means those of /etc/resolv.conf.
+	DNSServers []string
 }
 
 // DialOptions tune one outgoing call.
