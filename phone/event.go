@@ -103,6 +103,10 @@ type RegistrationEvent struct {
 	Expires int    // seconds granted by the registrar (registered only)
 	Code    int    // last SIP status code, 0 if none (e.g. transport error)
 	Reason  string // human reason for failed
+	// Server is where the last REGISTER went, as "UDP 192.0.2.1:5060
+	// (sip1.example.com)": with a registrar given by name it changes when
+	// one server fails and the next is tried. "" before the first REGISTER.
+	Server string
 }
 
 // CallEvent reports a state change (or a change of hold flags, codec …) of one session.

@@ -61,6 +61,10 @@ type Options struct {
 	// NAT tunes how registered accounts get through a NAT; the zero value
 	// does nothing beyond rport, which every request asks for.
 	NAT NATOptions
+	// DNSServers ("host:port", or an address for port 53) answer the
+	// NAPTR, SRV and A/AAAA lookups of a registrar or outbound proxy given
+	// by name; empty means those of /etc/resolv.conf.
+	DNSServers []string
 }
 
 // NATOptions tune NAT traversal for registered accounts, the way pjsua does it.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
+	"github.com/teaphone/teaphone/phone/locator"
 	"github.com/teaphone/teaphone/phone/media"
 )
 
@@ -45,6 +46,7 @@ type Phone struct {
 	events   *eventQueue
 	engine   *media.Engine
 	accounts []*account
+	loc      *locator.Resolver // finds the servers of registrars given by name
 
 	ctx    context.Context
 	cancel context.CancelCauseFunc
@@ -87,6 +89,9 @@ func New(opts Options) (*Phone, error) {
 	}
 	if err := checkText("user agent", opts.UserAgent); err != nil {
 		return nil, err
+	}
+	if _, err := locator.New(locator.WithServers(opts.DNSServers...)); err != nil {
+		return nil, fmt.Errorf("dns servers: %w", err)
 	}
 	p := &Phone{
 		opts:     opts,
@@ -216,6 +221,9 @@ func (p *Phone) open(undo *[]func()) error {
 	p.hostIP = bindIP
 	if bindIP.IsUnspecified() {
 		p.hostIP = p.guessHostIP()
+	}
+	if p.loc, err = p.newLocator(bindIP); err != nil {
+		return err
 	}
 	p.engine = media.NewEngine(media.WithLogger(p.log.With("component", "media")))
 	*undo = append(*undo, func() { p.engine.Close() })

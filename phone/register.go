@@ -15,6 +15,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/teaphone/teaphone/internal/sipaddr"
+	"github.com/teaphone/teaphone/phone/locator"
 )
 
 // account is the runtime state of one configured account.
@@ -24,12 +25,18 @@ type account struct {
 	registrar sip.Uri // where REGISTER goes (R-URI host:port)
 	proxy     *sip.Uri
 	transport string // "UDP" or "TCP"
+	// hop is where requests go first (the outbound proxy, else the
+	// registrar) as RFC 3263 §4 starts from; byName says its host is a
+	// name to locate rather than an IP address.
+	hop    locator.Query
+	byName bool
 
 	mu    sync.Mutex
 	state RegState
 	// public is our address as the registrar sees it, when it differs
 	// from the listener's (learnPublic); zero until then.
-	public netip.AddrPort
+	public  netip.AddrPort
+	servers *locator.Failover // hop's located servers; nil until located
 }
 
 func newAccount(cfg Account) (*account, error) {
@@ -77,6 +84,18 @@ func newAccount(cfg Account) (*account, error) {
 	if a.cfg.Expires <= 0 {
 		a.cfg.Expires = 300 * time.Second
 	}
+	hop := a.registrar
+	if a.proxy != nil {
+		hop = *a.proxy
+	}
+	a.hop = locator.Query{Host: hop.Host, Port: hop.Port, Secure: strings.EqualFold(hop.Scheme, "sips")}
+	if v, ok := hop.UriParams.Get("transport"); ok {
+		a.hop.Transport = v
+	} else if a.transport == "TCP" {
+		a.hop.Transport = "tcp"
+	}
+	_, err = netip.ParseAddr(strings.Trim(hop.Host, "[]"))
+	a.byName = err != nil
 	return a, nil
 }
 
@@ -114,13 +133,13 @@ func (a *account) fromHeader() *sip.FromHeader {
 	}
 }
 
-func (p *Phone) setRegState(a *account, st RegState, expires, code int, reason string) {
+func (p *Phone) setRegState(a *account, st RegState, expires, code int, reason, server string) {
 	a.mu.Lock()
 	changed := a.state != st || st == RegFailed || st == RegRegistered
 	a.state = st
 	a.mu.Unlock()
 	if changed {
-		p.emit(RegistrationEvent{Time: time.Now(), Account: a.cfg.Name, State: st, Expires: expires, Code: code, Reason: reason})
+		p.emit(RegistrationEvent{Time: time.Now(), Account: a.cfg.Name, State: st, Expires: expires, Code: code, Reason: reason, Server: server})
 	}
 }
 
@@ -137,9 +156,9 @@ func (p *Phone) registrationLoop(a *account) {
 	for {
 		if !registered {
 			// A refresh keeps "registered": no flicker in the UI.
-			p.setRegState(a, RegRegistering, 0, 0, "")
+			p.setRegState(a, RegRegistering, 0, 0, "", "")
 		}
-		r, err := p.register(p.ctx, a, callID, fromTag, &cseq, a.cfg.Expires, nil)
+		r, server, err := p.registerSomewhere(p.ctx, a, callID, fromTag, &cseq, a.cfg.Expires, nil)
 		if err == nil && p.opts.NAT.ContactRewrite {
 			if old := p.contactFor(a, a.transport); p.learnPublic(a, r.res, old) {
 				// pjsua's default rewrite (contact_rewrite_method 2): in the
@@ -147,7 +166,7 @@ func (p *Phone) registrationLoop(a *account) {
 				// Contact and removes the one just registered (expires=0,
 				// RFC 3261 §10.2.2). One rewrite per refresh: a NAT that
 				// keeps moving us is followed at the next refresh.
-				r, err = p.register(p.ctx, a, callID, fromTag, &cseq, a.cfg.Expires, &old)
+				r, server, err = p.registerSomewhere(p.ctx, a, callID, fromTag, &cseq, a.cfg.Expires, &old)
 			}
 		}
 		granted, code, reason := r.granted, r.code, r.reason
@@ -159,15 +178,15 @@ func (p *Phone) registrationLoop(a *account) {
 			if code == 0 {
 				reason = err.Error()
 			}
-			p.setRegState(a, RegFailed, 0, code, reason)
-			p.log.Warn("registration failed", "account", a.cfg.Name, "code", code, "reason", reason)
+			p.setRegState(a, RegFailed, 0, code, reason, server)
+			p.log.Warn("registration failed", "account", a.cfg.Name, "server", server, "code", code, "reason", reason)
 			registered = false
 			wait = backoff + time.Duration(rand.Int64N(int64(backoff/4)+1))
 			backoff = min(backoff*2, 5*time.Minute)
 		} else {
 			registered = true
 			backoff = 2 * time.Second
-			p.setRegState(a, RegRegistered, int(granted/time.Second), code, reason)
+			p.setRegState(a, RegRegistered, int(granted/time.Second), code, reason, server)
 			wait = granted * 8 / 10
 			if wait < time.Second {
 				wait = time.Second
@@ -184,13 +203,87 @@ func (p *Phone) registrationLoop(a *account) {
 	}
 	if registered {
 		ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
-		r, err := p.register(ctx, a, callID, fromTag, &cseq, 0, nil)
+		r, server, err := p.registerSomewhere(ctx, a, callID, fromTag, &cseq, 0, nil)
 		cancel()
 		if err != nil {
-			p.log.Warn("un-register failed", "account", a.cfg.Name, "code", r.code, "reason", r.reason, "err", err)
+			p.log.Warn("un-register failed", "account", a.cfg.Name, "server", server, "code", r.code, "reason", r.reason, "err", err)
 		}
 	}
-	p.setRegState(a, RegUnregistered, 0, 0, "")
+	p.setRegState(a, RegUnregistered, 0, 0, "", "")
+}
+
+// registerSomewhere sends one REGISTER and says where it went. A registrar
+// or outbound proxy given as an IP address gets it directly. One given by
+// name is located (RFC 3263 §4) and its servers tried in order: on a
+// transport error, a transaction timeout or a 503 the next server gets a
+// fresh REGISTER (RFC 3263 §4.3), and a server that answers stays in use for
+// the refreshes. Once every server has failed, the next call locates the
+// name again.
+func (p *Phone) registerSomewhere(ctx context.Context, a *account, callID sip.CallIDHeader, fromTag string, cseq *uint32, expires time.Duration, remove *sip.ContactHeader) (r regResult, server string, err error) {
+	if !a.byName {
+		hop := a.registrar
+		if a.proxy != nil {
+			hop = *a.proxy
+		}
+		r, err = p.register(ctx, a, nil, callID, fromTag, cseq, expires, remove)
+		return r, a.transport + " " + hostPort(hop), err
+	}
+	servers, err := p.locateHop(ctx, a)
+	if err != nil {
+		return regResult{}, "", err
+	}
+	for {
+		t, ok := servers.Next()
+		if !ok {
+			a.mu.Lock()
+			if a.servers == servers {
+				a.servers = nil
+			}
+			a.mu.Unlock()
+			err := servers.Err()
+			return regResult{code: r.code, reason: err.Error()}, server, err
+		}
+		server = t.String()
+		r, err = p.register(ctx, a, &t, callID, fromTag, cseq, expires, remove)
+		if ctx.Err() != nil || !failsOver(r.code, err) {
+			return r, server, err
+		}
+		p.log.Warn("registrar server failed, trying the next", "account", a.cfg.Name, "server", server, "code", r.code, "reason", r.reason, "err", err)
+		if r.code != 0 {
+			err = fmt.Errorf("%d %s", r.code, r.reason)
+		}
+		servers.Fail(t, err)
+	}
+}
+
+// failsOver says whether a REGISTER's outcome means "try the next server":
+// no response at all (a transport error or a timeout, RFC 3263 §4.3) or a
+// 503 (RFC 3263 §4.3, RFC 3261 §21.5.4).
+func failsOver(code int, err error) bool {
+	return code == sip.StatusServiceUnavailable || (code == 0 && err != nil)
+}
+
+// locateHop returns the account's located servers, locating its hop when
+// it has none left.
+func (p *Phone) locateHop(ctx context.Context, a *account) (*locator.Failover, error) {
+	a.mu.Lock()
+	servers := a.servers
+	a.mu.Unlock()
+	if servers != nil {
+		if _, ok := servers.Next(); ok {
+			return servers, nil
+		}
+	}
+	targets, err := p.loc.Locate(ctx, a.hop)
+	if err != nil {
+		return nil, fmt.Errorf("register %s: %w", a.cfg.Name, err)
+	}
+	p.log.Info("registrar located", "account", a.cfg.Name, "host", a.hop.Host, "servers", targets)
+	servers = locator.NewFailover(targets)
+	a.mu.Lock()
+	a.servers = servers
+	a.mu.Unlock()
+	return servers, nil
 }
 
 // waitRefresh waits d, or until the phone closes. With dest set and
@@ -229,15 +322,21 @@ type regResult struct {
 }
 
 // register sends one REGISTER (with digest on 401/407) for the account's
-// current Contact and returns the granted expiry. remove, when set, is a
-// Contact binding to delete in the same request (expires=0).
-func (p *Phone) register(ctx context.Context, a *account, callID sip.CallIDHeader, fromTag string, cseq *uint32, expires time.Duration, remove *sip.ContactHeader) (regResult, error) {
-	cli, err := p.clientFor(a.transport)
+// current Contact and returns the granted expiry. It goes to server when
+// one is given, else where the registrar's or outbound proxy's URI says.
+// remove, when set, is a Contact binding to delete in the same request
+// (expires=0).
+func (p *Phone) register(ctx context.Context, a *account, server *locator.Target, callID sip.CallIDHeader, fromTag string, cseq *uint32, expires time.Duration, remove *sip.ContactHeader) (regResult, error) {
+	transport := a.transport
+	if server != nil {
+		transport = server.Transport
+	}
+	cli, err := p.clientFor(transport)
 	if err != nil {
 		return regResult{}, err
 	}
 	req := sip.NewRequest(sip.REGISTER, a.registrar)
-	req.SetTransport(a.transport)
+	req.SetTransport(transport)
 	from := a.fromHeader()
 	from.Params = tagParams(fromTag)
 	to := &sip.ToHeader{Address: from.Address, DisplayName: a.displayName()}
@@ -246,7 +345,7 @@ func (p *Phone) register(ctx context.Context, a *account, callID sip.CallIDHeade
 	req.AppendHeader(&callID)
 	req.AppendHeader(&sip.CSeqHeader{SeqNo: *cseq, MethodName: sip.REGISTER})
 	*cseq++
-	contact := p.contactFor(a, a.transport)
+	contact := p.contactFor(a, transport)
 	req.AppendHeader(&contact)
 	if remove != nil {
 		old := sip.ContactHeader{Address: remove.Address, Params: sip.NewParams()}
@@ -257,7 +356,10 @@ func (p *Phone) register(ctx context.Context, a *account, callID sip.CallIDHeade
 	req.AppendHeader(&exp)
 	req.AppendHeader(sip.NewHeader("Allow", allowMethods))
 	req.AppendHeader(sip.NewHeader("User-Agent", p.opts.UserAgent))
-	if a.proxy != nil {
+	switch {
+	case server != nil:
+		req.SetDestination(server.Addr.String())
+	case a.proxy != nil:
 		req.SetDestination(hostPort(*a.proxy))
 	}
 	rctx, cancel := context.WithTimeout(ctx, 32*time.Second)

@@ -9,6 +9,8 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/teaphone/teaphone/phone/locator"
 )
 
 func (p *Phone) wants(transport string) bool {
@@ -62,6 +64,31 @@ func (p *Phone) bind(ip net.IP, port int) error {
 		return nil
 	}
 	return errors.New("could not find a port free for both UDP and TCP")
+}
+
+// newLocator builds the resolver of registrars and proxies given by name:
+// it offers only the transports that are listening, and addresses of the
+// family the sockets are bound to.
+func (p *Phone) newLocator(bindIP net.IP) (*locator.Resolver, error) {
+	var ts []string
+	for _, t := range p.opts.Transports {
+		if (strings.EqualFold(t, "udp") && p.udpConn != nil) || (strings.EqualFold(t, "tcp") && p.tcpLn != nil) {
+			ts = append(ts, t)
+		}
+	}
+	network := "ip4"
+	if bindIP.To4() == nil {
+		network = "ip6"
+	}
+	opts := []locator.Option{locator.WithTransports(ts...), locator.WithNetwork(network)}
+	if len(p.opts.DNSServers) > 0 {
+		opts = append(opts, locator.WithServers(p.opts.DNSServers...))
+	}
+	r, err := locator.New(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("dns: %w", err)
+	}
+	return r, nil
 }
 
 func (p *Phone) closeListeners() {

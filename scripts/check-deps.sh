@@ -29,6 +29,10 @@ for p in $(go list ./audio/... | grep -v /audio/portaudio); do
   bad=$(go list -deps -f '{{if not .Standard}}{{.ImportPath}}{{end}}' "$p" | grep -vE "^($mod/|github.com/zaf/g711$)" || true)
   [ -z "$bad" ] || { echo "$p must import only the standard library and github.com/zaf/g711: $bad"; fail=1; }
 done
+# phone/locator (RFC 3263) knows DNS, not SIP messages: its own imports are
+# the standard library and github.com/miekg/dns, nothing of sipgo or phone.
+bad=$(go list -f '{{join .Imports "\n"}}' "$mod/phone/locator" | grep -E '\.' | grep -v '^github.com/miekg/dns$' || true)
+[ -z "$bad" ] || { echo "phone/locator must import only the standard library and github.com/miekg/dns: $bad"; fail=1; }
 # Shared by phone/media and audio/jitter: the standard library only.
 bad=$(go list -deps -f '{{if not .Standard}}{{.ImportPath}}{{end}}' "$mod/internal/rtpseq" | grep -v "^$mod/internal/rtpseq$" || true)
 [ -z "$bad" ] || { echo "internal/rtpseq must import only the standard library: $bad"; fail=1; }
