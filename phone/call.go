@@ -42,6 +42,7 @@ type call struct {
 	remoteDisplay   string
 	subject         string
 	sipCallID       string
+	fromTag         string // outgoing: our From tag, the same on every server tried
 	replacedBy      SessionID
 	cs              *sipgo.DialogClientSession
 	ss              *sipgo.DialogServerSession

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"time"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
+	"github.com/teaphone/teaphone/phone/locator"
 )
 
 func (p *Phone) pickAccount(name string) (*account, error) {
@@ -83,6 +85,7 @@ func (p *Phone) dial(target string, o DialOptions) (*call, error) {
 	c.remoteURI = uri.String()
 	c.subject = o.Subject
 	c.sipCallID = sip.GenerateTagN(24) + "@teaphone"
+	c.fromTag = sip.GenerateTagN(16)
 	offer, err := c.media.offer()
 	if err != nil {
 		c.release()
@@ -101,31 +104,28 @@ func (p *Phone) dial(target string, o DialOptions) (*call, error) {
 	return c, nil
 }
 
-func (c *call) runOutgoing(uri sip.Uri, offer []byte, o DialOptions) {
+// buildInvite makes the INVITE of an outgoing call for transport.
+func (c *call) buildInvite(uri sip.Uri, offer []byte, o DialOptions, transport string) *sip.Request {
 	p := c.p
 	user := "teaphone"
 	if c.acct != nil {
 		user = c.acct.user()
 	}
-	dua, err := p.dialogUA(c.acct, c.transport)
-	if err != nil {
-		c.setState(StateFailed, 0, err.Error())
-		return
-	}
 	req := sip.NewRequest(sip.INVITE, uri)
-	req.SetTransport(c.transport)
+	req.SetTransport(transport)
 	var from *sip.FromHeader
 	if c.acct != nil {
 		from = c.acct.fromHeader()
+		from.Params = tagParams(c.fromTag)
 	} else {
-		from = &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: user, Host: p.hostIP.String(), Port: p.port}, Params: tagParams(sip.GenerateTagN(16))}
+		from = &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: user, Host: p.hostIP.String(), Port: p.port}, Params: tagParams(c.fromTag)}
 	}
 	req.AppendHeader(from)
 	to := &sip.ToHeader{Address: sip.Uri{Scheme: uri.Scheme, User: uri.User, Host: uri.Host, Port: uri.Port}}
 	req.AppendHeader(to)
 	cid := sip.CallIDHeader(c.sipCallID)
 	req.AppendHeader(&cid)
-	contact := p.contactFor(c.acct, c.transport)
+	contact := p.contactFor(c.acct, transport)
 	req.AppendHeader(&contact)
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	req.AppendHeader(sip.NewHeader("Allow", allowMethods))
@@ -144,13 +144,106 @@ func (c *call) runOutgoing(uri sip.Uri, offer []byte, o DialOptions) {
 		req.SetDestination(hostPort(*c.acct.proxy))
 	}
 	req.SetBody(offer)
+	return req
+}
+
+// inviteServers returns where the INVITE may go, in order: the located
+// servers of the first hop (the outbound proxy, else the Request-URI's
+// host) when it is a name (RFC 3263 §4), or nil to let the address in the
+// URI decide.
+func (c *call) inviteServers(uri sip.Uri) (*locator.Failover, error) {
+	hop := uri
+	if c.acct != nil && c.acct.proxy != nil {
+		hop = *c.acct.proxy
+	}
+	if net.ParseIP(strings.Trim(hop.Host, "[]")) != nil {
+		return nil, nil
+	}
+	q := locator.Query{Host: hop.Host, Port: hop.Port, Secure: strings.EqualFold(hop.Scheme, "sips")}
+	if v, ok := hop.UriParams.Get("transport"); ok {
+		q.Transport = v
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, locator.DefaultTimeout)
+	defer cancel()
+	targets, err := c.p.loc.Locate(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	c.p.log.Info("call located", "session", c.id, "host", hop.Host, "servers", targets)
+	return locator.NewFailover(targets), nil
+}
+
+// failsOverInvite says whether an INVITE's outcome means "try the next
+// server" (RFC 3263 §4.3): no response at all (a transport error or a
+// timeout) or a 503, and nothing that says a server took the call.
+func (c *call) failsOverInvite(err error) bool {
+	c.mu.Lock()
+	taken := c.gotProvisional || c.localCancel || c.state.Final()
+	c.mu.Unlock()
+	if taken || err == nil {
+		return false
+	}
+	var de *sipgo.ErrDialogResponse
+	if errors.As(err, &de) {
+		return de.Res.StatusCode == sip.StatusServiceUnavailable
+	}
+	return errors.Is(err, sip.ErrTransactionTimeout) || errors.Is(err, sip.ErrTransactionTransport)
+}
+
+func (c *call) runOutgoing(uri sip.Uri, offer []byte, o DialOptions) {
+	p := c.p
+	servers, err := c.inviteServers(uri)
+	if err != nil {
+		c.setState(StateFailed, 0, err.Error())
+		return
+	}
+	for {
+		var server *locator.Target
+		if servers != nil {
+			t, ok := servers.Next()
+			if !ok {
+				c.setState(StateFailed, 503, servers.Err().Error())
+				return
+			}
+			server = &t
+		}
+		err := c.inviteOnce(uri, offer, o, server)
+		if err == nil {
+			return
+		}
+		p.log.Warn("server failed the INVITE, trying the next", "session", c.id, "server", server, "err", err)
+		servers.Fail(*server, err)
+	}
+}
+
+// inviteOnce sends the INVITE (to server when one is given) and sees the
+// call through to its answer or its end. It returns an error only when the
+// server failed in a way that lets the next one be tried (failsOverInvite).
+func (c *call) inviteOnce(uri sip.Uri, offer []byte, o DialOptions, server *locator.Target) error {
+	p := c.p
+	transport := c.transport
+	if server != nil {
+		transport = server.Transport
+		c.mu.Lock()
+		c.transport = transport
+		c.mu.Unlock()
+	}
+	dua, err := p.dialogUA(c.acct, transport)
+	if err != nil {
+		c.setState(StateFailed, 0, err.Error())
+		return nil
+	}
+	req := c.buildInvite(uri, offer, o, transport)
+	if server != nil {
+		req.SetDestination(server.Addr.String())
+	}
 
 	ctx, cancel := context.WithCancelCause(c.ctx)
 	defer cancel(nil)
 	c.mu.Lock()
 	if c.state.Final() { // hung up before we got here
 		c.mu.Unlock()
-		return
+		return nil
 	}
 	c.cancelInvite = cancel
 	c.inviteDest = req.Destination()
@@ -158,8 +251,11 @@ func (c *call) runOutgoing(uri sip.Uri, offer []byte, o DialOptions) {
 
 	cs, err := dua.WriteInvite(ctx, req)
 	if err != nil {
+		if server != nil && c.failsOverInvite(err) {
+			return err
+		}
 		c.setState(StateFailed, 0, "sending INVITE: "+err.Error())
-		return
+		return nil
 	}
 	c.mu.Lock()
 	c.cs = cs
@@ -190,8 +286,11 @@ func (c *call) runOutgoing(uri sip.Uri, offer []byte, o DialOptions) {
 		}
 	}
 	if err != nil {
+		if server != nil && c.failsOverInvite(err) {
+			return err
+		}
 		c.outgoingFailed(cs, err)
-		return
+		return nil
 	}
 	// RFC 3261 §13.2.2.4: ACK every 2xx, even when we no longer want the call.
 	if ackErr := c.ackFirst(cs); ackErr != nil {
@@ -204,7 +303,7 @@ func (c *call) runOutgoing(uri sip.Uri, offer []byte, o DialOptions) {
 	if err := c.media.applyAnswer(cs.InviteResponse.Body()); err != nil {
 		p.log.Warn("bad SDP answer", "session", c.id, "err", err)
 		c.bye(488, "Not Acceptable Here", "bad SDP answer: "+err.Error())
-		return
+		return nil
 	}
 	c.mu.Lock()
 	cancelled := c.localCancel || c.state.Final()
@@ -212,7 +311,7 @@ func (c *call) runOutgoing(uri sip.Uri, offer []byte, o DialOptions) {
 	if cancelled {
 		// The 200 crossed our CANCEL: end the call we no longer want.
 		c.sendBye()
-		return
+		return nil
 	}
 	c.media.start()
 	c.media.update() // after early media the 200 may change the stream
@@ -225,6 +324,7 @@ func (c *call) runOutgoing(uri sip.Uri, offer []byte, o DialOptions) {
 			p.log.Warn("bad Session-Expires in the 2xx: no session timer", "session", c.id)
 		}
 	}
+	return nil
 }
 
 // maxProvisionalsPerWait is how many provisional responses one WaitAnswer
