@@ -158,6 +158,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Audio:        hubAudio{hub},
 		RTPTimeout:   cfg.Media.RTPTimeout.Duration,
 		NAT:          phone.NATOptions{ContactRewrite: cfg.NAT.ContactRewrite, KeepAlive: cfg.NAT.KeepAlive.Duration},
+		DNSServers:   cfg.SIP.DNSServers,
 	})
 	if err != nil {
 		return usageError{err}

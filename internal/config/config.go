@@ -47,6 +47,9 @@ type SIP struct {
 	MaxCalls int `toml:"max_calls"`
 	// DeferTimeout is how long a deferred incoming call rings before it is rejected.
 	DeferTimeout Duration `toml:"defer_timeout"`
+	// DNSServers answer the lookups of a registrar, outbound proxy or
+	// dialled domain ("ip" or "ip:port"); empty means /etc/resolv.conf's.
+	DNSServers []string `toml:"dns_servers"`
 }
 
 // Account is one [[accounts]] entry. Its String, GoString and LogValue
@@ -176,6 +179,7 @@ func Default() Config {
 		SIP: SIP{
 			Listen:       "0.0.0.0:5060",
 			Transports:   []string{"udp", "tcp"},
+			DNSServers:   []string{},
 			UserAgent:    "teaphone",
 			MaxCalls:     4,
 			DeferTimeout: Duration{60 * time.Second},

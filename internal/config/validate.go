@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -91,6 +92,21 @@ func (v *validator) sip() {
 	if d := s.DeferTimeout.Duration; d < time.Second || d > time.Hour {
 		v.addf("sip.defer_timeout", "want 1s..1h, got %s", d)
 	}
+	for i, d := range s.DNSServers {
+		if !validDNSServer(d) {
+			v.addf(fmt.Sprintf("sip.dns_servers[%d]", i), "want an IP address or ip:port, got %q", d)
+		}
+	}
+}
+
+// validDNSServer reports whether s is an IP address, or an IP address and
+// a port (IPv6 in brackets then).
+func validDNSServer(s string) bool {
+	if _, err := netip.ParseAddr(s); err == nil {
+		return true
+	}
+	ap, err := netip.ParseAddrPort(s)
+	return err == nil && ap.Port() != 0
 }
 
 // accounts checks every [[accounts]] entry.

@@ -245,3 +245,24 @@ func TestValidateReportsAll(t *testing.T) {
 	}
 	t.Logf("\n%v", err)
 }
+
+func TestValidateDNSServers(t *testing.T) {
+	for _, tc := range []struct {
+		servers []string
+		bad     string
+	}{
+		{[]string{"192.0.2.53", "192.0.2.54:5353", "[2001:db8::1]:53", "2001:db8::2"}, ""},
+		{[]string{"192.0.2.53", "dns.example.com"}, "sip.dns_servers[1]"},
+		{[]string{"192.0.2.53:0"}, "sip.dns_servers[0]"},
+	} {
+		c := Default()
+		c.SIP.DNSServers = tc.servers
+		err := c.Validate()
+		if tc.bad == "" && err != nil {
+			t.Errorf("%v: %v", tc.servers, err)
+		}
+		if tc.bad != "" && (err == nil || !strings.Contains(err.Error(), tc.bad)) {
+			t.Errorf("%v: %v, want an error naming %s", tc.servers, err, tc.bad)
+		}
+	}
+}
