@@ -1,0 +1,207 @@
+//go:build linux
+
+package interop
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/teaphone/teaphone/internal/netlab"
+	"github.com/teaphone/teaphone/internal/peertest"
+)
+
+// natLabConfig is the teaphone config of a phone in the lab: UDP only on
+// listen, one account at the provider's Kamailio (registrar by IP:port, so
+// no DNS), a 440 Hz tone as microphone.
+func natLabConfig(listen, user, pw, kamAddr string, register bool, rtp [2]int, nat string) string {
+	return fmt.Sprintf(`[sip]
+listen = %q
+transports = ["udp"]
+
+[[accounts]]
+name = %q
+aor = "sip:%s@%s"
+registrar = %q
+password = %q
+register = %v
+expires = 300
+
+[media]
+audio = "tone:440"
+rtp_ports = [%d, %d]
+
+[nat]
+%s
+`, listen, user, user, kamAddr, kamAddr, pw, register, rtp[0], rtp[1], nat)
+}
+
+// natEvents parses the JSON-lines events in a lab process's output (stdout
+// and stderr share the log; only lines starting with '{' are events).
+func natEvents(out string) []map[string]any {
+	var evs []map[string]any
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if !strings.HasPrefix(line, "{") {
+			continue
+		}
+		var m map[string]any
+		if json.Unmarshal([]byte(line), &m) == nil {
+			evs = append(evs, m)
+		}
+	}
+	return evs
+}
+
+// natCount counts the events with the given fields.
+func natCount(evs []map[string]any, fields map[string]string) int {
+	n := 0
+	for _, ev := range evs {
+		ok := true
+		for k, v := range fields {
+			if fmt.Sprint(ev[k]) != v {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			n++
+		}
+	}
+	return n
+}
+
+// natContacts returns the Via and Contact header lines of the REGISTER
+// requests in a teaphone debug log.
+var natRegHeaders = regexp.MustCompile(`(?m)^(?:Via|Contact): [^\r\n]*`)
+
+func natRegisterHeaders(log string) []string {
+	var out []string
+	for _, part := range strings.Split(log, "REGISTER sip:")[1:] {
+		end := strings.Index(part, "\n\n")
+		if end < 0 || end > 2000 {
+			end = min(len(part), 2000)
+		}
+		for _, h := range natRegHeaders.FindAllString(part[:end], -1) {
+			out = append(out, strings.TrimSpace(h))
+		}
+	}
+	return out
+}
+
+// TestNATRegisterAndIncomingCall: teaphone (the headless "answer" mode, as
+// a process inside the lab's LAN) behind a port-preserving NAT with short
+// UDP bindings registers at a Kamailio that does no NAT fix-ups at all
+// (no nathelper, no force_rport, no fix_nated_contact). With
+// nat.contact_rewrite it re-registers with the public address the
+// registrar saw, so Kamailio's location holds the router's public address;
+// a second teaphone on another internet host then calls it through
+// Kamailio and the call connects. After a pause longer than the NAT's UDP
+// timeouts a second call connects too: nat.keepalive kept the binding.
+func TestNATRegisterAndIncomingCall(t *testing.T) {
+	const (
+		udpTimeout    = 5 * time.Second
+		streamTimeout = 8 * time.Second
+		idle          = 10 * time.Second // longer than both timeouts
+	)
+	lab := netlab.New(t, netlab.Config{NAT: netlab.PortPreserving, UDPTimeout: udpTimeout, UDPStreamTimeout: streamTimeout})
+	provider := lab.AddHost(t, "provider")
+	bobHost := lab.AddHost(t, "bob")
+	// RecordRoute: in-dialog requests from bob must come through Kamailio,
+	// the only address the NAT binding lets in.
+	k := lab.StartKamailio(t, provider, peertest.KamailioConfig{
+		Users:       map[string]string{"alice": "alicepw", "bob": "bobpw"},
+		RecordRoute: true,
+	})
+	bin := teaphoneBinary(t)
+	dir := t.TempDir()
+
+	aliceCfg := filepath.Join(dir, "alice.toml")
+	aliceLog := filepath.Join(dir, "alice.log")
+	if err := os.WriteFile(aliceCfg, []byte(natLabConfig(lab.LAN().Addr.String()+":5060", "alice", "alicepw", k.Addr(), true,
+		[2]int{20000, 20099}, "contact_rewrite = true\nkeepalive = \"2s\"")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	alice := lab.Start(t, lab.LAN(), bin, "answer", "--config", aliceCfg, "--log-file", aliceLog, "--verbose", "--events", "jsonl")
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("alice output:\n%s\nalice log tail:\n%s", alice.Log(), tail(aliceLog, 80))
+		}
+	})
+
+	// Kamailio's location must end up with the router's public address
+	// (and only that: the rewrite removes the private binding).
+	public := lab.Router().Addr.String()
+	private := lab.LAN().Addr.String()
+	var regs string
+	if !waitUntil(15*time.Second, func() bool {
+		if alice.Exited() {
+			return true
+		}
+		regs, _ = k.Registrations()
+		return strings.Contains(regs, "sip:alice@"+public) && !strings.Contains(regs, private)
+	}) || alice.Exited() {
+		t.Fatalf("Kamailio's location never held only alice's public contact (alice %s):\n%s\nKamailio log:\n%s",
+			alice.ExitStatus(), regs, k.Log())
+	}
+	for _, l := range strings.Split(regs, "\n") {
+		if strings.Contains(l, "Address:") || strings.Contains(l, "Received:") || strings.Contains(l, "Socket:") {
+			t.Logf("Kamailio ul.dump: %s", strings.TrimSpace(l))
+		}
+	}
+	for _, h := range natRegisterHeaders(readFile(aliceLog)) {
+		t.Logf("alice REGISTER: %s", h)
+	}
+
+	bobCfg := filepath.Join(dir, "bob.toml")
+	if err := os.WriteFile(bobCfg, []byte(natLabConfig(bobHost.Addr.String()+":5060", "bob", "bobpw", k.Addr(), false,
+		[2]int{30000, 30099}, "contact_rewrite = false\nkeepalive = \"0s\"")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	call := func(n int) {
+		t.Helper()
+		connected := map[string]string{"event": "call", "state": "connected"}
+		before := natCount(natEvents(alice.Log()), connected)
+		bobLog := filepath.Join(dir, fmt.Sprintf("bob%d.log", n))
+		bob := lab.Start(t, bobHost, bin, "dial", "--config", bobCfg, "--log-file", bobLog, "--verbose", "--events", "jsonl",
+			"--timeout", "20s", "--script", "expect state connected within 10s; wait 2s; hangup", k.URI("alice"))
+		select {
+		case <-bob.Done():
+		case <-time.After(25 * time.Second):
+			t.Fatalf("call %d: bob's teaphone dial still running after 25s:\n%s", n, bob.Log())
+		}
+		if bob.ExitStatus() != "exit status 0" {
+			t.Fatalf("call %d: bob's teaphone dial: %s\n%s\nbob log tail:\n%s\nKamailio log tail:\n%s",
+				n, bob.ExitStatus(), bob.Log(), tail(bobLog, 60), ctlTail(k.Log(), 3000))
+		}
+		if !waitUntil(5*time.Second, func() bool { return natCount(natEvents(alice.Log()), connected) > before }) {
+			t.Fatalf("call %d: alice reported no connected call:\n%s", n, alice.Log())
+		}
+		bobEvs := natEvents(bob.Log())
+		if natCount(bobEvs, connected) == 0 {
+			t.Fatalf("call %d: bob reported no connected call:\n%s", n, bob.Log())
+		}
+		t.Logf("call %d connected through the NAT", n)
+	}
+
+	call(1)
+	t.Logf("idle for %v (NAT UDP timeouts %v / %v, keep-alive every 2s)", idle, udpTimeout, streamTimeout)
+	time.Sleep(idle)
+	call(2)
+}
+
+// readFile returns the file's contents, or the error as text.
+func readFile(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	return string(b)
+}
