@@ -78,22 +78,31 @@ func natCount(evs []map[string]any, fields map[string]string) int {
 	return n
 }
 
-// natContacts returns the Via and Contact header lines of the REGISTER
-// requests in a teaphone debug log.
-var natRegHeaders = regexp.MustCompile(`(?m)^(?:Via|Contact): [^\r\n]*`)
+// natKamContacts returns the Contacts of the REGISTERs Kamailio accepted,
+// in order, from its log lines "REGISTER USER OK contact=<...> expires=N".
+var natKamContact = regexp.MustCompile(`REGISTER (\w+) OK contact=(\S+)`)
 
-func natRegisterHeaders(log string) []string {
+func natKamContacts(log, user string) []string {
 	var out []string
-	for _, part := range strings.Split(log, "REGISTER sip:")[1:] {
-		end := strings.Index(part, "\n\n")
-		if end < 0 || end > 2000 {
-			end = min(len(part), 2000)
-		}
-		for _, h := range natRegHeaders.FindAllString(part[:end], -1) {
-			out = append(out, strings.TrimSpace(h))
+	for _, m := range natKamContact.FindAllStringSubmatch(log, -1) {
+		if m[1] == user {
+			out = append(out, m[2])
 		}
 	}
 	return out
+}
+
+// natMaxRx returns the highest rx_packets of the media events in evs.
+func natMaxRx(evs []map[string]any) float64 {
+	var rx float64
+	for _, ev := range evs {
+		if ev["event"] == "media" {
+			if n, ok := ev["rx_packets"].(float64); ok && n > rx {
+				rx = n
+			}
+		}
+	}
+	return rx
 }
 
 // TestNATRegisterAndIncomingCall: teaphone (the headless "answer" mode, as
@@ -156,8 +165,17 @@ func TestNATRegisterAndIncomingCall(t *testing.T) {
 			t.Logf("Kamailio ul.dump: %s", strings.TrimSpace(l))
 		}
 	}
-	for _, h := range natRegisterHeaders(readFile(aliceLog)) {
-		t.Logf("alice REGISTER: %s", h)
+	// Kamailio stored what it was given: first the private Contact, then,
+	// after teaphone learnt its public address from the 200's Via
+	// received/rport, the public one.
+	contacts := natKamContacts(k.Log(), "alice")
+	t.Logf("Contacts of alice's accepted REGISTERs, in order: %v", contacts)
+	if want := []string{"<sip:alice@" + private + ":5060>", "<sip:alice@" + public + ":5060>"}; len(contacts) < 2 ||
+		contacts[0] != want[0] || contacts[1] != want[1] {
+		t.Errorf("alice's REGISTER Contacts %v, want %v first", contacts, want)
+	}
+	if l := grepLine(readFile(aliceLog), "public address learnt"); l != "" {
+		t.Logf("alice log: %s", l)
 	}
 
 	bobCfg := filepath.Join(dir, "bob.toml")
@@ -168,6 +186,7 @@ func TestNATRegisterAndIncomingCall(t *testing.T) {
 	call := func(n int) {
 		t.Helper()
 		connected := map[string]string{"event": "call", "state": "connected"}
+		aliceMark := len(natEvents(alice.Log()))
 		before := natCount(natEvents(alice.Log()), connected)
 		bobLog := filepath.Join(dir, fmt.Sprintf("bob%d.log", n))
 		bob := lab.Start(t, bobHost, bin, "dial", "--config", bobCfg, "--log-file", bobLog, "--verbose", "--events", "jsonl",
@@ -188,6 +207,19 @@ func TestNATRegisterAndIncomingCall(t *testing.T) {
 		if natCount(bobEvs, connected) == 0 {
 			t.Fatalf("call %d: bob reported no connected call:\n%s", n, bob.Log())
 		}
+		// Kamailio sent the INVITE to the public contact.
+		if got := strings.Count(k.Log(), "INVITE for alice -> sip:alice@"+public+":5060"); got != n {
+			t.Errorf("call %d: Kamailio routed %d INVITEs to alice's public contact, want %d", n, got, n)
+		}
+		// RTP flowed both ways through the NAT (media events every 500 ms
+		// of a 2 s call: 25 packets is half a second of audio).
+		aliceEvs := natEvents(alice.Log())
+		if rx := natMaxRx(bobEvs); rx < 25 {
+			t.Errorf("call %d: bob received %v RTP packets, want >= 25", n, rx)
+		}
+		if rx := natMaxRx(aliceEvs[aliceMark:]); rx < 25 {
+			t.Errorf("call %d: alice received %v RTP packets, want >= 25", n, rx)
+		}
 		t.Logf("call %d connected through the NAT", n)
 	}
 
@@ -195,6 +227,16 @@ func TestNATRegisterAndIncomingCall(t *testing.T) {
 	t.Logf("idle for %v (NAT UDP timeouts %v / %v, keep-alive every 2s)", idle, udpTimeout, streamTimeout)
 	time.Sleep(idle)
 	call(2)
+}
+
+// grepLine returns the first line of s containing sub, trimmed.
+func grepLine(s, sub string) string {
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			return strings.TrimSpace(l)
+		}
+	}
+	return ""
 }
 
 // readFile returns the file's contents, or the error as text.
