@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/teaphone/teaphone/audio/wav"
 	"github.com/teaphone/teaphone/internal/netlab"
 	"github.com/teaphone/teaphone/internal/peertest"
 )
@@ -138,7 +139,9 @@ func TestNATRegisterAndIncomingCall(t *testing.T) {
 		[2]int{20000, 20099}, "contact_rewrite = true\nkeepalive = \"2s\"")), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	alice := lab.Start(t, lab.LAN(), bin, "answer", "--config", aliceCfg, "--log-file", aliceLog, "--verbose", "--events", "jsonl")
+	aliceRec := filepath.Join(dir, "alice-rec")
+	alice := lab.Start(t, lab.LAN(), bin, "answer", "--config", aliceCfg, "--log-file", aliceLog, "--verbose", "--events", "jsonl",
+		"--record-dir", aliceRec)
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("alice output:\n%s\nalice log tail:\n%s", alice.Log(), tail(aliceLog, 80))
@@ -189,7 +192,9 @@ func TestNATRegisterAndIncomingCall(t *testing.T) {
 		aliceMark := len(natEvents(alice.Log()))
 		before := natCount(natEvents(alice.Log()), connected)
 		bobLog := filepath.Join(dir, fmt.Sprintf("bob%d.log", n))
+		bobRec := filepath.Join(dir, fmt.Sprintf("bob%d-rec", n))
 		bob := lab.Start(t, bobHost, bin, "dial", "--config", bobCfg, "--log-file", bobLog, "--verbose", "--events", "jsonl",
+			"--audio", "tone:660", "--record-dir", bobRec,
 			"--timeout", "20s", "--script", "expect state connected within 10s; wait 2s; hangup", k.URI("alice"))
 		select {
 		case <-bob.Done():
@@ -220,6 +225,10 @@ func TestNATRegisterAndIncomingCall(t *testing.T) {
 		if rx := natMaxRx(aliceEvs[aliceMark:]); rx < 25 {
 			t.Errorf("call %d: alice received %v RTP packets, want >= 25", n, rx)
 		}
+		// What each side heard (the left channel of its recording): bob
+		// alice's 440 Hz, alice bob's 660 Hz.
+		checkTone(t, fmt.Sprintf("call %d: bob hears alice", n), natRemote(t, bobRec, 1), 440, 1.2)
+		checkTone(t, fmt.Sprintf("call %d: alice hears bob", n), natRemote(t, aliceRec, n), 660, 1.2)
 		t.Logf("call %d connected through the NAT", n)
 	}
 
@@ -227,6 +236,49 @@ func TestNATRegisterAndIncomingCall(t *testing.T) {
 	t.Logf("idle for %v (NAT UDP timeouts %v / %v, keep-alive every 2s)", idle, udpTimeout, streamTimeout)
 	time.Sleep(idle)
 	call(2)
+}
+
+// natRemote waits until dir holds want finished recordings (stereo WAV,
+// remote left) and returns the left channel of the newest.
+func natRemote(t *testing.T, dir string, want int) []int16 {
+	t.Helper()
+	var samples []int16
+	var rate, ch int
+	var err error
+	var files []string
+	ok := waitUntil(5*time.Second, func() bool {
+		files, _ = filepath.Glob(filepath.Join(dir, "*.wav"))
+		if len(files) < want {
+			return false
+		}
+		newest := files[0]
+		for _, f := range files[1:] {
+			if a, b := fileMTime(f), fileMTime(newest); a.After(b) {
+				newest = f
+			}
+		}
+		samples, rate, ch, err = wav.ReadFile(newest)
+		return err == nil && len(samples) > 0
+	})
+	if !ok {
+		t.Fatalf("recordings in %s: %v (want %d; last read: %v)", dir, files, want, err)
+	}
+	if rate != 8000 || ch != 2 {
+		t.Fatalf("recording in %s: %d Hz %d channels, want 8000 Hz stereo", dir, rate, ch)
+	}
+	left := make([]int16, len(samples)/2)
+	for i := range left {
+		left[i] = samples[2*i]
+	}
+	return left
+}
+
+func fileMTime(path string) time.Time {
+	st, err := os.Stat(path)
+	if err != nil {
+		return time.Time{}
+	}
+	return st.ModTime()
 }
 
 // grepLine returns the first line of s containing sub, trimmed.
