@@ -115,12 +115,26 @@ func natMaxRx(evs []map[string]any) float64 {
 // a second teaphone on another internet host then calls it through
 // Kamailio and the call connects. After a pause longer than the NAT's UDP
 // timeouts a second call connects too: nat.keepalive kept the binding.
-func TestNATRegisterAndIncomingCall(t *testing.T) {
+func TestNATRegisterAndIncomingCall(t *testing.T) { natScenario(t, true) }
+
+// TestNATWithoutKeepaliveLosesIncomingCalls is the control: the same with
+// nat.keepalive = "0s". The first call connects (the registration has just
+// opened the binding), but after the idle pause the router has forgotten
+// the binding and drops Kamailio's INVITE, so the second call never reaches
+// teaphone. It shows that the first test's second call passes thanks to the
+// keep-alives and that the lab's short timeouts are real.
+func TestNATWithoutKeepaliveLosesIncomingCalls(t *testing.T) { natScenario(t, false) }
+
+func natScenario(t *testing.T, keepalive bool) {
 	const (
 		udpTimeout    = 5 * time.Second
 		streamTimeout = 8 * time.Second
 		idle          = 10 * time.Second // longer than both timeouts
 	)
+	ka := "0s"
+	if keepalive {
+		ka = "2s"
+	}
 	lab := netlab.New(t, netlab.Config{NAT: netlab.PortPreserving, UDPTimeout: udpTimeout, UDPStreamTimeout: streamTimeout})
 	provider := lab.AddHost(t, "provider")
 	bobHost := lab.AddHost(t, "bob")
@@ -136,7 +150,7 @@ func TestNATRegisterAndIncomingCall(t *testing.T) {
 	aliceCfg := filepath.Join(dir, "alice.toml")
 	aliceLog := filepath.Join(dir, "alice.log")
 	if err := os.WriteFile(aliceCfg, []byte(natLabConfig(lab.LAN().Addr.String()+":5060", "alice", "alicepw", k.Addr(), true,
-		[2]int{20000, 20099}, "contact_rewrite = true\nkeepalive = \"2s\"")), 0o600); err != nil {
+		[2]int{20000, 20099}, "contact_rewrite = true\nkeepalive = \""+ka+"\"")), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	aliceRec := filepath.Join(dir, "alice-rec")
@@ -186,20 +200,38 @@ func TestNATRegisterAndIncomingCall(t *testing.T) {
 		[2]int{30000, 30099}, "contact_rewrite = false\nkeepalive = \"0s\"")), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	call := func(n int) {
+	call := func(n int, wantConnect bool) {
 		t.Helper()
 		connected := map[string]string{"event": "call", "state": "connected"}
+		ringing := map[string]string{"event": "call", "state": "ringing"}
+		within := "10s"
+		if !wantConnect {
+			within = "5s" // Kamailio's INVITE would reach alice within milliseconds
+		}
 		aliceMark := len(natEvents(alice.Log()))
 		before := natCount(natEvents(alice.Log()), connected)
 		bobLog := filepath.Join(dir, fmt.Sprintf("bob%d.log", n))
 		bobRec := filepath.Join(dir, fmt.Sprintf("bob%d-rec", n))
 		bob := lab.Start(t, bobHost, bin, "dial", "--config", bobCfg, "--log-file", bobLog, "--verbose", "--events", "jsonl",
 			"--audio", "tone:660", "--record-dir", bobRec,
-			"--timeout", "20s", "--script", "expect state connected within 10s; wait 2s; hangup", k.URI("alice"))
+			"--timeout", "20s", "--script", "expect state connected within "+within+"; wait 2s; hangup", k.URI("alice"))
 		select {
 		case <-bob.Done():
 		case <-time.After(25 * time.Second):
 			t.Fatalf("call %d: bob's teaphone dial still running after 25s:\n%s", n, bob.Log())
+		}
+		if !wantConnect {
+			if bob.ExitStatus() == "exit status 0" {
+				t.Fatalf("call %d: connected, want it lost at the NAT:\n%s", n, bob.Log())
+			}
+			if got := natCount(natEvents(alice.Log())[aliceMark:], ringing); got != 0 {
+				t.Fatalf("call %d: reached alice (%d ringing events), want it lost at the NAT:\n%s", n, got, alice.Log())
+			}
+			if got := strings.Count(k.Log(), "INVITE for alice -> sip:alice@"+public+":5060"); got != n {
+				t.Errorf("call %d: Kamailio routed %d INVITEs to alice's public contact, want %d", n, got, n)
+			}
+			t.Logf("call %d: lost at the NAT as expected (bob: %s)", n, bob.ExitStatus())
+			return
 		}
 		if bob.ExitStatus() != "exit status 0" {
 			t.Fatalf("call %d: bob's teaphone dial: %s\n%s\nbob log tail:\n%s\nKamailio log tail:\n%s",
@@ -232,10 +264,10 @@ func TestNATRegisterAndIncomingCall(t *testing.T) {
 		t.Logf("call %d connected through the NAT", n)
 	}
 
-	call(1)
-	t.Logf("idle for %v (NAT UDP timeouts %v / %v, keep-alive every 2s)", idle, udpTimeout, streamTimeout)
+	call(1, true)
+	t.Logf("idle for %v (NAT UDP timeouts %v / %v, nat.keepalive %s)", idle, udpTimeout, streamTimeout, ka)
 	time.Sleep(idle)
-	call(2)
+	call(2, keepalive)
 }
 
 // natRemote waits until dir holds want finished recordings (stereo WAV,
