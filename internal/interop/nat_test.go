@@ -115,6 +115,13 @@ func natMaxRx(evs []map[string]any) float64 {
 // a second teaphone on another internet host then calls it through
 // Kamailio and the call connects. After a pause longer than the NAT's UDP
 // timeouts a second call connects too: nat.keepalive kept the binding.
+// Every connected call must carry RTP both ways: each side's recording holds
+// the other's tone (alice 440 Hz, bob 660 Hz).
+//
+// The far end is teaphone's "dial" mode, not baresip: peertest's baresip
+// runs on 127.0.0.1 only (no Netns support yet). Both phones run as
+// processes through "ip netns exec": a sipgo phone inside the test process
+// would open later sockets outside the namespace.
 func TestNATRegisterAndIncomingCall(t *testing.T) { natScenario(t, true) }
 
 // TestNATWithoutKeepaliveLosesIncomingCalls is the control: the same with
