@@ -17,10 +17,27 @@ import (
 // The 2xx's Contact is a target refresh (§12.2.1.2). The ACK is kept to
 // answer retransmissions of the 2xx.
 func (c *call) ack(inv *sip.Request, res *sip.Response) {
+	if ct := res.Contact(); ct != nil {
+		c.setRemoteTarget(ct.Address)
+	}
+	ack, err := c.writeAck(inv, res, inv.GetHeaders("Route"))
+	if err != nil {
+		c.p.log.Warn("ACK of re-INVITE", "session", c.id, "err", err)
+		return
+	}
+	c.mu.Lock()
+	c.lastAck = ack.Clone()
+	c.mu.Unlock()
+}
+
+// writeAck builds and sends the ACK of res, a 2xx to our INVITE inv: to
+// the 2xx's Contact, with inv's From, Call-ID and CSeq number, the 2xx's To,
+// the given route set, a Via of its own, from the listening socket. It
+// returns the ACK as sent.
+func (c *call) writeAck(inv *sip.Request, res *sip.Response, routes []sip.Header) (*sip.Request, error) {
 	target := inv.Recipient
 	if ct := res.Contact(); ct != nil {
 		target = ct.Address
-		c.setRemoteTarget(target)
 	}
 	ack := sip.NewRequest(sip.ACK, target)
 	ack.AppendHeader(sip.HeaderClone(inv.From()))
@@ -29,23 +46,17 @@ func (c *call) ack(inv *sip.Request, res *sip.Response) {
 	ack.AppendHeader(&sip.CSeqHeader{SeqNo: inv.CSeq().SeqNo, MethodName: sip.ACK})
 	maxFwd := sip.MaxForwardsHeader(70)
 	ack.AppendHeader(&maxFwd)
-	for _, r := range inv.GetHeaders("Route") {
-		ack.AppendHeader(sip.HeaderClone(r))
+	for _, r := range routes {
+		ack.AppendHeader(sip.NewHeader("Route", r.Value()))
 	}
 	ack.SetTransport(inv.Transport())
 	ack.SetBody(nil)
 	c.p.fromListener(ack, c.transport)
 	cli, err := c.p.clientFor(c.transport)
-	if err == nil {
-		err = cli.WriteRequest(ack, sipgo.ClientRequestAddVia)
-	}
 	if err != nil {
-		c.p.log.Warn("ACK of re-INVITE", "session", c.id, "err", err)
-		return
+		return nil, err
 	}
-	c.mu.Lock()
-	c.lastAck = ack.Clone()
-	c.mu.Unlock()
+	return ack, cli.WriteRequest(ack, sipgo.ClientRequestAddVia)
 }
 
 // sendAsIs is a request option that sends a request exactly as built.

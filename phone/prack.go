@@ -141,30 +141,14 @@ func (c *call) ackFirst(cs *sipgo.DialogClientSession) error {
 		defer c.dialogMu.Unlock()
 		return cs.Ack(context.Background())
 	}
-	inv, res := cs.InviteRequest, cs.InviteResponse
-	target := inv.Recipient
-	if ct := res.Contact(); ct != nil {
-		target = ct.Address
-	}
-	ack := sip.NewRequest(sip.ACK, target)
-	ack.AppendHeader(sip.HeaderClone(inv.From()))
-	ack.AppendHeader(sip.HeaderClone(res.To()))
-	ack.AppendHeader(sip.HeaderClone(inv.CallID()))
-	ack.AppendHeader(&sip.CSeqHeader{SeqNo: inv.CSeq().SeqNo, MethodName: sip.ACK})
-	maxFwd := sip.MaxForwardsHeader(70)
-	ack.AppendHeader(&maxFwd)
-	rr := res.GetHeaders("Record-Route")
+	// The route set is the 2xx's Record-Route, in reverse.
+	rr := cs.InviteResponse.GetHeaders("Record-Route")
+	routes := make([]sip.Header, 0, len(rr))
 	for i := len(rr) - 1; i >= 0; i-- {
-		ack.AppendHeader(sip.NewHeader("Route", rr[i].Value()))
+		routes = append(routes, rr[i])
 	}
-	ack.SetTransport(inv.Transport())
-	ack.SetBody(nil)
-	c.p.fromListener(ack, c.transport)
-	cli, err := c.p.clientFor(c.transport)
-	if err != nil {
-		return err
-	}
-	return cli.WriteRequest(ack, sipgo.ClientRequestAddVia)
+	_, err := c.writeAck(cs.InviteRequest, cs.InviteResponse, routes)
+	return err
 }
 
 // ---- UAS: we received the INVITE ----
