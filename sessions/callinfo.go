@@ -136,6 +136,9 @@ type RegistrationInfo struct {
 	Expires int    // seconds granted by the registrar
 	Code    int    // last SIP status code, 0 if none
 	Reason  string // human reason when failed
+	// Server is where the last REGISTER went ("UDP 192.0.2.1:5060
+	// (sip1.example.com)"), "" before the first.
+	Server  string
 	Updated time.Time
 }
 

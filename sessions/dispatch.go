@@ -189,10 +189,11 @@ func (m *Manager) registrationLocked(e phone.RegistrationEvent) {
 		Expires: e.Expires,
 		Code:    e.Code,
 		Reason:  cleanText(e.Reason, false),
+		Server:  cleanText(e.Server, false),
 		Updated: t,
 	}
 	m.regs[e.Account] = r
 	m.publishLocked(RegistrationEvent{
-		Time: t, Account: r.Account, State: r.State, Expires: r.Expires, Code: r.Code, Reason: r.Reason,
+		Time: t, Account: r.Account, State: r.State, Expires: r.Expires, Code: r.Code, Reason: r.Reason, Server: r.Server,
 	})
 }

@@ -29,6 +29,7 @@ type RegistrationEvent struct {
 	Expires int
 	Code    int
 	Reason  string
+	Server  string // where the REGISTER went (see RegistrationInfo.Server)
 }
 
 // DTMFEvent reports one DTMF digit sent or received on a call.

@@ -507,15 +507,15 @@ func TestTransferEvents(t *testing.T) {
 
 func TestRegistrationsAndMedia(t *testing.T) {
 	m, fp, sub := setup(t)
-	fp.emit(t, phone.RegistrationEvent{Time: at(1), Account: "work", State: phone.RegRegistered, Expires: 300, Code: 200})
+	fp.emit(t, phone.RegistrationEvent{Time: at(1), Account: "work", State: phone.RegRegistered, Expires: 300, Code: 200, Server: "UDP 192.0.2.1:5060 (a.pbx.example.com)"})
 	fp.emit(t, phone.RegistrationEvent{Time: at(2), Account: "home", State: phone.RegFailed, Code: 403, Reason: "Forbidden\x1b"})
 	r := recv(t, sub).(RegistrationEvent)
-	if r.Account != "work" || r.State != RegRegistered || r.Expires != 300 || r.Kind() != "registration" {
+	if r.Account != "work" || r.State != RegRegistered || r.Expires != 300 || r.Kind() != "registration" || r.Server != "UDP 192.0.2.1:5060 (a.pbx.example.com)" {
 		t.Fatalf("%+v", r)
 	}
 	recv(t, sub)
 	regs := m.Registrations()
-	if len(regs) != 2 || regs[0].Account != "home" || regs[0].Reason != "Forbidden" || regs[1].State != RegRegistered {
+	if len(regs) != 2 || regs[0].Account != "home" || regs[0].Reason != "Forbidden" || regs[1].State != RegRegistered || regs[1].Server == "" {
 		t.Fatalf("%+v", regs)
 	}
 	id, sid := dial(t, m, fp, sub)

@@ -166,6 +166,7 @@ type (
 		Expires int    `json:"expires,omitempty"`
 		Code    int    `json:"code,omitempty"`
 		Reason  string `json:"reason,omitempty"`
+		Server  string `json:"server,omitempty"`
 	}
 	dtmfJSON struct {
 		TS        string          `json:"ts"`
@@ -254,7 +255,7 @@ func FormatJSON(ev sessions.Event, t time.Time) []byte {
 		v = j
 	case sessions.RegistrationEvent:
 		v = registrationJSON{TS: ts, Event: "registration", Account: e.Account, State: e.State.String(),
-			Expires: e.Expires, Code: e.Code, Reason: e.Reason}
+			Expires: e.Expires, Code: e.Code, Reason: e.Reason, Server: e.Server}
 	case sessions.DTMFEvent:
 		v = dtmfJSON{TS: ts, Event: "dtmf", CallID: e.CallID, Line: e.Line, Digit: e.Digit,
 			Direction: dtmfDirection(e.Received), Method: e.Method}
@@ -312,6 +313,9 @@ func FormatText(ev sessions.Event, t time.Time) string {
 		}
 		if e.Code != 0 || e.Reason != "" {
 			s += fmt.Sprintf(": %d %s", e.Code, e.Reason)
+		}
+		if e.Server != "" {
+			s += " via " + e.Server
 		}
 	case sessions.DTMFEvent:
 		s = fmt.Sprintf("dtmf %d %s %s (%s)", e.Line, dtmfDirection(e.Received), e.Digit, e.Method)
