@@ -1,10 +1,8 @@
 package ui
 
 import (
-	"errors"
 	"fmt"
 	"runtime/debug"
-	"slices"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -303,83 +301,6 @@ func (m Model) handleAsk(k tea.KeyMsg, km keys.KeyMap) (Model, tea.Cmd) {
 	return m, nil
 }
 
-// command is a client command waiting for its turn.
-type command struct {
-	what string
-	call sessions.CallID
-	run  func() error
-}
-
-// enqueue runs client commands one at a time, in key order (DTMF digits,
-// hold then resume …), like a script would: the next one starts when the
-// previous one reported its result.
-func (m Model) enqueue(what string, id sessions.CallID, f func() error) (Model, tea.Cmd) {
-	if m.busy {
-		m.queue = append(slices.Clone(m.queue), command{what: what, call: id, run: f})
-		return m, nil
-	}
-	m.busy = true
-	return m, do(what, id, f)
-}
-
-// hangup runs a hang-up at once, beside the queue: a command still waiting
-// for the network (a hold the far end does not answer) must not hold it
-// back, and the session core abandons that command when the call ends.
-// The call's queued commands are dropped.
-func (m Model) hangup(id sessions.CallID, f func() error) (Model, tea.Cmd) {
-	kept := make([]command, 0, len(m.queue))
-	for _, c := range m.queue {
-		if c.call != id {
-			kept = append(kept, c)
-		}
-	}
-	m.queue = kept
-	return m, doNow("hang up", id, f)
-}
-
-// nextCommand starts the next queued command, if any.
-func (m Model) nextCommand() (Model, tea.Cmd) {
-	m.busy = false
-	if len(m.queue) == 0 {
-		return m, nil
-	}
-	c := m.queue[0]
-	m.queue = slices.Clone(m.queue[1:])
-	return m.enqueue(c.what, c.call, c.run)
-}
-
-// handleResult shows a command's outcome on the message line and in the log.
-func (m Model) handleResult(r resultMsg) Model {
-	line := ""
-	if c, ok := findCall(m.calls, r.call); ok {
-		line = fmt.Sprintf(" line %d", c.Line)
-	}
-	if r.err != nil {
-		m.msg = message{text: fmt.Sprintf("%s%s: %v", r.what, line, r.err), err: true}
-		m.logf("%s%s failed: %v", r.what, line, r.err)
-		return m
-	}
-	if r.what != "dtmf" {
-		m.msg = message{text: r.what + line}
-	}
-	return m
-}
-
-func (m Model) handleDialed(d dialedMsg) Model {
-	if d.err != nil {
-		m.msg = message{text: d.err.Error(), err: true}
-		m.logf("dial %s failed: %v", d.target, d.err)
-		if errors.Is(d.err, sessions.ErrInvalidTarget) {
-			m.dial = m.dial.Focus()
-		}
-		return m
-	}
-	if _, ok := findCall(m.calls, d.call); ok || d.call != "" {
-		m = m.selectCall(d.call)
-	}
-	return m
-}
-
 // handleEvent applies one client-core event.
 func (m Model) handleEvent(ev sessions.Event) (Model, tea.Cmd) {
 	var cmd tea.Cmd
@@ -477,69 +398,4 @@ func (m *Model) addLog(l string) {
 	if len(m.logs) > logLimit {
 		m.logs = append([]string(nil), m.logs[len(m.logs)-logLimit:]...)
 	}
-}
-
-// withExtra and withoutExtra copy the map so earlier Models are unchanged.
-func withExtra(in map[sessions.CallID]callExtra, id sessions.CallID, x callExtra) map[sessions.CallID]callExtra {
-	out := make(map[sessions.CallID]callExtra, len(in)+1)
-	for k, v := range in {
-		out[k] = v
-	}
-	out[id] = x
-	return out
-}
-
-func withoutExtra(in map[sessions.CallID]callExtra, id sessions.CallID) map[sessions.CallID]callExtra {
-	if _, ok := in[id]; !ok {
-		return in
-	}
-	out := make(map[sessions.CallID]callExtra, len(in))
-	for k, v := range in {
-		if k != id {
-			out[k] = v
-		}
-	}
-	return out
-}
-
-func lastRunes(s string, n int) string {
-	r := []rune(s)
-	if len(r) > n {
-		return string(r[len(r)-n:])
-	}
-	return s
-}
-
-func peerText(c sessions.CallInfo) string {
-	if c.RemoteDisplay != "" {
-		return c.RemoteDisplay + " <" + c.RemoteURI + ">"
-	}
-	return c.RemoteURI
-}
-
-func endText(c sessions.CallInfo) string {
-	if !c.Ended() {
-		return ""
-	}
-	return reasonSuffix(c.EndCode, c.EndReason)
-}
-
-func reasonSuffix(code int, reason string) string {
-	switch {
-	case code != 0 && reason != "":
-		return fmt.Sprintf(" (%d %s)", code, reason)
-	case code != 0:
-		return fmt.Sprintf(" (%d)", code)
-	case reason != "":
-		return " (" + reason + ")"
-	}
-	return ""
-}
-
-func transferStatus(t sessions.TransferInfo) string {
-	if t.Code == 0 {
-		return "requested"
-	}
-	s := fmt.Sprintf("%d %s", t.Code, t.Reason)
-	return strings.TrimSpace(s)
 }

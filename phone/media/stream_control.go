@@ -1,0 +1,160 @@
+package media
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/teaphone/teaphone/audio"
+	"github.com/teaphone/teaphone/internal/sipaddr"
+)
+
+// SetRemote changes the remote RTP and RTCP addresses (a new SDP). It
+// clears the symmetric-RTP latch and the source lock. A zero rtcp means
+// rtp's port + 1.
+func (s *Stream) SetRemote(rtp, rtcp netip.AddrPort) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.setRemoteLocked(rtp, rtcp)
+	s.rx.locked = false
+	s.rx.haveCand = false
+	s.rx.haveTransit = false
+}
+
+func (s *Stream) setRemoteLocked(rtp, rtcp netip.AddrPort) {
+	rtp = unmap(rtp)
+	rtcp = unmap(rtcp)
+	if !rtcp.IsValid() && rtp.IsValid() && rtp.Port() != 0 && rtp.Port() < 65535 {
+		// RFC 3550 §11: RTCP on the next port unless signalled otherwise.
+		rtcp = netip.AddrPortFrom(rtp.Addr(), rtp.Port()+1)
+	}
+	if rtp.Port() == 0 {
+		rtp = netip.AddrPort{}
+	}
+	s.sdpRTP, s.sdpRTCP = rtp, rtcp
+	s.dst, s.dstRTCP = rtp, rtcp
+	s.latched, s.rtcpLatch = false, false
+}
+
+// SetCodec changes the audio payload type and codec and the remote's
+// telephone-event payload type (-1: none) after a re-negotiation.
+func (s *Stream) SetCodec(pt uint8, codec string, dtmf int) error {
+	c, ok := s.e.codecs[codec]
+	if !ok {
+		return fmt.Errorf("set codec: %w %q", ErrUnknownCodec, codec)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if pt&0x7f != s.pt {
+		s.markNext = true
+	}
+	s.pt, s.codec, s.codecName = pt&0x7f, c, codec
+	s.dtmfPT = dtmfPT(dtmf, pt)
+	if s.dtmfPT < 0 {
+		s.dtmfQ = s.dtmfQ[:0]
+	}
+	return nil
+}
+
+// SetRecvDTMFPayloadTypes replaces the accepted telephone-event payload
+// types.
+func (s *Stream) SetRecvDTMFPayloadTypes(pts []uint8) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.recvDTMF = append(s.recvDTMF[:0], pts...)
+}
+
+// SetDirection sets whether RTP is sent and whether received audio is
+// played (RFC 3264 §5.1 sendrecv/sendonly/recvonly/inactive). RTCP goes on
+// in every direction; while not receiving, nothing is written to the Sink. The first packet after sending resumes carries the
+// marker bit (a new talkspurt).
+func (s *Stream) SetDirection(send, recv bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if send && !s.sendOn {
+		s.markNext = true
+	}
+	s.sendOn, s.recvOn = send, recv
+}
+
+// SetMute replaces the source's audio with encoded silence while on. The
+// stream keeps sending, so NAT bindings stay open and the peer's jitter
+// figures stay valid; the first packet after unmuting carries the marker.
+func (s *Stream) SetMute(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.muted && !on {
+		s.markNext = true
+	}
+	s.muted = on
+}
+
+// SetSource swaps the audio we send (nil: silence).
+func (s *Stream) SetSource(src audio.Source) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.src = src
+	s.setClock(src)
+}
+
+// frameClockBox holds a FrameClock for an atomic.Pointer.
+type frameClockBox struct{ FrameClock }
+
+// setClock records whether src is a FrameClock, for the engine's phase.
+func (s *Stream) setClock(src audio.Source) {
+	if fc, ok := src.(FrameClock); ok {
+		s.clock.Store(&frameClockBox{fc})
+	} else {
+		s.clock.Store(nil)
+	}
+}
+
+// SetSink swaps where received audio goes (nil: discarded).
+func (s *Stream) SetSink(sink audio.Sink) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sink = sink
+	s.setDevice(sink)
+}
+
+// deviceSinkBox holds a DeviceSink for an atomic.Pointer.
+type deviceSinkBox struct{ DeviceSink }
+
+// setDevice records whether sink is a DeviceSink, for the play schedule.
+func (s *Stream) setDevice(sink audio.Sink) {
+	if d, ok := sink.(DeviceSink); ok {
+		s.dev.Store(&deviceSinkBox{d})
+		s.e.sawDevice.Store(true)
+	} else {
+		s.dev.Store(nil)
+	}
+}
+
+// SendDTMF queues one RFC 4733 digit (0-9 * # A-D) of the given tone
+// length (0: DefaultDTMFDuration) on the remote's telephone-event payload
+// type. Queued digits are sent one after another, separated by 60 ms of
+// audio; while the stream does not send (hold), they wait.
+func (s *Stream) SendDTMF(digit rune, dur time.Duration) error {
+	ev, ok := sipaddr.DTMFEvent(digit)
+	if !ok {
+		return fmt.Errorf("send dtmf %q: %w", digit, ErrBadDigit)
+	}
+	if dur <= 0 {
+		dur = DefaultDTMFDuration
+	}
+	frames := int((dur + audio.FrameDuration - 1) / audio.FrameDuration)
+	// RFC 4733 §2.3: the duration field is 16 bit; keep one event below it.
+	frames = min(max(frames, 2), 0xffff/audio.FrameSamples)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.closed:
+		return ErrClosed
+	case s.dtmfPT < 0:
+		return ErrNoDTMF
+	case len(s.dtmfQ) >= dtmfQueueMax:
+		return ErrDTMFQueueFull
+	}
+	s.dtmfQ = append(s.dtmfQ, dtmfReq{event: ev, frames: frames})
+	return nil
+}
