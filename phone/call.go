@@ -58,7 +58,7 @@ type call struct {
 	released        bool
 	ended           chan struct{}
 	offerPending    bool          // our re-INVITE is in flight (an incoming one gets 491)
-	answerInAck     bool          // our 2xx carried an offer: its answer comes in the ACK
+	answerDue       time.Time     // our 2xx carried an offer: its answer comes in the ACK (zero: none due)
 	remoteTarget    *sip.Uri      // the remote's latest Contact (RFC 3261 §12.2: target refresh)
 	acked           chan struct{} // incoming: closed when the ACK of our 2xx arrived
 	ackOnce         sync.Once

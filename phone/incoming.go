@@ -105,7 +105,7 @@ func (p *Phone) acceptIncoming(req *sip.Request, tx sip.ServerTransaction, repla
 			respond(tx, req, 500, "Server Internal Error")
 			return
 		}
-		c.answerInAck = true
+		c.answerDue = time.Now()
 	}
 	dua, err := p.dialogUA(acct, transport)
 	if err != nil {

@@ -31,11 +31,7 @@ func answerAll(fp *fakePeer, srv *sipgo.Server, got chan<- *sip.Request, onReInv
 			onReInvite(req, tx)
 			return
 		}
-		res := sip.NewResponseFromRequest(req, 200, "OK", peerSDP())
-		res.To().Params.Add("tag", "peertag")
-		res.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "first", Host: "127.0.0.1", Port: mustPort(fp.addr)}})
-		res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-		_ = tx.Respond(res)
+		_ = tx.Respond(fp.sdpResponse(req, 200, "OK", "first"))
 		got <- req
 		select {
 		case <-tx.Acks():

@@ -122,33 +122,7 @@ func TestRportOnEveryRequest(t *testing.T) {
 	fp.waitRequests(t, sip.CANCEL, 1)
 
 	// Callee: the BYE of the dialog the far end created.
-	dua := sipgo.DialogUA{Client: fp.cli, ContactHDR: sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "peer", Host: "127.0.0.1", Port: mustPort(fp.addr)}}}
-	ctx, cancel := context.WithTimeout(context.Background(), wait)
-	defer cancel()
-	inv := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: "alice", Host: "127.0.0.1", Port: mustPort(a.LocalAddr())})
-	inv.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	inv.SetBody(peerSDP())
-	cs, err := dua.WriteInvite(ctx, inv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cs.Close()
-	if err := cs.WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if err := cs.Ack(ctx); err != nil {
-		t.Fatal(err)
-	}
-	var in SessionID
-	if !a.waitFor(wait, func(ev Event) bool {
-		ce, ok := ev.(CallEvent)
-		if ok && ce.Direction == DirectionIncoming && ce.State == StateActive {
-			in = ce.Session
-		}
-		return in != ""
-	}) {
-		t.Fatalf("incoming call never active: %s", a.dump())
-	}
+	_, in := callPhone(t, fp, a, "alice", sip.Uri{})
 	if err := a.Hangup(in); err != nil {
 		t.Fatal(err)
 	}
@@ -200,33 +174,7 @@ func TestInDialogRequestsLeaveFromTheListener(t *testing.T) {
 	}
 	a.waitCall(id, StateTerminated, wait)
 
-	dua := sipgo.DialogUA{Client: front.cli, ContactHDR: sip.ContactHeader{Address: targetURI}}
-	ctx, cancel := context.WithTimeout(context.Background(), wait)
-	defer cancel()
-	inv := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: "bob", Host: "127.0.0.1", Port: mustPort(a.LocalAddr())})
-	inv.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	inv.SetBody(peerSDP())
-	cs, err := dua.WriteInvite(ctx, inv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cs.Close()
-	if err := cs.WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if err := cs.Ack(ctx); err != nil {
-		t.Fatal(err)
-	}
-	var in SessionID
-	if !a.waitFor(wait, func(ev Event) bool {
-		ce, ok := ev.(CallEvent)
-		if ok && ce.Direction == DirectionIncoming && ce.State == StateActive {
-			in = ce.Session
-		}
-		return in != ""
-	}) {
-		t.Fatalf("incoming call never active: %s", a.dump())
-	}
+	_, in := callPhone(t, front, a, "bob", targetURI)
 	if err := a.Hangup(in); err != nil {
 		t.Fatal(err)
 	}

@@ -25,10 +25,7 @@ func TestPrackToReliable183(t *testing.T) {
 				_ = tx.Respond(sip.NewResponseFromRequest(req, 421, "Extension Required", nil))
 				return
 			}
-			prog := sip.NewResponseFromRequest(req, 183, "Session Progress", peerSDP())
-			prog.To().Params.Add("tag", "peertag")
-			prog.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "x", Host: "127.0.0.1", Port: mustPort(fp.addr)}})
-			prog.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+			prog := fp.sdpResponse(req, 183, "Session Progress", "x")
 			prog.AppendHeader(sip.NewHeader("Require", "100rel"))
 			prog.AppendHeader(sip.NewHeader("RSeq", "7"))
 			_ = tx.Respond(prog)
@@ -39,11 +36,7 @@ func TestPrackToReliable183(t *testing.T) {
 				_ = tx.Respond(sip.NewResponseFromRequest(req, 500, "no PRACK", nil))
 				return
 			}
-			res := sip.NewResponseFromRequest(req, 200, "OK", peerSDP())
-			res.To().Params.Add("tag", "peertag")
-			res.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "x", Host: "127.0.0.1", Port: mustPort(fp.addr)}})
-			res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-			_ = tx.Respond(res)
+			_ = tx.Respond(fp.sdpResponse(req, 200, "OK", "x"))
 			select {
 			case <-tx.Acks():
 			case <-time.After(5 * time.Second):

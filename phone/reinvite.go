@@ -1,6 +1,10 @@
 package phone
 
-import "github.com/emiago/sipgo/sip"
+import (
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+)
 
 // onReInvite answers an INVITE inside an existing dialog (hold/resume, codec
 // or address change: RFC 3261 §14.2, RFC 3264 §8).
@@ -12,7 +16,9 @@ func (c *call) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
 	c.mu.Lock()
 	cs, ss := c.cs, c.ss
 	st := c.state
-	pending := c.offerPending || c.answerInAck
+	// An ACK that never came stops blocking offers once the 2xx would
+	// have timed out (64·T1, RFC 3261 §13.3.1.4).
+	pending := c.offerPending || (!c.answerDue.IsZero() && time.Since(c.answerDue) < 64*sip.T1)
 	c.mu.Unlock()
 	if pending {
 		// RFC 3261 §14.2: our own re-INVITE is in flight (glare), or the
@@ -57,7 +63,7 @@ func (c *call) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
 			return
 		}
 		c.mu.Lock()
-		c.answerInAck = true
+		c.answerDue = time.Now()
 		c.mu.Unlock()
 	}
 	contact := c.p.contactFor(c.acct, c.transport)

@@ -2,6 +2,7 @@ package phone
 
 import (
 	"strings"
+	"time"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -63,7 +64,7 @@ func (p *Phone) onAck(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	c.ackOnce.Do(func() { close(c.acked) })
 	c.mu.Lock()
-	c.answerInAck = false
+	c.answerDue = time.Time{}
 	c.mu.Unlock()
 	if body := req.Body(); len(body) > 0 {
 		// Answer to the offer we sent in a 200 (offer-less INVITE or re-INVITE).

@@ -260,3 +260,54 @@ func TestEarlyMedia(t *testing.T) {
 		t.Errorf("%+v", ev)
 	}
 }
+
+// callPhone makes fp call user at tp as a UAC whose Contact is contact
+// (fp's own address when zero), with hdrs added to the INVITE; it ACKs the
+// 2xx and returns the dialog and the phone's session once that is active.
+func callPhone(t *testing.T, fp *fakePeer, tp *testPhone, user string, contact sip.Uri, hdrs ...sip.Header) (*sipgo.DialogClientSession, SessionID) {
+	t.Helper()
+	if contact.Host == "" {
+		contact = sip.Uri{Scheme: "sip", User: "peer", Host: "127.0.0.1", Port: mustPort(fp.addr)}
+	}
+	dua := sipgo.DialogUA{Client: fp.cli, ContactHDR: sip.ContactHeader{Address: contact}}
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	target := sip.Uri{Scheme: "sip", User: user, Host: "127.0.0.1", Port: mustPort(tp.LocalAddr())}
+	hdrs = append(hdrs, sip.NewHeader("Content-Type", "application/sdp"))
+	cs, err := dua.Invite(ctx, target, peerSDP(), hdrs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cs.Close() })
+	if err := cs.WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := cs.Ack(ctx); err != nil {
+		t.Fatal(err)
+	}
+	callID := cs.InviteRequest.CallID().Value()
+	var in SessionID
+	if !tp.waitFor(wait, func(ev Event) bool {
+		ce, ok := ev.(CallEvent)
+		if ok && ce.SIPCallID == callID && ce.State == StateActive {
+			in = ce.Session
+		}
+		return in != ""
+	}) {
+		t.Fatalf("incoming call never active: %s", tp.dump())
+	}
+	return cs, in
+}
+
+// sdpResponse is fp's answer to an INVITE req: code with peerSDP, the To
+// tag "peertag" (unless req is in a dialog already) and Contact
+// sip:user@fp.
+func (fp *fakePeer) sdpResponse(req *sip.Request, code int, reason, user string) *sip.Response {
+	res := sip.NewResponseFromRequest(req, code, reason, peerSDP())
+	if _, ok := req.To().Params.Get("tag"); !ok {
+		res.To().Params.Add("tag", "peertag")
+	}
+	res.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: user, Host: "127.0.0.1", Port: mustPort(fp.addr)}})
+	res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	return res
+}

@@ -93,22 +93,7 @@ func newFakeCaller(t *testing.T, answerReinvite func(n int32) int) *fakeCaller {
 // call places a call to tp with the given headers and ACKs its 2xx.
 func (fc *fakeCaller) call(t *testing.T, tp *testPhone, hdrs ...sip.Header) *sipgo.DialogClientSession {
 	t.Helper()
-	dua := sipgo.DialogUA{Client: fc.fp.cli, ContactHDR: sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "caller", Host: "127.0.0.1", Port: mustPort(fc.fp.addr)}}}
-	target := sip.Uri{Scheme: "sip", User: "bob", Host: "127.0.0.1", Port: mustPort(tp.LocalAddr())}
-	hdrs = append(hdrs, sip.NewHeader("Content-Type", "application/sdp"))
-	ctx, cancel := context.WithTimeout(context.Background(), wait)
-	defer cancel()
-	cs, err := dua.Invite(ctx, target, peerSDP(), hdrs...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cs.WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if err := cs.Ack(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cs.Close() })
+	cs, _ := callPhone(t, fc.fp, tp, "bob", sip.Uri{}, hdrs...)
 	return cs
 }
 
