@@ -157,7 +157,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		HoldC0:       cfg.Media.HoldStyle == config.HoldC0,
 		Audio:        hubAudio{hub},
 		RTPTimeout:   cfg.Media.RTPTimeout.Duration,
-		NAT:          phone.NATOptions{ContactRewrite: cfg.NAT.ContactRewrite, KeepAlive: cfg.NAT.KeepAlive.Duration},
+		NAT:          phone.NATOptions{ContactRewrite: cfg.NAT.ContactRewrite, KeepAlive: cfg.NAT.KeepAlive.Duration, STUNServer: cfg.NAT.STUNServer},
 		DNSServers:   cfg.SIP.DNSServers,
 	})
 	if err != nil {

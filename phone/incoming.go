@@ -83,6 +83,9 @@ func (p *Phone) acceptIncoming(req *sip.Request, tx sip.ServerTransaction, repla
 		respond(tx, req, 503, "Service Unavailable (no RTP port)")
 		return
 	}
+	if public, ok := p.stunMap(c.ctx, c.rtp, sourceAddr(req.Source())); ok {
+		c.media.usePublic(public)
+	}
 	// RFC 3264 §6: answer the offer now, so a codec mismatch is refused
 	// with 488 before the phone rings.
 	offer := req.Body()

@@ -78,6 +78,11 @@ type NATOptions struct {
 	// double CRLF) to its registrar, so that the NAT binding it is reached
 	// through stays open; 0 sends none.
 	KeepAlive time.Duration
+	// STUNServer ("host", "host:port", "stun:host") is asked for the
+	// public address of each call's RTP socket when the phone's own address
+	// is private and the peer is not: that address then goes into the SDP.
+	// "" asks nobody.
+	STUNServer string
 }
 
 // DialOptions tune one outgoing call.

@@ -86,6 +86,13 @@ func (p *Phone) dial(target string, o DialOptions) (*call, error) {
 	c.subject = o.Subject
 	c.sipCallID = sip.GenerateTagN(24) + "@teaphone"
 	c.fromTag = sip.GenerateTagN(16)
+	hop := uri
+	if acct != nil && acct.proxy != nil {
+		hop = *acct.proxy
+	}
+	if public, ok := p.stunMap(c.ctx, c.rtp, hostAddr(hop.Host)); ok {
+		c.media.usePublic(public)
+	}
 	offer, err := c.media.offer()
 	if err != nil {
 		c.release()

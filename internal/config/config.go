@@ -129,6 +129,9 @@ type NAT struct {
 	// KeepAlive is how often a registered account sends a keep-alive (a
 	// double CRLF) to its registrar; 0 sends none.
 	KeepAlive Duration `toml:"keepalive"`
+	// STUNServer ("host", "host:port") is asked for the public address of
+	// each call's RTP port when behind a NAT; "" asks nobody.
+	STUNServer string `toml:"stun_server"`
 }
 
 // UI is the [ui] table.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/teaphone/teaphone/internal/sipaddr"
+	"github.com/teaphone/teaphone/phone/stun"
 )
 
 // validator collects field errors, each located by key.
@@ -226,6 +227,11 @@ func (v *validator) media() {
 func (v *validator) nat() {
 	if d := v.c.NAT.KeepAlive.Duration; d != 0 && (d < time.Second || d > 10*time.Minute) {
 		v.addf("nat.keepalive", "want 0 (none) or 1s..10m, got %s", d)
+	}
+	if s := v.c.NAT.STUNServer; s != "" {
+		if _, _, err := stun.SplitServer(s); err != nil {
+			v.addf("nat.stun_server", "want host or host:port, got %q", s)
+		}
 	}
 }
 

@@ -75,6 +75,8 @@ func TestValidateErrors(t *testing.T) {
 			[]string{`@:2: sip.defer_timeout: want 1s..1h, got 0s`}},
 		{"keepalive too short", "[nat]\nkeepalive = \"500ms\"\n",
 			[]string{`@:2: nat.keepalive: want 0 (none) or 1s..10m, got 500ms`}},
+		{"stun server bad port", "[nat]\nstun_server = \"stun.example.org:99999\"\n",
+			[]string{`@:2: nat.stun_server: want host or host:port, got "stun.example.org:99999"`}},
 		{"keepalive negative", "[nat]\ncontact_rewrite = true\nkeepalive = \"-25s\"\n",
 			[]string{`@:3: nat.keepalive: want 0 (none) or 1s..10m, got -25s`}},
 		{"rtp_timeout too short", "[media]\nrtp_timeout = \"100ms\"\n",

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -169,4 +170,26 @@ func (r *Resolver) supports(t string) bool {
 		}
 	}
 	return false
+}
+
+// LookupAddr resolves a host name (or an IP literal) to its addresses of
+// network ("ip4", "ip6" or "ip"), asking the Resolver's DNS servers: for a
+// server that is not SIP, such as a STUN server.
+func (r *Resolver) LookupAddr(ctx context.Context, network, host string) ([]netip.Addr, error) {
+	if a, err := netip.ParseAddr(host); err == nil {
+		return []netip.Addr{a.Unmap()}, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.timeout)
+	defer cancel()
+	ips, err := r.ip.LookupNetIP(ctx, network, host)
+	if err != nil {
+		return nil, fmt.Errorf("resolving %s: %s: %w", host, reason(err), ErrDNS)
+	}
+	if len(ips) == 0 {
+		return nil, fmt.Errorf("resolving %s: no %s address", host, network)
+	}
+	for i := range ips {
+		ips[i] = ips[i].Unmap()
+	}
+	return ips, nil
 }
