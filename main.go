@@ -155,6 +155,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		MaxCalls:     cfg.SIP.MaxCalls,
 		DTMFInfo:     cfg.Media.DTMFMode == config.DTMFInfo,
 		HoldC0:       cfg.Media.HoldStyle == config.HoldC0,
+		ICE:          cfg.Media.ICE,
 		Audio:        hubAudio{hub},
 		RTPTimeout:   cfg.Media.RTPTimeout.Duration,
 		NAT:          phone.NATOptions{ContactRewrite: cfg.NAT.ContactRewrite, KeepAlive: cfg.NAT.KeepAlive.Duration, STUNServer: cfg.NAT.STUNServer},

@@ -48,6 +48,10 @@ type Options struct {
 	Audio AudioProvider
 	// HoldC0 offers hold the RFC 2543 way too (c=0.0.0.0) for old PBXs.
 	HoldC0 bool
+	// ICE makes offers, and answers to offers that do ICE, carry ICE-lite
+	// credentials and candidates (RFC 8839), and answers the peer's
+	// connectivity checks on the media ports (RFC 8445 §2.5, §7.3).
+	ICE bool
 	// DTMFInfo sends DTMF as SIP INFO even when telephone-event was negotiated.
 	DTMFInfo bool
 	// MinSE is the shortest session-timer interval we accept (RFC 4028

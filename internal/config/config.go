@@ -108,6 +108,9 @@ type Media struct {
 	// RTPTimeout ends an answered call, held by neither side, that receives
 	// no RTP for this long; 0 never does.
 	RTPTimeout Duration `toml:"rtp_timeout"`
+	// ICE makes the SDP carry ICE-lite credentials and candidates and
+	// answers the peer's ICE connectivity checks (RFC 8445 §2.5).
+	ICE bool `toml:"ice"`
 	// RecordDir is where recordings go; "" is the current directory.
 	RecordDir string `toml:"record_dir"`
 	// RecordTemplate names recording files; {date}, {remote} and {call_id} are expanded.
@@ -195,6 +198,7 @@ func Default() Config {
 			DTMFMode:       DTMFAuto,
 			HoldStyle:      HoldSendonly,
 			RTPTimeout:     Duration{30 * time.Second},
+			ICE:            true,
 			RecordTemplate: "{date}-{remote}-{call_id}.wav",
 		},
 		Calls: Calls{AutoHold: true},

@@ -46,6 +46,9 @@ type BaresipConfig struct {
 	// registration to succeed; use WaitRegistered. Ignored for direct
 	// accounts.
 	NoRegisterWait bool
+	// MediaNAT is the account's medianat: "ice" loads baresip's ice module
+	// and offers ICE candidates (RFC 5245) in its SDP; "" uses none.
+	MediaNAT string
 }
 
 // Event is one ctrl_tcp event, e.g. CALL_ESTABLISHED.
@@ -240,6 +243,9 @@ func (b *Baresip) configFile() string {
 	for _, m := range []string{"g711.so", "aufile.so", "ausine.so", "sndfile.so"} {
 		kv("module", m)
 	}
+	if b.cfg.MediaNAT != "" {
+		kv("module", b.cfg.MediaNAT+".so")
+	}
 	kv("module_tmp", "account.so")
 	kv("module_app", "menu.so")
 	kv("module_app", "ctrl_tcp.so")
@@ -267,6 +273,9 @@ func (b *Baresip) accountLine() string {
 		s.WriteString(";regint=0")
 	}
 	fmt.Fprintf(&s, ";answermode=%s;audio_codecs=%s;ptime=20", b.cfg.AnswerMode, b.cfg.Codecs)
+	if b.cfg.MediaNAT != "" {
+		fmt.Fprintf(&s, ";medianat=%s", b.cfg.MediaNAT)
+	}
 	return s.String()
 }
 
