@@ -85,6 +85,9 @@ func (p *Phone) dial(target string, o DialOptions) (*call, error) {
 	c.subject = o.Subject
 	c.sipCallID = sip.GenerateTagN(24) + "@teaphone"
 	c.fromTag = sip.GenerateTagN(16)
+	if se := p.opts.SessionExpires; se > 0 {
+		c.uacAsk = uacAsk{interval: max(se, p.opts.MinSE), minSE: p.opts.MinSE}
+	}
 	offer, err := c.media.offer()
 	if err != nil {
 		c.release()
@@ -130,6 +133,14 @@ func (c *call) buildInvite(uri sip.Uri, offer []byte, o DialOptions, transport s
 	req.AppendHeader(sip.NewHeader("Allow", allowMethods))
 	req.AppendHeader(sip.NewHeader("Supported", supportedTags))
 	req.AppendHeader(sip.NewHeader("User-Agent", p.opts.UserAgent))
+	for _, h := range c.inviteTimerHeaders() {
+		req.AppendHeader(h)
+	}
+	c.mu.Lock()
+	if c.uacAsk.cseq != 0 {
+		req.AppendHeader(&sip.CSeqHeader{SeqNo: c.uacAsk.cseq, MethodName: sip.INVITE})
+	}
+	c.mu.Unlock()
 	if o.Subject != "" {
 		req.AppendHeader(sip.NewHeader("Subject", o.Subject))
 	}
@@ -196,9 +207,10 @@ func (c *call) runOutgoing(uri sip.Uri, offer []byte, o DialOptions) {
 		c.setState(StateFailed, 0, err.Error())
 		return
 	}
+	var server *locator.Target
+	retry := false
 	for {
-		var server *locator.Target
-		if servers != nil {
+		if servers != nil && !retry {
 			t, ok := servers.Next()
 			if !ok {
 				c.setState(StateFailed, 503, servers.Err().Error())
@@ -209,6 +221,9 @@ func (c *call) runOutgoing(uri sip.Uri, offer []byte, o DialOptions) {
 		err := c.inviteOnce(uri, offer, o, server)
 		if err == nil {
 			return
+		}
+		if retry = errors.Is(err, errRetryTimer); retry {
+			continue // the same server, asking for the interval it wants
 		}
 		p.log.Warn("server failed the INVITE, trying the next", "session", c.id, "server", server, "err", err)
 		servers.Fail(*server, err)
@@ -285,6 +300,9 @@ func (c *call) inviteOnce(uri sip.Uri, offer []byte, o DialOptions, server *loca
 		}
 	}
 	if err != nil {
+		if c.retryAfter422(err) {
+			return errRetryTimer
+		}
 		if server != nil && c.failsOverInvite(err) {
 			return err
 		}
