@@ -45,6 +45,17 @@ type KamailioConfig struct {
 	// Port is the SIP port. 0 means a free port on 127.0.0.1 (another one
 	// is tried should Kamailio lose a race for it), or 5060 inside Netns.
 	Port int
+	// SessionTimer, when positive, loads the dialog and sst modules and
+	// makes every initial INVITE through the proxy a timed session (RFC
+	// 4028 as a proxy): an INVITE without Session-Expires gets one of this
+	// many seconds, and so does a 2xx without one (refresher=uac); an
+	// INVITE that supports timers and asks for less gets 422 with a Min-SE
+	// of at least 90 (the sst module's floor). It implies RecordRoute.
+	SessionTimer int
+	// TransactionTimeout is how long the proxy waits for a final response
+	// to a request it relayed before it answers 408 (tm's fr_timer). The
+	// zero value means 30 s.
+	TransactionTimeout time.Duration
 	// Netns, if not nil, runs Kamailio, its config check and its
 	// readiness probe inside that network namespace; Addr must then be
 	// one of the namespace's addresses.

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // kamailioTemplate is a loopback-only registrar/proxy with digest auth and
@@ -51,8 +52,28 @@ func kamailioConfig(cfg KamailioConfig, port int, dir, mpath string) string {
 		fmt.Fprintf(&ul, "\tif ($var(user) == \"%s\") { $var(pw) = \"%s\"; }\n", u, cfg.Users[u])
 	}
 	rr := "$var(no_rr) = 1;"
-	if cfg.RecordRoute {
+	if cfg.RecordRoute || cfg.SessionTimer > 0 {
 		rr = "record_route();"
+	}
+	sstModules, sstRoute := "# no session timers", "# no session timers"
+	if cfg.SessionTimer > 0 {
+		// The dialog module tracks the call; sst sets its lifetime from
+		// Session-Expires and inserts the header where it is missing.
+		sstModules = strings.Join([]string{
+			`loadmodule "dialog.so"`,
+			`loadmodule "sst.so"`,
+			`modparam("dialog", "dlg_flag", 4)`,
+			`modparam("dialog", "timeout_avp", "$avp(dlg_timeout)")`,
+			`modparam("sst", "timeout_avp", "$avp(dlg_timeout)")`,
+			`modparam("sst", "sst_flag", 5)`,
+			`modparam("sst", "reject_to_small", 1)`,
+			fmt.Sprintf(`modparam("sst", "min_se", %d)`, cfg.SessionTimer),
+		}, "\n")
+		sstRoute = "if (is_method(\"INVITE\") && !has_totag()) { setflag(4); setflag(5); }"
+	}
+	frTimer := 30000
+	if cfg.TransactionTimeout > 0 {
+		frTimer = int(cfg.TransactionTimeout / time.Millisecond)
 	}
 	qop, debug := "0", "2"
 	if cfg.QOP {
@@ -71,5 +92,8 @@ func kamailioConfig(cfg KamailioConfig, port int, dir, mpath string) string {
 		"@USERS@", strings.TrimSuffix(ul.String(), "\n"),
 		"@MPATH@", mpath,
 		"@DEBUG@", debug,
+		"@SSTMODULES@", sstModules,
+		"@SST@", sstRoute,
+		"@FRTIMER@", strconv.Itoa(frTimer),
 	).Replace(kamailioTemplate)
 }
