@@ -2,9 +2,13 @@ package interop
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
 
 	"github.com/teaphone/teaphone/internal/peertest"
 	"github.com/teaphone/teaphone/phone"
@@ -119,6 +123,113 @@ func TestSessionTimerViaKamailioSST(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+// TestSessionTimer422ViaKamailio: teaphone asks for 5 s, below the proxy's
+// minimum (6 s); Kamailio's sst answers 422 with Min-SE: 6, and teaphone
+// sends the INVITE again asking for 6 s with Min-SE: 6 (RFC 4028 §7.4),
+// which the proxy relays to baresip: the call connects, and only the
+// retried INVITE ever reached baresip.
+func TestSessionTimer422ViaKamailio(t *testing.T) {
+	k, ph, alice := sstSetup(t, phone.Options{SessionExpires: 5 * time.Second, MinSE: 5 * time.Second})
+	bm, pm, trace, klog := alice.Mark(), ph.mark(), len(alice.Log()), len(k.Log())
+	id, err := ph.Dial(context.Background(), k.URI("alice"), phone.DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ph.waitCall(pm, id, phone.StateActive, waitLong)
+	if _, err := alice.WaitEvent(bm, "CALL_ESTABLISHED", waitShort); err != nil {
+		t.Fatal(err)
+	}
+	invs := ctlFindSIP(alice.Log(), trace, func(m ctlSIPMsg) bool { return m.isRequest("INVITE") })
+	if len(invs) != 1 || invs[0].header("Session-Expires") != "6" || invs[0].header("Min-SE") != "6" {
+		t.Errorf("baresip got %d INVITEs, want 1 with Session-Expires and Min-SE 6", len(invs))
+		for _, m := range invs {
+			t.Logf("INVITE: Session-Expires %q Min-SE %q", m.header("Session-Expires"), m.header("Min-SE"))
+		}
+	}
+	// Each INVITE is challenged afresh: 407, 422, 407, relayed.
+	if got := k.Log()[klog:]; strings.Count(got, "REQ INVITE ") != 4 || !strings.Contains(got, "below 6 -> 422") {
+		t.Errorf("Kamailio did not see 4 INVITEs (407, 422, 407, relayed):\n%s", got)
+	}
+	if err := ph.Hangup(id); err != nil {
+		t.Fatal(err)
+	}
+	ph.waitFinal(pm, id, waitShort)
+}
+
+// TestSessionTimerRefreshUnanswered: teaphone calls a scripted peer
+// through Kamailio's sst (interval 6 s); the peer answers the INVITE but
+// never its refreshes. The proxy gives up on the first refresh after its
+// 3 s transaction timeout (408), and teaphone ends the call with a BYE
+// (RFC 4028 §10) and reports why: 3 s + 3 s after the call connected.
+func TestSessionTimerRefreshUnanswered(t *testing.T) {
+	k := peertest.StartKamailio(t, peertest.KamailioConfig{Users: proxyUsers, RecordRoute: true, QOP: true,
+		SessionTimer: sstInterval, TransactionTimeout: 3 * time.Second})
+	media := newRTPTone(t, 440)
+	sp := startScriptPeer(t, func(sp *scriptPeer, srv *sipgo.Server) {
+		srv.OnInvite(func(req *sip.Request, tx sip.ServerTransaction) {
+			sp.record(req)
+			if _, inDialog := req.To().Params.Get("tag"); inDialog {
+				return // a refresh: never answered
+			}
+			_ = sp.respond(tx, req, 200, "OK", media.sdp())
+			select {
+			case <-tx.Acks():
+			case <-time.After(5 * time.Second):
+			}
+		})
+		srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) { sp.record(req) })
+		srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
+			sp.record(req)
+			_ = sp.respond(tx, req, 200, "OK", nil)
+		})
+	})
+	acct := daveAccount(k, "davepw")
+	acct.OutboundProxy, acct.Register = k.Addr(), false
+	ph := startPhone(t, phone.Options{MinSE: 5 * time.Second, Accounts: []phone.Account{acct}})
+	pm := ph.mark()
+	id, err := ph.Dial(context.Background(), "sip:mute@"+sp.addr, phone.DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ph.waitCall(pm, id, phone.StateActive, waitLong)
+	start := time.Now()
+	end := ph.waitFinal(pm, id, 20*time.Second)
+	took := time.Since(start)
+	t.Logf("ended after %v: %s %d %q", took.Round(100*time.Millisecond), end.State, end.Code, end.Reason)
+	if end.State != phone.StateTerminated || end.Reason != "session refresh failed" {
+		t.Errorf("end %s %d %q, want terminated: session refresh failed", end.State, end.Code, end.Reason)
+	}
+	// The terminating event says why: the proxy's 408 to the refresh.
+	ev, _, ok := ph.waitEvent(pm, 0, func(ev phone.Event) bool {
+		ce, ok := ev.(phone.CallEvent)
+		return ok && ce.Session == id && ce.State == phone.StateTerminating
+	})
+	if !ok {
+		t.Error("no terminating event")
+	} else if why := ev.(phone.CallEvent).Reason; !strings.Contains(why, "408") {
+		t.Errorf("terminating because %q, want the 408 named", why)
+	}
+	if took < 5*time.Second || took > 9*time.Second {
+		t.Errorf("ended %v after the answer, want ≈ 6 s (3 s to the refresh + the proxy's 3 s)", took)
+	}
+	cseqs := map[uint32]bool{}
+	for _, r := range sp.requests(sip.INVITE)[1:] {
+		cseqs[r.CSeq().SeqNo] = true
+		if se := r.GetHeader("Session-Expires"); se == nil || se.Value() != "6;refresher=uac" {
+			t.Errorf("refresh with Session-Expires %v, want 6;refresher=uac", se)
+		}
+	}
+	if len(cseqs) != 1 {
+		t.Errorf("%d refresh re-INVITEs, want 1 (the call ends when it fails)", len(cseqs))
+	}
+	if !waitUntil(waitShort, func() bool { return len(sp.requests(sip.BYE)) == 1 }) {
+		t.Errorf("the peer got %d BYEs, want 1 through the proxy", len(sp.requests(sip.BYE)))
+	}
+	if bye := sp.requests(sip.BYE); len(bye) == 1 && !strings.Contains(bye[0].Via().Host+":"+strconv.Itoa(bye[0].Via().Port), k.Addr()) {
+		t.Errorf("BYE did not come through the proxy: top Via %s", bye[0].Via().Value())
 	}
 }
 

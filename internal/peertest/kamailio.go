@@ -49,8 +49,8 @@ type KamailioConfig struct {
 	// makes every initial INVITE through the proxy a timed session (RFC
 	// 4028 as a proxy): an INVITE without Session-Expires gets one of this
 	// many seconds, and so does a 2xx without one (refresher=uac); an
-	// INVITE that supports timers and asks for less gets 422 with a Min-SE
-	// of at least 90 (the sst module's floor). It implies RecordRoute.
+	// INVITE that asks for less gets 422 with Min-SE: SessionTimer. It
+	// implies RecordRoute.
 	SessionTimer int
 	// TransactionTimeout is how long the proxy waits for a final response
 	// to a request it relayed before it answers 408 (tm's fr_timer). The

@@ -69,7 +69,18 @@ func kamailioConfig(cfg KamailioConfig, port int, dir, mpath string) string {
 			`modparam("sst", "reject_to_small", 1)`,
 			fmt.Sprintf(`modparam("sst", "min_se", %d)`, cfg.SessionTimer),
 		}, "\n")
-		sstRoute = "if (is_method(\"INVITE\") && !has_totag()) { setflag(4); setflag(5); }"
+		// sst's own 422 (sent from its dialog callback) does not stop the
+		// script, which relays the INVITE all the same, and its
+		// sstCheckMin is true when the request's values are above min_se
+		// (both seen with 5.6.3): the script checks the interval itself
+		// (RFC 4028 §8.1: only a caller that supports timers gets 422).
+		sstRoute = fmt.Sprintf("if (is_method(\"INVITE\") && !has_totag()) {\n"+
+			"\t\tif ($hdr(Session-Expires) != $null && $(hdr(Session-Expires){s.int}) < %[1]d && $hdr(Supported) =~ \"timer\") {\n"+
+			"\t\t\txlog(\"L_INFO\", \"INVITE: Session-Expires $hdr(Session-Expires) below %[1]d -> 422\\n\");\n"+
+			"\t\t\tappend_to_reply(\"Min-SE: %[1]d\\r\\n\");\n"+
+			"\t\t\tsl_send_reply(\"422\", \"Session Interval Too Small\");\n"+
+			"\t\t\texit;\n\t\t}\n"+
+			"\t\tsetflag(4); setflag(5);\n\t}", cfg.SessionTimer)
 	}
 	frTimer := 30000
 	if cfg.TransactionTimeout > 0 {
