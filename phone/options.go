@@ -57,6 +57,11 @@ type Options struct {
 	// MinSE is the shortest session-timer interval we accept (RFC 4028
 	// Min-SE; default 90 s): an INVITE asking for less gets 422.
 	MinSE time.Duration
+	// SessionExpires is the session-timer interval our INVITEs ask for
+	// (RFC 4028 §7.1; at least MinSE); 0 asks for none, and a proxy or the
+	// callee may still start a timer. A 422 raises it to the Min-SE it
+	// names, once per call (§7.4).
+	SessionExpires time.Duration
 	// MaxCalls refuses new incoming calls with 486 beyond this many (0 = unlimited).
 	MaxCalls int
 	// RTPTimeout ends with BYE (reason "no media") an answered call, held
