@@ -50,6 +50,11 @@ type SIP struct {
 	// DNSServers answer the lookups of a registrar, outbound proxy or
 	// dialled domain ("ip" or "ip:port"); empty means /etc/resolv.conf's.
 	DNSServers []string `toml:"dns_servers"`
+	// SessionExpires is the session-timer interval (RFC 4028) our INVITEs
+	// ask for; 0 asks for none.
+	SessionExpires Duration `toml:"session_expires"`
+	// MinSE is the shortest session-timer interval we accept (Min-SE).
+	MinSE Duration `toml:"min_se"`
 }
 
 // Account is one [[accounts]] entry. Its String, GoString and LogValue
@@ -183,12 +188,14 @@ func KeyActions() []string {
 func Default() Config {
 	return Config{
 		SIP: SIP{
-			Listen:       "0.0.0.0:5060",
-			Transports:   []string{"udp", "tcp"},
-			DNSServers:   []string{},
-			UserAgent:    "teaphone",
-			MaxCalls:     4,
-			DeferTimeout: Duration{60 * time.Second},
+			Listen:         "0.0.0.0:5060",
+			Transports:     []string{"udp", "tcp"},
+			DNSServers:     []string{},
+			UserAgent:      "teaphone",
+			MaxCalls:       4,
+			DeferTimeout:   Duration{60 * time.Second},
+			SessionExpires: Duration{30 * time.Minute},
+			MinSE:          Duration{90 * time.Second},
 		},
 		Media: Media{
 			RTPPorts:       []int{10000, 20000},
