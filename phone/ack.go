@@ -65,6 +65,10 @@ func sendAsIs(*sipgo.Client, *sip.Request) error { return nil }
 // onLate2xx handles a 2xx to one of our INVITEs that no transaction waits
 // for any more: our ACK was lost, and the 2xx is retransmitted.
 func (c *call) onLate2xx(res *sip.Response) {
+	if c.isStray2xx(res) {
+		c.dropStray2xx(res)
+		return
+	}
 	c.mu.Lock()
 	cs, last := c.cs, c.lastAck
 	answered := c.state == StateActive || c.state == StateTransferring

@@ -74,7 +74,8 @@ type call struct {
 	lastCode        int
 	lastReason      string
 	stateChanged    chan struct{}
-	replaces        *call // incoming INVITE with Replaces: the call it replaces
+	replaces        *call           // incoming INVITE with Replaces: the call it replaces
+	strays          map[string]bool // To tag and CSeq of stray 2xx dialogs already ended (stray.go)
 }
 
 // errCallEnded is the cause of a call's context once the call has ended.

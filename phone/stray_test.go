@@ -1,0 +1,82 @@
+package phone
+
+import (
+	"context"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+// TestStray2xxIsAckedAndEnded: a 2xx with another To tag arrives for an
+// INVITE whose client transaction is gone (its Via branch matches none: a
+// replaced INVITE, or a fork answering after Timer M). RFC 3261
+// §13.2.2.4: it is ACKed, and the dialog it made is ended with a BYE; the
+// call in the first dialog goes on. Retransmissions of the stray 2xx are
+// ACKed again, with no second BYE. (While the INVITE's transaction lives,
+// 64·T1 after its 2xx, sipgo takes a forked 2xx itself and re-sends the
+// first dialog's ACK: see the closing note of issue 11.)
+func TestStray2xxIsAckedAndEnded(t *testing.T) {
+	fp := newFakePeer(t, func(fp *fakePeer, srv *sipgo.Server) {
+		srv.OnInvite(func(req *sip.Request, tx sip.ServerTransaction) {
+			fp.record(req)
+			_ = tx.Respond(fp.sdpResponse(req, 200, "OK", "peer"))
+			// The second branch of a fork answers too, sent as a proxy
+			// would relay it: a plain datagram to the caller.
+			fork := fp.sdpResponse(req, 200, "OK", "fork")
+			fork.To().Params.Remove("tag")
+			fork.To().Params.Add("tag", "fork2")
+			fork.Via().Params.Remove("branch")
+			fork.Via().Params.Add("branch", "z9hG4bKtransactiongone")
+			go func() {
+				conn, err := net.Dial("udp", req.Source())
+				if err != nil {
+					return
+				}
+				defer conn.Close()
+				for i := 0; i < 2; i++ { // the 2xx and one retransmission
+					time.Sleep(200 * time.Millisecond)
+					_, _ = conn.Write([]byte(fork.String()))
+				}
+			}()
+		})
+		srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) { fp.record(req) })
+		srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
+			fp.record(req)
+			_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+		})
+	})
+	a := newTestPhone(t, Options{})
+	id, err := a.Dial(context.Background(), "sip:peer@"+fp.addr, DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.waitCall(id, StateActive, wait)
+	byes := fp.waitRequests(t, sip.BYE, 1)
+	if tag, _ := byes[0].To().Params.Get("tag"); tag != "fork2" {
+		t.Fatalf("BYE To tag %q, want fork2 (the stray dialog)", tag)
+	}
+	time.Sleep(500 * time.Millisecond) // the retransmission, and any further BYE
+	var acks []string
+	for _, r := range fp.requests(sip.ACK) {
+		tag, _ := r.To().Params.Get("tag")
+		acks = append(acks, tag)
+	}
+	forkAcks := 0
+	for _, tag := range acks {
+		if tag == "fork2" {
+			forkAcks++
+		}
+	}
+	if forkAcks != 2 {
+		t.Errorf("ACKs by To tag %v: want 2 for fork2 (the 2xx and its retransmission)", acks)
+	}
+	if n := len(fp.requests(sip.BYE)); n != 1 {
+		t.Errorf("%d BYEs, want 1", n)
+	}
+	if st := a.states(id); st[len(st)-1] != StateActive {
+		t.Errorf("call states %v: the first dialog must go on", st)
+	}
+}
