@@ -75,6 +75,7 @@ type call struct {
 	lastReason      string
 	stateChanged    chan struct{}
 	replaces        *call           // incoming INVITE with Replaces: the call it replaces
+	host            net.IP          // the address this call advertises (hostFor); nil: the default
 	strays          map[string]bool // To tag and CSeq of stray 2xx dialogs already ended (stray.go)
 }
 

@@ -78,7 +78,7 @@ func (c *call) send(ctx context.Context, req *sip.Request) (sip.ClientTransactio
 	req.Recipient = target
 	c.p.fromListener(req, c.transport)
 	if req.Contact() == nil {
-		ct := c.p.contactFor(c.acct, c.transport)
+		ct := c.contact()
 		req.AppendHeader(&ct)
 	}
 	return d.TransactionRequest(ctx, req)

@@ -83,6 +83,7 @@ func (p *Phone) acceptIncoming(req *sip.Request, tx sip.ServerTransaction, repla
 		respond(tx, req, 503, "Service Unavailable (no RTP port)")
 		return
 	}
+	c.useHost(p.hostFor(sourceAddr(req.Source())))
 	if public, ok := p.stunMap(c.ctx, c.rtp, sourceAddr(req.Source())); ok {
 		c.media.usePublic(public)
 	}
@@ -110,7 +111,7 @@ func (p *Phone) acceptIncoming(req *sip.Request, tx sip.ServerTransaction, repla
 		}
 		c.answerDue = time.Now()
 	}
-	dua, err := p.dialogUA(acct, transport)
+	dua, err := p.dialogUA(acct, transport, c.host)
 	if err != nil {
 		c.release()
 		respond(tx, req, 500, "Server Internal Error")
@@ -149,7 +150,7 @@ func (p *Phone) acceptIncoming(req *sip.Request, tx sip.ServerTransaction, repla
 		return
 	}
 
-	contact := p.contactFor(acct, transport)
+	contact := c.contact()
 	if replaces != nil {
 		c.replaces = replaces
 		c.answer(&contact)

@@ -89,6 +89,7 @@ func (p *Phone) dial(target string, o DialOptions) (*call, error) {
 	if acct != nil && acct.proxy != nil {
 		hop = *acct.proxy
 	}
+	c.useHost(p.hostFor(hostAddr(hop.Host)))
 	if public, ok := p.stunMap(c.ctx, c.rtp, hostAddr(hop.Host)); ok {
 		c.media.usePublic(public)
 	}
@@ -134,7 +135,7 @@ func (c *call) buildInvite(uri sip.Uri, offer []byte, o DialOptions, transport s
 	req.AppendHeader(to)
 	cid := sip.CallIDHeader(c.sipCallID)
 	req.AppendHeader(&cid)
-	contact := p.contactFor(c.acct, transport)
+	contact := c.contact()
 	req.AppendHeader(&contact)
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	req.AppendHeader(sip.NewHeader("Allow", allowMethods))
@@ -249,7 +250,7 @@ func (c *call) inviteOnce(uri sip.Uri, offer []byte, o DialOptions, server *loca
 		c.transport = transport
 		c.mu.Unlock()
 	}
-	dua, err := p.dialogUA(c.acct, transport)
+	dua, err := p.dialogUA(c.acct, transport, c.host)
 	if err != nil {
 		c.setState(StateFailed, 0, err.Error())
 		return nil

@@ -33,20 +33,21 @@ type Phone struct {
 	opts Options
 	log  *slog.Logger
 
-	ua       *sipgo.UserAgent
-	srv      *sipgo.Server
-	udpCli   *sipgo.Client
-	tcpCli   *sipgo.Client
-	udpConn  net.PacketConn
-	udpLaddr sip.Addr // udpConn's address, as sipgo's connection pool knows it
-	tcpLn    net.Listener
-	hostIP   net.IP
-	port     int
-	ports    *portAllocator
-	events   *eventQueue
-	engine   *media.Engine
-	accounts []*account
-	loc      *locator.Resolver // finds the servers of registrars given by name
+	ua        *sipgo.UserAgent
+	srv       *sipgo.Server
+	udpCli    *sipgo.Client
+	tcpCli    *sipgo.Client
+	udpConn   net.PacketConn
+	udpLaddr  sip.Addr // udpConn's address, as sipgo's connection pool knows it
+	tcpLn     net.Listener
+	hostIP    net.IP
+	dualStack bool // listening on both families' wildcard (dualstack.go)
+	port      int
+	ports     *portAllocator
+	events    *eventQueue
+	engine    *media.Engine
+	accounts  []*account
+	loc       *locator.Resolver // finds the servers of registrars given by name
 
 	ctx    context.Context
 	cancel context.CancelCauseFunc

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -36,6 +37,7 @@ type account struct {
 	// public is our address as the registrar sees it, when it differs
 	// from the listener's (learnPublic); zero until then.
 	public  netip.AddrPort
+	regHost net.IP            // the address our last REGISTER's Contact gave (dual stack: hostFor)
 	servers *locator.Failover // hop's located servers; nil until located
 }
 
@@ -345,7 +347,19 @@ func (p *Phone) register(ctx context.Context, a *account, server *locator.Target
 	req.AppendHeader(&callID)
 	req.AppendHeader(&sip.CSeqHeader{SeqNo: *cseq, MethodName: sip.REGISTER})
 	*cseq++
-	contact := p.contactFor(a, transport)
+	// Dual stack: the Contact is of the family the registrar is reached by.
+	peer := hostAddr(a.registrar.Host)
+	switch {
+	case server != nil:
+		peer = server.Addr.Addr()
+	case a.proxy != nil:
+		peer = hostAddr(a.proxy.Host)
+	}
+	host := p.hostFor(peer)
+	a.mu.Lock()
+	a.regHost = host
+	a.mu.Unlock()
+	contact := p.contactAt(a, transport, host)
 	req.AppendHeader(&contact)
 	if remove != nil {
 		old := sip.ContactHeader{Address: remove.Address, Params: sip.NewParams()}

@@ -74,7 +74,7 @@ func (c *call) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
 		c.answerDue = time.Now()
 		c.mu.Unlock()
 	}
-	contact := c.p.contactFor(c.acct, c.transport)
+	contact := c.contact()
 	res := sip.NewResponseFromRequest(req, 200, "OK", body)
 	res.AppendHeader(&contact)
 	res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))

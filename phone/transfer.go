@@ -100,7 +100,7 @@ func (c *call) runRefer(r *referState, referTo string) {
 	fail := func(code int, reason string) { c.transferFailed(r, code, reason) }
 	req := c.newRequest(sip.REFER)
 	req.AppendHeader(sip.NewHeader("Refer-To", referTo))
-	ct := c.p.contactFor(c.acct, c.transport)
+	ct := c.contact()
 	by := "<" + ct.Address.String() + ">"
 	if c.acct != nil {
 		by = "<" + c.acct.aor.String() + ">"

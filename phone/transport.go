@@ -27,7 +27,12 @@ func (p *Phone) wants(transport string) bool {
 func (p *Phone) bind(ip net.IP, port int) error {
 	network := "udp4"
 	tcpNet := "tcp4"
-	if ip.To4() == nil {
+	switch {
+	case ip.To4() == nil && ip.IsUnspecified():
+		// "[::]": one socket for both families (see dualstack.go).
+		network, tcpNet = "udp", "tcp"
+		p.dualStack = true
+	case ip.To4() == nil:
 		network, tcpNet = "udp6", "tcp6"
 	}
 	for attempt := 0; attempt < 20; attempt++ {
@@ -77,7 +82,10 @@ func (p *Phone) newLocator(bindIP net.IP) (*locator.Resolver, error) {
 		}
 	}
 	network := "ip4"
-	if bindIP.To4() == nil {
+	switch {
+	case p.dualStack:
+		network = "ip"
+	case bindIP.To4() == nil:
 		network = "ip6"
 	}
 	opts := []locator.Option{locator.WithTransports(ts...), locator.WithNetwork(network)}
@@ -165,11 +173,24 @@ func (p *Phone) fromListener(req *sip.Request, transport string) {
 // public address (learnPublic), its Contacts on the registration's
 // transport carry that address.
 func (p *Phone) contactFor(acct *account, transport string) sip.ContactHeader {
+	return p.contactAt(acct, transport, nil)
+}
+
+// contactAt is contactFor at host (nil: the default address; see hostFor).
+func (p *Phone) contactAt(acct *account, transport string, host net.IP) sip.ContactHeader {
 	user := "teaphone"
 	if acct != nil {
 		user = acct.user()
 	}
-	u := sip.Uri{Scheme: "sip", User: user, Host: p.hostIP.String(), Port: p.port}
+	if host == nil && acct != nil {
+		acct.mu.Lock()
+		host = acct.regHost // the address last registered (dual stack)
+		acct.mu.Unlock()
+	}
+	if host == nil {
+		host = p.hostIP
+	}
+	u := sip.Uri{Scheme: "sip", User: user, Host: host.String(), Port: p.port}
 	if acct != nil && strings.EqualFold(transport, acct.transport) {
 		if pub, ok := acct.publicContact(); ok {
 			u.Host, u.Port = pub.Addr().String(), int(pub.Port())
@@ -182,10 +203,10 @@ func (p *Phone) contactFor(acct *account, transport string) sip.ContactHeader {
 	return sip.ContactHeader{Address: u}
 }
 
-func (p *Phone) dialogUA(acct *account, transport string) (*sipgo.DialogUA, error) {
+func (p *Phone) dialogUA(acct *account, transport string, host net.IP) (*sipgo.DialogUA, error) {
 	cli, err := p.clientFor(transport)
 	if err != nil {
 		return nil, err
 	}
-	return &sipgo.DialogUA{Client: cli, ContactHDR: p.contactFor(acct, transport)}, nil
+	return &sipgo.DialogUA{Client: cli, ContactHDR: p.contactAt(acct, transport, host)}, nil
 }
