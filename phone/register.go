@@ -2,6 +2,7 @@ package phone
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
@@ -144,13 +145,18 @@ func (p *Phone) setRegState(a *account, st RegState, expires, code int, reason, 
 // registrationLoop keeps one account registered: a fresh REGISTER transaction
 // each time (same Call-ID, CSeq+1: RFC 3261 §10.2.4), refresh at 80 % of the
 // granted expiry, exponential backoff on failure, un-REGISTER on exit. While
-// registered it sends keep-alives (Options.NAT.KeepAlive) to the registrar.
+// registered it sends keep-alives (Options.NAT.KeepAlive) to the registrar
+// and, over TCP, watches the connection: one that is lost, or that stops
+// answering pings, is re-registered at once (waitRefresh).
 func (p *Phone) registrationLoop(a *account) {
 	callID := sip.CallIDHeader(sip.GenerateTagN(24) + "@teaphone")
 	fromTag := sip.GenerateTagN(16)
 	var cseq uint32 = 1
 	backoff := 2 * time.Second
 	registered := false
+	var flow *tcpFlow // the TCP connection registered over, nil over UDP
+	defer func() { p.release(flow) }()
+	losses := 0 // flows lost in a row, without a full refresh period between
 	for {
 		if !registered {
 			// A refresh keeps "registered": no flicker in the UI.
@@ -181,22 +187,57 @@ func (p *Phone) registrationLoop(a *account) {
 			registered = false
 			wait = backoff + time.Duration(rand.Int64N(int64(backoff/4)+1))
 			backoff = min(backoff*2, 5*time.Minute)
+			if errors.Is(err, errAuthFailed) {
+				// The same credentials will fail again: try them seldom,
+				// not every few seconds (a registrar may lock the account).
+				wait, backoff = 5*time.Minute, 5*time.Minute
+			}
 		} else {
 			registered = true
 			backoff = 2 * time.Second
 			p.setRegState(a, RegRegistered, int(granted/time.Second), code, reason, server)
-			wait = granted * 8 / 10
-			if wait < time.Second {
-				wait = time.Second
-			}
+			wait = max(granted*8/10, time.Second)
 		}
-		var keepAlive string // where the registrar answered from: our NAT binding's far end
+		var dest string // where the registrar answered from: our NAT binding's far end
 		if registered && r.res != nil {
-			keepAlive = r.res.Source()
+			dest = r.res.Source()
 		}
-		p.waitRefresh(a, wait, keepAlive)
+		var lost error
+		if registered && strings.EqualFold(r.transport, "TCP") && dest != "" {
+			f, ferr := p.flowFor(dest, flow)
+			if f != flow {
+				p.release(flow)
+			}
+			flow, lost = f, ferr
+		} else {
+			p.release(flow)
+			flow = nil
+		}
+		if lost == nil {
+			lost = p.waitRefresh(a, wait, dest, flow)
+		}
 		if p.ctx.Err() != nil {
 			break
+		}
+		if lost == nil {
+			losses = 0
+			continue
+		}
+		// The "a lost TCP connection re-registers at once": the
+		// registrar cannot reach us until a REGISTER makes a new flow (RFC
+		// 5626 §4.4.1); a server that is gone is failed over from then.
+		p.release(flow)
+		flow = nil
+		registered = false
+		losses++
+		reason = lost.Error() + ": re-registering"
+		p.log.Warn("registration flow failed", "account", a.cfg.Name, "server", server, "err", lost)
+		p.setRegState(a, RegRegistering, 0, 0, reason, server)
+		if losses > 1 && !p.sleepCtx(backoff) {
+			break // a registrar that keeps closing: back off
+		}
+		if losses > 1 {
+			backoff = min(backoff*2, 5*time.Minute)
 		}
 	}
 	if registered {
@@ -282,31 +323,4 @@ func (p *Phone) locateHop(ctx context.Context, a *account) (*locator.Failover, e
 	a.servers = servers
 	a.mu.Unlock()
 	return servers, nil
-}
-
-// waitRefresh waits d, or until the phone closes. With dest set and
-// Options.NAT.KeepAlive above zero it sends a keep-alive to dest every
-// KeepAlive meanwhile, so that a NAT keeps the binding the registrar and
-// the calls it sends us depend on.
-func (p *Phone) waitRefresh(a *account, d time.Duration, dest string) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	var tick <-chan time.Time
-	if every := p.opts.NAT.KeepAlive; every > 0 && dest != "" {
-		tk := time.NewTicker(every)
-		defer tk.Stop()
-		tick = tk.C
-	}
-	for {
-		select {
-		case <-p.ctx.Done():
-			return
-		case <-t.C:
-			return
-		case <-tick:
-			if err := p.keepAlive(a.transport, dest); err != nil {
-				p.log.Warn("keep-alive not sent", "account", a.cfg.Name, "err", err)
-			}
-		}
-	}
 }

@@ -20,7 +20,13 @@ type regResult struct {
 	code    int           // final status code, 0 when none came
 	reason  string
 	res     *sip.Response // the final response, nil when none came
+	// transport is the one the REGISTER went over ("UDP" or "TCP").
+	transport string
 }
+
+// errAuthFailed reports a registrar that rejected our credentials: the
+// REGISTER answered with them was challenged again.
+var errAuthFailed = errors.New("authentication failed")
 
 // register sends one REGISTER (with digest on 401/407) for the account's
 // current Contact and returns the granted expiry. It goes to server when
@@ -79,10 +85,10 @@ func (p *Phone) register(ctx context.Context, a *account, server *locator.Target
 			return regResult{}, fmt.Errorf("register %s: %w", a.cfg.Name, err)
 		}
 		if res.StatusCode == sip.StatusUnauthorized || res.StatusCode == sip.StatusProxyAuthRequired {
-			return regResult{code: res.StatusCode, reason: res.Reason + " (wrong username or password?)", res: res}, errors.New("authentication failed")
+			return regResult{code: res.StatusCode, reason: res.Reason + " (wrong username or password?)", res: res}, errAuthFailed
 		}
 	}
-	r := regResult{granted: expires, code: res.StatusCode, reason: res.Reason, res: res}
+	r := regResult{granted: expires, code: res.StatusCode, reason: res.Reason, res: res, transport: transport}
 	if !res.IsSuccess() {
 		return r, fmt.Errorf("register %s: %d %s", a.cfg.Name, res.StatusCode, res.Reason)
 	}
