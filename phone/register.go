@@ -36,6 +36,9 @@ type account struct {
 	// from the listener's (learnPublic); zero until then.
 	public  netip.AddrPort
 	servers *locator.Failover // hop's located servers; nil until located
+	// relocate is when the located servers' DNS records expire (their
+	// smallest TTL); zero when no TTL is known.
+	relocate time.Time
 }
 
 func newAccount(cfg Account) (*account, error) {
@@ -267,7 +270,8 @@ func (p *Phone) registerSomewhere(ctx context.Context, a *account, callID sip.Ca
 		r, err = p.register(ctx, a, nil, callID, fromTag, cseq, expires, remove)
 		return r, a.transport + " " + hostPort(hop), err
 	}
-	servers, err := p.locateHop(ctx, a)
+	// An un-REGISTER goes where the binding is, whatever the TTLs say.
+	servers, err := p.locateHop(ctx, a, expires == 0)
 	if err != nil {
 		return regResult{}, "", err
 	}
@@ -303,24 +307,38 @@ func failsOver(code int, err error) bool {
 }
 
 // locateHop returns the account's located servers, locating its hop when
-// it has none left.
-func (p *Phone) locateHop(ctx context.Context, a *account) (*locator.Failover, error) {
+// it has none left, or when the DNS records they came from have expired:
+// at refresh time a provider that moved its servers is followed (RFC 3263
+// §4 takes the DNS's TTLs, RFC 1035 §3.2.1, as how long an answer holds).
+// When that new location fails, the servers in hand are kept for now, and
+// so they are with keep set.
+func (p *Phone) locateHop(ctx context.Context, a *account, keep bool) (*locator.Failover, error) {
 	a.mu.Lock()
-	servers := a.servers
+	servers, relocate := a.servers, a.relocate
 	a.mu.Unlock()
+	var left bool
 	if servers != nil {
-		if _, ok := servers.Next(); ok {
+		_, left = servers.Next()
+	}
+	expired := !relocate.IsZero() && !time.Now().Before(relocate)
+	if left && (!expired || keep) {
+		return servers, nil
+	}
+	loc, err := p.loc.LocateTTL(ctx, a.hop)
+	if err != nil {
+		if left {
+			p.log.Warn("registrar not located again: keeping its servers", "account", a.cfg.Name, "host", a.hop.Host, "err", err)
 			return servers, nil
 		}
-	}
-	targets, err := p.loc.Locate(ctx, a.hop)
-	if err != nil {
 		return nil, fmt.Errorf("register %s: %w", a.cfg.Name, err)
 	}
-	p.log.Info("registrar located", "account", a.cfg.Name, "host", a.hop.Host, "servers", targets)
-	servers = locator.NewFailover(targets)
+	p.log.Info("registrar located", "account", a.cfg.Name, "host", a.hop.Host, "servers", loc.Targets, "ttl", loc.TTL, "expired", expired)
+	servers = locator.NewFailover(loc.Targets)
 	a.mu.Lock()
-	a.servers = servers
+	a.servers, a.relocate = servers, time.Time{}
+	if loc.HasTTL {
+		a.relocate = time.Now().Add(loc.TTL)
+	}
 	a.mu.Unlock()
 	return servers, nil
 }
