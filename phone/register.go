@@ -36,6 +36,9 @@ type account struct {
 	// from the listener's (learnPublic); zero until then.
 	public  netip.AddrPort
 	servers *locator.Failover // hop's located servers; nil until located
+	// minExpires is the Min-Expires of the registrar's last 423, which
+	// every REGISTER after it asks for at least.
+	minExpires time.Duration
 	// relocate is when the located servers' DNS records expire (their
 	// smallest TTL); zero when no TTL is known.
 	relocate time.Time
@@ -190,7 +193,7 @@ func (p *Phone) registrationLoop(a *account) {
 			registered = false
 			wait = backoff + time.Duration(rand.Int64N(int64(backoff/4)+1))
 			backoff = min(backoff*2, 5*time.Minute)
-			if errors.Is(err, errAuthFailed) {
+			if errors.Is(err, errAuthFailed) || errors.Is(err, errNoPassword) {
 				// The same credentials will fail again: try them seldom,
 				// not every few seconds (a registrar may lock the account).
 				wait, backoff = 5*time.Minute, 5*time.Minute

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -27,6 +26,10 @@ type regResult struct {
 // errAuthFailed reports a registrar that rejected our credentials: the
 // REGISTER answered with them was challenged again.
 var errAuthFailed = errors.New("authentication failed")
+
+// errNoPassword reports a registrar that asks for credentials an account
+// without a password cannot give.
+var errNoPassword = errors.New("authentication required")
 
 // register sends one REGISTER (with digest on 401/407) for the account's
 // current Contact and returns the granted expiry. It goes to server when
@@ -59,6 +62,11 @@ func (p *Phone) register(ctx context.Context, a *account, server *locator.Target
 		old.Params.Add("expires", "0")
 		req.AppendHeader(&old)
 	}
+	a.mu.Lock()
+	if expires > 0 && expires < a.minExpires {
+		expires = a.minExpires // what a 423 asked for (RFC 3261 §10.2.8)
+	}
+	a.mu.Unlock()
 	exp := sip.ExpiresHeader(uint32(expires / time.Second))
 	req.AppendHeader(&exp)
 	req.AppendHeader(sip.NewHeader("Allow", allowMethods))
@@ -77,37 +85,51 @@ func (p *Phone) register(ctx context.Context, a *account, server *locator.Target
 	}
 	if res.StatusCode == sip.StatusUnauthorized || res.StatusCode == sip.StatusProxyAuthRequired {
 		if a.cfg.Password == "" {
-			return regResult{code: res.StatusCode, reason: res.Reason + " (no password configured)", res: res}, errors.New("authentication required")
+			return regResult{code: res.StatusCode, reason: res.Reason + " (no password configured)", res: res}, errNoPassword
+		}
+		if err := challengeErr(res); err != nil {
+			// The server answered: its broken challenge is no reason
+			// to fail over (RFC 3263 §4.3), nor to retry at once.
+			r := regResult{code: res.StatusCode, reason: res.Reason + ": challenge not answered: " + err.Error(), res: res}
+			return r, fmt.Errorf("register %s: %s", a.cfg.Name, r.reason)
 		}
 		*cseq++
 		res, err = cli.DoDigestAuth(rctx, req, res, sipgo.DigestAuth{Username: a.authUser(), Password: a.cfg.Password})
 		if err != nil {
 			return regResult{}, fmt.Errorf("register %s: %w", a.cfg.Name, err)
 		}
+		// One answer to a challenge only: a second challenge means the
+		// credentials are wrong, and answering it again would loop.
 		if res.StatusCode == sip.StatusUnauthorized || res.StatusCode == sip.StatusProxyAuthRequired {
-			return regResult{code: res.StatusCode, reason: res.Reason + " (wrong username or password?)", res: res}, errAuthFailed
+			return regResult{code: res.StatusCode, reason: fmt.Sprintf("authentication failed: %d %s (wrong username or password?)", res.StatusCode, res.Reason), res: res}, errAuthFailed
 		}
 	}
 	r := regResult{granted: expires, code: res.StatusCode, reason: res.Reason, res: res, transport: transport}
+	if res.StatusCode == statusIntervalTooBrief && expires > 0 {
+		// RFC 3261 §10.2.8: retry with an expiry of at least Min-Expires.
+		longer, err := minExpires(res, expires)
+		if err != nil {
+			r.reason = fmt.Sprintf("%s: %v", res.Reason, err)
+			return r, fmt.Errorf("register %s: %d %s", a.cfg.Name, res.StatusCode, r.reason)
+		}
+		p.log.Info("registrar asks for a longer expiry: registering again", "account", a.cfg.Name, "expires", expires, "min_expires", longer)
+		a.mu.Lock()
+		a.minExpires = longer
+		a.mu.Unlock()
+		return p.register(ctx, a, server, callID, fromTag, cseq, longer, remove)
+	}
 	if !res.IsSuccess() {
 		return r, fmt.Errorf("register %s: %d %s", a.cfg.Name, res.StatusCode, res.Reason)
 	}
-	// RFC 3261 §10.2.4: the expiry granted is in our Contact's expires param, else Expires.
-	if h := res.GetHeader("Expires"); h != nil {
-		if n, err := strconv.Atoi(strings.TrimSpace(h.Value())); err == nil {
-			r.granted = time.Duration(n) * time.Second
-		}
+	granted, warns := grantedExpiry(res, contact, expires)
+	for _, w := range warns {
+		p.log.Warn("registrar's 2xx", "account", a.cfg.Name, "problem", w, "granted", granted)
 	}
-	for _, h := range res.GetHeaders("Contact") {
-		ch, ok := h.(*sip.ContactHeader)
-		if !ok || ch.Address.Host != contact.Address.Host || ch.Address.Port != contact.Address.Port || ch.Address.User != contact.Address.User {
-			continue
-		}
-		if v, ok := ch.Params.Get("expires"); ok {
-			if n, err := strconv.Atoi(v); err == nil {
-				r.granted = time.Duration(n) * time.Second
-			}
-		}
+	r.granted = granted
+	if granted == 0 && expires > 0 {
+		// Our binding was not kept: registered in name only.
+		r.reason = res.Reason + ", but expires=0: the registrar kept no binding"
+		return r, fmt.Errorf("register %s: %s", a.cfg.Name, r.reason)
 	}
 	return r, nil
 }
