@@ -23,6 +23,7 @@ type tcpRegistrar struct {
 	addr       string
 	closeFirst bool
 	closeDelay time.Duration
+	closeAll   bool // every connection, after its first 200
 	gone       bool
 	pongs      int
 
@@ -111,7 +112,7 @@ func (r *tcpRegistrar) serve(c net.Conn, first bool) {
 				continue
 			}
 			_, _ = c.Write(res)
-			if first && r.closeFirst {
+			if (first && r.closeFirst) || r.closeAll {
 				time.Sleep(r.closeDelay)
 				if r.gone {
 					r.ln.Close()
@@ -200,6 +201,22 @@ func TestTCPConnectionLost(t *testing.T) {
 			testConnectionClosed(t, delay)
 		})
 	}
+	t.Run("the registrar closes every connection", func(t *testing.T) {
+		reg := newTCPRegistrar(t, func(r *tcpRegistrar) { r.closeAll = true })
+		newTestPhone(t, Options{
+			Transports: []string{"tcp"},
+			Accounts:   []Account{{Name: "t", AOR: "sip:alice@example.test", Registrar: "sip:" + reg.addr + ";transport=tcp", Register: true, Expires: time.Minute}},
+		})
+		reg.waitRegs(t, 2) // the first loss: at once
+		time.Sleep(1500 * time.Millisecond)
+		reg.mu.Lock()
+		n := len(reg.regs)
+		reg.mu.Unlock()
+		if n != 2 {
+			t.Errorf("%d REGISTERs 1.5 s after the second, want 2: a second loss in a row waits 2 s", n)
+		}
+		reg.waitRegs(t, 3)
+	})
 	t.Run("the server is gone", func(t *testing.T) {
 		first := newTCPRegistrar(t, func(r *tcpRegistrar) { r.closeFirst, r.gone = true, true })
 		second := newTCPRegistrar(t, nil)

@@ -239,11 +239,10 @@ func (p *Phone) registrationLoop(a *account) {
 		reason = lost.Error() + ": re-registering"
 		p.log.Warn("registration flow failed", "account", a.cfg.Name, "server", server, "err", lost)
 		p.setRegState(a, RegRegistering, 0, 0, reason, server)
-		if losses > 1 && !p.sleepCtx(backoff) {
-			break // a registrar that keeps closing: back off
-		}
-		if losses > 1 {
-			backoff = min(backoff*2, 5*time.Minute)
+		// A registrar that keeps closing the connection right after its
+		// 200 gets the second re-REGISTER 2 s later, then 4 s … 5 min.
+		if losses > 1 && !p.sleepCtx(min(2*time.Second<<min(losses-2, 8), 5*time.Minute)) {
+			break
 		}
 	}
 	if registered {
