@@ -2,7 +2,6 @@ package phone
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
@@ -193,11 +192,6 @@ func (p *Phone) registrationLoop(a *account) {
 			registered = false
 			wait = backoff + time.Duration(rand.Int64N(int64(backoff/4)+1))
 			backoff = min(backoff*2, 5*time.Minute)
-			if errors.Is(err, errAuthFailed) || errors.Is(err, errNoPassword) {
-				// The same credentials will fail again: try them seldom,
-				// not every few seconds (a registrar may lock the account).
-				wait, backoff = 5*time.Minute, 5*time.Minute
-			}
 		} else {
 			registered = true
 			backoff = 2 * time.Second
