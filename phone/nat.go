@@ -3,7 +3,6 @@ package phone
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/netip"
 	"strconv"
@@ -129,28 +128,10 @@ func (p *Phone) learnPublic(a *account, res *sip.Response, contact sip.ContactHe
 // parsers skip between messages (RFC 3261 §7.5).
 var crlfPing = []byte("\r\n\r\n")
 
-// keepAlive sends one keep-alive to dest (host:port) over transport. Over
-// UDP it leaves from the SIP listening socket, the binding to keep. Over
-// TCP it goes on the connection to dest, as RFC 5626 §4.4.1's ping; the
-// pong (a single CRLF) is consumed by sipgo's connection reader, so it is
-// not checked, and a connection that has gone is left to the next REGISTER
-// to reopen.
-func (p *Phone) keepAlive(transport, dest string) error {
-	if strings.EqualFold(transport, "TCP") {
-		c, err := p.ua.TransportLayer().GetConnection("tcp", dest)
-		if err != nil {
-			return fmt.Errorf("keep-alive to %s: %w", dest, err)
-		}
-		defer func() { _, _ = c.TryClose() }() // GetConnection took a reference
-		w, ok := c.(io.Writer)
-		if !ok {
-			return fmt.Errorf("keep-alive to %s: %w", dest, errors.ErrUnsupported)
-		}
-		if _, err := w.Write(crlfPing); err != nil {
-			return fmt.Errorf("keep-alive to %s: %w", dest, err)
-		}
-		return nil
-	}
+// keepAlive sends one UDP keep-alive to dest (host:port) from the SIP
+// listening socket, the binding to keep. Over TCP the registration's flow
+// sends its pings (tcpFlow.ping).
+func (p *Phone) keepAlive(dest string) error {
 	if p.udpConn == nil {
 		return errors.New("keep-alive: udp transport is not enabled")
 	}

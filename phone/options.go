@@ -92,6 +92,10 @@ type NATOptions struct {
 	// is private and the peer is not: that address then goes into the SDP.
 	// "" asks nobody.
 	STUNServer string
+
+	// pongTimeout replaces RFC 5626 §4.4.1's 10 s wait for a TCP pong
+	// (tests shorten it); 0 is 10 s.
+	pongTimeout time.Duration
 }
 
 // DialOptions tune one outgoing call.

@@ -48,6 +48,7 @@ type Phone struct {
 	engine    *media.Engine
 	accounts  []*account
 	loc       *locator.Resolver // finds the servers of registrars given by name
+	pongs     *pongTracker      // counts the TCP pongs of registration flows
 
 	ctx    context.Context
 	cancel context.CancelCauseFunc
@@ -98,6 +99,7 @@ func New(opts Options) (*Phone, error) {
 		opts:     opts,
 		log:      opts.Logger,
 		events:   newEventQueue(),
+		pongs:    newPongTracker(),
 		calls:    map[SessionID]*call{},
 		byDialog: map[string]*call{},
 		byCallID: map[string]*call{},
@@ -234,6 +236,7 @@ func (p *Phone) open(undo *[]func()) error {
 		sipgo.WithUserAgent(p.opts.UserAgent),
 		sipgo.WithUserAgentHostname(p.hostIP.String()),
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerUnhandledResponseHandler(p.onUnhandledResponse)),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerReadFilter(p.pongs.filter)),
 	)
 	if err != nil {
 		return fmt.Errorf("create user agent: %w", err)

@@ -2,7 +2,6 @@ package phone
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -12,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/teaphone/teaphone/internal/sipaddr"
@@ -39,6 +37,12 @@ type account struct {
 	public  netip.AddrPort
 	regHost net.IP            // the address our last REGISTER's Contact gave (dual stack: hostFor)
 	servers *locator.Failover // hop's located servers; nil until located
+	// minExpires is the Min-Expires of the registrar's last 423, which
+	// every REGISTER after it asks for at least.
+	minExpires time.Duration
+	// relocate is when the located servers' DNS records expire (their
+	// smallest TTL); zero when no TTL is known.
+	relocate time.Time
 }
 
 func newAccount(cfg Account) (*account, error) {
@@ -148,13 +152,18 @@ func (p *Phone) setRegState(a *account, st RegState, expires, code int, reason, 
 // registrationLoop keeps one account registered: a fresh REGISTER transaction
 // each time (same Call-ID, CSeq+1: RFC 3261 §10.2.4), refresh at 80 % of the
 // granted expiry, exponential backoff on failure, un-REGISTER on exit. While
-// registered it sends keep-alives (Options.NAT.KeepAlive) to the registrar.
+// registered it sends keep-alives (Options.NAT.KeepAlive) to the registrar
+// and, over TCP, watches the connection: one that is lost, or that stops
+// answering pings, is re-registered at once (waitRefresh).
 func (p *Phone) registrationLoop(a *account) {
 	callID := sip.CallIDHeader(sip.GenerateTagN(24) + "@teaphone")
 	fromTag := sip.GenerateTagN(16)
 	var cseq uint32 = 1
 	backoff := 2 * time.Second
 	registered := false
+	var flow *tcpFlow // the TCP connection registered over, nil over UDP
+	defer func() { p.release(flow) }()
+	losses := 0 // flows lost in a row, without a full refresh period between
 	for {
 		if !registered {
 			// A refresh keeps "registered": no flicker in the UI.
@@ -189,17 +198,46 @@ func (p *Phone) registrationLoop(a *account) {
 			registered = true
 			backoff = 2 * time.Second
 			p.setRegState(a, RegRegistered, int(granted/time.Second), code, reason, server)
-			wait = granted * 8 / 10
-			if wait < time.Second {
-				wait = time.Second
-			}
+			wait = max(granted*8/10, time.Second)
 		}
-		var keepAlive string // where the registrar answered from: our NAT binding's far end
+		var dest string // where the registrar answered from: our NAT binding's far end
 		if registered && r.res != nil {
-			keepAlive = r.res.Source()
+			dest = r.res.Source()
 		}
-		p.waitRefresh(a, wait, keepAlive)
+		var lost error
+		if registered && strings.EqualFold(r.transport, "TCP") && dest != "" {
+			f, ferr := p.flowFor(dest, flow)
+			if f != flow {
+				p.release(flow)
+			}
+			flow, lost = f, ferr
+		} else {
+			p.release(flow)
+			flow = nil
+		}
+		if lost == nil {
+			lost = p.waitRefresh(a, wait, dest, flow)
+		}
 		if p.ctx.Err() != nil {
+			break
+		}
+		if lost == nil {
+			losses = 0
+			continue
+		}
+		// The "a lost TCP connection re-registers at once": the
+		// registrar cannot reach us until a REGISTER makes a new flow (RFC
+		// 5626 §4.4.1); a server that is gone is failed over from then.
+		p.release(flow)
+		flow = nil
+		registered = false
+		losses++
+		reason = lost.Error() + ": re-registering"
+		p.log.Warn("registration flow failed", "account", a.cfg.Name, "server", server, "err", lost)
+		p.setRegState(a, RegRegistering, 0, 0, reason, server)
+		// A registrar that keeps closing the connection right after its
+		// 200 gets the second re-REGISTER 2 s later, then 4 s … 5 min.
+		if losses > 1 && !p.sleepCtx(min(2*time.Second<<min(losses-2, 8), 5*time.Minute)) {
 			break
 		}
 	}
@@ -230,7 +268,8 @@ func (p *Phone) registerSomewhere(ctx context.Context, a *account, callID sip.Ca
 		r, err = p.register(ctx, a, nil, callID, fromTag, cseq, expires, remove)
 		return r, a.transport + " " + hostPort(hop), err
 	}
-	servers, err := p.locateHop(ctx, a)
+	// An un-REGISTER goes where the binding is, whatever the TTLs say.
+	servers, err := p.locateHop(ctx, a, expires == 0)
 	if err != nil {
 		return regResult{}, "", err
 	}
@@ -266,169 +305,38 @@ func failsOver(code int, err error) bool {
 }
 
 // locateHop returns the account's located servers, locating its hop when
-// it has none left.
-func (p *Phone) locateHop(ctx context.Context, a *account) (*locator.Failover, error) {
+// it has none left, or when the DNS records they came from have expired:
+// at refresh time a provider that moved its servers is followed (RFC 3263
+// §4 takes the DNS's TTLs, RFC 1035 §3.2.1, as how long an answer holds).
+// When that new location fails, the servers in hand are kept for now, and
+// so they are with keep set.
+func (p *Phone) locateHop(ctx context.Context, a *account, keep bool) (*locator.Failover, error) {
 	a.mu.Lock()
-	servers := a.servers
+	servers, relocate := a.servers, a.relocate
 	a.mu.Unlock()
+	var left bool
 	if servers != nil {
-		if _, ok := servers.Next(); ok {
+		_, left = servers.Next()
+	}
+	expired := !relocate.IsZero() && !time.Now().Before(relocate)
+	if left && (!expired || keep) {
+		return servers, nil
+	}
+	loc, err := p.loc.LocateTTL(ctx, a.hop)
+	if err != nil {
+		if left {
+			p.log.Warn("registrar not located again: keeping its servers", "account", a.cfg.Name, "host", a.hop.Host, "err", err)
 			return servers, nil
 		}
-	}
-	targets, err := p.loc.Locate(ctx, a.hop)
-	if err != nil {
 		return nil, fmt.Errorf("register %s: %w", a.cfg.Name, err)
 	}
-	p.log.Info("registrar located", "account", a.cfg.Name, "host", a.hop.Host, "servers", targets)
-	servers = locator.NewFailover(targets)
+	p.log.Info("registrar located", "account", a.cfg.Name, "host", a.hop.Host, "servers", loc.Targets, "ttl", loc.TTL, "expired", expired)
+	servers = locator.NewFailover(loc.Targets)
 	a.mu.Lock()
-	a.servers = servers
+	a.servers, a.relocate = servers, time.Time{}
+	if loc.HasTTL {
+		a.relocate = time.Now().Add(loc.TTL)
+	}
 	a.mu.Unlock()
 	return servers, nil
-}
-
-// waitRefresh waits d, or until the phone closes. With dest set and
-// Options.NAT.KeepAlive above zero it sends a keep-alive to dest every
-// KeepAlive meanwhile, so that a NAT keeps the binding the registrar and
-// the calls it sends us depend on.
-func (p *Phone) waitRefresh(a *account, d time.Duration, dest string) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	var tick <-chan time.Time
-	if every := p.opts.NAT.KeepAlive; every > 0 && dest != "" {
-		tk := time.NewTicker(every)
-		defer tk.Stop()
-		tick = tk.C
-	}
-	for {
-		select {
-		case <-p.ctx.Done():
-			return
-		case <-t.C:
-			return
-		case <-tick:
-			if err := p.keepAlive(a.transport, dest); err != nil {
-				p.log.Warn("keep-alive not sent", "account", a.cfg.Name, "err", err)
-			}
-		}
-	}
-}
-
-// regResult is the outcome of one REGISTER transaction.
-type regResult struct {
-	granted time.Duration // the expiry the registrar granted our Contact
-	code    int           // final status code, 0 when none came
-	reason  string
-	res     *sip.Response // the final response, nil when none came
-}
-
-// register sends one REGISTER (with digest on 401/407) for the account's
-// current Contact and returns the granted expiry. It goes to server when
-// one is given, else where the registrar's or outbound proxy's URI says.
-// remove, when set, is a Contact binding to delete in the same request
-// (expires=0).
-func (p *Phone) register(ctx context.Context, a *account, server *locator.Target, callID sip.CallIDHeader, fromTag string, cseq *uint32, expires time.Duration, remove *sip.ContactHeader) (regResult, error) {
-	transport := a.transport
-	if server != nil {
-		transport = server.Transport
-	}
-	cli, err := p.clientFor(transport)
-	if err != nil {
-		return regResult{}, err
-	}
-	req := sip.NewRequest(sip.REGISTER, a.registrar)
-	req.SetTransport(transport)
-	from := a.fromHeader()
-	from.Params = tagParams(fromTag)
-	to := &sip.ToHeader{Address: from.Address, DisplayName: a.displayName()}
-	req.AppendHeader(from)
-	req.AppendHeader(to)
-	req.AppendHeader(&callID)
-	req.AppendHeader(&sip.CSeqHeader{SeqNo: *cseq, MethodName: sip.REGISTER})
-	*cseq++
-	// Dual stack: the Contact is of the family the registrar is reached by.
-	peer := hostAddr(a.registrar.Host)
-	switch {
-	case server != nil:
-		peer = server.Addr.Addr()
-	case a.proxy != nil:
-		peer = hostAddr(a.proxy.Host)
-	}
-	host := p.hostFor(peer)
-	a.mu.Lock()
-	a.regHost = host
-	a.mu.Unlock()
-	contact := p.contactAt(a, transport, host)
-	req.AppendHeader(&contact)
-	if remove != nil {
-		old := sip.ContactHeader{Address: remove.Address, Params: sip.NewParams()}
-		old.Params.Add("expires", "0")
-		req.AppendHeader(&old)
-	}
-	exp := sip.ExpiresHeader(uint32(expires / time.Second))
-	req.AppendHeader(&exp)
-	req.AppendHeader(sip.NewHeader("Allow", allowMethods))
-	req.AppendHeader(sip.NewHeader("User-Agent", p.opts.UserAgent))
-	switch {
-	case server != nil:
-		req.SetDestination(server.Addr.String())
-	case a.proxy != nil:
-		req.SetDestination(hostPort(*a.proxy))
-	}
-	rctx, cancel := context.WithTimeout(ctx, 32*time.Second)
-	defer cancel()
-	res, err := cli.Do(rctx, req)
-	if err != nil {
-		return regResult{}, fmt.Errorf("register %s: %w", a.cfg.Name, err)
-	}
-	if res.StatusCode == sip.StatusUnauthorized || res.StatusCode == sip.StatusProxyAuthRequired {
-		if a.cfg.Password == "" {
-			return regResult{code: res.StatusCode, reason: res.Reason + " (no password configured)", res: res}, errors.New("authentication required")
-		}
-		*cseq++
-		res, err = cli.DoDigestAuth(rctx, req, res, sipgo.DigestAuth{Username: a.authUser(), Password: a.cfg.Password})
-		if err != nil {
-			return regResult{}, fmt.Errorf("register %s: %w", a.cfg.Name, err)
-		}
-		if res.StatusCode == sip.StatusUnauthorized || res.StatusCode == sip.StatusProxyAuthRequired {
-			return regResult{code: res.StatusCode, reason: res.Reason + " (wrong username or password?)", res: res}, errors.New("authentication failed")
-		}
-	}
-	r := regResult{granted: expires, code: res.StatusCode, reason: res.Reason, res: res}
-	if !res.IsSuccess() {
-		return r, fmt.Errorf("register %s: %d %s", a.cfg.Name, res.StatusCode, res.Reason)
-	}
-	// RFC 3261 §10.2.4: the expiry granted is in our Contact's expires param, else Expires.
-	if h := res.GetHeader("Expires"); h != nil {
-		if n, err := strconv.Atoi(strings.TrimSpace(h.Value())); err == nil {
-			r.granted = time.Duration(n) * time.Second
-		}
-	}
-	for _, h := range res.GetHeaders("Contact") {
-		ch, ok := h.(*sip.ContactHeader)
-		if !ok || ch.Address.Host != contact.Address.Host || ch.Address.Port != contact.Address.Port || ch.Address.User != contact.Address.User {
-			continue
-		}
-		if v, ok := ch.Params.Get("expires"); ok {
-			if n, err := strconv.Atoi(v); err == nil {
-				r.granted = time.Duration(n) * time.Second
-			}
-		}
-	}
-	return r, nil
-}
-
-func hostPort(u sip.Uri) string {
-	port := u.Port
-	if port == 0 {
-		port = 5060
-	}
-	return u.Host + ":" + strconv.Itoa(port)
-}
-
-func tagParams(tag string) sip.HeaderParams {
-	p := sip.NewParams()
-	p.Add("tag", tag)
-	return p
 }

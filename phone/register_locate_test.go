@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +17,55 @@ import (
 // dnsServer answers from zone (zone-file lines) on 127.0.0.1 over UDP until
 // the test ends, and returns its address.
 func dnsServer(t *testing.T, zone string) string {
+	return newDNSZone(t, zone).addr
+}
+
+// dnsZone is a DNS server on 127.0.0.1 (UDP) whose zone a test can change.
+type dnsZone struct {
+	addr string
+	mu   sync.Mutex
+	rrs  []dns.RR
+}
+
+func newDNSZone(t *testing.T, zone string) *dnsZone {
+	t.Helper()
+	z := &dnsZone{}
+	z.set(t, zone)
+	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	z.addr = pc.LocalAddr().String()
+	srv := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, req *dns.Msg) {
+		m := new(dns.Msg)
+		m.SetReply(req)
+		m.Authoritative = true
+		q, exists := req.Question[0], false
+		z.mu.Lock()
+		for _, rr := range z.rrs {
+			if strings.EqualFold(rr.Header().Name, q.Name) {
+				exists = true
+				if rr.Header().Rrtype == q.Qtype {
+					m.Answer = append(m.Answer, dns.Copy(rr))
+				}
+			}
+		}
+		z.mu.Unlock()
+		if !exists {
+			m.Rcode = dns.RcodeNameError
+		}
+		_ = w.WriteMsg(m)
+	})}
+	started := make(chan struct{})
+	srv.NotifyStartedFunc = func() { close(started) }
+	go func() { _ = srv.ActivateAndServe() }()
+	<-started
+	t.Cleanup(func() { _ = srv.Shutdown() })
+	return z
+}
+
+// set replaces the zone (zone-file lines).
+func (z *dnsZone) set(t *testing.T, zone string) {
 	t.Helper()
 	var rrs []dns.RR
 	for line := range strings.SplitSeq(zone, "\n") {
@@ -27,34 +77,9 @@ func dnsServer(t *testing.T, zone string) string {
 			rrs = append(rrs, rr)
 		}
 	}
-	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, req *dns.Msg) {
-		m := new(dns.Msg)
-		m.SetReply(req)
-		m.Authoritative = true
-		q, exists := req.Question[0], false
-		for _, rr := range rrs {
-			if strings.EqualFold(rr.Header().Name, q.Name) {
-				exists = true
-				if rr.Header().Rrtype == q.Qtype {
-					m.Answer = append(m.Answer, rr)
-				}
-			}
-		}
-		if !exists {
-			m.Rcode = dns.RcodeNameError
-		}
-		_ = w.WriteMsg(m)
-	})}
-	started := make(chan struct{})
-	srv.NotifyStartedFunc = func() { close(started) }
-	go func() { _ = srv.ActivateAndServe() }()
-	<-started
-	t.Cleanup(func() { _ = srv.Shutdown() })
-	return pc.LocalAddr().String()
+	z.mu.Lock()
+	z.rrs = rrs
+	z.mu.Unlock()
 }
 
 // registrar is a fake registrar answering every REGISTER with code.

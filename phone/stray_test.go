@@ -3,6 +3,7 @@ package phone
 import (
 	"context"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,5 +79,26 @@ func TestStray2xxIsAckedAndEnded(t *testing.T) {
 	}
 	if st := a.states(id); st[len(st)-1] != StateActive {
 		t.Errorf("call states %v: the first dialog must go on", st)
+	}
+}
+
+// TestLargeResponseOverUDP: an INVITE through proxies with long Via
+// headers (copied into every response) makes our 200 OK larger than 1300
+// bytes; it is still sent over UDP and the call connects.
+func TestLargeResponseOverUDP(t *testing.T) {
+	fp := newFakePeer(t, func(fp *fakePeer, srv *sipgo.Server) {
+		srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) { fp.record(req) })
+		srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
+			_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+		})
+	})
+	a := newTestPhone(t, Options{ICE: true, Handler: HandlerFunc(func(IncomingCall) Decision { return Accept() })})
+	var rr []sip.Header
+	for i := 0; i < 6; i++ {
+		rr = append(rr, sip.NewHeader("Via", "SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK"+strings.Repeat("x", 200)+";rport"))
+	}
+	cs, _ := callPhone(t, fp, a, "alice", sip.Uri{}, rr...)
+	if n := len(cs.InviteResponse.String()); n <= 1300 {
+		t.Fatalf("the 200 OK is %d bytes: the test needs more than 1300", n)
 	}
 }

@@ -13,6 +13,18 @@ import (
 	"github.com/teaphone/teaphone/phone/locator"
 )
 
+// maxUDPMessage is the largest SIP message we send over UDP. sipgo refuses
+// anything above 1300 bytes (RFC 3261 §18.1.1's threshold for moving a
+// request to TCP) and drops it with no answer sent. A 200 OK with ICE
+// candidates and a proxy's Via and Record-Route headers passes that easily,
+// and the call then never connects. We send what fits in sipgo's read
+// buffer and let IP fragment it, as baresip and pjsua do over UDP.
+const maxUDPMessage = 32000
+
+func init() {
+	sip.UDPMTUSize = maxUDPMessage + 200 // sipgo's limit is UDPMTUSize-200
+}
+
 func (p *Phone) wants(transport string) bool {
 	for _, t := range p.opts.Transports {
 		if strings.EqualFold(t, transport) {

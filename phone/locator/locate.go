@@ -17,19 +17,26 @@ import (
 // lookup tried, and wraps ErrNotFound, ErrUnavailable, ErrDNS, ErrTransport
 // or ErrInvalid.
 func (r *Resolver) Locate(ctx context.Context, q Query) ([]Target, error) {
+	loc, err := r.LocateTTL(ctx, q)
+	return loc.Targets, err
+}
+
+// locate is Locate, with the smallest TTL of the records used.
+func (r *Resolver) locate(ctx context.Context, q Query) ([]Target, minTTL, error) {
+	var none minTTL
 	host := strings.TrimSuffix(strings.TrimPrefix(q.Host, "["), "]")
 	if host == "" {
-		return nil, fmt.Errorf("locate: %w: empty host", ErrInvalid)
+		return nil, none, fmt.Errorf("locate: %w: empty host", ErrInvalid)
 	}
 	if q.Port < 0 || q.Port > 65535 {
-		return nil, fmt.Errorf("locate %s: %w: port %d", host, ErrInvalid, q.Port)
+		return nil, none, fmt.Errorf("locate %s: %w: port %d", host, ErrInvalid, q.Port)
 	}
 	transport, err := r.uriTransport(q)
 	if err == nil && q.Secure && !r.supports(TLS) {
 		err = fmt.Errorf("%w: a sips: URI needs TLS, which this phone does not use", ErrTransport)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("locate %s: %w", host, err)
+		return nil, none, fmt.Errorf("locate %s: %w", host, err)
 	}
 
 	// RFC 3263 §4.1, §4.2: a numeric host is the server; without a
@@ -39,10 +46,10 @@ func (r *Resolver) Locate(ctx context.Context, q Query) ([]Target, error) {
 			transport = r.defaultTransport(q.Secure)
 		}
 		ip = ip.Unmap().WithZone("")
-		return []Target{{Transport: transport, Addr: netip.AddrPortFrom(ip, port(q.Port, transport)), Host: ip.String()}}, nil
+		return []Target{{Transport: transport, Addr: netip.AddrPortFrom(ip, port(q.Port, transport)), Host: ip.String()}}, none, nil
 	}
 	if _, ok := dns.IsDomainName(host); !ok || strings.HasPrefix(host, ".") {
-		return nil, fmt.Errorf("locate %q: %w: not a domain name or IP address", host, ErrInvalid)
+		return nil, none, fmt.Errorf("locate %q: %w: not a domain name or IP address", host, ErrInvalid)
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)
@@ -56,7 +63,8 @@ func (r *Resolver) Locate(ctx context.Context, q Query) ([]Target, error) {
 		if transport == "" {
 			transport = r.defaultTransport(q.Secure)
 		}
-		return l.hostAddrs(transport, uint16(q.Port))
+		ts, err := l.hostAddrs(transport, uint16(q.Port))
+		return ts, l.ttl, err
 	}
 
 	// RFC 3263 §4.1: a transport parameter decides; else NAPTR; else SRV
@@ -78,23 +86,24 @@ func (r *Resolver) Locate(ctx context.Context, q Query) ([]Target, error) {
 	targets, found, failed := l.services(services)
 	switch {
 	case len(targets) > 0:
-		return targets, nil
+		return targets, l.ttl, nil
 	case found:
 		// RFC 2782: A/AAAA records are the fallback only when there are no
 		// SRV records; a target of "." alone says the service is not there.
 		if l.onlyDot {
-			return nil, l.fail(ErrUnavailable)
+			return nil, none, l.fail(ErrUnavailable)
 		}
-		return nil, l.fail(ErrNotFound)
+		return nil, none, l.fail(ErrNotFound)
 	case failed:
 		// No answer is not "no records": do not fall back to A/AAAA on a
 		// DNS failure, which could send the request somewhere else.
-		return nil, l.fail(ErrDNS)
+		return nil, none, l.fail(ErrDNS)
 	}
 	// RFC 3263 §4.2: "If no SRV records were found, the client performs an
 	// A or AAAA record lookup of the domain name", at the default port of
 	// the transport determined so far.
-	return l.hostAddrs(services[0].transport, 0)
+	ts, err := l.hostAddrs(services[0].transport, 0)
+	return ts, l.ttl, err
 }
 
 // uriTransport is the transport the URI's parameter asks for, "" when it
@@ -154,7 +163,8 @@ type lookup struct {
 	ctx     context.Context
 	host    string
 	tried   []string
-	onlyDot bool // every SRV record set found had the single target "."
+	onlyDot bool   // every SRV record set found had the single target "."
+	ttl     minTTL // of the records the targets came from
 }
 
 func (l *lookup) note(format string, args ...any) {
@@ -193,6 +203,7 @@ func (l *lookup) naptr(secure bool) []service {
 	for _, rr := range rrs {
 		if n, ok := rr.(*dns.NAPTR); ok {
 			recs = append(recs, n)
+			l.ttl.see(n.Hdr.Ttl)
 		}
 	}
 	if len(recs) == 0 {
@@ -261,6 +272,7 @@ func (l *lookup) service(s service) (targets []Target, found bool, err error) {
 	for _, rr := range rrs {
 		if r, ok := rr.(*dns.SRV); ok {
 			recs = append(recs, srv{priority: r.Priority, weight: r.Weight, port: r.Port, target: r.Target})
+			l.ttl.see(r.Hdr.Ttl)
 		}
 	}
 	if len(recs) == 0 {
@@ -331,6 +343,7 @@ func (l *lookup) addrs(name string) ([]netip.Addr, error) {
 	if len(out) == 0 {
 		return nil, errors.New("no address")
 	}
+	l.addrTTL(name)
 	return out, nil
 }
 
