@@ -103,7 +103,7 @@ func Build(f Findings) Report {
 	if !resolution(&r, f.Resolve) {
 		return r.Report
 	}
-	if !registration(&r, f.Register) {
+	if !registration(&r, f.Register, f.Resolve) {
 		return r.Report
 	}
 	natLines(&r, f)
@@ -127,13 +127,13 @@ func resolution(r *report, res Resolution) bool {
 }
 
 // registration reports step 2; false when it did not succeed.
-func registration(r *report, reg Registration) bool {
+func registration(r *report, reg Registration, res Resolution) bool {
 	switch {
 	case reg.OK:
 		r.add(StatusOK, "registered at %s", reg.Server)
 		return true
 	case !reg.Done:
-		r.fail(fmt.Sprintf("no answer to REGISTER: %s", reg.Err))
+		r.fail(fmt.Sprintf("no answer to REGISTER from %s: %s", strings.Join(res.Targets, ", "), reg.Err))
 	case reg.Code == 401 || reg.Code == 407 || reg.Code == 403:
 		r.fail(fmt.Sprintf("registration refused by %s: %d %s", reg.Server, reg.Code, reg.Reason))
 	case reg.Code == 0:

@@ -77,11 +77,11 @@ func TestBuild(t *testing.T) {
 		{
 			name: "IP literal, no server answers",
 			change: func(f *Findings) {
-				f.Resolve = Resolution{Host: "198.51.100.10:5060", Literal: true}
-				f.Register = Registration{Err: "no final answer"}
+				f.Resolve = Resolution{Host: "198.51.100.10:5060", Literal: true, Targets: []string{"UDP 198.51.100.10:5060"}}
+				f.Register = Registration{Err: "nothing final within 1m0s"}
 			},
-			problem: "no answer to REGISTER",
-			want:    []string{"✓ provider 198.51.100.10:5060 is an IP address", "✗ no answer to REGISTER: no final answer"},
+			problem: "no answer to REGISTER from UDP 198.51.100.10:5060: nothing final within 1m0s",
+			want:    []string{"✓ provider 198.51.100.10:5060 is an IP address", "✗ no answer to REGISTER from UDP 198.51.100.10:5060"},
 		},
 		{
 			name: "transport error",

@@ -125,7 +125,7 @@ func Run(ctx context.Context, o Options) Findings {
 	}
 	o.Progress("registering " + acct.AOR)
 	regCtx, regCancel := context.WithTimeout(ctx, o.Timeout)
-	f.Register = d.registration(regCtx)
+	f.Register = d.registration(regCtx, o.Timeout)
 	regCancel()
 	if !f.Register.OK {
 		return f
@@ -258,10 +258,10 @@ func (s *session) close() {
 }
 
 // registration waits for the first outcome of the REGISTER.
-func (s *session) registration(ctx context.Context) Registration {
+func (s *session) registration(ctx context.Context, limit time.Duration) Registration {
 	select {
 	case <-ctx.Done():
-		return Registration{Err: "no final answer within the time allowed (is the provider up, and UDP to it open?)"}
+		return Registration{Err: fmt.Sprintf("nothing final within %v (is the provider up, and UDP to it open?)", limit)}
 	case r, ok := <-s.regs:
 		if !ok {
 			return Registration{Err: "the phone stopped"}
