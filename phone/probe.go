@@ -127,6 +127,13 @@ func (p *Phone) Probe(ctx context.Context, account string) (ProbeResult, error) 
 	return res, nil
 }
 
+// setAnsweredFrom records where the account's last REGISTER 2xx came from.
+func (a *account) setAnsweredFrom(source string) {
+	a.mu.Lock()
+	a.answeredFrom = source
+	a.mu.Unlock()
+}
+
 // accountByName returns the account called name, nil if none.
 func (p *Phone) accountByName(name string) *account {
 	for _, a := range p.accounts {

@@ -102,12 +102,6 @@ func newAccount(cfg Account) (*account, error) {
 	return a, nil
 }
 
-func (a *account) setAnsweredFrom(source string) {
-	a.mu.Lock()
-	a.answeredFrom = source
-	a.mu.Unlock()
-}
-
 func (a *account) user() string {
 	return a.aor.User
 }
