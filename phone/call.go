@@ -66,6 +66,7 @@ type call struct {
 	lastRSeq        uint32         // outgoing: the RSeq of the last reliable 18x we PRACKed
 	reliable        *reliable      // incoming: our reliable 180, while it may be PRACKed
 	uasTimer        sessionExpires // incoming: the session timer our 2xx agrees on
+	uacAsk          uacAsk         // outgoing: the session timer our INVITE asks for
 	refreshed       chan timerRole // the remote's refreshes, to the session timer
 	sessionInterval time.Duration  // the session timer's interval in force, 0 = none
 	transfer        *referState

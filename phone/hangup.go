@@ -63,10 +63,11 @@ func (c *call) hangup(code int, reason, why string) {
 
 // bye sends BYE and ends the call.
 func (c *call) bye(code int, reason, why string) {
+	// Only the caller that moves the call to Terminating sends the BYE: a
+	// second hang-up racing it (the user, an RTP timeout, a failed refresh)
+	// finds the call already terminating and leaves (one BYE per dialog).
 	if !c.setState(StateTerminating, 0, why) {
-		if c.getState() != StateTerminating {
-			return
-		}
+		return
 	}
 	err := c.sendBye()
 	if err != nil {

@@ -33,6 +33,7 @@ func (m *mediaState) start() {
 		PayloadType: m.codec.PT, Codec: m.codec.Name,
 		DTMFPayloadType: m.remote.DTMFPT, RecvDTMFPayloadTypes: m.recvDTMFLocked(),
 		Source: m.sourceLocked(), Sink: m.sinkLocked(), CNAME: "teaphone@" + p.hostIP.String(),
+		ICE: m.ice,
 		OnDTMF: func(d rune) {
 			p.emit(DTMFEvent{Time: time.Now(), Session: id, Digit: d, Received: true, Method: "rfc4733"})
 		},

@@ -2,6 +2,7 @@ package phone
 
 import (
 	"net"
+	"net/netip"
 	"strconv"
 	"sync"
 
@@ -35,7 +36,8 @@ type mediaState struct {
 	holdC0   bool
 	remote   sdp.Media
 	codec    sdp.Codec
-	haveAns  bool // an offer/answer exchange has completed
+	haveAns  bool                 // an offer/answer exchange has completed
+	ice      media.ICECredentials // ours, when Options.ICE
 }
 
 func (m *mediaState) init(p *Phone, id SessionID, rtp, rtcp *net.UDPConn) {
@@ -48,6 +50,11 @@ func (m *mediaState) init(p *Phone, id SessionID, rtp, rtcp *net.UDPConn) {
 		Username: "teaphone",
 	}
 	m.localDir = sdp.SendRecv
+	if p.opts.ICE {
+		m.ice = newICECredentials()
+		m.local.ICE = &sdp.LocalICE{Ufrag: m.ice.Ufrag, Pwd: m.ice.Pwd,
+			Host: netip.AddrPortFrom(hostAddr(p.hostIP.String()), uint16(m.local.Port))}
+	}
 }
 
 func (m *mediaState) codecName() string {

@@ -48,11 +48,20 @@ type Options struct {
 	Audio AudioProvider
 	// HoldC0 offers hold the RFC 2543 way too (c=0.0.0.0) for old PBXs.
 	HoldC0 bool
+	// ICE makes offers, and answers to offers that do ICE, carry ICE-lite
+	// credentials and candidates (RFC 8839), and answers the peer's
+	// connectivity checks on the media ports (RFC 8445 §2.5, §7.3).
+	ICE bool
 	// DTMFInfo sends DTMF as SIP INFO even when telephone-event was negotiated.
 	DTMFInfo bool
 	// MinSE is the shortest session-timer interval we accept (RFC 4028
 	// Min-SE; default 90 s): an INVITE asking for less gets 422.
 	MinSE time.Duration
+	// SessionExpires is the session-timer interval our INVITEs ask for
+	// (RFC 4028 §7.1; at least MinSE); 0 asks for none, and a proxy or the
+	// callee may still start a timer. A 422 raises it to the Min-SE it
+	// names, once per call (§7.4).
+	SessionExpires time.Duration
 	// MaxCalls refuses new incoming calls with 486 beyond this many (0 = unlimited).
 	MaxCalls int
 	// RTPTimeout ends with BYE (reason "no media") an answered call, held

@@ -33,6 +33,14 @@ func (c *call) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
 		_ = tx.Respond(res)
 		return
 	}
+	if code, reason, hdrs := c.checkRefresh(req); code != 0 {
+		res := sip.NewResponseFromRequest(req, code, reason, nil)
+		for _, h := range hdrs {
+			res.AppendHeader(h)
+		}
+		_ = tx.Respond(res)
+		return
+	}
 	var err error
 	if ss != nil && c.dir == DirectionIncoming {
 		err = ss.ReadRequest(req, tx)

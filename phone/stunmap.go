@@ -2,11 +2,13 @@ package phone
 
 import (
 	"context"
+	"crypto/rand"
 	"net"
 	"net/netip"
 	"strings"
 	"time"
 
+	"github.com/teaphone/teaphone/phone/media"
 	"github.com/teaphone/teaphone/phone/stun"
 )
 
@@ -93,4 +95,22 @@ func (m *mediaState) usePublic(public netip.AddrPort) {
 	defer m.mu.Unlock()
 	m.local.Addr = public.Addr().String()
 	m.local.Port = int(public.Port())
+}
+
+// newICECredentials makes a call's ICE username fragment and password
+// (RFC 8839 §5.4: at least 24 and 128 bits of randomness, in ice-chars).
+func newICECredentials() media.ICECredentials {
+	return media.ICECredentials{Ufrag: iceString(8), Pwd: iceString(24)}
+}
+
+// iceString is n random ice-chars (6 bits each, from crypto/rand, which
+// does not fail on Linux).
+func iceString(n int) string {
+	const chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	for i := range b {
+		b[i] = chars[b[i]&63]
+	}
+	return string(b)
 }

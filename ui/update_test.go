@@ -402,3 +402,14 @@ func TestHangupDoesNotWaitForTheQueue(t *testing.T) {
 		t.Error("the hang-up's result ended the hold's turn")
 	}
 }
+
+// TestRegistrationFailureShowsItsReason: the status bar says why an account
+// is not registered, not only that it failed.
+func TestRegistrationFailureShowsItsReason(t *testing.T) {
+	m := newTestModel(newFake(), Options{Accounts: []string{"work"}})
+	m, _ = feed(t, m, EventMsg{Event: sessions.RegistrationEvent{Time: t0, Account: "work", State: sessions.RegFailed,
+		Code: 403, Reason: "authentication failed"}})
+	if v := m.View(); !strings.Contains(v, "work: failed (authentication failed)") {
+		t.Fatalf("status bar lacks the reason:\n%s", v)
+	}
+}

@@ -109,8 +109,13 @@ func (m Model) statusBar(w int) string {
 			st = s.Failed
 		}
 		txt := r.state.String()
-		if r.state == sessions.RegUnknown {
+		switch {
+		case r.state == sessions.RegUnknown:
 			txt = "not registered"
+		case r.state == sessions.RegFailed && r.reason != "":
+			// What to act on ("authentication failed", "no server
+			// answered for provider.test"): the log pane has the rest.
+			txt += " (" + r.reason + ")"
 		}
 		parts = append(parts, s.Account.Render(r.account+": ")+st.Render(txt))
 	}

@@ -50,6 +50,11 @@ type SIP struct {
 	// DNSServers answer the lookups of a registrar, outbound proxy or
 	// dialled domain ("ip" or "ip:port"); empty means /etc/resolv.conf's.
 	DNSServers []string `toml:"dns_servers"`
+	// SessionExpires is the session-timer interval (RFC 4028) our INVITEs
+	// ask for; 0 asks for none.
+	SessionExpires Duration `toml:"session_expires"`
+	// MinSE is the shortest session-timer interval we accept (Min-SE).
+	MinSE Duration `toml:"min_se"`
 }
 
 // Account is one [[accounts]] entry. Its String, GoString and LogValue
@@ -108,6 +113,9 @@ type Media struct {
 	// RTPTimeout ends an answered call, held by neither side, that receives
 	// no RTP for this long; 0 never does.
 	RTPTimeout Duration `toml:"rtp_timeout"`
+	// ICE makes the SDP carry ICE-lite credentials and candidates and
+	// answers the peer's ICE connectivity checks (RFC 8445 §2.5).
+	ICE bool `toml:"ice"`
 	// RecordDir is where recordings go; "" is the current directory.
 	RecordDir string `toml:"record_dir"`
 	// RecordTemplate names recording files; {date}, {remote} and {call_id} are expanded.
@@ -180,12 +188,14 @@ func KeyActions() []string {
 func Default() Config {
 	return Config{
 		SIP: SIP{
-			Listen:       "0.0.0.0:5060",
-			Transports:   []string{"udp", "tcp"},
-			DNSServers:   []string{},
-			UserAgent:    "teaphone",
-			MaxCalls:     4,
-			DeferTimeout: Duration{60 * time.Second},
+			Listen:         "0.0.0.0:5060",
+			Transports:     []string{"udp", "tcp"},
+			DNSServers:     []string{},
+			UserAgent:      "teaphone",
+			MaxCalls:       4,
+			DeferTimeout:   Duration{60 * time.Second},
+			SessionExpires: Duration{30 * time.Minute},
+			MinSE:          Duration{90 * time.Second},
 		},
 		Media: Media{
 			RTPPorts:       []int{10000, 20000},
@@ -195,6 +205,7 @@ func Default() Config {
 			DTMFMode:       DTMFAuto,
 			HoldStyle:      HoldSendonly,
 			RTPTimeout:     Duration{30 * time.Second},
+			ICE:            true,
 			RecordTemplate: "{date}-{remote}-{call_id}.wav",
 		},
 		Calls: Calls{AutoHold: true},

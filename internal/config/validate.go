@@ -93,6 +93,14 @@ func (v *validator) sip() {
 	if d := s.DeferTimeout.Duration; d < time.Second || d > time.Hour {
 		v.addf("sip.defer_timeout", "want 1s..1h, got %s", d)
 	}
+	// RFC 4028 §4: Min-SE is at least 90 seconds; Session-Expires at least
+	// Min-SE.
+	if d := s.MinSE.Duration; d < 90*time.Second || d > 24*time.Hour {
+		v.addf("sip.min_se", "want 90s..24h (RFC 4028), got %s", d)
+	}
+	if d := s.SessionExpires.Duration; d != 0 && (d < s.MinSE.Duration || d > 24*time.Hour) {
+		v.addf("sip.session_expires", "want 0 (none) or min_se (%s)..24h, got %s", s.MinSE.Duration, d)
+	}
 	for i, d := range s.DNSServers {
 		if !validDNSServer(d) {
 			v.addf(fmt.Sprintf("sip.dns_servers[%d]", i), "want an IP address or ip:port, got %q", d)

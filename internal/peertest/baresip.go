@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -23,7 +24,7 @@ type BaresipConfig struct {
 	// Display is an optional display name.
 	Display string
 	// Registrar is "" for a direct account that never registers (AOR
-	// sip:User@127.0.0.1:SIPPort), or "127.0.0.1:PORT" of a registrar such
+	// sip:User@ADDR:SIPPort, see Addr), or "127.0.0.1:PORT" of a registrar such
 	// as Kamailio: the AOR becomes sip:User@Registrar and the account
 	// registers with digest auth using Password.
 	Registrar string
@@ -42,10 +43,17 @@ type BaresipConfig struct {
 	// TCP puts ";transport=tcp" into the account's AOR, so a registered
 	// account REGISTERs and is reached over TCP.
 	TCP bool
+	// Addr is the address baresip's SIP and RTP sockets use (sip_listen,
+	// net_interface), e.g. ::1 for IPv6 calls; the zero value means
+	// 127.0.0.1. Its ctrl_tcp port stays on 127.0.0.1.
+	Addr netip.Addr
 	// NoRegisterWait makes StartBaresip return without waiting for the
 	// registration to succeed; use WaitRegistered. Ignored for direct
 	// accounts.
 	NoRegisterWait bool
+	// MediaNAT is the account's medianat: "ice" loads baresip's ice module
+	// and offers ICE candidates (RFC 5245) in its SDP; "" uses none.
+	MediaNAT string
 }
 
 // Event is one ctrl_tcp event, e.g. CALL_ESTABLISHED.
@@ -161,7 +169,7 @@ func startBaresip(t testing.TB, cfg BaresipConfig, dir, rec string) (*Baresip, e
 	}
 	host := cfg.Registrar
 	if host == "" {
-		host = "127.0.0.1:" + strconv.Itoa(sip)
+		host = net.JoinHostPort(b.addr().String(), strconv.Itoa(sip))
 	}
 	b.aor = "sip:" + cfg.User + "@" + host
 	if err := os.WriteFile(filepath.Join(dir, "config"), []byte(b.configFile()), 0o644); err != nil {
@@ -223,8 +231,8 @@ func (b *Baresip) configFile() string {
 	var s strings.Builder
 	kv := func(k, v string) { fmt.Fprintf(&s, "%-20s %s\n", k, v) }
 	kv("poll_method", "epoll")
-	kv("sip_listen", "127.0.0.1:"+strconv.Itoa(b.SIPPort))
-	kv("net_interface", "127.0.0.1")
+	kv("sip_listen", net.JoinHostPort(b.addr().String(), strconv.Itoa(b.SIPPort)))
+	kv("net_interface", b.addr().String())
 	kv("dns_server", "127.0.0.1:53")
 	kv("call_local_timeout", "120")
 	kv("call_max_calls", "4")
@@ -239,6 +247,9 @@ func (b *Baresip) configFile() string {
 	kv("module_path", "/usr/lib/baresip/modules")
 	for _, m := range []string{"g711.so", "aufile.so", "ausine.so", "sndfile.so"} {
 		kv("module", m)
+	}
+	if b.cfg.MediaNAT != "" {
+		kv("module", b.cfg.MediaNAT+".so")
 	}
 	kv("module_tmp", "account.so")
 	kv("module_app", "menu.so")
@@ -267,13 +278,24 @@ func (b *Baresip) accountLine() string {
 		s.WriteString(";regint=0")
 	}
 	fmt.Fprintf(&s, ";answermode=%s;audio_codecs=%s;ptime=20", b.cfg.AnswerMode, b.cfg.Codecs)
+	if b.cfg.MediaNAT != "" {
+		fmt.Fprintf(&s, ";medianat=%s", b.cfg.MediaNAT)
+	}
 	return s.String()
 }
 
-// URI returns the peer's direct address sip:User@127.0.0.1:SIPPort, which
-// reaches it without a registrar.
+// URI returns the peer's direct address sip:User@ADDR:SIPPort (by default
+// 127.0.0.1, [::1] for Addr ::1), which reaches it without a registrar.
 func (b *Baresip) URI() string {
-	return "sip:" + b.cfg.User + "@127.0.0.1:" + strconv.Itoa(b.SIPPort)
+	return "sip:" + b.cfg.User + "@" + net.JoinHostPort(b.addr().String(), strconv.Itoa(b.SIPPort))
+}
+
+// addr is the address of baresip's SIP and RTP sockets.
+func (b *Baresip) addr() netip.Addr {
+	if b.cfg.Addr.IsValid() {
+		return b.cfg.Addr
+	}
+	return netip.MustParseAddr("127.0.0.1")
 }
 
 // AOR returns the account's address of record: URI() for a direct account,

@@ -13,19 +13,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 )
-
-// kamailioTemplate is a loopback-only registrar/proxy with digest auth and
-// in-memory users (kamailio.cfg.tmpl explains it); its @…@ placeholders,
-// @MPATH@ and @DEBUG@ among them, are filled in by StartKamailio.
-//
-//go:embed kamailio.cfg.tmpl
-var kamailioTemplate string
 
 // kamailioGrace is how long Kamailio gets after SIGTERM. Its shutdown
 // normally takes milliseconds, but now and then a worker that was busy
@@ -53,6 +45,17 @@ type KamailioConfig struct {
 	// Port is the SIP port. 0 means a free port on 127.0.0.1 (another one
 	// is tried should Kamailio lose a race for it), or 5060 inside Netns.
 	Port int
+	// SessionTimer, when positive, loads the dialog and sst modules and
+	// makes every initial INVITE through the proxy a timed session (RFC
+	// 4028 as a proxy): an INVITE without Session-Expires gets one of this
+	// many seconds, and so does a 2xx without one (refresher=uac); an
+	// INVITE that asks for less gets 422 with Min-SE: SessionTimer. It
+	// implies RecordRoute.
+	SessionTimer int
+	// TransactionTimeout is how long the proxy waits for a final response
+	// to a request it relayed before it answers 408 (tm's fr_timer). The
+	// zero value means 30 s.
+	TransactionTimeout time.Duration
 	// Netns, if not nil, runs Kamailio, its config check and its
 	// readiness probe inside that network namespace; Addr must then be
 	// one of the namespace's addresses.
@@ -112,62 +115,6 @@ func StartKamailio(t testing.TB, cfg KamailioConfig) *Kamailio {
 		}
 		t.Logf("peertest: Kamailio: %v; retrying on another port", err)
 	}
-}
-
-func kamailioModulePath() (string, error) {
-	dirs := []string{"/usr/lib/x86_64-linux-gnu/kamailio/modules"}
-	more, _ := filepath.Glob("/usr/lib/*/kamailio/modules")
-	dirs = append(dirs, more...)
-	dirs = append(dirs, "/usr/lib/kamailio/modules", "/usr/local/lib/kamailio/modules")
-	for _, d := range dirs {
-		if _, err := os.Stat(filepath.Join(d, "tm.so")); err == nil {
-			return d + "/", nil
-		}
-	}
-	return "", fmt.Errorf("peertest: Kamailio modules (tm.so) not found in %v", dirs)
-}
-
-// kamailioAddr returns the address Kamailio listens on.
-func kamailioAddr(cfg KamailioConfig) netip.Addr {
-	if cfg.Addr.IsValid() {
-		return cfg.Addr
-	}
-	return netip.MustParseAddr("127.0.0.1")
-}
-
-// kamailioConfig fills the template.
-func kamailioConfig(cfg KamailioConfig, port int, dir, mpath string) string {
-	users := make([]string, 0, len(cfg.Users))
-	for u := range cfg.Users {
-		users = append(users, u)
-	}
-	sort.Strings(users)
-	var ul strings.Builder
-	for _, u := range users {
-		fmt.Fprintf(&ul, "\tif ($var(user) == \"%s\") { $var(pw) = \"%s\"; }\n", u, cfg.Users[u])
-	}
-	rr := "$var(no_rr) = 1;"
-	if cfg.RecordRoute {
-		rr = "record_route();"
-	}
-	qop, debug := "0", "2"
-	if cfg.QOP {
-		qop = "1"
-	}
-	if cfg.Verbose {
-		debug = "3"
-	}
-	return strings.NewReplacer(
-		"@PORT@", strconv.Itoa(port),
-		"@ADDR@", kamailioAddr(cfg).String(),
-		"@STATE@", dir,
-		"@REALM@", kamailioAddr(cfg).String(),
-		"@QOPFLAG@", qop,
-		"@RR@", rr,
-		"@USERS@", strings.TrimSuffix(ul.String(), "\n"),
-		"@MPATH@", mpath,
-		"@DEBUG@", debug,
-	).Replace(kamailioTemplate)
 }
 
 func startKamailio(t testing.TB, cfg KamailioConfig, dir, mpath string, check bool) (*Kamailio, error) {

@@ -122,3 +122,19 @@ func TestRTCPGarbage(t *testing.T) {
 		t.Fatalf("garbage %d, want 5", g)
 	}
 }
+
+// FuzzAnswerCheck: whatever arrives looking like STUN, answering it never
+// panics, and only a check with our credentials gets a success.
+func FuzzAnswerCheck(f *testing.F) {
+	creds := ICECredentials{Ufrag: "lite", Pwd: "0123456789abcdefghijkl"}
+	f.Add(check(f, "lite:peer", creds.Pwd, true).Raw)
+	f.Add(check(f, "lite:peer", "", false).Raw)
+	f.Add([]byte{0, 1, 0, 0, 0x21, 0x12, 0xa4, 0x42, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12})
+	from := netip.MustParseAddrPort("192.0.2.1:5000")
+	f.Fuzz(func(t *testing.T, b []byte) {
+		chk := answerCheck(b, from, creds)
+		if chk.nominate && chk.reply == nil {
+			t.Fatal("nominated without a reply")
+		}
+	})
+}

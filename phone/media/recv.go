@@ -58,6 +58,10 @@ func (s *Stream) handleRTP(b []byte, from netip.AddrPort, now time.Time) {
 // caller reports them outside every lock. It does not allocate (except for
 // RTCP multiplexed on the RTP port).
 func (s *Stream) receiveRTP(b []byte, from netip.AddrPort, now time.Time) (d1, d2 rune) {
+	if looksLikeSTUN(b) {
+		s.handleSTUN(b, from, false)
+		return 0, 0
+	}
 	if looksLikeRTCP(b) {
 		s.handleRTCP(b, from, now)
 		return 0, 0

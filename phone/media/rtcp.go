@@ -40,6 +40,10 @@ func (s *Stream) readRTCP() {
 			time.Sleep(time.Millisecond)
 			continue
 		}
+		if looksLikeSTUN(buf[:n]) {
+			s.handleSTUN(buf[:n], from, true)
+			continue
+		}
 		s.handleRTCP(buf[:n], from, s.e.now())
 	}
 }

@@ -65,6 +65,9 @@ type StreamConfig struct {
 	// socket (not Linux), from the receive goroutine. It must not block and
 	// must not call Close.
 	OnDTMF func(digit rune)
+	// ICE holds our ICE-lite credentials when our SDP carried them: the
+	// stream then answers the peer's connectivity checks (see SetICE).
+	ICE ICECredentials
 	// OnStats is called with fresh statistics a few times per second at most
 	// (see WithStatsInterval), from the clock goroutine, outside locks. It
 	// must not block.
@@ -109,6 +112,7 @@ type Stream struct {
 	rx         rxState
 	rtcpRx     rtcpRxState
 	rtcpLocked uint64 // RTCP packets received (guarded by mu)
+	ice        ICECredentials
 
 	tx    txState  // clock goroutine only (and Close after remove)
 	drain rtpDrain // set up by Start before s is on the clock; then clock goroutine only
@@ -233,6 +237,7 @@ func (e *Engine) NewStream(cfg StreamConfig) (*Stream, error) {
 		codec:    codec,
 		dtmfPT:   dtmfPT(cfg.DTMFPayloadType, cfg.PayloadType),
 		recvDTMF: append([]uint8(nil), cfg.RecvDTMFPayloadTypes...),
+		ice:      cfg.ICE,
 		sendOn:   true,
 		recvOn:   true,
 		src:      cfg.Source,

@@ -77,6 +77,10 @@ func Answer(l *Local, offer []byte, localDir Direction) (answer []byte, remote M
 	addTail(md, l.ptime(), remote.Direction.Mirror().Intersect(localDir))
 
 	ans := l.session()
+	if remote.ICE.On() {
+		// RFC 8839 §4.2.1: ICE in the answer only when the offer did ICE.
+		l.addICE(ans, md)
+	}
 	ans.MediaDescriptions = make([]*psdp.MediaDescription, len(sd.MediaDescriptions))
 	for j, o := range sd.MediaDescriptions {
 		if j == idx {

@@ -38,6 +38,9 @@ type Local struct {
 	Version uint64
 	// Username is the o= user name, "-" if empty (RFC 4566 §5.2).
 	Username string
+	// ICE, when set, makes offers, and answers to offers that do ICE,
+	// carry our ICE-lite credentials and candidates (see LocalICE).
+	ICE *LocalICE
 }
 
 // defaultPtime is 20 ms, the RFC 3551 §4.5 default for G.711 frames.
@@ -81,6 +84,7 @@ func Offer(l *Local, dir Direction, holdC0 bool) ([]byte, error) {
 	}
 	addCodec(md, dtmf, "telephone-event", "0-16")
 	addTail(md, l.ptime(), dir)
+	l.addICE(sd, md)
 	sd.MediaDescriptions = []*psdp.MediaDescription{md}
 	return sd.Marshal()
 }

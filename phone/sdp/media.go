@@ -46,6 +46,8 @@ type Media struct {
 	// RTCPPort is the a=rtcp port (RFC 3605 §2.1) if present, else Port+1
 	// (RFC 3550 §11); 0 when Port is 0. An address in a=rtcp is ignored.
 	RTCPPort int
+	// ICE is what the writer says about ICE (RFC 8839).
+	ICE ICE
 }
 
 // Parse parses a session description and returns its audio stream: the first
@@ -239,6 +241,7 @@ func parseMedia(sd *psdp.SessionDescription, md *psdp.MediaDescription) (Media, 
 			m.RTCPPort = p
 		}
 	}
+	m.ICE = parseICE(sd, md)
 	return m, nil
 }
 

@@ -28,8 +28,9 @@ func TestRealWorld(t *testing.T) {
 			answer: SendRecv,
 		},
 		{
-			name:   "linphone-multirate",
-			remote: Media{Addr: "10.0.0.5", Port: 7078, Codecs: []Codec{pcmu, pcma}, DTMFPT: 100, Direction: SendRecv, RTCPPort: 7079},
+			name: "linphone-multirate",
+			remote: Media{Addr: "10.0.0.5", Port: 7078, Codecs: []Codec{pcmu, pcma}, DTMFPT: 100, Direction: SendRecv, RTCPPort: 7079,
+				ICE: ICE{Ufrag: "0e8ad0e8", Pwd: "31ec21eb38b2ec6d36e8dc7b", Candidates: 1}},
 			chosen: pcmu,
 			mlines: []string{"m=audio 40000 RTP/AVP 0 100"},
 			answer: SendRecv,
