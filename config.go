@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"time"
 
@@ -41,4 +42,30 @@ func phoneAccounts(ctx context.Context, cfg config.Config) ([]phone.Account, err
 		})
 	}
 	return out, nil
+}
+
+// phoneOptions are the phone's options as cfg describes them, without a
+// Handler or Audio (the caller's to give).
+func phoneOptions(cfg config.Config, accounts []phone.Account, logger *slog.Logger) phone.Options {
+	low, high := cfg.Media.PortRange()
+	return phone.Options{
+		Listen:         cfg.SIP.Listen,
+		Transports:     cfg.SIP.Transports,
+		Accounts:       accounts,
+		RTPPortMin:     low,
+		RTPPortMax:     high,
+		Codecs:         cfg.Media.Codecs,
+		UserAgent:      cfg.SIP.UserAgent,
+		Logger:         logger.With("component", "phone"),
+		DeferTimeout:   cfg.SIP.DeferTimeout.Duration,
+		MaxCalls:       cfg.SIP.MaxCalls,
+		DTMFInfo:       cfg.Media.DTMFMode == config.DTMFInfo,
+		HoldC0:         cfg.Media.HoldStyle == config.HoldC0,
+		ICE:            cfg.Media.ICE,
+		RTPTimeout:     cfg.Media.RTPTimeout.Duration,
+		NAT:            phone.NATOptions{ContactRewrite: cfg.NAT.ContactRewrite, KeepAlive: cfg.NAT.KeepAlive.Duration, STUNServer: cfg.NAT.STUNServer},
+		DNSServers:     cfg.SIP.DNSServers,
+		SessionExpires: cfg.SIP.SessionExpires.Duration,
+		MinSE:          cfg.SIP.MinSE.Duration,
+	}
 }

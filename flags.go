@@ -23,6 +23,8 @@ usage:
   teaphone [flags]                 the full-screen phone
   teaphone answer [flags]          answer every call (headless, JSON-lines events)
   teaphone dial [flags] URI        place one call (headless, JSON-lines events)
+  teaphone doctor [flags]          check an account: provider, registration, NAT,
+                                   incoming requests, RTP (exit 1 when it cannot register)
   teaphone devices                 list audio devices
   teaphone version                 version, Go version, PortAudio support (also --version)
 

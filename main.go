@@ -65,6 +65,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	mode, args := splitMode(args)
 	switch mode {
 	case "tui", "answer", "dial":
+	case "doctor":
+		return runDoctor(ctx, args, stdout, stderr)
 	case "devices":
 		return listDevices(stdout)
 	case "version":
@@ -140,29 +142,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		sessions.WithAutoHold(mode == "tui" && cfg.Calls.AutoHold),
 		sessions.WithRecording(recDir, cfg.Media.RecordTemplate),
 	)
-	low, high := cfg.Media.PortRange()
-	ph, err := phone.New(phone.Options{
-		Listen:         cfg.SIP.Listen,
-		Transports:     cfg.SIP.Transports,
-		Accounts:       accounts,
-		RTPPortMin:     low,
-		RTPPortMax:     high,
-		Codecs:         cfg.Media.Codecs,
-		UserAgent:      cfg.SIP.UserAgent,
-		Handler:        mgr,
-		Logger:         logger.With("component", "phone"),
-		DeferTimeout:   cfg.SIP.DeferTimeout.Duration,
-		MaxCalls:       cfg.SIP.MaxCalls,
-		DTMFInfo:       cfg.Media.DTMFMode == config.DTMFInfo,
-		HoldC0:         cfg.Media.HoldStyle == config.HoldC0,
-		ICE:            cfg.Media.ICE,
-		Audio:          hubAudio{hub},
-		RTPTimeout:     cfg.Media.RTPTimeout.Duration,
-		NAT:            phone.NATOptions{ContactRewrite: cfg.NAT.ContactRewrite, KeepAlive: cfg.NAT.KeepAlive.Duration, STUNServer: cfg.NAT.STUNServer},
-		DNSServers:     cfg.SIP.DNSServers,
-		SessionExpires: cfg.SIP.SessionExpires.Duration,
-		MinSE:          cfg.SIP.MinSE.Duration,
-	})
+	po := phoneOptions(cfg, accounts, logger)
+	po.Handler = mgr
+	po.Audio = hubAudio{hub}
+	ph, err := phone.New(po)
 	if err != nil {
 		return usageError{err}
 	}

@@ -1,6 +1,7 @@
 package phone
 
 import (
+	"net/netip"
 	"time"
 )
 
@@ -107,6 +108,11 @@ type RegistrationEvent struct {
 	// (sip1.example.com)": with a registrar given by name it changes when
 	// one server fails and the next is tried. "" before the first REGISTER.
 	Server string
+	// Public is our address and port as the registrar saw our REGISTER
+	// come from (the received and rport of its 2xx's Via, RFC 3581 §4):
+	// behind a NAT, the NAT's public side. Registered only; invalid when
+	// the registrar did not say.
+	Public netip.AddrPort
 }
 
 // CallEvent reports a state change (or a change of hold flags, codec …) of one session.

@@ -33,32 +33,10 @@ import (
 // asks for a new Contact, which then names the connection's public end, the
 // way a registrar behind NAT reaches us (over that connection).
 func natRewrite(contact netip.AddrPort, transport string, via *sip.ViaHeader, server netip.Addr) (netip.AddrPort, bool, error) {
-	if via == nil {
-		return netip.AddrPort{}, false, nil
+	public, err := viaSeen(via, transport)
+	if err != nil || !public.IsValid() {
+		return netip.AddrPort{}, false, err
 	}
-	host, port := via.Host, via.Port
-	if port == 0 {
-		port = int(sip.DefaultPort(transport))
-	}
-	if v, ok := via.Params.Get("received"); ok {
-		host = v
-	}
-	seen, err := netip.ParseAddr(host)
-	if err != nil {
-		if _, ok := via.Params.Get("received"); ok {
-			return netip.AddrPort{}, false, fmt.Errorf("via received %q is not an IP address", host)
-		}
-		return netip.AddrPort{}, false, nil // a sent-by name without received: nothing learnt
-	}
-	seen = seen.Unmap()
-	if v, ok := via.Params.Get("rport"); ok && v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 65535 {
-			return netip.AddrPort{}, false, fmt.Errorf("via rport %q is not a port number", v)
-		}
-		port = n
-	}
-	public := netip.AddrPortFrom(seen, uint16(port))
 	ours := netip.AddrPortFrom(contact.Addr().Unmap(), contact.Port())
 	sameHost := public.Addr() == ours.Addr()
 	switch {
@@ -72,6 +50,40 @@ func natRewrite(contact netip.AddrPort, transport string, via *sip.ViaHeader, se
 		return netip.AddrPort{}, false, nil
 	}
 	return public, true, nil
+}
+
+// viaSeen returns the address a request was seen coming from, as the top
+// Via of its response tells it (RFC 3581 §4): received (else the sent-by
+// host) and rport (else the sent-by port, else the transport's default).
+// It is invalid when the Via says nothing usable (no Via, a sent-by name
+// without received), and an error when received or rport cannot be an
+// address.
+func viaSeen(via *sip.ViaHeader, transport string) (netip.AddrPort, error) {
+	if via == nil {
+		return netip.AddrPort{}, nil
+	}
+	host, port := via.Host, via.Port
+	if port == 0 {
+		port = int(sip.DefaultPort(transport))
+	}
+	if v, ok := via.Params.Get("received"); ok {
+		host = v
+	}
+	seen, err := netip.ParseAddr(strings.Trim(host, "[]"))
+	if err != nil {
+		if _, ok := via.Params.Get("received"); ok {
+			return netip.AddrPort{}, fmt.Errorf("via received %q is not an IP address", host)
+		}
+		return netip.AddrPort{}, nil // a sent-by name without received: nothing learnt
+	}
+	if v, ok := via.Params.Get("rport"); ok && v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 65535 {
+			return netip.AddrPort{}, fmt.Errorf("via rport %q is not a port number", v)
+		}
+		port = n
+	}
+	return netip.AddrPortFrom(seen.Unmap(), uint16(port)), nil
 }
 
 // privateAddr reports whether a is not reachable from the Internet: RFC 1918

@@ -354,6 +354,13 @@ func TestContactRewrite(t *testing.T) {
 	if h := regs[1].GetHeader("Expires"); h == nil || h.Value() != "60" {
 		t.Errorf("rewrite REGISTER Expires %v, want 60", h)
 	}
+	// The registered event says where the registrar saw us (for "teaphone doctor").
+	if !a.waitFor(wait, func(ev Event) bool {
+		r, ok := ev.(RegistrationEvent)
+		return ok && r.State == RegRegistered && r.Public == netip.MustParseAddrPort("203.0.113.7:40000")
+	}) {
+		t.Errorf("no registered event with Public 203.0.113.7:40000: %s", a.dump())
+	}
 
 	id, err := a.Dial(context.Background(), "sip:answer@"+fp.addr, DialOptions{})
 	if err != nil {

@@ -3,6 +3,7 @@ package phone
 import (
 	"net"
 	"net/netip"
+	"strconv"
 	"sync"
 
 	"github.com/teaphone/teaphone/audio"
@@ -81,6 +82,7 @@ func (m *mediaState) answer(offer []byte) ([]byte, error) {
 		return nil, err
 	}
 	m.remote, m.codec, m.haveAns = remote, chosen, true
+	m.logRemoteLocked("offer")
 	return ans, nil
 }
 
@@ -93,7 +95,19 @@ func (m *mediaState) applyAnswer(answer []byte) error {
 		return err
 	}
 	m.remote, m.codec, m.haveAns = remote, chosen, true
+	m.logRemoteLocked("answer")
 	return nil
+}
+
+// logRemoteLocked logs, for support, where the peer's SDP (its offer or
+// answer) asks us to send media, and where ours said to send it to us: a
+// private address on either side of a NAT is the usual one-way audio.
+func (m *mediaState) logRemoteLocked(kind string) {
+	if m.p == nil {
+		return
+	}
+	m.p.log.Debug("sdp: media addresses", "session", m.id, "remote_"+kind, net.JoinHostPort(m.remote.Addr, strconv.Itoa(m.remote.Port)),
+		"local", net.JoinHostPort(m.local.Addr, strconv.Itoa(m.local.Port)), "codec", m.codec.Name)
 }
 
 // remoteHolds reports whether the remote's last description puts us on hold

@@ -58,8 +58,9 @@ type Phone struct {
 
 	mu       sync.Mutex
 	calls    map[SessionID]*call
-	byDialog map[string]*call // sipgo dialog ID -> call
-	byCallID map[string]*call // SIP Call-ID -> call (for Replaces, stray requests)
+	byDialog map[string]*call         // sipgo dialog ID -> call
+	byCallID map[string]*call         // SIP Call-ID -> call (for Replaces, stray requests)
+	probes   map[string]chan struct{} // Call-IDs of our Probes in flight
 	seq      atomic.Uint64
 	started  bool // Start was called
 	live     bool // Start succeeded: there is something for Close to stop

@@ -43,6 +43,9 @@ type account struct {
 	// relocate is when the located servers' DNS records expire (their
 	// smallest TTL); zero when no TTL is known.
 	relocate time.Time
+	// answeredFrom is where the last successful REGISTER's 2xx came from
+	// ("" when not registered): the server Probe sends to.
+	answeredFrom string
 }
 
 func newAccount(cfg Account) (*account, error) {
@@ -139,13 +142,15 @@ func (a *account) fromHeader() *sip.FromHeader {
 	}
 }
 
-func (p *Phone) setRegState(a *account, st RegState, expires, code int, reason, server string) {
+// setRegState records the account's registration state and emits its
+// event. seen is our address as the registrar saw it (registered only).
+func (p *Phone) setRegState(a *account, st RegState, expires, code int, reason, server string, seen netip.AddrPort) {
 	a.mu.Lock()
 	changed := a.state != st || st == RegFailed || st == RegRegistered
 	a.state = st
 	a.mu.Unlock()
 	if changed {
-		p.emit(RegistrationEvent{Time: time.Now(), Account: a.cfg.Name, State: st, Expires: expires, Code: code, Reason: reason, Server: server})
+		p.emit(RegistrationEvent{Time: time.Now(), Account: a.cfg.Name, State: st, Expires: expires, Code: code, Reason: reason, Server: server, Public: seen})
 	}
 }
 
@@ -167,7 +172,7 @@ func (p *Phone) registrationLoop(a *account) {
 	for {
 		if !registered {
 			// A refresh keeps "registered": no flicker in the UI.
-			p.setRegState(a, RegRegistering, 0, 0, "", "")
+			p.setRegState(a, RegRegistering, 0, 0, "", "", netip.AddrPort{})
 		}
 		r, server, err := p.registerSomewhere(p.ctx, a, callID, fromTag, &cseq, a.cfg.Expires, nil)
 		if err == nil && p.opts.NAT.ContactRewrite {
@@ -189,7 +194,8 @@ func (p *Phone) registrationLoop(a *account) {
 			if code == 0 {
 				reason = err.Error()
 			}
-			p.setRegState(a, RegFailed, 0, code, reason, server)
+			a.setAnsweredFrom("")
+			p.setRegState(a, RegFailed, 0, code, reason, server, netip.AddrPort{})
 			p.log.Warn("registration failed", "account", a.cfg.Name, "server", server, "code", code, "reason", reason)
 			registered = false
 			wait = backoff + time.Duration(rand.Int64N(int64(backoff/4)+1))
@@ -197,7 +203,13 @@ func (p *Phone) registrationLoop(a *account) {
 		} else {
 			registered = true
 			backoff = 2 * time.Second
-			p.setRegState(a, RegRegistered, int(granted/time.Second), code, reason, server)
+			// RFC 3581 §4: the 2xx's Via says where our REGISTER came from.
+			seen, verr := viaSeen(r.res.Via(), a.transport)
+			if verr != nil {
+				seen = netip.AddrPort{} // learnPublic has logged it
+			}
+			a.setAnsweredFrom(r.res.Source())
+			p.setRegState(a, RegRegistered, int(granted/time.Second), code, reason, server, seen)
 			wait = max(granted*8/10, time.Second)
 		}
 		var dest string // where the registrar answered from: our NAT binding's far end
@@ -234,7 +246,7 @@ func (p *Phone) registrationLoop(a *account) {
 		losses++
 		reason = lost.Error() + ": re-registering"
 		p.log.Warn("registration flow failed", "account", a.cfg.Name, "server", server, "err", lost)
-		p.setRegState(a, RegRegistering, 0, 0, reason, server)
+		p.setRegState(a, RegRegistering, 0, 0, reason, server, netip.AddrPort{})
 		// A registrar that keeps closing the connection right after its
 		// 200 gets the second re-REGISTER 2 s later, then 4 s … 5 min.
 		if losses > 1 && !p.sleepCtx(min(2*time.Second<<min(losses-2, 8), 5*time.Minute)) {
@@ -249,7 +261,7 @@ func (p *Phone) registrationLoop(a *account) {
 			p.log.Warn("un-register failed", "account", a.cfg.Name, "server", server, "code", r.code, "reason", r.reason, "err", err)
 		}
 	}
-	p.setRegState(a, RegUnregistered, 0, 0, "", "")
+	p.setRegState(a, RegUnregistered, 0, 0, "", "", netip.AddrPort{})
 }
 
 // registerSomewhere sends one REGISTER and says where it went. A registrar

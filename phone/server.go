@@ -103,6 +103,7 @@ func (p *Phone) onCancel(req *sip.Request, tx sip.ServerTransaction) {
 }
 
 func (p *Phone) onOptions(req *sip.Request, tx sip.ServerTransaction) {
+	p.probeArrived(req)
 	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
 	res.AppendHeader(sip.NewHeader("Allow", allowMethods))
 	res.AppendHeader(sip.NewHeader("Accept", "application/sdp"))

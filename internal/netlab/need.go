@@ -44,6 +44,8 @@ func packageOf(program string) string {
 		return "nftables"
 	case "dnsmasq":
 		return "dnsmasq-base"
+	case "turnserver":
+		return "coturn"
 	default:
 		return program
 	}
