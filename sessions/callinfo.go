@@ -138,7 +138,11 @@ type RegistrationInfo struct {
 	Reason  string // human reason when failed
 	// Server is where the last REGISTER went ("UDP 192.0.2.1:5060
 	// (sip1.example.com)"), "" before the first.
-	Server  string
+	Server string
+	// Public is our address and port as the registrar saw the REGISTER
+	// come (its Via received/rport, RFC 3581), "" when unknown: behind a
+	// NAT, the router's public side.
+	Public  string
 	Updated time.Time
 }
 

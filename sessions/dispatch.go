@@ -192,8 +192,12 @@ func (m *Manager) registrationLocked(e phone.RegistrationEvent) {
 		Server:  cleanText(e.Server, false),
 		Updated: t,
 	}
+	if e.Public.IsValid() {
+		r.Public = e.Public.String()
+	}
 	m.regs[e.Account] = r
 	m.publishLocked(RegistrationEvent{
 		Time: t, Account: r.Account, State: r.State, Expires: r.Expires, Code: r.Code, Reason: r.Reason, Server: r.Server,
+		Public: r.Public,
 	})
 }

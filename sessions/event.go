@@ -30,6 +30,7 @@ type RegistrationEvent struct {
 	Code    int
 	Reason  string
 	Server  string // where the REGISTER went (see RegistrationInfo.Server)
+	Public  string // our address as the registrar saw it (see RegistrationInfo.Public)
 }
 
 // DTMFEvent reports one DTMF digit sent or received on a call.

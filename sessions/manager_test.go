@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"net/netip"
 	"runtime"
 	"slices"
 	"strings"
@@ -507,10 +508,11 @@ func TestTransferEvents(t *testing.T) {
 
 func TestRegistrationsAndMedia(t *testing.T) {
 	m, fp, sub := setup(t)
-	fp.emit(t, phone.RegistrationEvent{Time: at(1), Account: "work", State: phone.RegRegistered, Expires: 300, Code: 200, Server: "UDP 192.0.2.1:5060 (a.pbx.example.com)"})
+	fp.emit(t, phone.RegistrationEvent{Time: at(1), Account: "work", State: phone.RegRegistered, Expires: 300, Code: 200, Server: "UDP 192.0.2.1:5060 (a.pbx.example.com)",
+		Public: netip.MustParseAddrPort("203.0.113.7:40123")})
 	fp.emit(t, phone.RegistrationEvent{Time: at(2), Account: "home", State: phone.RegFailed, Code: 403, Reason: "Forbidden\x1b"})
 	r := recv(t, sub).(RegistrationEvent)
-	if r.Account != "work" || r.State != RegRegistered || r.Expires != 300 || r.Kind() != "registration" || r.Server != "UDP 192.0.2.1:5060 (a.pbx.example.com)" {
+	if r.Account != "work" || r.State != RegRegistered || r.Expires != 300 || r.Kind() != "registration" || r.Server != "UDP 192.0.2.1:5060 (a.pbx.example.com)" || r.Public != "203.0.113.7:40123" {
 		t.Fatalf("%+v", r)
 	}
 	recv(t, sub)

@@ -167,6 +167,7 @@ type (
 		Code    int    `json:"code,omitempty"`
 		Reason  string `json:"reason,omitempty"`
 		Server  string `json:"server,omitempty"`
+		Public  string `json:"public,omitempty"`
 	}
 	dtmfJSON struct {
 		TS        string          `json:"ts"`
@@ -255,7 +256,7 @@ func FormatJSON(ev sessions.Event, t time.Time) []byte {
 		v = j
 	case sessions.RegistrationEvent:
 		v = registrationJSON{TS: ts, Event: "registration", Account: e.Account, State: e.State.String(),
-			Expires: e.Expires, Code: e.Code, Reason: e.Reason, Server: e.Server}
+			Expires: e.Expires, Code: e.Code, Reason: e.Reason, Server: e.Server, Public: e.Public}
 	case sessions.DTMFEvent:
 		v = dtmfJSON{TS: ts, Event: "dtmf", CallID: e.CallID, Line: e.Line, Digit: e.Digit,
 			Direction: dtmfDirection(e.Received), Method: e.Method}

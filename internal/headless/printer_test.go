@@ -37,8 +37,9 @@ func goldenEvents() []struct {
 			`2026-11-20T10:00:00.123Z registration work registered (expires 300s)`,
 		},
 		{
-			sessions.RegistrationEvent{Time: t0, Account: "work", State: sessions.RegRegistered, Expires: 60, Server: "UDP 192.0.2.1:5060 (a.pbx.example.com)"},
-			`{"ts":"2026-11-20T10:00:00.123Z","event":"registration","account":"work","state":"registered","expires":60,"server":"UDP 192.0.2.1:5060 (a.pbx.example.com)"}`,
+			sessions.RegistrationEvent{Time: t0, Account: "work", State: sessions.RegRegistered, Expires: 60, Server: "UDP 192.0.2.1:5060 (a.pbx.example.com)",
+				Public: "203.0.113.7:40123"},
+			`{"ts":"2026-11-20T10:00:00.123Z","event":"registration","account":"work","state":"registered","expires":60,"server":"UDP 192.0.2.1:5060 (a.pbx.example.com)","public":"203.0.113.7:40123"}`,
 			`2026-11-20T10:00:00.123Z registration work registered (expires 60s) via UDP 192.0.2.1:5060 (a.pbx.example.com)`,
 		},
 		{
