@@ -20,8 +20,10 @@ import (
 // direction is remote.Direction.Mirror().Intersect(localDir): for example a
 // sendrecv offer answered while we hold (localDir SendOnly) gives sendonly,
 // and a sendonly offer while we hold gives inactive. Every other m= section is
-// rejected with port 0 (RFC 3264 §6). l.Version is incremented only when an
-// answer is returned.
+// rejected with port 0 (RFC 3264 §6). The answer carries a=rtcp-mux when
+// the offer did and l.RTCPMux is set, and only then (RFC 5761 §5.1.1, RFC
+// 8035 §3): multiplexing is then in use (remote.RTCPMux && l.RTCPMux).
+// l.Version is incremented only when an answer is returned.
 //
 // Errors: ErrInvalidLocal (l or localDir), ErrMalformed, ErrNoAudio,
 // ErrAudioRejected (the audio stream has port 0) and ErrNoCommonCodec.
@@ -75,6 +77,9 @@ func Answer(l *Local, offer []byte, localDir Direction) (answer []byte, remote M
 		added[pt] = true
 	}
 	addTail(md, l.ptime(), remote.Direction.Mirror().Intersect(localDir))
+	if remote.RTCPMux && l.RTCPMux {
+		md.Attributes = append(md.Attributes, psdp.NewPropertyAttribute(attrRTCPMux))
+	}
 
 	ans := l.session()
 	if remote.ICE.On() {
@@ -108,7 +113,10 @@ func Answer(l *Local, offer []byte, localDir Direction) (answer []byte, remote M
 // should check that chosen is one it offered, with the same payload type.
 // Our direction for the stream is then
 // remote.Direction.Mirror().Intersect(offered direction) (RFC 3264 §6.1: the
-// answerer can only narrow what was offered).
+// answerer can only narrow what was offered). RTCP is multiplexed when the
+// offer had a=rtcp-mux and remote.RTCPMux is set (RFC 5761 §5.1.1); an
+// answer with a=rtcp-mux to an offer without it is to be ignored (RFC 8035
+// §3), which is the caller's part.
 //
 // Errors: ErrMalformed, ErrNoAudio, ErrAudioRejected (port 0, RFC 3264 §8.2)
 // and ErrNoCommonCodec.

@@ -17,7 +17,9 @@
 //   - RFC 4733 telephone-event/8000 on whatever payload number the peer picked;
 //   - the four directions (RFC 3264 §5.1, §6.1) at media or session level and
 //     RFC 2543 style hold with c=0.0.0.0 (RFC 3264 §8.4);
-//   - IPv4 and IPv6 connection addresses, a=ptime and a=rtcp (RFC 3605).
+//   - IPv4 and IPv6 connection addresses, a=ptime and a=rtcp (RFC 3605);
+//   - RTP/RTCP multiplexing (RFC 5761 §5.1.1, RFC 8035): a=rtcp-mux offered
+//     and accepted when [Local].RTCPMux is set.
 //
 // Other media sections (video, a second audio stream, SRTP profiles) are
 // rejected in answers with port 0 as RFC 3264 §6 requires.

@@ -21,6 +21,9 @@ type Local struct {
 	Addr string
 	// Port is our RTP port, 1-65535 (RTCP is Port+1).
 	Port int
+	// RTCPMux offers RTP/RTCP multiplexing (RFC 5761) in our offers and
+	// accepts it in our answers; see Offer and Answer.
+	RTCPMux bool
 	// Codecs lists the enabled codecs in our preference order ("PCMU",
 	// "PCMA", case-insensitive). Empty means PCMU, PCMA.
 	Codecs []string
@@ -48,7 +51,9 @@ const defaultPtime = 20
 
 // Offer returns an offer (RFC 3264 §5) for one RTP/AVP audio stream with the
 // enabled codecs in preference order on their static payload types (0, 8), telephone-event/8000 (RFC 4733) on our
-// DTMF payload type, a=ptime and the direction dir. It increments l.Version
+// DTMF payload type, a=ptime and the direction dir. With l.RTCPMux it also
+// carries a=rtcp-mux and, for a peer that does not multiplex, the separate
+// RTCP port in a=rtcp (see addMuxOffer). It increments l.Version
 // first, as every new offer or answer must (RFC 3264 §8).
 //
 // With holdC0 and dir SendOnly or Inactive the connection address is written
@@ -84,6 +89,9 @@ func Offer(l *Local, dir Direction, holdC0 bool) ([]byte, error) {
 	}
 	addCodec(md, dtmf, "telephone-event", "0-16")
 	addTail(md, l.ptime(), dir)
+	if l.RTCPMux {
+		addMuxOffer(md, l.Port)
+	}
 	l.addICE(sd, md)
 	sd.MediaDescriptions = []*psdp.MediaDescription{md}
 	return sd.Marshal()
@@ -213,3 +221,20 @@ func addTail(md *psdp.MediaDescription, ptime int, dir Direction) {
 		psdp.NewAttribute("ptime", strconv.Itoa(ptime)),
 		psdp.NewPropertyAttribute(dir.String()))
 }
+
+// addMuxOffer appends a=rtcp-mux and a=rtcp:<port+1> to an offer.
+//
+// RFC 5761 §5.1.1: the offerer of a=rtcp-mux still names its RTP port in
+// m= and its RTCP port as usual, so that an answerer that does not know the
+// attribute (and answers without it) gets separate RTCP there; we state
+// that port explicitly with RFC 3605 a=rtcp. A port of 65535 has no next
+// port: then only a=rtcp-mux is written.
+func addMuxOffer(md *psdp.MediaDescription, port int) {
+	if port < 65535 {
+		md.Attributes = append(md.Attributes, psdp.NewAttribute("rtcp", strconv.Itoa(port+1)))
+	}
+	md.Attributes = append(md.Attributes, psdp.NewPropertyAttribute(attrRTCPMux))
+}
+
+// attrRTCPMux is the RFC 5761 §5.1.1 media-level property attribute.
+const attrRTCPMux = "rtcp-mux"

@@ -48,6 +48,10 @@ type Media struct {
 	RTCPPort int
 	// ICE is what the writer says about ICE (RFC 8839).
 	ICE ICE
+	// RTCPMux is set when the section carries a=rtcp-mux (RFC 5761 §5.1.1):
+	// in an offer, the writer can multiplex RTP and RTCP on Port; in an
+	// answer, it agrees to.
+	RTCPMux bool
 }
 
 // Parse parses a session description and returns its audio stream: the first
@@ -225,6 +229,10 @@ func parseMedia(sd *psdp.SessionDescription, md *psdp.MediaDescription) (Media, 
 		}
 		m.Ptime = p
 	}
+
+	// RFC 5761 §5.1.1: a media-level property attribute (a value, which it
+	// never has, is ignored).
+	_, m.RTCPMux = md.Attribute(attrRTCPMux)
 
 	if m.Port != 0 {
 		m.RTCPPort = m.Port + 1
