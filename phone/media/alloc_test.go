@@ -55,51 +55,87 @@ func queueDigits(t *testing.T, s *Stream) {
 	}
 }
 
-// TestHotPathAllocs: a clock tick (send + playout, audio and RFC 4733) and
-// the receive path do not allocate.
-func TestHotPathAllocs(t *testing.T) {
+// muxedSR is an RTCP SR with a report block about ssrc, as it arrives
+// multiplexed on the RTP port (RFC 5761).
+func muxedSR(from, ssrc uint32) []byte {
+	b := make([]byte, maxRTCPLen)
+	return b[:putRTCP(b, &rtcpOut{ssrc: from, sr: true, ntp: 1 << 40, block: &reportBlock{ssrc: ssrc, lsr: 7}, cname: "peer"})]
+}
+
+// allocModes runs f without and with RTCP multiplexing, on an engine that
+// reports every 100 ms, so that RTCP is sent during a measurement.
+func allocModes(t *testing.T, f func(t *testing.T, e *Engine, mux bool)) {
 	if raceEnabled {
 		t.Skip("the race detector changes allocation counts")
 	}
-	e := NewEngine(testEngineOptions()...)
-	defer e.Close()
-	s := handDriven(t, e, addrOf(listenUDP(t)))
-	from := netip.MustParseAddrPort("127.0.0.1:40000")
-	next := packets()
-	now := time.Now()
-	i := 0
-	step := func() {
-		i++
-		now = now.Add(20 * time.Millisecond)
-		s.handleRTP(next(i), from, now)
-		s.tick(now, 0)
-	}
-	for range 50 {
-		step()
-	}
-	queueDigits(t, s)
-	if a := testing.AllocsPerRun(200, step); a != 0 {
-		t.Fatalf("%.2f allocations per frame", a)
+	for _, mux := range []bool{false, true} {
+		name := "separate"
+		if mux {
+			name = "mux"
+		}
+		t.Run(name, func(t *testing.T) {
+			e := NewEngine(append(testEngineOptions(), WithRTCPInterval(100*time.Millisecond))...)
+			defer e.Close()
+			f(t, e, mux)
+		})
 	}
 }
 
+// TestHotPathAllocs: a clock tick (send + playout, audio and RFC 4733, RTCP
+// reports sent on the RTP socket when multiplexed) and the receive path
+// (RTP, and RTCP multiplexed on the RTP port) do not allocate.
+func TestHotPathAllocs(t *testing.T) {
+	allocModes(t, func(t *testing.T, e *Engine, mux bool) {
+		s := handDriven(t, e, addrOf(listenUDP(t)))
+		s.SetRTCPMux(mux)
+		from := netip.MustParseAddrPort("127.0.0.1:40000")
+		next := packets()
+		sr := muxedSR(9, s.SSRC())
+		now := time.Now()
+		i := 0
+		step := func() {
+			i++
+			now = now.Add(20 * time.Millisecond)
+			s.handleRTP(next(i), from, now)
+			if i%10 == 0 {
+				s.handleRTP(sr, from, now)
+			}
+			s.tick(now, 0)
+		}
+		for range 50 {
+			step()
+		}
+		queueDigits(t, s)
+		sent, got := s.Stats().RTCPSent, s.Stats().RTCPReceived
+		if a := testing.AllocsPerRun(200, step); a != 0 {
+			t.Fatalf("%.2f allocations per frame", a)
+		}
+		st := s.Stats()
+		if st.RTCPReceived <= got || (mux && st.RTCPSent <= sent) {
+			t.Errorf("RTCP did not run: sent %d→%d, received %d→%d", sent, st.RTCPSent, got, st.RTCPReceived)
+		}
+	})
+}
+
 // TestDrainPathAllocs: a tick whose stream drains its RTP socket first (on
-// Linux: recvmmsg, control messages, source address, audio and RFC 4733)
-// and reports digits after the tick does not allocate.
+// Linux: recvmmsg, control messages, source address, audio and RFC 4733,
+// RTCP multiplexed on the RTP port), sends (RTCP on the RTP socket too
+// when multiplexed) and reports digits after the tick does not allocate.
 func TestDrainPathAllocs(t *testing.T) {
-	if raceEnabled {
-		t.Skip("the race detector changes allocation counts")
-	}
-	e := NewEngine(testEngineOptions()...)
-	defer e.Close()
+	allocModes(t, testDrainPathAllocs)
+}
+
+func testDrainPathAllocs(t *testing.T, e *Engine, mux bool) {
 	peer := listenUDP(t)
 	s := handDriven(t, e, addrOf(peer))
+	s.SetRTCPMux(mux)
 	s.mu.Lock()
 	drained := s.drainOnTick()
 	s.mu.Unlock()
 	if !drained {
 		t.Skip("the clock does not drain RTP sockets here")
 	}
+	sr := muxedSR(9, s.SSRC())
 	sh := &shard{e: e, rx: newRxBatch()}
 	streams := []*Stream{s}
 	to := addrOf(s.rtpConn)
@@ -114,6 +150,9 @@ func TestDrainPathAllocs(t *testing.T) {
 		if i%50 == 0 {
 			_, _ = peer.WriteToUDPAddrPort(pkt[:5], to) // garbage
 		}
+		if i%10 == 0 {
+			_, _ = peer.WriteToUDPAddrPort(sr, to)
+		}
 		sh.run(shardJob{streams: streams, now: now})
 		sh.callbacks()
 	}
@@ -121,10 +160,11 @@ func TestDrainPathAllocs(t *testing.T) {
 		step()
 	}
 	queueDigits(t, s)
+	sent := s.Stats().RTCPSent
 	if a := testing.AllocsPerRun(200, step); a != 0 {
 		t.Fatalf("%.2f allocations per frame", a)
 	}
-	if st := s.Stats(); st.RxPackets < 250 || st.DroppedGarbage == 0 {
+	if st := s.Stats(); st.RxPackets < 250 || st.DroppedGarbage == 0 || st.RTCPReceived < 25 || (mux && st.RTCPSent <= sent) {
 		t.Errorf("the drain did not run: %+v", st)
 	}
 }

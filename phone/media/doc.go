@@ -31,8 +31,15 @@
 // (symmetric RTP) and push audio into the playout buffer. A stream's RTCP
 // socket, if any, has its own receive goroutine.
 //
-// The per-packet paths (send and receive) do not allocate, do not log and
-// hold no lock across I/O.
+// RTCP may be multiplexed on the RTP port (RFC 5761, StreamConfig.RTCPMux):
+// reports then leave from the RTP socket to where RTP goes, the latched
+// address included, so one NAT binding carries both. RTCP that arrives on
+// the RTP socket is told apart by its second octet (RFC 5761 §4) and never
+// touches the RTP statistics, the source lock, the latch or the playout
+// buffer. RTCP is built and read without pion/rtcp, without allocating.
+//
+// The per-packet paths (send and receive, RTP and RTCP) do not allocate, do
+// not log and hold no lock across I/O.
 //
 // Source locking and latching rules (documented here because they are policy):
 //

@@ -76,6 +76,8 @@ func FuzzReceive(f *testing.F) {
 	rr, _ := rtcp.Marshal([]rtcp.Packet{&rtcp.ReceiverReport{SSRC: 5, Reports: []rtcp.ReceptionReport{{SSRC: 1, LastSenderReport: 7}}}, rtcp.NewCNAMESourceDescription(5, "x")})
 	f.Add(rr)
 	f.Add([]byte{0x80, 200, 0, 0})
+	// RFC 5761: audio, then an SR with a report block on the RTP port.
+	f.Add(append(append(rtpPacket(0, 1, 160, 9, false, make([]byte, 160)), "|||"...), muxedSR(9, 1)...))
 	s := fuzzStream(f)
 	from := netip.MustParseAddrPort("127.0.0.1:40000")
 	var out [maxPacket]byte
@@ -106,7 +108,7 @@ func FuzzRTCP(f *testing.F) {
 	s := fuzzStream(f)
 	from := netip.MustParseAddrPort("127.0.0.1:40001")
 	f.Fuzz(func(t *testing.T, b []byte) {
-		s.handleRTCP(b, from, time.Now())
+		s.handleRTCP(b, from, time.Now(), false)
 		_ = s.Stats()
 	})
 }
@@ -116,7 +118,7 @@ func TestRTCPGarbage(t *testing.T) {
 	s := fuzzStream(t)
 	from := netip.MustParseAddrPort("127.0.0.1:40001")
 	for _, b := range [][]byte{{}, {0x80}, {0x80, 201, 0, 5, 0, 0, 0, 1}, {0x80, 202, 0, 1, 0, 0, 0, 1}, {0x40, 201, 0, 1, 0, 0, 0, 1}} {
-		s.handleRTCP(b, from, time.Now())
+		s.handleRTCP(b, from, time.Now(), false)
 	}
 	if g := s.Stats().DroppedGarbage; g != 5 {
 		t.Fatalf("garbage %d, want 5", g)

@@ -39,8 +39,7 @@ func (s *Stream) isClosed() bool {
 }
 
 // handleRTP processes one datagram from the RTP socket on the receive
-// goroutine and reports its DTMF digits at once. It does not allocate
-// (except for RTCP multiplexed on the RTP port).
+// goroutine and reports its DTMF digits at once. It does not allocate.
 func (s *Stream) handleRTP(b []byte, from netip.AddrPort, now time.Time) {
 	d1, d2 := s.receiveRTP(b, from, now)
 	if s.onDTMF != nil {
@@ -55,15 +54,17 @@ func (s *Stream) handleRTP(b []byte, from netip.AddrPort, now time.Time) {
 
 // receiveRTP processes one datagram from the RTP socket that arrived at
 // now and returns up to two DTMF digits to report, in order (0: none); the
-// caller reports them outside every lock. It does not allocate (except for
-// RTCP multiplexed on the RTP port).
+// caller reports them outside every lock. RTCP multiplexed on the RTP port
+// (RFC 5761 §4) is told apart first and touches neither the source lock,
+// the latch, the statistics of RTP nor the playout buffer. It does not
+// allocate.
 func (s *Stream) receiveRTP(b []byte, from netip.AddrPort, now time.Time) (d1, d2 rune) {
 	if looksLikeSTUN(b) {
 		s.handleSTUN(b, from, false)
 		return 0, 0
 	}
-	if looksLikeRTCP(b) {
-		s.handleRTCP(b, from, now)
+	if demux(b) == kindRTCP {
+		s.handleRTCP(b, from, now, true)
 		return 0, 0
 	}
 	h, payload, ok := parseRTP(b)

@@ -6,8 +6,6 @@ import (
 	"net"
 	"net/netip"
 	"time"
-
-	"github.com/pion/rtcp"
 )
 
 // ntpEpochOffset is the number of seconds from 1900 to 1970 (RFC 5905).
@@ -44,47 +42,16 @@ func (s *Stream) readRTCP() {
 			s.handleSTUN(buf[:n], from, true)
 			continue
 		}
-		s.handleRTCP(buf[:n], from, s.e.now())
+		s.handleRTCP(buf[:n], from, s.e.now(), false)
 	}
 }
-
-// validRTCP applies the RFC 3550 A.2 header validity checks to a compound
-// packet: version 2, the first packet an SR or RR without padding, and the
-// packet lengths adding up to the datagram length.
-func validRTCP(b []byte) bool {
-	if len(b) < 8 || len(b)%4 != 0 {
-		return false
-	}
-	if b[0]&0xe0 != 0x80 || (b[1] != rtcpSR && b[1] != rtcpRR) {
-		return false
-	}
-	for off := 0; off < len(b); {
-		if len(b)-off < 4 || b[off]>>6 != 2 {
-			return false
-		}
-		off += 4 * (int(binary.BigEndian.Uint16(b[off+2:])) + 1)
-		if off > len(b) {
-			return false
-		}
-	}
-	return true
-}
-
-const (
-	rtcpSR = 200
-	rtcpRR = 201
-)
 
 // handleRTCP processes one compound RTCP packet (RFC 3550 §6.4): the
 // remote's SR time for our LSR/DLSR, and the report block about our stream
-// for RTT, loss and jitter. Garbage is dropped and counted.
-func (s *Stream) handleRTCP(b []byte, from netip.AddrPort, now time.Time) {
-	if !validRTCP(b) {
-		s.garbage.Add(1)
-		return
-	}
-	pkts, err := unmarshalRTCP(b)
-	if err != nil {
+// for RTT, loss and jitter. Garbage is dropped and counted. onRTP is set
+// for RTCP that came on the RTP socket (RFC 5761). It does not allocate.
+func (s *Stream) handleRTCP(b []byte, from netip.AddrPort, now time.Time, onRTP bool) {
+	if !validRTCP(b) || !wellFormedRTCP(b) {
 		s.garbage.Add(1)
 		return
 	}
@@ -96,28 +63,30 @@ func (s *Stream) handleRTCP(b []byte, from netip.AddrPort, now time.Time) {
 	}
 	rx := &s.rx
 	accepted := false
-	for _, p := range pkts {
-		switch p := p.(type) {
-		case *rtcp.SenderReport:
-			if rx.locked && p.SSRC != rx.ssrc {
+	it := rtcpIter{b: b}
+	for {
+		pt, count, body, ok := it.next()
+		if !ok {
+			break
+		}
+		switch pt {
+		case rtcpSR, rtcpRR:
+			p, _ := parseSender(pt, count, body) // wellFormedRTCP checked it
+			if rx.locked && p.ssrc != rx.ssrc {
 				s.foreign.Add(1)
 				continue
 			}
 			accepted = true
-			s.rtcpRx.lastSR = uint32(p.NTPTime >> 16)
-			s.rtcpRx.lastSRAt = now
-			s.rtcpRx.lastSRSSRC = p.SSRC
-			s.reportBlocksLocked(p.Reports, now)
-		case *rtcp.ReceiverReport:
-			if rx.locked && p.SSRC != rx.ssrc {
-				s.foreign.Add(1)
-				continue
+			if p.sr {
+				s.rtcpRx.lastSR = uint32(p.ntp >> 16)
+				s.rtcpRx.lastSRAt = now
+				s.rtcpRx.lastSRSSRC = p.ssrc
 			}
-			accepted = true
-			s.reportBlocksLocked(p.Reports, now)
-		case *rtcp.Goodbye:
-			for _, src := range p.Sources {
-				if rx.locked && src == rx.ssrc {
+			s.reportBlocksLocked(p.blocks, now)
+		case rtcpBYE:
+			srcs, _ := byeSources(count, body)
+			for i := 0; i+4 <= len(srcs); i += 4 {
+				if rx.locked && binary.BigEndian.Uint32(srcs[i:]) == rx.ssrc {
 					s.rtcpRx.bye = true
 				}
 			}
@@ -128,45 +97,58 @@ func (s *Stream) handleRTCP(b []byte, from netip.AddrPort, now time.Time) {
 	}
 	s.rtcpLocked++
 	// Symmetric RTCP: answer where the locked source's reports come from.
-	if rx.locked && !s.rtcpLatch && from != s.dstRTCP && from.IsValid() {
+	// Multiplexed (RFC 5761 §4), RTCP goes where RTP goes: the RTP latch
+	// is the RTCP latch, and RTCP on the RTP port never moves dstRTCP.
+	if !s.mux && !onRTP && rx.locked && !s.rtcpLatch && from != s.dstRTCP && from.IsValid() {
 		s.dstRTCP, s.rtcpLatch = from, true
 	}
 }
 
-// unmarshalRTCP wraps the pion parser so that a parser bug on hostile
-// input drops the packet instead of taking the process down.
-func unmarshalRTCP(b []byte) (pkts []rtcp.Packet, err error) {
-	defer func() {
-		if recover() != nil {
-			pkts, err = nil, errBadRTCP
+// wellFormedRTCP checks, before anything is taken from a compound packet,
+// that every SR, RR and BYE in it holds what its count says and that
+// every padding fits.
+func wellFormedRTCP(b []byte) bool {
+	it := rtcpIter{b: b}
+	for {
+		pt, count, body, ok := it.next()
+		if !ok {
+			return !it.bad
 		}
-	}()
-	return rtcp.Unmarshal(b)
+		switch pt {
+		case rtcpSR, rtcpRR:
+			if _, ok := parseSender(pt, count, body); !ok {
+				return false
+			}
+		case rtcpBYE:
+			if _, ok := byeSources(count, body); !ok {
+				return false
+			}
+		}
+	}
 }
-
-var errBadRTCP = errors.New("media: malformed rtcp")
 
 // reportBlocksLocked takes the report block about our SSRC.
 //
 // RFC 3550 §6.4.1: RTT = A − LSR − DLSR, with A the arrival time in the
 // middle 32 bits of NTP time; all in 1/65536 s. A result below the
 // resolution counts as one unit, so a measured RTT is never reported as 0.
-func (s *Stream) reportBlocksLocked(rr []rtcp.ReceptionReport, now time.Time) {
-	for _, r := range rr {
-		if r.SSRC != s.ssrc {
+func (s *Stream) reportBlocksLocked(blocks []byte, now time.Time) {
+	for i := range len(blocks) / reportLen {
+		r := block(blocks, i)
+		if r.ssrc != s.ssrc {
 			continue
 		}
-		s.rtcpRx.remoteFrac = r.FractionLost
-		lost := int64(r.TotalLost & 0xffffff)
+		s.rtcpRx.remoteFrac = r.fraction
+		lost := int64(r.lost & 0xffffff)
 		if lost&0x800000 != 0 {
 			lost -= 1 << 24 // signed 24 bit
 		}
 		s.rtcpRx.remoteLost = lost
-		s.rtcpRx.remoteJitter = r.Jitter
-		if r.LastSenderReport == 0 {
+		s.rtcpRx.remoteJitter = r.jitter
+		if r.lsr == 0 {
 			continue
 		}
-		rtt := int32(ntpMiddle(now) - r.LastSenderReport - r.Delay)
+		rtt := int32(ntpMiddle(now) - r.lsr - r.dlsr)
 		if rtt < 0 {
 			continue // clock trouble or a bogus report
 		}
@@ -178,58 +160,54 @@ func (s *Stream) reportBlocksLocked(rr []rtcp.ReceptionReport, now time.Time) {
 
 // sendRTCP sends one compound packet (RFC 3550 §6.1): SR if we sent RTP
 // since the last report, else RR; one report block for the locked remote
-// source; SDES CNAME; and BYE when the stream ends (§6.6).
+// source; SDES CNAME; and BYE when the stream ends (§6.6). Multiplexed
+// (RFC 5761 §4) it leaves from the RTP socket to where RTP goes; else from
+// the RTCP socket, if any, to the RTCP address. It runs on the clock
+// goroutine (or in Close, once off the clock) and does not allocate.
 func (s *Stream) sendRTCP(now time.Time, bye bool) {
-	if s.rtcpConn == nil {
-		return
-	}
+	t := &s.tx
+	o := rtcpOut{ssrc: s.ssrc, cname: s.cname, bye: bye}
 	s.mu.Lock()
+	mux := s.mux
 	dst := s.dstRTCP
-	var blocks []rtcp.ReceptionReport
+	if mux {
+		dst = s.dst
+	}
 	if rx := &s.rx; rx.locked && rx.seq.Received() > 0 {
 		// RFC 3550 §6.4.1 and A.3.
-		b := rtcp.ReceptionReport{
-			SSRC:               rx.ssrc,
-			FractionLost:       rx.seq.FractionLost(),
-			TotalLost:          lost24(rx.seq.Lost()),
-			LastSequenceNumber: rx.seq.ExtendedMax(),
-			Jitter:             uint32(rx.jitter),
+		t.block = reportBlock{
+			ssrc:     rx.ssrc,
+			fraction: rx.seq.FractionLost(),
+			lost:     lost24(rx.seq.Lost()),
+			highest:  rx.seq.ExtendedMax(),
+			jitter:   uint32(rx.jitter),
 		}
 		if s.rtcpRx.lastSR != 0 {
-			b.LastSenderReport = s.rtcpRx.lastSR
-			b.Delay = uint32(now.Sub(s.rtcpRx.lastSRAt) * 65536 / time.Second)
+			t.block.lsr = s.rtcpRx.lastSR
+			t.block.dlsr = uint32(now.Sub(s.rtcpRx.lastSRAt) * 65536 / time.Second)
 		}
-		blocks = []rtcp.ReceptionReport{b}
+		o.block = &t.block
 	}
 	s.mu.Unlock()
-	if !dst.IsValid() {
+	if !dst.IsValid() || (!mux && s.rtcpConn == nil) {
 		return
 	}
-	pkts := make([]rtcp.Packet, 0, 3)
-	t := &s.tx
 	if t.sentSinceRR {
 		t.sentSinceRR = false
-		pkts = append(pkts, &rtcp.SenderReport{
-			SSRC:        s.ssrc,
-			NTPTime:     ntpTime(now),
-			RTPTime:     t.ts,
-			PacketCount: uint32(s.txPackets.Load()),
-			OctetCount:  uint32(s.txOctets.Load()),
-			Reports:     blocks,
-		})
+		o.sr = true
+		o.ntp = ntpTime(now)
+		o.rtpTime = t.ts
+		o.packets = uint32(s.txPackets.Load())
+		o.octets = uint32(s.txOctets.Load())
+	}
+	b := t.rtcp[:putRTCP(t.rtcp[:], &o)]
+	var err error
+	if mux {
+		err = s.writeRTP(b, dst)
 	} else {
-		pkts = append(pkts, &rtcp.ReceiverReport{SSRC: s.ssrc, Reports: blocks})
+		_, err = s.rtcpConn.WriteToUDPAddrPort(b, dst)
 	}
-	pkts = append(pkts, rtcp.NewCNAMESourceDescription(s.ssrc, s.cname))
-	if bye {
-		pkts = append(pkts, &rtcp.Goodbye{Sources: []uint32{s.ssrc}})
-	}
-	b, err := rtcp.Marshal(pkts)
-	if err != nil {
-		s.e.log.Warn("rtcp marshal", "err", err)
-		return
-	}
-	if _, err := s.rtcpConn.WriteToUDPAddrPort(b, dst); err == nil {
+	if err == nil {
 		s.rtcpSent.Add(1)
 	}
 }

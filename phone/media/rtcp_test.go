@@ -38,7 +38,7 @@ func TestReportFields(t *testing.T) {
 	}
 	srTime := now.Add(2 * time.Second)
 	sr, _ := rtcp.Marshal([]rtcp.Packet{&rtcp.SenderReport{SSRC: 77, NTPTime: ntpTime(srTime)}, rtcp.NewCNAMESourceDescription(77, "bob")})
-	s.handleRTCP(sr, addrOf(peerRTCP), srTime)
+	s.handleRTCP(sr, addrOf(peerRTCP), srTime, false)
 	st := s.Stats()
 	if st.RemoteSSRC != 77 || st.Lost != 10 || st.RxPackets != 91 {
 		t.Fatalf("stats %+v", st)
@@ -88,7 +88,7 @@ func TestReportFields(t *testing.T) {
 	rep, _ := rtcp.Marshal([]rtcp.Packet{&rtcp.ReceiverReport{SSRC: 77, Reports: []rtcp.ReceptionReport{{
 		SSRC: s.SSRC(), LastSenderReport: ourSR, Delay: 65536 / 10, FractionLost: 64, TotalLost: 0xfffffe, Jitter: 80,
 	}}}})
-	s.handleRTCP(rep, addrOf(peerRTCP), arrive)
+	s.handleRTCP(rep, addrOf(peerRTCP), arrive, false)
 	st = s.Stats()
 	if st.RTTMs < 49 || st.RTTMs > 51 {
 		t.Errorf("RTT %.3f ms, want 50", st.RTTMs)

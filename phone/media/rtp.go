@@ -68,15 +68,6 @@ func putRTPHeader(b []byte, marker bool, pt uint8, seq uint16, ts, ssrc uint32) 
 	binary.BigEndian.PutUint32(b[8:], ssrc)
 }
 
-// looksLikeRTCP reports whether a packet on the RTP port is RTCP.
-//
-// RFC 5761 §4: with RTP and RTCP multiplexed, the second octet of RTCP
-// (packet type 192..223) falls in RTP payload types 64..95 with the marker
-// set, which are never used for RTP.
-func looksLikeRTCP(b []byte) bool {
-	return len(b) >= 2 && b[1] >= 192 && b[1] <= 223
-}
-
 // RFC 4733 §2.3: telephone-event payload.
 const (
 	dtmfPayloadLen = 4

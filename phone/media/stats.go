@@ -47,6 +47,8 @@ type Stats struct {
 	// source address of received RTP rather than the SDP address.
 	Remote  netip.AddrPort
 	Latched bool
+	// RTCPMux is set while RTCP is multiplexed on the RTP port (RFC 5761).
+	RTCPMux bool
 
 	// MOS is a simplified E-model estimate (1..4.5); 0 before any audio
 	// has been received.

@@ -34,13 +34,18 @@ const (
 type StreamConfig struct {
 	// RTP and RTCP are sockets already bound by the caller; the stream owns
 	// them from NewStream on and closes them on Close. RTCP may be nil (no
-	// RTCP is sent; RTCP multiplexed on the RTP port is still understood).
+	// RTCP is sent unless RTCPMux; RTCP multiplexed on the RTP port is
+	// always understood).
 	// On Linux, Start takes the RTP socket's descriptor for the clock and
 	// closes the *net.UDPConn (its LocalAddr still answers).
 	RTP, RTCP *net.UDPConn
 	// Remote is the RTP address from the SDP; it may be zero until known.
 	// RemoteRTCP defaults to Remote's port + 1.
 	Remote, RemoteRTCP netip.AddrPort
+	// RTCPMux sends RTCP on the RTP socket to where RTP goes (RFC 5761,
+	// negotiated with a=rtcp-mux); the RTCP socket is then not read. See
+	// Stream.SetRTCPMux.
+	RTCPMux bool
 	// PayloadType and Codec ("PCMU" or "PCMA") of the audio we send and
 	// accept.
 	PayloadType uint8
@@ -95,6 +100,8 @@ type Stream struct {
 	dstRTCP    netip.AddrPort
 	latched    bool
 	rtcpLatch  bool
+	mux        bool // RFC 5761: RTCP on the RTP socket, to dst
+	rtcpRead   bool // the RTCP socket's goroutine runs
 	pt         uint8
 	codecName  string
 	codec      Codec
@@ -191,6 +198,8 @@ type txState struct {
 	out         [audio.FrameSamples]int16
 	buf         [maxPacket]byte
 	play        [maxPacket]byte
+	block       reportBlock      // sendRTCP's report block
+	rtcp        [maxRTCPLen]byte // sendRTCP's packet
 }
 
 // dtmfTx is the RFC 4733 event being sent.
@@ -240,6 +249,7 @@ func (e *Engine) NewStream(cfg StreamConfig) (*Stream, error) {
 		ice:      cfg.ICE,
 		sendOn:   true,
 		recvOn:   true,
+		mux:      cfg.RTCPMux,
 		src:      cfg.Source,
 		sink:     cfg.Sink,
 		jb:       jb,
@@ -273,7 +283,8 @@ func (s *Stream) SSRC() uint32 { return s.ssrc }
 //
 // On Linux the clock drains the RTP socket itself at each tick (see
 // rxBatch); elsewhere, or if the socket cannot be used so, a goroutine
-// reads it. RTCP, a packet every few seconds, has its own goroutine.
+// reads it. RTCP, a packet every few seconds, has its own goroutine unless
+// it is multiplexed on the RTP port (see SetRTCPMux).
 func (s *Stream) Start() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -285,10 +296,7 @@ func (s *Stream) Start() {
 		s.wg.Add(1)
 		go s.readRTP()
 	}
-	if s.rtcpConn != nil {
-		s.wg.Add(1)
-		go s.readRTCP()
-	}
+	s.readRTCPLocked()
 	// Under s.mu, so that a Close that follows finds s on the clock.
 	s.e.activate(s)
 }
@@ -332,6 +340,7 @@ func (s *Stream) Stats() Stats {
 		RemoteBye:      s.rtcpRx.bye,
 		Remote:         s.dst,
 		Latched:        s.latched,
+		RTCPMux:        s.mux,
 		LastRTP:        s.rx.lastPkt,
 	}
 	if s.rx.locked {

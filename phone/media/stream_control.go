@@ -36,6 +36,33 @@ func (s *Stream) setRemoteLocked(rtp, rtcp netip.AddrPort) {
 	s.latched, s.rtcpLatch = false, false
 }
 
+// SetRTCPMux switches RTP/RTCP multiplexing (RFC 5761) after a
+// re-negotiation. On, RTCP is sent on the RTP socket to where RTP goes
+// (the RTP latch included) and RTCP is taken from the RTP socket only; off,
+// RTCP is sent from the RTCP socket to the RTCP address and that socket is
+// read (its goroutine starts the first time it is needed). RTCP that
+// arrives on the RTP socket is understood either way.
+func (s *Stream) SetRTCPMux(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mux = on
+	if s.started {
+		s.readRTCPLocked()
+	}
+}
+
+// readRTCPLocked starts the RTCP socket's goroutine when the socket is in
+// use (not multiplexed) and the goroutine does not run yet. Once started
+// it runs until Close, also if multiplexing is switched on later.
+func (s *Stream) readRTCPLocked() {
+	if s.rtcpConn == nil || s.mux || s.rtcpRead || s.closed {
+		return
+	}
+	s.rtcpRead = true
+	s.wg.Add(1)
+	go s.readRTCP()
+}
+
 // SetCodec changes the audio payload type and codec and the remote's
 // telephone-event payload type (-1: none) after a re-negotiation.
 func (s *Stream) SetCodec(pt uint8, codec string, dtmf int) error {
