@@ -77,14 +77,15 @@ func Answer(l *Local, offer []byte, localDir Direction) (answer []byte, remote M
 		added[pt] = true
 	}
 	addTail(md, l.ptime(), remote.Direction.Mirror().Intersect(localDir))
-	if remote.RTCPMux && l.RTCPMux {
+	muxed := remote.RTCPMux && l.RTCPMux
+	if muxed {
 		md.Attributes = append(md.Attributes, psdp.NewPropertyAttribute(attrRTCPMux))
 	}
 
 	ans := l.session()
 	if remote.ICE.On() {
 		// RFC 8839 §4.2.1: ICE in the answer only when the offer did ICE.
-		l.addICE(ans, md)
+		l.addICE(ans, md, muxed)
 	}
 	ans.MediaDescriptions = make([]*psdp.MediaDescription, len(sd.MediaDescriptions))
 	for j, o := range sd.MediaDescriptions {

@@ -59,8 +59,10 @@ func priority(typePref, component int) uint32 {
 }
 
 // addICE writes l's ICE attributes: a=ice-lite into sd, credentials and
-// candidates into md. It writes nothing without l.ICE.
-func (l *Local) addICE(sd *psdp.SessionDescription, md *psdp.MediaDescription) {
+// candidates into md. It writes nothing without l.ICE. With muxed (an
+// answer that accepts a=rtcp-mux) only the RTP component has candidates
+// (RFC 5761 §5.1.3).
+func (l *Local) addICE(sd *psdp.SessionDescription, md *psdp.MediaDescription, muxed bool) {
 	ice := l.ICE
 	if ice == nil || !iceChars(ice.Ufrag, 4) || !iceChars(ice.Pwd, 22) {
 		return
@@ -70,7 +72,7 @@ func (l *Local) addICE(sd *psdp.SessionDescription, md *psdp.MediaDescription) {
 		psdp.NewAttribute("ice-ufrag", ice.Ufrag),
 		psdp.NewAttribute("ice-pwd", ice.Pwd))
 	components := []int{1, 2}
-	if ice.NoRTCP {
+	if ice.NoRTCP || muxed {
 		components = components[:1]
 	}
 	public, err := netip.ParseAddr(l.Addr)

@@ -92,7 +92,7 @@ func Offer(l *Local, dir Direction, holdC0 bool) ([]byte, error) {
 	if l.RTCPMux {
 		addMuxOffer(md, l.Port)
 	}
-	l.addICE(sd, md)
+	l.addICE(sd, md, false)
 	sd.MediaDescriptions = []*psdp.MediaDescription{md}
 	return sd.Marshal()
 }
@@ -222,12 +222,13 @@ func addTail(md *psdp.MediaDescription, ptime int, dir Direction) {
 		psdp.NewPropertyAttribute(dir.String()))
 }
 
-// addMuxOffer appends a=rtcp-mux and a=rtcp:<port+1> to an offer.
+// addMuxOffer appends a=rtcp and a=rtcp-mux to an offer.
 //
-// RFC 5761 §5.1.1: the offerer of a=rtcp-mux still names its RTP port in
-// m= and its RTCP port as usual, so that an answerer that does not know the
-// attribute (and answers without it) gets separate RTCP there; we state
-// that port explicitly with RFC 3605 a=rtcp. A port of 65535 has no next
+// RFC 5761 §5.1.1: an answer without a=rtcp-mux means separate RTCP "on a
+// port allocated according to the usual port-selection rules (either the
+// port pair, or a signalled port if the a=rtcp: attribute is also
+// included)"; we name that fallback port, our pair's Port+1, in RFC 3605
+// a=rtcp, as §5.1.3 asks of an offer with ICE. Port 65535 has no next
 // port: then only a=rtcp-mux is written.
 func addMuxOffer(md *psdp.MediaDescription, port int) {
 	if port < 65535 {

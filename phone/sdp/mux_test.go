@@ -113,3 +113,35 @@ func TestParseRTCPMux(t *testing.T) {
 		}
 	}
 }
+
+// TestRTCPMuxWithICE: RFC 5761 §5.1.3 — an offer with ICE and a=rtcp-mux
+// has candidates for RTP and RTCP and the a=rtcp fallback port; an answer
+// that accepts multiplexing has a candidate for RTP only, one that does
+// not (an offer without a=rtcp-mux) keeps the RTCP candidate.
+func TestRTCPMuxWithICE(t *testing.T) {
+	l := iceLocal("198.51.100.1:40000")
+	l.RTCPMux = true
+	offer, err := Offer(l, SendRecv, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"a=rtcp-mux", "a=rtcp:40001", "a=candidate:H126 1 UDP 2130706431 198.51.100.1 40000 typ host", "a=candidate:H126 2 UDP 2130706430 198.51.100.1 40001 typ host"} {
+		if !hasLine(offer, w) {
+			t.Errorf("offer lacks %q:\n%s", w, offer)
+		}
+	}
+	for _, offerMux := range []bool{true, false} {
+		peer := &Local{Addr: "192.0.2.7", Port: 5004, RTCPMux: offerMux, ICE: &LocalICE{Ufrag: "peer", Pwd: "peerpeerpeerpeerpeerpeer"}}
+		po, err := Offer(peer, SendRecv, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ans, _, _, err := Answer(l, po, SendRecv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if hasLine(ans, "a=rtcp-mux") != offerMux || strings.Contains(string(ans), " 2 UDP ") == offerMux {
+			t.Errorf("offer mux %v: answer\n%s", offerMux, ans)
+		}
+	}
+}
