@@ -62,6 +62,7 @@ func phoneOptions(cfg config.Config, accounts []phone.Account, logger *slog.Logg
 		DTMFInfo:       cfg.Media.DTMFMode == config.DTMFInfo,
 		HoldC0:         cfg.Media.HoldStyle == config.HoldC0,
 		ICE:            cfg.Media.ICE,
+		NoRTCPMux:      !cfg.Media.RTCPMux,
 		RTPTimeout:     cfg.Media.RTPTimeout.Duration,
 		NAT:            phone.NATOptions{ContactRewrite: cfg.NAT.ContactRewrite, KeepAlive: cfg.NAT.KeepAlive.Duration, STUNServer: cfg.NAT.STUNServer},
 		DNSServers:     cfg.SIP.DNSServers,

@@ -161,6 +161,7 @@ type MediaStats struct {
 	Dropped     uint64  // garbage/foreign packets dropped
 	JitterDelay float64 // current jitter buffer delay in ms
 	RemoteAddr  string
+	RTCPMux     bool // RTCP multiplexed on the RTP port (RFC 5761)
 }
 
 // MediaEvent carries coalesced media statistics (a few per second at most).

@@ -32,7 +32,7 @@ func (m *mediaState) start() {
 		PayloadType: m.codec.PT, Codec: m.codec.Name,
 		DTMFPayloadType: m.remote.DTMFPT, RecvDTMFPayloadTypes: m.recvDTMFLocked(),
 		Source: m.sourceLocked(), Sink: m.sinkLocked(), CNAME: "teaphone@" + p.hostIP.String(),
-		ICE: m.ice,
+		ICE: m.ice, RTCPMux: m.mux,
 		OnDTMF: func(d rune) {
 			p.emit(DTMFEvent{Time: time.Now(), Session: id, Digit: d, Received: true, Method: "rfc4733"})
 		},
@@ -66,6 +66,7 @@ func (m *mediaState) update() {
 		m.p.log.Warn("media codec", "session", m.id, "err", err)
 	}
 	m.stream.SetRecvDTMFPayloadTypes(m.recvDTMFLocked())
+	m.stream.SetRTCPMux(m.mux)
 	m.applyDirectionLocked()
 }
 
@@ -238,6 +239,7 @@ func convertStats(s media.Stats) MediaStats {
 		Codec: s.Codec, RxPackets: s.RxPackets, TxPackets: s.TxPackets, RxBytes: s.RxBytes, TxBytes: s.TxBytes,
 		Lost: s.Lost, LossPct: s.LossPct, JitterMs: s.JitterMs, RTTMs: s.RTTMs, MOS: s.MOS,
 		Dropped: s.DroppedGarbage + s.DroppedForeign, JitterDelay: s.JitterBufferMs, RemoteAddr: remote,
+		RTCPMux: s.RTCPMux,
 	}
 }
 

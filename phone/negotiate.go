@@ -38,6 +38,8 @@ type mediaState struct {
 	codec    sdp.Codec
 	haveAns  bool                 // an offer/answer exchange has completed
 	ice      media.ICECredentials // ours, when Options.ICE
+	mux      bool                 // RTCP multiplexed on the RTP port, as the last exchange agreed
+	haveMux  bool                 // mux was set once (logging)
 }
 
 func (m *mediaState) init(p *Phone, id SessionID, rtp, rtcp *net.UDPConn) {
@@ -48,6 +50,7 @@ func (m *mediaState) init(p *Phone, id SessionID, rtp, rtcp *net.UDPConn) {
 		Port:     rtp.LocalAddr().(*net.UDPAddr).Port,
 		Codecs:   p.opts.Codecs,
 		Username: "teaphone",
+		RTCPMux:  !p.opts.NoRTCPMux,
 	}
 	m.localDir = sdp.SendRecv
 	if p.opts.ICE {
@@ -83,6 +86,8 @@ func (m *mediaState) answer(offer []byte) ([]byte, error) {
 	}
 	m.remote, m.codec, m.haveAns = remote, chosen, true
 	m.logRemoteLocked("offer")
+	// RFC 5761 §5.1.1: our answer carried a=rtcp-mux iff this is set.
+	m.setMuxLocked(m.local.RTCPMux && remote.RTCPMux, "answer")
 	return ans, nil
 }
 
@@ -96,6 +101,9 @@ func (m *mediaState) applyAnswer(answer []byte) error {
 	}
 	m.remote, m.codec, m.haveAns = remote, chosen, true
 	m.logRemoteLocked("answer")
+	// RFC 5761 §5.1.1: without a=rtcp-mux in the answer we must not
+	// multiplex; RFC 8035 §3: an a=rtcp-mux we did not offer is ignored.
+	m.setMuxLocked(m.local.RTCPMux && remote.RTCPMux, "offer")
 	return nil
 }
 
@@ -108,6 +116,24 @@ func (m *mediaState) logRemoteLocked(kind string) {
 	}
 	m.p.log.Debug("sdp: media addresses", "session", m.id, "remote_"+kind, net.JoinHostPort(m.remote.Addr, strconv.Itoa(m.remote.Port)),
 		"local", net.JoinHostPort(m.local.Addr, strconv.Itoa(m.local.Port)), "codec", m.codec.Name)
+}
+
+// setMuxLocked records whether RTCP is multiplexed (RFC 5761) after an
+// offer/answer exchange in which we were role ("offer" or "answer"), and
+// logs it when it changes.
+//
+// Every exchange decides anew, as RFC 8858 §4.5 has it for a session
+// update: an offer without a=rtcp-mux falls back to separate RTCP once
+// answered. Our own offers always carry a=rtcp-mux (unless
+// Options.NoRTCPMux), with a=rtcp naming the separate port, so re-INVITEs
+// for hold and resume keep what the first exchange agreed with a peer that
+// answers alike each time (§4.5 recommends not switching).
+func (m *mediaState) setMuxLocked(on bool, role string) {
+	if m.p != nil && (on != m.mux || !m.haveMux) {
+		m.p.log.Debug("rtcp-mux", "session", m.id, "on", on, "we", role,
+			"offered", m.local.RTCPMux, "remote", m.remote.RTCPMux)
+	}
+	m.mux, m.haveMux = on, true
 }
 
 // remoteHolds reports whether the remote's last description puts us on hold

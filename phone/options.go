@@ -52,6 +52,10 @@ type Options struct {
 	// credentials and candidates (RFC 8839), and answers the peer's
 	// connectivity checks on the media ports (RFC 8445 §2.5, §7.3).
 	ICE bool
+	// NoRTCPMux stops offering and accepting RTP/RTCP multiplexing (RFC
+	// 5761 a=rtcp-mux), which is otherwise used whenever the peer agrees,
+	// so that one NAT binding carries RTP and RTCP.
+	NoRTCPMux bool
 	// DTMFInfo sends DTMF as SIP INFO even when telephone-event was negotiated.
 	DTMFInfo bool
 	// MinSE is the shortest session-timer interval we accept (RFC 4028

@@ -116,6 +116,9 @@ type Media struct {
 	// ICE makes the SDP carry ICE-lite credentials and candidates and
 	// answers the peer's ICE connectivity checks (RFC 8445 §2.5).
 	ICE bool `toml:"ice"`
+	// RTCPMux offers and accepts RTP/RTCP multiplexing (RFC 5761
+	// a=rtcp-mux), so that one NAT binding carries RTP and RTCP.
+	RTCPMux bool `toml:"rtcp_mux"`
 	// RecordDir is where recordings go; "" is the current directory.
 	RecordDir string `toml:"record_dir"`
 	// RecordTemplate names recording files; {date}, {remote} and {call_id} are expanded.
@@ -206,6 +209,7 @@ func Default() Config {
 			HoldStyle:      HoldSendonly,
 			RTPTimeout:     Duration{30 * time.Second},
 			ICE:            true,
+			RTCPMux:        true,
 			RecordTemplate: "{date}-{remote}-{call_id}.wav",
 		},
 		Calls: Calls{AutoHold: true},

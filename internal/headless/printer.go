@@ -191,6 +191,7 @@ type (
 		MOS       num             `json:"mos"`
 		TxPackets uint64          `json:"tx_packets"`
 		Lost      int64           `json:"lost"`
+		RTCPMux   bool            `json:"rtcp_mux"`
 	}
 	transferJSON struct {
 		TS        string          `json:"ts"`
@@ -264,7 +265,7 @@ func FormatJSON(ev sessions.Event, t time.Time) []byte {
 		s := e.Stats
 		v = mediaJSON{TS: ts, Event: "media", CallID: e.CallID, Line: e.Line, Codec: s.Codec,
 			RxPackets: s.RxPackets, LossPct: num(s.LossPct), JitterMs: num(s.JitterMs), RTTMs: num(s.RTTMs),
-			MOS: num(s.MOS), TxPackets: s.TxPackets, Lost: s.Lost}
+			MOS: num(s.MOS), TxPackets: s.TxPackets, Lost: s.Lost, RTCPMux: s.RTCPMux}
 	case sessions.TransferEvent:
 		x := e.Transfer
 		v = transferJSON{TS: ts, Event: "transfer", CallID: e.CallID, Line: e.Line, Target: x.Target,

@@ -74,9 +74,9 @@ func goldenEvents() []struct {
 		},
 		{
 			sessions.MediaEvent{Time: t0, CallID: cid, Line: 1, Stats: sessions.MediaStats{
-				Codec: "PCMU", RxPackets: 250, TxPackets: 251, LossPct: 0, JitterMs: 1.2, RTTMs: 0.4, MOS: 4.4093, Lost: 0,
+				Codec: "PCMU", RxPackets: 250, TxPackets: 251, LossPct: 0, JitterMs: 1.2, RTTMs: 0.4, MOS: 4.4093, Lost: 0, RTCPMux: true,
 			}},
-			`{"ts":"2026-11-20T10:00:00.123Z","event":"media","call_id":"6f1c2a64-3b7e-4c1d-9a8e-2f0b5d7c9e11","line":1,"codec":"PCMU","rx_packets":250,"loss_pct":0.0,"jitter_ms":1.2,"rtt_ms":0.4,"mos":4.41,"tx_packets":251,"lost":0}`,
+			`{"ts":"2026-11-20T10:00:00.123Z","event":"media","call_id":"6f1c2a64-3b7e-4c1d-9a8e-2f0b5d7c9e11","line":1,"codec":"PCMU","rx_packets":250,"loss_pct":0.0,"jitter_ms":1.2,"rtt_ms":0.4,"mos":4.41,"tx_packets":251,"lost":0,"rtcp_mux":true}`,
 			`2026-11-20T10:00:00.123Z media 1 PCMU rx 250 loss 0.0% jitter 1.2ms rtt 0.4ms MOS 4.4`,
 		},
 		{
