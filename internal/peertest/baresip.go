@@ -54,6 +54,11 @@ type BaresipConfig struct {
 	// MediaNAT is the account's medianat: "ice" loads baresip's ice module
 	// and offers ICE candidates (RFC 5245) in its SDP; "" uses none.
 	MediaNAT string
+	// RTCPMux sets baresip's rtcp_mux: with it baresip 1.0 offers
+	// a=rtcp-mux (RFC 5761), answers an offer that has it with it, and then
+	// multiplexes; without it (the default) it never writes the attribute
+	// and drops RTCP that arrives on its RTP port.
+	RTCPMux bool
 }
 
 // Event is one ctrl_tcp event, e.g. CALL_ESTABLISHED.
@@ -241,7 +246,7 @@ func (b *Baresip) configFile() string {
 	kv("ausrc_srate", "48000")
 	kv("ausrc_channels", "2")
 	kv("rtp_ports", fmt.Sprintf("%d-%d", b.RTPMin, b.RTPMax))
-	kv("rtcp_mux", "no")
+	kv("rtcp_mux", map[bool]string{false: "no", true: "yes"}[b.cfg.RTCPMux])
 	kv("jitter_buffer_delay", "5-10")
 	kv("rtp_stats", "no")
 	kv("module_path", "/usr/lib/baresip/modules")
