@@ -149,6 +149,9 @@ func rtcpMuxCall(t *testing.T, bob *peertest.Baresip, ph *testPhone, h *callHand
 			t.Errorf("no RTCP socket of teaphone in %d-%d", lo, lo+39)
 		}
 	}
+	if wantMuxed {
+		rtcpMuxHoldResume(t, bob, ph, id, caller)
+	}
 	hangupAndWait(t, ph, bob, id, bm)
 
 	msgs := ctlTrace(bob.Log()[trace:], 0)
@@ -179,4 +182,63 @@ func rtcpMuxCall(t *testing.T, bob *peertest.Baresip, ph *testPhone, h *callHand
 	checkTone(t, fmt.Sprintf("baresip hears teaphone (mux %v)", wantMuxed), readRecording(t, bob), 1000, 2)
 	checkTone(t, fmt.Sprintf("teaphone hears baresip (mux %v)", wantMuxed), au.received()[heard:], 440, 2)
 	time.Sleep(1100 * time.Millisecond) // baresip names recordings by the second
+}
+
+// rtcpMuxHoldResume has the caller hold and resume the call (re-INVITEs
+// from that side) and checks that multiplexing stays on, in the SDP of
+// every re-INVITE and its answer and in teaphone's stream, and that our
+// RTCP still reaches baresip.
+func rtcpMuxHoldResume(t *testing.T, bob *peertest.Baresip, ph *testPhone, id phone.SessionID, caller string) {
+	t.Helper()
+	trace := len(bob.Log())
+	for _, hold := range []bool{true, false} {
+		pm := ph.mark()
+		if caller == "teaphone" {
+			var err error
+			if hold {
+				err = ph.Hold(id)
+			} else {
+				err = ph.Resume(id)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			var err error
+			if hold {
+				err = bob.Hold()
+			} else {
+				err = bob.Resume()
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, _, ok := ph.waitEvent(pm, waitShort, func(ev phone.Event) bool {
+				c, ok := ev.(phone.CallEvent)
+				return ok && c.Session == id && c.HeldRemote == hold
+			}); !ok {
+				t.Fatalf("teaphone did not see baresip's hold=%v", hold)
+			}
+		}
+	}
+	bm := bob.Mark()
+	var sdps int
+	for _, m := range ctlTrace(bob.Log()[trace:], 0) {
+		if b := m.body(); strings.Contains(b, "m=audio") {
+			sdps++
+			if !strings.Contains(b, "a=rtcp-mux\r\n") {
+				t.Errorf("%s without a=rtcp-mux after hold/resume:\n%s", m.Start, b)
+			}
+		}
+	}
+	if sdps < 4 {
+		t.Errorf("%d SDP bodies in the re-INVITEs, want 4", sdps)
+	}
+	if st, _ := ph.Stats(id); !st.RTCPMux {
+		t.Errorf("teaphone stopped multiplexing after %s's hold and resume", caller)
+	}
+	// Our reports still reach baresip, on its RTP port.
+	if _, err := bob.WaitEvent(bm, "CALL_RTCP", waitShort); err != nil {
+		t.Errorf("baresip got no RTCP from teaphone after the resume: %v", err)
+	}
 }
