@@ -222,17 +222,24 @@ func rtcpMuxHoldResume(t *testing.T, bob *peertest.Baresip, ph *testPhone, id ph
 		}
 	}
 	bm := bob.Mark()
-	var sdps int
-	for _, m := range ctlTrace(bob.Log()[trace:], 0) {
-		if b := m.body(); strings.Contains(b, "m=audio") {
-			sdps++
-			if !strings.Contains(b, "a=rtcp-mux\r\n") {
-				t.Errorf("%s without a=rtcp-mux after hold/resume:\n%s", m.Start, b)
+	// Our event for baresip's resume may come before baresip logs our 200.
+	var bodies []string
+	waitUntil(waitShort, func() bool {
+		bodies = bodies[:0]
+		for _, m := range ctlTrace(bob.Log()[trace:], 0) {
+			if b := m.body(); strings.Contains(b, "m=audio") {
+				bodies = append(bodies, m.Start+"\n"+b)
 			}
 		}
+		return len(bodies) >= 4
+	})
+	if len(bodies) < 4 {
+		t.Errorf("%d SDP bodies in the re-INVITEs, want 4", len(bodies))
 	}
-	if sdps < 4 {
-		t.Errorf("%d SDP bodies in the re-INVITEs, want 4", sdps)
+	for _, b := range bodies {
+		if !strings.Contains(b, "a=rtcp-mux\r\n") {
+			t.Errorf("without a=rtcp-mux after hold/resume:\n%s", b)
+		}
 	}
 	if st, _ := ph.Stats(id); !st.RTCPMux {
 		t.Errorf("teaphone stopped multiplexing after %s's hold and resume", caller)
