@@ -44,8 +44,12 @@ func (p *Phone) onUnreachable(r icmp.Report) {
 func (c *call) inviteBounced(r icmp.Report) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	callID := c.sipCallID
+	if c.inviteLocated {
+		callID = "" // every server gets the same Call-ID: only the address names this attempt
+	}
 	return c.dir == DirectionOutgoing && c.state.early() && c.cancelInvite != nil &&
-		strings.EqualFold(c.transport, "UDP") && bounced(c.inviteDest, c.sipCallID, r)
+		strings.EqualFold(c.transport, "UDP") && bounced(c.inviteDest, callID, r)
 }
 
 // bounced reports whether r is about a request with Call-ID callID sent to
@@ -67,10 +71,25 @@ func bounced(dest, callID string, r icmp.Report) bool {
 // sipgo's WaitAnswer return at once and terminate the INVITE transaction
 // without a CANCEL, which would wait for a provisional response (§9.1) that
 // cannot come.
+//
+// An INVITE to one of a located domain's servers is different: the ICMP
+// error is a transport error after which the next server is tried (RFC 3263
+// §4.3), so the attempt is only stopped, and runOutgoing moves on (or fails
+// the call once no server is left).
 func (c *call) unreachable(r icmp.Report) {
 	c.mu.Lock()
 	cancel := c.cancelInvite
+	located := c.inviteLocated
+	if located {
+		c.inviteBounce = r.Reason.String()
+	}
 	c.mu.Unlock()
+	if located {
+		if cancel != nil {
+			cancel(sipgo.WaitAnswerForceCancelErr)
+		}
+		return
+	}
 	if c.setState(StateFailed, 503, r.Reason.String()) && cancel != nil {
 		cancel(sipgo.WaitAnswerForceCancelErr)
 	}

@@ -83,3 +83,42 @@ func TestDialDeadPort(t *testing.T) {
 	}
 	a.waitCall(live, StateTerminated, wait)
 }
+
+// TestDialLocatedDomainDeadPort (issue 11): a call to a domain whose better
+// SRV server is a UDP port where nothing listens moves on to the next
+// server when the ICMP error comes (RFC 3263 §4.3: a transport error), at
+// once, and connects there, rather than failing with 503.
+func TestDialLocatedDomainDeadPort(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("ICMP errors of unconnected UDP sockets are reported on Linux only")
+	}
+	uc, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := uc.LocalAddr().(*net.UDPAddr).Port
+	uc.Close()
+	h := &handlerChan{calls: make(chan IncomingCall, 4), dec: Accept()}
+	b := newTestPhone(t, Options{Handler: h})
+	zone := fmt.Sprintf(`
+		_sip._udp.pbx.example.test. SRV 10 0 %d dead.pbx.example.test.
+		_sip._udp.pbx.example.test. SRV 20 0 %d b.pbx.example.test.
+		dead.pbx.example.test. A 127.0.0.1
+		b.pbx.example.test. A 127.0.0.1`, dead, mustPort(b.LocalAddr()))
+	a := newTestPhone(t, Options{Transports: []string{"udp"}, DNSServers: []string{dnsServer(t, zone)}})
+	start := time.Now()
+	id, err := a.Dial(context.Background(), "sip:bob@pbx.example.test", DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.next(t, a)
+	a.waitCall(id, StateActive, wait)
+	if elapsed := time.Since(start); elapsed > 2*time.Second {
+		t.Errorf("connected after %v: the dead server was not left at its ICMP error", elapsed)
+	}
+	if got := a.states(id); got[0] != StateInitiating || got[len(got)-1] != StateActive {
+		t.Errorf("states %v, want initiating … active", got)
+	}
+	a.Hangup(id)
+	a.waitCall(id, StateTerminated, wait)
+}
