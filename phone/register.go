@@ -46,6 +46,9 @@ type account struct {
 	// answeredFrom is where the last successful REGISTER's 2xx came from
 	// ("" when not registered): the server Probe sends to.
 	answeredFrom string
+	// inFlight is the UDP REGISTER waiting for its answer, for an ICMP
+	// error to end it at once (regBounced); nil when none.
+	inFlight *regInFlight
 }
 
 func newAccount(cfg Account) (*account, error) {

@@ -2,11 +2,15 @@ package phone
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"strings"
 
 	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
 	"github.com/teaphone/teaphone/phone/icmp"
 )
 
@@ -27,6 +31,7 @@ func (p *Phone) watchICMP(uc *net.UDPConn) net.PacketConn {
 // It runs on the icmp.Conn's goroutine.
 func (p *Phone) onUnreachable(r icmp.Report) {
 	p.log.Info("ICMP error for a SIP datagram", "dest", r.Addr, "reason", r.Reason, "from", r.From)
+	p.regBounced(r)
 	p.mu.Lock()
 	var hit []*call
 	for _, c := range p.calls {
@@ -92,5 +97,57 @@ func (c *call) unreachable(r icmp.Report) {
 	}
 	if c.setState(StateFailed, 503, r.Reason.String()) && cancel != nil {
 		cancel(sipgo.WaitAnswerForceCancelErr)
+	}
+}
+
+// regInFlight is a UDP REGISTER waiting for its answer.
+type regInFlight struct {
+	dest   string // host:port it was sent to (sip.Request.Destination)
+	callID string
+	cancel context.CancelCauseFunc
+}
+
+// regErr is err, or the ICMP error that ended the REGISTER (regBounced),
+// which is a transport error (RFC 3261 §18.4) and so makes a located
+// registrar's next server be tried (failsOver).
+func regErr(ctx context.Context, err error) error {
+	var b errBounced
+	if errors.As(context.Cause(ctx), &b) {
+		return fmt.Errorf("%w: %s", sip.ErrTransactionTransport, string(b))
+	}
+	return err
+}
+
+// watchBounce makes the account's UDP REGISTER to dest (with Call-ID
+// callID) one that an ICMP error cancels (regBounced); the function it
+// returns forgets it.
+func (a *account) watchBounce(dest, callID string, cancel context.CancelCauseFunc) func() {
+	a.mu.Lock()
+	a.inFlight = &regInFlight{dest: dest, callID: callID, cancel: cancel}
+	a.mu.Unlock()
+	return func() {
+		a.mu.Lock()
+		a.inFlight = nil
+		a.mu.Unlock()
+	}
+}
+
+// errBounced is the cause a REGISTER is cancelled with when an ICMP error
+// says where it went nothing can be reached.
+type errBounced string
+
+func (e errBounced) Error() string { return string(e) }
+
+// regBounced ends the UDP REGISTER of each account that went where r says
+// nothing can be reached, rather than letting it wait for its timeout
+// (64·T1). It runs on the icmp.Conn's goroutine.
+func (p *Phone) regBounced(r icmp.Report) {
+	for _, a := range p.accounts {
+		a.mu.Lock()
+		f := a.inFlight
+		a.mu.Unlock()
+		if f != nil && bounced(f.dest, f.callID, r) {
+			f.cancel(errBounced(r.Reason.String()))
+		}
 	}
 }
