@@ -217,6 +217,11 @@ func natScenario(t *testing.T, c natCase) {
 	// received/rport, the public one: port 5060 behind the port-preserving
 	// NAT, the port the router picked for the way to Kamailio behind the
 	// symmetric one.
+	for _, l := range strings.Split(k.Log(), "\n") {
+		if i := strings.Index(l, "REGISTER alice OK "); i >= 0 {
+			t.Logf("Kamailio: %s", l[i:])
+		}
+	}
 	contacts := natKamContacts(k.Log(), "alice")
 	t.Logf("Contacts of alice's accepted REGISTERs, in order: %v", contacts)
 	if len(contacts) < 2 || contacts[0] != "<sip:alice@"+private+":5060>" || !strings.HasPrefix(contacts[1], "<sip:alice@"+public+":") {
