@@ -95,6 +95,7 @@ const natDomain = "provider.test"
 type natProvider struct {
 	k      *peertest.Kamailio
 	domain string // the host part of the AORs and the registrar: the domain, or Kamailio's IP:port
+	stun   string // the lab's STUN server (ADDR:PORT) for c.stun, else ""
 	server string // the registration event's server field for Kamailio
 	dead   string // the dead SRV target's server string, "" without one
 	// regWait bounds alice's registration (a dead first target costs a
@@ -102,11 +103,12 @@ type natProvider struct {
 	regWait, callWait time.Duration
 }
 
-// natStartProvider starts the provider host with Kamailio and, for a dns
-// mode other than natByAddr, the lab's DNS (serving clients) with the hosts
-// its records name.
-func natStartProvider(t *testing.T, lab *netlab.Lab, dns natDNS, clients ...netlab.Namespace) natProvider {
+// natStartProvider starts the provider host with Kamailio, for c.stun a
+// STUN server on a host of its own, and, for a c.dns other than natByAddr,
+// the lab's DNS (serving clients) with the hosts its records name.
+func natStartProvider(t *testing.T, lab *netlab.Lab, c natCase, clients ...netlab.Namespace) natProvider {
 	t.Helper()
+	dns := c.dns
 	host := lab.AddHost(t, "provider")
 	cfg := peertest.KamailioConfig{
 		Users: map[string]string{"alice": "alicepw", "bob": "bobpw"},
@@ -115,6 +117,9 @@ func natStartProvider(t *testing.T, lab *netlab.Lab, dns natDNS, clients ...netl
 		RecordRoute: true,
 	}
 	p := natProvider{regWait: 15 * time.Second, callWait: 10 * time.Second}
+	if c.stun {
+		p.stun = lab.StartSTUN(t, lab.AddHost(t, "stun")).String()
+	}
 	if dns == natByAddr {
 		p.k = lab.StartKamailio(t, host, cfg)
 		p.domain, p.server = p.k.Addr(), "UDP "+p.k.Addr()
@@ -250,4 +255,23 @@ func natCheckBaresipOneWay(t *testing.T, n int, b *peertest.Baresip, heard []int
 		}
 	}
 	t.Logf("call %d: alice heard nothing from baresip; baresip: %s; %s", n, grepLine(log, "receiving from "), grepLine(log, "Network is unreachable"))
+}
+
+// TestNATBaresipFarEndSTUN is TestNATBaresipFarEndOneWayAudio with
+// nat.stun_server (the lab's coturn): teaphone asks
+// from its RTP socket how the NAT maps it and offers that public address in
+// its SDP, so baresip's RTP, sent where the SDP says, comes in through the
+// port-preserving NAT's binding (which teaphone's own RTP to baresip has
+// opened) — a tone each way, analysed, with a far end that does not latch.
+func TestNATBaresipFarEndSTUN(t *testing.T) {
+	natScenario(t, natCase{keepalive: true, baresip: true, stun: true})
+}
+
+// natCheckSDPAddr checks that the SDP baresip got from alice (in its SIP
+// trace, log) names the public address, not the private one.
+func natCheckSDPAddr(t *testing.T, n int, log, public, private string) {
+	t.Helper()
+	if !strings.Contains(log, "c=IN IP4 "+public) || strings.Contains(log, "c=IN IP4 "+private) {
+		t.Errorf("call %d: alice's SDP at baresip: want c=IN IP4 %s, never %s", n, public, private)
+	}
 }

@@ -158,6 +158,8 @@ type natCase struct {
 	baresip bool
 	// oneCall leaves out the second call after the idle pause.
 	oneCall bool
+	// stun gives alice nat.stun_server: the lab's STUN server.
+	stun bool
 }
 
 func natScenario(t *testing.T, c natCase) {
@@ -172,7 +174,7 @@ func natScenario(t *testing.T, c natCase) {
 	}
 	lab := netlab.New(t, netlab.Config{NAT: c.nat, UDPTimeout: udpTimeout, UDPStreamTimeout: streamTimeout})
 	bobHost := lab.AddHost(t, "bob")
-	prov := natStartProvider(t, lab, c.dns, lab.LAN(), bobHost)
+	prov := natStartProvider(t, lab, c, lab.LAN(), bobHost)
 	k := prov.k
 	bin := teaphoneBinary(t)
 	dir := t.TempDir()
@@ -180,7 +182,7 @@ func natScenario(t *testing.T, c natCase) {
 	aliceCfg := filepath.Join(dir, "alice.toml")
 	aliceLog := filepath.Join(dir, "alice.log")
 	if err := os.WriteFile(aliceCfg, []byte(natLabConfig(lab.LAN().Addr.String()+":5060", "alice", "alicepw", prov.domain, true,
-		[2]int{20000, 20099}, "contact_rewrite = true\nkeepalive = \""+ka+"\"")), 0o600); err != nil {
+		[2]int{20000, 20099}, natAliceNAT(ka, prov.stun))), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	aliceRec := filepath.Join(dir, "alice-rec")
@@ -266,6 +268,11 @@ func natScenario(t *testing.T, c natCase) {
 				t.Errorf("call %d: Kamailio routed %d INVITEs to alice's public contact, want %d", n, got, n)
 			}
 			checkTone(t, fmt.Sprintf("call %d: baresip hears alice", n), bobHeard, 440, 1.2)
+			if c.stun {
+				natCheckSDPAddr(t, n, baresip.Log(), public, private)
+				checkTone(t, fmt.Sprintf("call %d: alice hears baresip", n), natRemote(t, aliceRec, n), 660, 1.2)
+				return
+			}
 			natCheckBaresipOneWay(t, n, baresip, natRemote(t, aliceRec, n), natEvents(alice.Log())[aliceMark:], private)
 			return
 		}
@@ -331,6 +338,16 @@ func natScenario(t *testing.T, c natCase) {
 	t.Logf("idle for %v (NAT UDP timeouts %v / %v, nat.keepalive %s)", idle, udpTimeout, streamTimeout, ka)
 	time.Sleep(idle)
 	call(2, c.keepalive)
+}
+
+// natAliceNAT is alice's [nat] table: contact rewrite, keep-alives every
+// ka, and the STUN server stun unless it is "".
+func natAliceNAT(ka, stun string) string {
+	s := "contact_rewrite = true\nkeepalive = \"" + ka + "\"\n"
+	if stun != "" {
+		s += "stun_server = \"" + stun + "\"\n"
+	}
+	return s
 }
 
 // natRemote waits until dir holds want finished recordings (stereo WAV,
