@@ -51,6 +51,8 @@ type call struct {
 	localCancel     bool
 	cancelInvite    context.CancelCauseFunc
 	inviteDest      string // host:port our INVITE is sent to (sip.Request.Destination)
+	inviteLocated   bool   // that INVITE went to one of a located domain's servers (RFC 3263)
+	inviteBounce    string // why that INVITE bounced (an ICMP error), "" if it did not
 	decision        chan Decision
 	pendingAnswer   []byte // incoming: our SDP answer, computed when the INVITE arrived
 	media           mediaState

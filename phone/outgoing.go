@@ -197,9 +197,13 @@ func (c *call) inviteServers(uri sip.Uri) (*locator.Failover, error) {
 func (c *call) failsOverInvite(err error) bool {
 	c.mu.Lock()
 	taken := c.gotProvisional || c.localCancel || c.state.Final()
+	bounced := c.inviteBounce != ""
 	c.mu.Unlock()
 	if taken || err == nil {
 		return false
+	}
+	if bounced {
+		return true // an ICMP error: a transport error (RFC 3261 §18.4)
 	}
 	var de *sipgo.ErrDialogResponse
 	if errors.As(err, &de) {
@@ -269,6 +273,7 @@ func (c *call) inviteOnce(uri sip.Uri, offer []byte, o DialOptions, server *loca
 	}
 	c.cancelInvite = cancel
 	c.inviteDest = req.Destination()
+	c.inviteLocated, c.inviteBounce = server != nil, ""
 	c.mu.Unlock()
 
 	cs, err := dua.WriteInvite(ctx, req)
@@ -312,6 +317,11 @@ func (c *call) inviteOnce(uri sip.Uri, offer []byte, o DialOptions, server *loca
 			return errRetryTimer
 		}
 		if server != nil && c.failsOverInvite(err) {
+			c.mu.Lock()
+			if c.inviteBounce != "" {
+				err = fmt.Errorf("%w: %s", sip.ErrTransactionTransport, c.inviteBounce)
+			}
+			c.mu.Unlock()
 			return err
 		}
 		c.outgoingFailed(cs, err)

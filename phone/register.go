@@ -46,6 +46,9 @@ type account struct {
 	// answeredFrom is where the last successful REGISTER's 2xx came from
 	// ("" when not registered): the server Probe sends to.
 	answeredFrom string
+	// inFlight is the UDP REGISTER waiting for its answer, for an ICMP
+	// error to end it at once (regBounced); nil when none.
+	inFlight *regInFlight
 }
 
 func newAccount(cfg Account) (*account, error) {
@@ -280,8 +283,11 @@ func (p *Phone) registerSomewhere(ctx context.Context, a *account, callID sip.Ca
 		r, err = p.register(ctx, a, nil, callID, fromTag, cseq, expires, remove)
 		return r, a.transport + " " + hostPort(hop), err
 	}
-	// An un-REGISTER goes where the binding is, whatever the TTLs say.
-	servers, err := p.locateHop(ctx, a, expires == 0)
+	// An un-REGISTER goes where the binding is, whatever the TTLs say, and
+	// so does the contact rewrite's REGISTER: the public address it binds
+	// is the one that server saw (behind a symmetric NAT another server
+	// sees another port).
+	servers, err := p.locateHop(ctx, a, expires == 0 || remove != nil)
 	if err != nil {
 		return regResult{}, "", err
 	}

@@ -207,3 +207,31 @@ func TestFailsOver(t *testing.T) {
 		}
 	}
 }
+
+// TestContactRewriteStaysOnTheServer (issue 11): the contact rewrite's
+// REGISTER goes to the server whose answer taught us the public address,
+// even when the DNS records had TTL 0 (dnsmasq's default for its own
+// records): it is not located again and sent to the better server that has
+// just failed.
+func TestContactRewriteStaysOnTheServer(t *testing.T) {
+	busy := registrar(t, 503)
+	nat := newFakePeer(t, func(fp *fakePeer, srv *sipgo.Server) { natRegistrar(fp, srv, "203.0.113.7", "40000") })
+	zone := fmt.Sprintf(`
+		_sip._udp.pbx.example.test. 0 IN SRV 10 0 %d a.pbx.example.test.
+		_sip._udp.pbx.example.test. 0 IN SRV 20 0 %d b.pbx.example.test.
+		a.pbx.example.test. 0 IN A 127.0.0.1
+		b.pbx.example.test. 0 IN A 127.0.0.1`, mustPort(busy.addr), mustPort(nat.addr))
+	a := newTestPhone(t, Options{Transports: []string{"udp"}, DNSServers: []string{dnsServer(t, zone)},
+		NAT:      NATOptions{ContactRewrite: true},
+		Accounts: []Account{{Name: "t", AOR: "sip:alice@example.test", Registrar: "pbx.example.test", Register: true, Expires: time.Minute}}})
+	regs := nat.waitRequests(t, sip.REGISTER, 2)
+	if got := contacts(regs[1]); len(got) != 2 || !strings.Contains(got[0], "203.0.113.7:40000") {
+		t.Fatalf("second REGISTER at b: Contacts %v, want the public one first", got)
+	}
+	if !a.waitFor(wait, func(ev Event) bool { r, ok := ev.(RegistrationEvent); return ok && r.State == RegRegistered }) {
+		t.Fatalf("never registered: %s", a.dump())
+	}
+	if n := len(busy.requests(sip.REGISTER)); n != 1 {
+		t.Errorf("the failed server got %d REGISTERs, want 1 (the rewrite went there too?)", n)
+	}
+}

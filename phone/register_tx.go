@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -89,11 +90,16 @@ func (p *Phone) register(ctx context.Context, a *account, server *locator.Target
 	case a.proxy != nil:
 		req.SetDestination(hostPort(*a.proxy))
 	}
-	rctx, cancel := context.WithTimeout(ctx, 32*time.Second)
-	defer cancel()
+	tctx, cancelTimeout := context.WithTimeout(ctx, 32*time.Second)
+	defer cancelTimeout()
+	rctx, cancel := context.WithCancelCause(tctx)
+	defer cancel(nil)
+	if strings.EqualFold(transport, "UDP") {
+		defer a.watchBounce(req.Destination(), callID.Value(), cancel)()
+	}
 	res, err := cli.Do(rctx, req)
 	if err != nil {
-		return regResult{}, fmt.Errorf("register %s: %w", a.cfg.Name, err)
+		return regResult{}, fmt.Errorf("register %s: %w", a.cfg.Name, regErr(rctx, err))
 	}
 	if res.StatusCode == sip.StatusUnauthorized || res.StatusCode == sip.StatusProxyAuthRequired {
 		if a.cfg.Password == "" {
@@ -108,7 +114,7 @@ func (p *Phone) register(ctx context.Context, a *account, server *locator.Target
 		*cseq++
 		res, err = cli.DoDigestAuth(rctx, req, res, sipgo.DigestAuth{Username: a.authUser(), Password: a.cfg.Password})
 		if err != nil {
-			return regResult{}, fmt.Errorf("register %s: %w", a.cfg.Name, err)
+			return regResult{}, fmt.Errorf("register %s: %w", a.cfg.Name, regErr(rctx, err))
 		}
 		// One answer to a challenge only: a second challenge means the
 		// credentials are wrong, and answering it again would loop.

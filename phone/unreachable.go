@@ -2,11 +2,15 @@ package phone
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"strings"
 
 	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
 	"github.com/teaphone/teaphone/phone/icmp"
 )
 
@@ -27,6 +31,7 @@ func (p *Phone) watchICMP(uc *net.UDPConn) net.PacketConn {
 // It runs on the icmp.Conn's goroutine.
 func (p *Phone) onUnreachable(r icmp.Report) {
 	p.log.Info("ICMP error for a SIP datagram", "dest", r.Addr, "reason", r.Reason, "from", r.From)
+	p.regBounced(r)
 	p.mu.Lock()
 	var hit []*call
 	for _, c := range p.calls {
@@ -44,8 +49,12 @@ func (p *Phone) onUnreachable(r icmp.Report) {
 func (c *call) inviteBounced(r icmp.Report) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	callID := c.sipCallID
+	if c.inviteLocated {
+		callID = "" // every server gets the same Call-ID: only the address names this attempt
+	}
 	return c.dir == DirectionOutgoing && c.state.early() && c.cancelInvite != nil &&
-		strings.EqualFold(c.transport, "UDP") && bounced(c.inviteDest, c.sipCallID, r)
+		strings.EqualFold(c.transport, "UDP") && bounced(c.inviteDest, callID, r)
 }
 
 // bounced reports whether r is about a request with Call-ID callID sent to
@@ -67,11 +76,78 @@ func bounced(dest, callID string, r icmp.Report) bool {
 // sipgo's WaitAnswer return at once and terminate the INVITE transaction
 // without a CANCEL, which would wait for a provisional response (§9.1) that
 // cannot come.
+//
+// An INVITE to one of a located domain's servers is different: the ICMP
+// error is a transport error after which the next server is tried (RFC 3263
+// §4.3), so the attempt is only stopped, and runOutgoing moves on (or fails
+// the call once no server is left).
 func (c *call) unreachable(r icmp.Report) {
 	c.mu.Lock()
 	cancel := c.cancelInvite
+	located := c.inviteLocated
+	if located {
+		c.inviteBounce = r.Reason.String()
+	}
 	c.mu.Unlock()
+	if located {
+		if cancel != nil {
+			cancel(sipgo.WaitAnswerForceCancelErr)
+		}
+		return
+	}
 	if c.setState(StateFailed, 503, r.Reason.String()) && cancel != nil {
 		cancel(sipgo.WaitAnswerForceCancelErr)
+	}
+}
+
+// regInFlight is a UDP REGISTER waiting for its answer.
+type regInFlight struct {
+	dest   string // host:port it was sent to (sip.Request.Destination)
+	callID string
+	cancel context.CancelCauseFunc
+}
+
+// regErr is err, or the ICMP error that ended the REGISTER (regBounced),
+// which is a transport error (RFC 3261 §18.4) and so makes a located
+// registrar's next server be tried (failsOver).
+func regErr(ctx context.Context, err error) error {
+	var b errBounced
+	if errors.As(context.Cause(ctx), &b) {
+		return fmt.Errorf("%w: %s", sip.ErrTransactionTransport, string(b))
+	}
+	return err
+}
+
+// watchBounce makes the account's UDP REGISTER to dest (with Call-ID
+// callID) one that an ICMP error cancels (regBounced); the function it
+// returns forgets it.
+func (a *account) watchBounce(dest, callID string, cancel context.CancelCauseFunc) func() {
+	a.mu.Lock()
+	a.inFlight = &regInFlight{dest: dest, callID: callID, cancel: cancel}
+	a.mu.Unlock()
+	return func() {
+		a.mu.Lock()
+		a.inFlight = nil
+		a.mu.Unlock()
+	}
+}
+
+// errBounced is the cause a REGISTER is cancelled with when an ICMP error
+// says where it went nothing can be reached.
+type errBounced string
+
+func (e errBounced) Error() string { return string(e) }
+
+// regBounced ends the UDP REGISTER of each account that went where r says
+// nothing can be reached, rather than letting it wait for its timeout
+// (64·T1). It runs on the icmp.Conn's goroutine.
+func (p *Phone) regBounced(r icmp.Report) {
+	for _, a := range p.accounts {
+		a.mu.Lock()
+		f := a.inFlight
+		a.mu.Unlock()
+		if f != nil && bounced(f.dest, f.callID, r) {
+			f.cancel(errBounced(r.Reason.String()))
+		}
 	}
 }

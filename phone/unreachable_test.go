@@ -83,3 +83,104 @@ func TestDialDeadPort(t *testing.T) {
 	}
 	a.waitCall(live, StateTerminated, wait)
 }
+
+// TestDialLocatedDomainDeadPort (issue 11): a call to a domain whose better
+// SRV server is a UDP port where nothing listens moves on to the next
+// server when the ICMP error comes (RFC 3263 §4.3: a transport error), at
+// once, and connects there, rather than failing with 503.
+func TestDialLocatedDomainDeadPort(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("ICMP errors of unconnected UDP sockets are reported on Linux only")
+	}
+	uc, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := uc.LocalAddr().(*net.UDPAddr).Port
+	uc.Close()
+	h := &handlerChan{calls: make(chan IncomingCall, 4), dec: Accept()}
+	b := newTestPhone(t, Options{Handler: h})
+	zone := fmt.Sprintf(`
+		_sip._udp.pbx.example.test. SRV 10 0 %d dead.pbx.example.test.
+		_sip._udp.pbx.example.test. SRV 20 0 %d b.pbx.example.test.
+		dead.pbx.example.test. A 127.0.0.1
+		b.pbx.example.test. A 127.0.0.1`, dead, mustPort(b.LocalAddr()))
+	a := newTestPhone(t, Options{Transports: []string{"udp"}, DNSServers: []string{dnsServer(t, zone)}})
+	start := time.Now()
+	id, err := a.Dial(context.Background(), "sip:bob@pbx.example.test", DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.next(t, a)
+	a.waitCall(id, StateActive, wait)
+	if elapsed := time.Since(start); elapsed > 2*time.Second {
+		t.Errorf("connected after %v: the dead server was not left at its ICMP error", elapsed)
+	}
+	if got := a.states(id); got[0] != StateInitiating || got[len(got)-1] != StateActive {
+		t.Errorf("states %v, want initiating … active", got)
+	}
+	a.Hangup(id)
+	a.waitCall(id, StateTerminated, wait)
+}
+
+// TestRegisterLocatedRegistrarDeadPort (issue 11): a registrar domain whose
+// better SRV server is a UDP port where nothing listens: the ICMP error
+// ends that REGISTER at once (a transport error) and the next server
+// registers us, within a second rather than after the REGISTER's 32 s
+// timeout; the event names the second server.
+func TestRegisterLocatedRegistrarDeadPort(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("ICMP errors of unconnected UDP sockets are reported on Linux only")
+	}
+	uc, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := uc.LocalAddr().(*net.UDPAddr).Port
+	uc.Close()
+	live := registrar(t, 200)
+	zone := fmt.Sprintf(`
+		_sip._udp.pbx.example.test. SRV 10 0 %d dead.pbx.example.test.
+		_sip._udp.pbx.example.test. SRV 20 0 %d b.pbx.example.test.
+		dead.pbx.example.test. A 127.0.0.1
+		b.pbx.example.test. A 127.0.0.1`, dead, mustPort(live.addr))
+	p, err := New(Options{Listen: "127.0.0.1:0", Transports: []string{"udp"}, DNSServers: []string{dnsServer(t, zone)},
+		Accounts: []Account{{Name: "t", AOR: "sip:alice@example.test", Registrar: "pbx.example.test", Register: true, Expires: time.Minute}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.opts.RTPPortMin, p.opts.RTPPortMax = rtpRange()
+	start := time.Now()
+	if err := p.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	regs := make(chan RegistrationEvent, 64)
+	go func() {
+		for ev := range p.Events() {
+			if r, ok := ev.(RegistrationEvent); ok {
+				select {
+				case regs <- r:
+				default:
+				}
+			}
+		}
+	}()
+	defer p.Close()
+	var last RegistrationEvent
+	for deadline := time.After(5 * time.Second); last.State != RegRegistered; {
+		select {
+		case last = <-regs:
+			if last.State == RegFailed {
+				t.Fatalf("registration failed: %+v", last)
+			}
+		case <-deadline:
+			t.Fatalf("not registered after 5 s (the dead server's REGISTER was not ended by its ICMP error); last %+v", last)
+		}
+	}
+	if elapsed := time.Since(start); elapsed > 2*time.Second {
+		t.Errorf("registered after %v", elapsed)
+	}
+	if want := fmt.Sprintf("UDP 127.0.0.1:%d (b.pbx.example.test)", mustPort(live.addr)); last.Server != want {
+		t.Errorf("server %q, want %q", last.Server, want)
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -80,15 +82,28 @@ func natCount(evs []map[string]any, fields map[string]string) int {
 }
 
 // natKamContacts returns the Contacts of the REGISTERs Kamailio accepted,
-// in order, from its log lines "REGISTER USER OK contact=<...> expires=N".
-var natKamContact = regexp.MustCompile(`REGISTER (\w+) OK contact=(\S+)`)
+// from its log lines "{1 CSEQ REGISTER CALL-ID} ... REGISTER USER OK
+// contact=<...> expires=N", in CSeq order: Kamailio logs a line after its
+// 200 has gone out, and the next REGISTER may be logged first by another
+// worker.
+var natKamContact = regexp.MustCompile(`\{1 (\d+) REGISTER [^}]*\} <script>: REGISTER (\w+) OK contact=(\S+)`)
 
 func natKamContacts(log, user string) []string {
-	var out []string
+	type reg struct {
+		cseq    int
+		contact string
+	}
+	var regs []reg
 	for _, m := range natKamContact.FindAllStringSubmatch(log, -1) {
-		if m[1] == user {
-			out = append(out, m[2])
+		if m[2] == user {
+			n, _ := strconv.Atoi(m[1])
+			regs = append(regs, reg{n, m[3]})
 		}
+	}
+	sort.SliceStable(regs, func(i, j int) bool { return regs[i].cseq < regs[j].cseq })
+	out := make([]string, len(regs))
+	for i, r := range regs {
+		out[i] = r.contact
 	}
 	return out
 }
@@ -118,11 +133,12 @@ func natMaxRx(evs []map[string]any) float64 {
 // Every connected call must carry RTP both ways: each side's recording holds
 // the other's tone (alice 440 Hz, bob 660 Hz).
 //
-// The far end is teaphone's "dial" mode, not baresip: peertest's baresip
-// runs on 127.0.0.1 only (no Netns support yet). Both phones run as
-// processes through "ip netns exec": a sipgo phone inside the test process
-// would open later sockets outside the namespace.
-func TestNATRegisterAndIncomingCall(t *testing.T) { natScenario(t, true) }
+// The far end is teaphone's "dial" mode: it latches onto the RTP that comes
+// from alice's public address, while baresip 1.0 sends to the private
+// address of alice's SDP (TestNATBaresipFarEndOneWayAudio). Both phones run
+// as processes through "ip netns exec": a sipgo phone inside the test
+// process would open later sockets outside the namespace.
+func TestNATRegisterAndIncomingCall(t *testing.T) { natScenario(t, natCase{keepalive: true}) }
 
 // TestNATWithoutKeepaliveLosesIncomingCalls is the control: the same with
 // nat.keepalive = "0s". The first call connects (the registration has just
@@ -130,34 +146,43 @@ func TestNATRegisterAndIncomingCall(t *testing.T) { natScenario(t, true) }
 // the binding and drops Kamailio's INVITE, so the second call never reaches
 // teaphone. It shows that the first test's second call passes thanks to the
 // keep-alives and that the lab's short timeouts are real.
-func TestNATWithoutKeepaliveLosesIncomingCalls(t *testing.T) { natScenario(t, false) }
+func TestNATWithoutKeepaliveLosesIncomingCalls(t *testing.T) { natScenario(t, natCase{}) }
 
-func natScenario(t *testing.T, keepalive bool) {
+// natCase is one register-and-call scenario of the NAT lab.
+type natCase struct {
+	nat       netlab.NAT // the router's kind (zero: port-preserving)
+	keepalive bool       // alice sends keep-alives every 2 s, else none
+	dns       natDNS     // how both phones find the provider (zero: by IP:port)
+	// baresip makes the far end (bob) a baresip registered at Kamailio by
+	// IP:port instead of teaphone's dial mode; it needs keepalive.
+	baresip bool
+	// oneCall leaves out the second call after the idle pause.
+	oneCall bool
+	// stun gives alice nat.stun_server: the lab's STUN server.
+	stun bool
+}
+
+func natScenario(t *testing.T, c natCase) {
 	const (
 		udpTimeout    = 5 * time.Second
 		streamTimeout = 8 * time.Second
 		idle          = 10 * time.Second // longer than both timeouts
 	)
 	ka := "0s"
-	if keepalive {
+	if c.keepalive {
 		ka = "2s"
 	}
-	lab := netlab.New(t, netlab.Config{NAT: netlab.PortPreserving, UDPTimeout: udpTimeout, UDPStreamTimeout: streamTimeout})
-	provider := lab.AddHost(t, "provider")
+	lab := netlab.New(t, netlab.Config{NAT: c.nat, UDPTimeout: udpTimeout, UDPStreamTimeout: streamTimeout})
 	bobHost := lab.AddHost(t, "bob")
-	// RecordRoute: in-dialog requests from bob must come through Kamailio,
-	// the only address the NAT binding lets in.
-	k := lab.StartKamailio(t, provider, peertest.KamailioConfig{
-		Users:       map[string]string{"alice": "alicepw", "bob": "bobpw"},
-		RecordRoute: true,
-	})
+	prov := natStartProvider(t, lab, c, lab.LAN(), bobHost)
+	k := prov.k
 	bin := teaphoneBinary(t)
 	dir := t.TempDir()
 
 	aliceCfg := filepath.Join(dir, "alice.toml")
 	aliceLog := filepath.Join(dir, "alice.log")
-	if err := os.WriteFile(aliceCfg, []byte(natLabConfig(lab.LAN().Addr.String()+":5060", "alice", "alicepw", k.Addr(), true,
-		[2]int{20000, 20099}, "contact_rewrite = true\nkeepalive = \""+ka+"\"")), 0o600); err != nil {
+	if err := os.WriteFile(aliceCfg, []byte(natLabConfig(lab.LAN().Addr.String()+":5060", "alice", "alicepw", prov.domain, true,
+		[2]int{20000, 20099}, natAliceNAT(ka, prov.stun))), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	aliceRec := filepath.Join(dir, "alice-rec")
@@ -174,12 +199,12 @@ func natScenario(t *testing.T, keepalive bool) {
 	public := lab.Router().Addr.String()
 	private := lab.LAN().Addr.String()
 	var regs string
-	if !waitUntil(15*time.Second, func() bool {
+	if !waitUntil(prov.regWait, func() bool {
 		if alice.Exited() {
 			return true
 		}
 		regs, _ = k.Registrations()
-		return strings.Contains(regs, "sip:alice@"+public) && !strings.Contains(regs, private)
+		return strings.Contains(regs, "sip:alice@"+public+":") && !strings.Contains(regs, private)
 	}) || alice.Exited() {
 		t.Fatalf("Kamailio's location never held only alice's public contact (alice %s):\n%s\nKamailio log:\n%s",
 			alice.ExitStatus(), regs, k.Log())
@@ -191,41 +216,75 @@ func natScenario(t *testing.T, keepalive bool) {
 	}
 	// Kamailio stored what it was given: first the private Contact, then,
 	// after teaphone learnt its public address from the 200's Via
-	// received/rport, the public one.
+	// received/rport, the public one: port 5060 behind the port-preserving
+	// NAT, the port the router picked for the way to Kamailio behind the
+	// symmetric one.
+	for _, l := range strings.Split(k.Log(), "\n") {
+		if i := strings.Index(l, "REGISTER alice OK "); i >= 0 {
+			t.Logf("Kamailio: %s", l[i:])
+		}
+	}
 	contacts := natKamContacts(k.Log(), "alice")
 	t.Logf("Contacts of alice's accepted REGISTERs, in order: %v", contacts)
-	if want := []string{"<sip:alice@" + private + ":5060>", "<sip:alice@" + public + ":5060>"}; len(contacts) < 2 ||
-		contacts[0] != want[0] || contacts[1] != want[1] {
-		t.Errorf("alice's REGISTER Contacts %v, want %v first", contacts, want)
+	if len(contacts) < 2 || contacts[0] != "<sip:alice@"+private+":5060>" || !strings.HasPrefix(contacts[1], "<sip:alice@"+public+":") {
+		t.Fatalf("alice's REGISTER Contacts %v, want <sip:alice@%s:5060> then <sip:alice@%s:PORT> first", contacts, private, public)
+	}
+	publicContact := strings.Trim(contacts[1], "<>")
+	if c.nat != netlab.Symmetric && publicContact != "sip:alice@"+public+":5060" {
+		t.Errorf("alice's public Contact %s, want port 5060 kept by the port-preserving NAT", publicContact)
 	}
 	if l := grepLine(readFile(aliceLog), "public address learnt"); l != "" {
 		t.Logf("alice log: %s", l)
 	}
+	natCheckRegServer(t, natEvents(alice.Log()), prov.server)
+	prov.checkFailover(t, "alice", aliceLog, "registrar server failed, trying the next")
 
 	bobCfg := filepath.Join(dir, "bob.toml")
-	if err := os.WriteFile(bobCfg, []byte(natLabConfig(bobHost.Addr.String()+":5060", "bob", "bobpw", k.Addr(), false,
+	if err := os.WriteFile(bobCfg, []byte(natLabConfig(bobHost.Addr.String()+":5060", "bob", "bobpw", prov.domain, false,
 		[2]int{30000, 30099}, "contact_rewrite = false\nkeepalive = \"0s\"")), 0o600); err != nil {
 		t.Fatal(err)
+	}
+	var baresip *peertest.Baresip
+	if c.baresip {
+		baresip = lab.StartBaresip(t, bobHost, peertest.BaresipConfig{User: "bob", Registrar: k.Addr(), Password: "bobpw",
+			AudioSource: "ausine,660"})
 	}
 	call := func(n int, wantConnect bool) {
 		t.Helper()
 		connected := map[string]string{"event": "call", "state": "connected"}
 		ringing := map[string]string{"event": "call", "state": "ringing"}
-		within := "10s"
+		within := prov.callWait
 		if !wantConnect {
-			within = "5s" // Kamailio's INVITE would reach alice within milliseconds
+			within = 5 * time.Second // Kamailio's INVITE would reach alice within milliseconds
 		}
 		aliceMark := len(natEvents(alice.Log()))
 		before := natCount(natEvents(alice.Log()), connected)
+		if baresip != nil {
+			bobHeard := natBaresipCall(t, baresip, n, k.URI("alice"), within)
+			if !waitUntil(5*time.Second, func() bool { return natCount(natEvents(alice.Log()), connected) > before }) {
+				t.Fatalf("call %d: alice reported no connected call:\n%s", n, alice.Log())
+			}
+			if got := strings.Count(k.Log(), "INVITE for alice -> "+publicContact+"\n"); got != n {
+				t.Errorf("call %d: Kamailio routed %d INVITEs to alice's public contact, want %d", n, got, n)
+			}
+			checkTone(t, fmt.Sprintf("call %d: baresip hears alice", n), bobHeard, 440, 1.2)
+			if c.stun {
+				natCheckSDPAddr(t, n, baresip.Log(), public, private)
+				checkTone(t, fmt.Sprintf("call %d: alice hears baresip", n), natRemote(t, aliceRec, n), 660, 1.2)
+				return
+			}
+			natCheckBaresipOneWay(t, n, baresip, natRemote(t, aliceRec, n), natEvents(alice.Log())[aliceMark:], private)
+			return
+		}
 		bobLog := filepath.Join(dir, fmt.Sprintf("bob%d.log", n))
 		bobRec := filepath.Join(dir, fmt.Sprintf("bob%d-rec", n))
 		bob := lab.Start(t, bobHost, bin, "dial", "--config", bobCfg, "--log-file", bobLog, "--verbose", "--events", "jsonl",
-			"--audio", "tone:660", "--record-dir", bobRec,
-			"--timeout", "20s", "--script", "expect state connected within "+within+"; wait 2s; hangup", k.URI("alice"))
+			"--audio", "tone:660", "--record-dir", bobRec, "--timeout", (within + 10*time.Second).String(),
+			"--script", "expect state connected within "+within.String()+"; wait 2s; hangup", "sip:alice@"+prov.domain)
 		select {
 		case <-bob.Done():
-		case <-time.After(25 * time.Second):
-			t.Fatalf("call %d: bob's teaphone dial still running after 25s:\n%s", n, bob.Log())
+		case <-time.After(within + 15*time.Second):
+			t.Fatalf("call %d: bob's teaphone dial still running after %v:\n%s", n, within+15*time.Second, bob.Log())
 		}
 		if !wantConnect {
 			if bob.ExitStatus() == "exit status 0" {
@@ -234,7 +293,7 @@ func natScenario(t *testing.T, keepalive bool) {
 			if got := natCount(natEvents(alice.Log())[aliceMark:], ringing); got != 0 {
 				t.Fatalf("call %d: reached alice (%d ringing events), want it lost at the NAT:\n%s", n, got, alice.Log())
 			}
-			if got := strings.Count(k.Log(), "INVITE for alice -> sip:alice@"+public+":5060"); got != n {
+			if got := strings.Count(k.Log(), "INVITE for alice -> "+publicContact+"\n"); got != n {
 				t.Errorf("call %d: Kamailio routed %d INVITEs to alice's public contact, want %d", n, got, n)
 			}
 			t.Logf("call %d: lost at the NAT as expected (bob: %s)", n, bob.ExitStatus())
@@ -251,8 +310,9 @@ func natScenario(t *testing.T, keepalive bool) {
 		if natCount(bobEvs, connected) == 0 {
 			t.Fatalf("call %d: bob reported no connected call:\n%s", n, bob.Log())
 		}
+		prov.checkFailover(t, fmt.Sprintf("call %d: bob", n), bobLog, "server failed the INVITE, trying the next")
 		// Kamailio sent the INVITE to the public contact.
-		if got := strings.Count(k.Log(), "INVITE for alice -> sip:alice@"+public+":5060"); got != n {
+		if got := strings.Count(k.Log(), "INVITE for alice -> "+publicContact+"\n"); got != n {
 			t.Errorf("call %d: Kamailio routed %d INVITEs to alice's public contact, want %d", n, got, n)
 		}
 		// RTP flowed both ways through the NAT (media events every 500 ms
@@ -272,9 +332,22 @@ func natScenario(t *testing.T, keepalive bool) {
 	}
 
 	call(1, true)
+	if c.oneCall {
+		return
+	}
 	t.Logf("idle for %v (NAT UDP timeouts %v / %v, nat.keepalive %s)", idle, udpTimeout, streamTimeout, ka)
 	time.Sleep(idle)
-	call(2, keepalive)
+	call(2, c.keepalive)
+}
+
+// natAliceNAT is alice's [nat] table: contact rewrite, keep-alives every
+// ka, and the STUN server stun unless it is "".
+func natAliceNAT(ka, stun string) string {
+	s := "contact_rewrite = true\nkeepalive = \"" + ka + "\"\n"
+	if stun != "" {
+		s += "stun_server = \"" + stun + "\"\n"
+	}
+	return s
 }
 
 // natRemote waits until dir holds want finished recordings (stereo WAV,

@@ -323,6 +323,16 @@ func (l *Lab) Command(ns Namespace, name string, args ...string) *exec.Cmd {
 	return cmd
 }
 
+// Run runs name with args inside ns (see Command) to its end, with stdin
+// (if not empty) as its input, and kills it after 10 s. The error carries
+// the program's output.
+func (l *Lab) Run(ns Namespace, stdin, name string, args ...string) error {
+	if !l.has(ns) {
+		return fmt.Errorf("netlab: %q is not a namespace of this lab", ns.Name)
+	}
+	return run(stdin, "ip", append([]string{"netns", "exec", ns.Name, name}, args...)...)
+}
+
 // Start starts name with args inside ns (see Command), its output to a log
 // file, and stops it in t.Cleanup (and at the lab's teardown at the latest).
 // When the test failed, the teardown logs the end of its output.

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -59,6 +60,14 @@ type BaresipConfig struct {
 	// multiplexes; without it (the default) it never writes the attribute
 	// and drops RTCP that arrives on its RTP port.
 	RTCPMux bool
+	// Netns, if not nil, runs baresip inside that network namespace, with
+	// SIP on Addr (which must then be the namespace's address) port 5060,
+	// RTP on 30000-30039, and its ctrl_tcp on 127.0.0.1:5062 there, which
+	// the control connection reaches from inside the namespace. Give each
+	// baresip a namespace of its own: it binds RTP to 0.0.0.0, so with
+	// several addresses in one namespace its RTP may leave from the wrong
+	// one.
+	Netns Netns
 }
 
 // Event is one ctrl_tcp event, e.g. CALL_ESTABLISHED.
@@ -122,6 +131,9 @@ func StartBaresip(t testing.TB, cfg BaresipConfig) *Baresip {
 	if cfg.User == "" {
 		t.Fatal("peertest: BaresipConfig.User is required")
 	}
+	if cfg.Netns != nil && !cfg.Addr.IsValid() {
+		t.Fatal("peertest: baresip in a network namespace needs BaresipConfig.Addr")
+	}
 	if cfg.AnswerMode == "" {
 		cfg.AnswerMode = "auto"
 	}
@@ -143,7 +155,7 @@ func StartBaresip(t testing.TB, cfg BaresipConfig) *Baresip {
 		if err == nil {
 			break
 		}
-		if !errors.Is(err, errPortRace) || attempt == 4 {
+		if !errors.Is(err, errPortRace) || attempt == 4 || cfg.Netns != nil {
 			t.Fatalf("peertest: starting baresip %s: %v", cfg.User, err)
 		}
 		t.Logf("peertest: baresip %s: %v; retrying on other ports", cfg.User, err)
@@ -157,13 +169,15 @@ func StartBaresip(t testing.TB, cfg BaresipConfig) *Baresip {
 }
 
 func startBaresip(t testing.TB, cfg BaresipConfig, dir, rec string) (*Baresip, error) {
-	sip, err := FreePorts(3, 2) // SIP (UDP+TCP), SIP+1 (TLS), SIP+2 ctrl
-	if err != nil {
-		return nil, err
-	}
-	rtp, err := FreePorts(40, 2)
-	if err != nil {
-		return nil, err
+	sip, rtp := 5060, 30000 // a namespace of its own has every port free
+	if cfg.Netns == nil {
+		var err error
+		if sip, err = FreePorts(3, 2); err != nil { // SIP (UDP+TCP), SIP+1 (TLS), SIP+2 ctrl
+			return nil, err
+		}
+		if rtp, err = FreePorts(40, 2); err != nil {
+			return nil, err
+		}
 	}
 	b := &Baresip{
 		SIPPort: sip, CtrlPort: sip + 2, RTPMin: rtp, RTPMax: rtp + 39,
@@ -183,7 +197,12 @@ func startBaresip(t testing.TB, cfg BaresipConfig, dir, rec string) (*Baresip, e
 	if err := os.WriteFile(filepath.Join(dir, "accounts"), []byte(b.accountLine()+"\n"), 0o644); err != nil {
 		return nil, err
 	}
-	p, err := startProc(dir, filepath.Join(dir, "baresip.log"), nil, nil, "baresip", "-f", dir, "-s")
+	argv := []string{"baresip", "-f", dir, "-s"}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	if cfg.Netns != nil {
+		cmd = cfg.Netns.Command(argv[0], argv[1:]...)
+	}
+	p, err := startCmd(cmd, dir, filepath.Join(dir, "baresip.log"), nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -199,7 +218,17 @@ func startBaresip(t testing.TB, cfg BaresipConfig, dir, rec string) (*Baresip, e
 		b.Stop()
 		return nil, err
 	}
-	conn, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(b.CtrlPort)), CommandTimeout)
+	ctrl := net.JoinHostPort("127.0.0.1", strconv.Itoa(b.CtrlPort))
+	var conn net.Conn
+	if cfg.Netns != nil {
+		err = cfg.Netns.Do(func() error {
+			var err error
+			conn, err = net.DialTimeout("tcp", ctrl, CommandTimeout)
+			return err
+		})
+	} else {
+		conn, err = net.DialTimeout("tcp", ctrl, CommandTimeout)
+	}
 	if err != nil {
 		b.Stop()
 		return nil, fmt.Errorf("connecting ctrl_tcp: %w", err)

@@ -60,6 +60,11 @@ type KamailioConfig struct {
 	// readiness probe inside that network namespace; Addr must then be
 	// one of the namespace's addresses.
 	Netns Netns
+	// Domains are further SIP domains Kamailio serves (its aliases, any
+	// port), e.g. "provider.test" for a lab provider found through DNS:
+	// REGISTERs for them are accepted and requests to their users looked
+	// up in the location table like those for Addr.
+	Domains []string
 }
 
 // Kamailio is a running Kamailio.
@@ -90,6 +95,11 @@ func StartKamailio(t testing.TB, cfg KamailioConfig) *Kamailio {
 	for u, pw := range cfg.Users {
 		if u == "" || pw == "" || strings.ContainsAny(u+pw, "\"\\\n\r") {
 			t.Fatalf("peertest: bad Kamailio user %q / password %q", u, pw)
+		}
+	}
+	for _, d := range cfg.Domains {
+		if d == "" || strings.ContainsAny(d, "\"\\\n\r:; ") {
+			t.Fatalf("peertest: bad Kamailio domain %q", d)
 		}
 	}
 	if cfg.Netns != nil && !cfg.Addr.IsValid() {

@@ -93,7 +93,12 @@ func kamailioConfig(cfg KamailioConfig, port int, dir, mpath string) string {
 	if cfg.Verbose {
 		debug = "3"
 	}
+	var aliases strings.Builder
+	for _, d := range cfg.Domains {
+		fmt.Fprintf(&aliases, "alias=\"%s\"\n", d)
+	}
 	return strings.NewReplacer(
+		"@ALIASES@", strings.TrimSuffix(aliases.String(), "\n"),
 		"@PORT@", strconv.Itoa(port),
 		"@ADDR@", kamailioAddr(cfg).String(),
 		"@STATE@", dir,
