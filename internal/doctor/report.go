@@ -141,6 +141,11 @@ func registration(r *report, reg Registration, res Resolution) bool {
 		if where == "" {
 			where = "the registrar"
 		}
+		if strings.Contains(reg.Reason, "port unreachable") {
+			// The host is there and said so (ICMP): no SIP server on that port.
+			r.fail(fmt.Sprintf("nothing answers SIP at %s (ICMP port unreachable): is the provider up, and are host and port right?", where))
+			break
+		}
 		r.fail(fmt.Sprintf("no answer from %s: %s", where, reg.Reason))
 	default:
 		r.fail(fmt.Sprintf("registration failed at %s: %d %s", reg.Server, reg.Code, reg.Reason))

@@ -91,6 +91,14 @@ func TestBuild(t *testing.T) {
 			problem: "no answer from UDP 198.51.100.10:5060",
 		},
 		{
+			name: "port unreachable",
+			change: func(f *Findings) {
+				f.Register = Registration{Done: true, Server: "UDP 198.51.100.10:5060",
+					Reason: "every server failed: UDP 198.51.100.10:5060: register alice: transaction transport error: port unreachable"}
+			},
+			problem: "nothing answers SIP at UDP 198.51.100.10:5060 (ICMP port unreachable)",
+		},
+		{
 			name: "wrong password",
 			change: func(f *Findings) {
 				f.Register = Registration{Done: true, Server: "UDP 198.51.100.10:5060", Code: 401, Reason: "Unauthorized (wrong username or password?)"}
