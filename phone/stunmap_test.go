@@ -6,50 +6,24 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	pion "github.com/pion/stun/v3"
 
 	"github.com/teaphone/teaphone/phone/locator"
+	"github.com/teaphone/teaphone/phone/stun/stuntest"
 )
 
 // stunResponder answers Binding requests on 127.0.0.1 with a fixed mapped
-// address (mute: not at all) and counts them.
-func stunResponder(t *testing.T, mapped netip.AddrPort, mute bool) (netip.AddrPort, *atomic.Int32) {
-	t.Helper()
-	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var n atomic.Int32
-	done := make(chan struct{})
-	t.Cleanup(func() { conn.Close(); <-done })
-	go func() {
-		defer close(done)
-		buf := make([]byte, 1500)
-		for {
-			k, src, err := conn.ReadFromUDP(buf)
-			if err != nil {
-				return
-			}
-			req := &pion.Message{Raw: append([]byte(nil), buf[:k]...)}
-			if req.Decode() != nil {
-				continue
-			}
-			n.Add(1)
-			if mute {
-				continue
-			}
-			res, err := pion.Build(req, pion.BindingSuccess,
-				&pion.XORMappedAddress{IP: mapped.Addr().AsSlice(), Port: int(mapped.Port())}, pion.Fingerprint)
-			if err == nil {
-				_, _ = conn.WriteToUDP(res.Raw, src)
-			}
+// address (mute: not at all).
+func stunResponder(t *testing.T, mapped netip.AddrPort, mute bool) *stuntest.Server {
+	return stuntest.Start(t, func(_ int, req *pion.Message, _ *net.UDPAddr) []byte {
+		if mute {
+			return nil
 		}
-	}()
-	return conn.LocalAddr().(*net.UDPAddr).AddrPort(), &n
+		return stuntest.Success(t, req, mapped)
+	})
 }
 
 // TestSTUNMapDecides: the public address is asked for only when a server
@@ -57,8 +31,8 @@ func stunResponder(t *testing.T, mapped netip.AddrPort, mute bool) (netip.AddrPo
 // that never answers leaves the local address, within the bound.
 func TestSTUNMapDecides(t *testing.T) {
 	public := netip.MustParseAddrPort("203.0.113.50:40002")
-	answering, asked := stunResponder(t, public, false)
-	silent, _ := stunResponder(t, public, true)
+	answering := stunResponder(t, public, false)
+	silent := stunResponder(t, public, true)
 	loc, err := locator.New()
 	if err != nil {
 		t.Fatal(err)
@@ -77,11 +51,11 @@ func TestSTUNMapDecides(t *testing.T) {
 		asks   bool
 	}{
 		{name: "no server", host: net.IPv4(10, 0, 0, 2), peer: "203.0.113.9"},
-		{name: "public peer", server: answering.String(), host: net.IPv4(10, 0, 0, 2), peer: "203.0.113.9", want: true, asks: true},
-		{name: "peer by name", server: answering.String(), host: net.IPv4(192, 168, 1, 20), want: true, asks: true},
-		{name: "peer on the LAN", server: answering.String(), host: net.IPv4(10, 0, 0, 2), peer: "10.0.0.1"},
-		{name: "we are public", server: answering.String(), host: net.IPv4(198, 51, 100, 7), peer: "203.0.113.9"},
-		{name: "server silent", server: silent.String(), host: net.IPv4(10, 0, 0, 2), peer: "203.0.113.9"},
+		{name: "public peer", server: answering.Addr().String(), host: net.IPv4(10, 0, 0, 2), peer: "203.0.113.9", want: true, asks: true},
+		{name: "peer by name", server: answering.Addr().String(), host: net.IPv4(192, 168, 1, 20), want: true, asks: true},
+		{name: "peer on the LAN", server: answering.Addr().String(), host: net.IPv4(10, 0, 0, 2), peer: "10.0.0.1"},
+		{name: "we are public", server: answering.Addr().String(), host: net.IPv4(198, 51, 100, 7), peer: "203.0.113.9"},
+		{name: "server silent", server: silent.Addr().String(), host: net.IPv4(10, 0, 0, 2), peer: "203.0.113.9"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := &Phone{
@@ -92,13 +66,13 @@ func TestSTUNMapDecides(t *testing.T) {
 			if tc.peer != "" {
 				peer = netip.MustParseAddr(tc.peer)
 			}
-			before := asked.Load()
+			before := answering.Seen()
 			start := time.Now()
 			got, ok := p.stunMap(context.Background(), rtp, peer)
 			if ok != tc.want || (ok && got != public) {
 				t.Fatalf("stunMap = %v, %v; want %v (%v)", got, ok, tc.want, public)
 			}
-			if a := asked.Load() > before; a != tc.asks {
+			if a := answering.Seen() > before; a != tc.asks {
 				t.Errorf("STUN server asked: %v, want %v", a, tc.asks)
 			}
 			if d := time.Since(start); d > stunTimeout+time.Second {

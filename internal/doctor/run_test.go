@@ -2,46 +2,19 @@ package doctor
 
 import (
 	"context"
-	"net"
 	"strings"
 	"testing"
 	"time"
 
-	pion "github.com/pion/stun/v3"
-
 	"github.com/teaphone/teaphone/internal/peertest"
 	"github.com/teaphone/teaphone/phone"
+	"github.com/teaphone/teaphone/phone/stun/stuntest"
 )
 
 // stunServer answers Binding requests on 127.0.0.1 with the address they
 // came from, until the test ends.
 func stunServer(t *testing.T) string {
-	t.Helper()
-	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	t.Cleanup(func() { conn.Close(); <-done })
-	go func() {
-		defer close(done)
-		buf := make([]byte, 1500)
-		for {
-			n, src, err := conn.ReadFromUDP(buf)
-			if err != nil {
-				return
-			}
-			req := &pion.Message{Raw: append([]byte(nil), buf[:n]...)}
-			if req.Decode() != nil {
-				continue
-			}
-			res, err := pion.Build(req, pion.BindingSuccess, &pion.XORMappedAddress{IP: src.IP, Port: src.Port}, pion.Fingerprint)
-			if err == nil {
-				_, _ = conn.WriteToUDP(res.Raw, src)
-			}
-		}
-	}()
-	return conn.LocalAddr().String()
+	return stuntest.Start(t, nil).Addr().String()
 }
 
 func loopbackOptions(registrar, password, stunAddr string) Options {

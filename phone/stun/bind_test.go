@@ -5,63 +5,22 @@ import (
 	"errors"
 	"net"
 	"net/netip"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	pion "github.com/pion/stun/v3"
+
+	"github.com/teaphone/teaphone/phone/stun/stuntest"
 )
 
-// fakeServer answers Binding requests on 127.0.0.1: answer builds the
-// response to req from src (nil: drop the request).
-type fakeServer struct {
-	conn *net.UDPConn
-	seen atomic.Int32
+// startServer is a test STUN server answering with answer.
+func startServer(t *testing.T, answer stuntest.Answer) *stuntest.Server {
+	return stuntest.Start(t, answer)
 }
 
-func startServer(t *testing.T, answer func(n int, req *pion.Message, src *net.UDPAddr) []byte) *fakeServer {
-	t.Helper()
-	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &fakeServer{conn: conn}
-	done := make(chan struct{})
-	t.Cleanup(func() { conn.Close(); <-done })
-	go func() {
-		defer close(done)
-		buf := make([]byte, 1500)
-		for {
-			n, src, err := conn.ReadFromUDP(buf)
-			if err != nil {
-				return
-			}
-			req := &pion.Message{Raw: append([]byte(nil), buf[:n]...)}
-			if req.Decode() != nil {
-				continue
-			}
-			if b := answer(int(s.seen.Add(1)), req, src); b != nil {
-				_, _ = conn.WriteToUDP(b, src)
-			}
-		}
-	}()
-	return s
-}
-
-func (s *fakeServer) addr() netip.AddrPort { return s.conn.LocalAddr().(*net.UDPAddr).AddrPort() }
-
-func success(t *testing.T, req *pion.Message, ip net.IP, port int, setters ...pion.Setter) []byte {
-	t.Helper()
-	all := append([]pion.Setter{req, pion.BindingSuccess}, setters...)
-	if setters == nil {
-		all = append(all, &pion.XORMappedAddress{IP: ip, Port: port}, pion.Fingerprint)
-	}
-	m, err := pion.Build(all...)
-	if err != nil {
-		t.Error(err)
-		return nil
-	}
-	return m.Raw
+func success(t *testing.T, req *pion.Message, ip net.IP, port int) []byte {
+	a, _ := netip.AddrFromSlice(ip)
+	return stuntest.Success(t, req, netip.AddrPortFrom(a.Unmap(), uint16(port)))
 }
 
 func client(t *testing.T) *net.UDPConn {
@@ -85,7 +44,7 @@ func TestBindReturnsTheMappedAddress(t *testing.T) {
 		return success(t, req, net.IPv4(203, 0, 113, 7), src.Port+1000)
 	})
 	c := client(t)
-	got, err := Bind(ctx(t, 5*time.Second), c, srv.addr(), 50*time.Millisecond)
+	got, err := Bind(ctx(t, 5*time.Second), c, srv.Addr(), 50*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,23 +66,24 @@ func TestBindRetransmits(t *testing.T) {
 		return success(t, req, src.IP, src.Port)
 	})
 	c := client(t)
-	got, err := Bind(ctx(t, 5*time.Second), c, srv.addr(), 20*time.Millisecond)
+	got, err := Bind(ctx(t, 5*time.Second), c, srv.Addr(), 20*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got != c.LocalAddr().(*net.UDPAddr).AddrPort() {
 		t.Fatalf("mapped %v, want the socket's own address", got)
 	}
-	if n := srv.seen.Load(); n < 3 {
+	if n := srv.Seen(); n < 3 {
 		t.Fatalf("server saw %d requests, want 3", n)
 	}
 }
 
 func TestBindMappedAddressOfAnRFC3489Server(t *testing.T) {
 	srv := startServer(t, func(_ int, req *pion.Message, src *net.UDPAddr) []byte {
-		return success(t, req, nil, 0, &pion.MappedAddress{IP: net.IPv4(198, 51, 100, 1), Port: 4000})
+		m, _ := pion.Build(req, pion.BindingSuccess, &pion.MappedAddress{IP: net.IPv4(198, 51, 100, 1), Port: 4000})
+		return m.Raw
 	})
-	got, err := Bind(ctx(t, 5*time.Second), client(t), srv.addr(), 50*time.Millisecond)
+	got, err := Bind(ctx(t, 5*time.Second), client(t), srv.Addr(), 50*time.Millisecond)
 	if err != nil || got.String() != "198.51.100.1:4000" {
 		t.Fatalf("Bind = %v, %v; want 198.51.100.1:4000", got, err)
 	}
@@ -141,7 +101,7 @@ func TestBindIgnoresWhatIsNotTheAnswer(t *testing.T) {
 		// Someone else's packet to our port: an RTP packet from a stranger.
 		_, _ = stranger.WriteToUDP([]byte{0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1}, c.LocalAddr().(*net.UDPAddr))
 	}()
-	_, err := Bind(ctx(t, 300*time.Millisecond), c, srv.addr(), 50*time.Millisecond)
+	_, err := Bind(ctx(t, 300*time.Millisecond), c, srv.Addr(), 50*time.Millisecond)
 	if !errors.Is(err, ErrTimeout) {
 		t.Fatalf("Bind = %v, want ErrTimeout (no answer to our transaction)", err)
 	}
@@ -152,7 +112,7 @@ func TestBindErrorResponse(t *testing.T) {
 		m, _ := pion.Build(req, pion.BindingError, pion.ErrorCodeAttribute{Code: pion.CodeServerError, Reason: []byte("busy")})
 		return m.Raw
 	})
-	_, err := Bind(ctx(t, 5*time.Second), client(t), srv.addr(), 50*time.Millisecond)
+	_, err := Bind(ctx(t, 5*time.Second), client(t), srv.Addr(), 50*time.Millisecond)
 	if err == nil || errors.Is(err, ErrTimeout) {
 		t.Fatalf("Bind = %v, want the server's error", err)
 	}
@@ -162,7 +122,7 @@ func TestBindBadMappedAddress(t *testing.T) {
 	srv := startServer(t, func(_ int, req *pion.Message, _ *net.UDPAddr) []byte {
 		return success(t, req, net.IPv4zero, 5000)
 	})
-	if _, err := Bind(ctx(t, 5*time.Second), client(t), srv.addr(), 50*time.Millisecond); err == nil {
+	if _, err := Bind(ctx(t, 5*time.Second), client(t), srv.Addr(), 50*time.Millisecond); err == nil {
 		t.Fatal("Bind accepted 0.0.0.0 as a mapped address")
 	}
 }
@@ -170,7 +130,7 @@ func TestBindBadMappedAddress(t *testing.T) {
 func TestBindStopsAtTheDeadline(t *testing.T) {
 	srv := startServer(t, func(int, *pion.Message, *net.UDPAddr) []byte { return nil })
 	start := time.Now()
-	_, err := Bind(ctx(t, 200*time.Millisecond), client(t), srv.addr(), 20*time.Millisecond)
+	_, err := Bind(ctx(t, 200*time.Millisecond), client(t), srv.Addr(), 20*time.Millisecond)
 	if !errors.Is(err, ErrTimeout) {
 		t.Fatalf("Bind = %v, want ErrTimeout", err)
 	}
