@@ -59,7 +59,7 @@ func TestDoctor(t *testing.T) {
 	err = run(context.Background(), []string{"doctor", "--config", cfg, "--log-file", log, "--idle", "0", "--timeout", "3s"}, &out, &errOut)
 	code := exitCode(err, &errOut)
 	t.Logf("teaphone doctor, Kamailio stopped (exit %d):\n%s%s", code, out.String(), errOut.String())
-	if code != 1 || !strings.Contains(errOut.String(), "teaphone: no answer") || strings.Count(errOut.String(), "\n") != 1 {
+	if code != 1 || !strings.Contains(errOut.String(), "teaphone: nothing answers SIP at UDP "+k.Addr()) || strings.Count(errOut.String(), "\n") != 1 {
 		t.Errorf("exit %d, stderr %q: want 1 and one line naming the problem", code, errOut.String())
 	}
 }
