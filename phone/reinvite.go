@@ -90,6 +90,12 @@ func (c *call) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	c.media.update()
+	c.noteRemoteHold()
+}
+
+// noteRemoteHold reports a change of the remote's hold after a new
+// description (re-INVITE or UPDATE) took effect.
+func (c *call) noteRemoteHold() {
 	held := c.media.remoteHolds()
 	c.mu.Lock()
 	flagChanged := c.heldRemote != held

@@ -143,9 +143,7 @@ func (p *Phone) handlers() map[sip.RequestMethod]sipgo.RequestHandler {
 		sip.REFER:   p.routed(p.onRefer),
 		sip.NOTIFY:  p.routed(p.onNotify),
 		sip.PRACK:   p.routed(p.onPrack),
-		sip.UPDATE: p.routed(func(_ *call, req *sip.Request, tx sip.ServerTransaction) {
-			respond(tx, req, 501, "Not Implemented")
-		}),
+		sip.UPDATE:  p.routed(p.onUpdate),
 		sip.MESSAGE: func(req *sip.Request, tx sip.ServerTransaction) {
 			respond(tx, req, 405, "Method Not Allowed")
 		},
