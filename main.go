@@ -93,6 +93,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return usageError{err}
 	}
 	defer closeLog()
+	for _, w := range cfg.Warnings() {
+		logger.Warn(w)
+		if mode != "tui" {
+			fmt.Fprintf(stderr, "teaphone: warning: %s\n", w)
+		}
+	}
 	if mode == "tui" && logFile != nil {
 		// From here on nothing but Bubble Tea may write to the terminal.
 		if restore, err := redirectStderr(logFile); err == nil {
@@ -224,7 +230,7 @@ func runTUI(ctx context.Context, mgr *sessions.Manager, cfg config.Config, hub, 
 	defer tones.Stop()
 	hist := history.Open(history.DefaultPath(), logger.With("component", "history"))
 	return ui.Run(ctx, mgr, ui.Options{
-		Accounts: names, AudioIn: snd.name, AudioOut: snd.name, AudioNotice: snd.Notice(),
+		Accounts: names, AudioIn: snd.name, AudioOut: snd.name, AudioNotice: snd.Notice(), Warnings: cfg.Warnings(),
 		Keys: cfg.UI.Keys, Contacts: contacts,
 		History: hist.Load(), OnDial: hist.Add, Keypad: ringer.Keypad(hub),
 	})

@@ -79,6 +79,9 @@ type Options struct {
 	// card — audio off"): the status bar shows it in place of the devices,
 	// and it is the log pane's first line.
 	AudioNotice string
+	// Warnings are shown in the log pane at start (such as a config file
+	// holding a password that others can read).
+	Warnings []string
 	// Keys remaps actions (see package keys: answer, reject, end, hold …)
 	// to key names as Bubble Tea spells them ("a", "ctrl+x", "f5").
 	Keys map[string][]string

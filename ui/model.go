@@ -165,6 +165,9 @@ func New(c Client, o Options) Model {
 	if o.AudioNotice != "" {
 		m.logf("%s", o.AudioNotice)
 	}
+	for _, w := range o.Warnings {
+		m.logf("warning: %s", w)
+	}
 	m.sel = reselect(m.calls, "", "")
 	m.dial = m.dial.SetSize(m.width, 1)
 	return m

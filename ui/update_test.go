@@ -413,3 +413,12 @@ func TestRegistrationFailureShowsItsReason(t *testing.T) {
 		t.Fatalf("status bar lacks the reason:\n%s", v)
 	}
 }
+
+// TestStartupWarningsInTheLogPane: warnings given at start (a config file
+// others can read) are in the log pane.
+func TestStartupWarningsInTheLogPane(t *testing.T) {
+	m := newTestModel(newFake(), Options{Warnings: []string{"config.toml holds a password and other users can read it"}})
+	if v := m.View(); !strings.Contains(v, "warning: config.toml holds a password") {
+		t.Fatalf("log pane lacks the warning:\n%s", v)
+	}
+}
