@@ -93,6 +93,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return usageError{err}
 	}
 	defer closeLog()
+	if f.verbose {
+		// --verbose: every SIP message as on the wire, in the log.
+		var w io.Writer = stderr
+		if logFile != nil {
+			w = logFile
+		}
+		phone.TraceSIP(w)
+		defer phone.TraceSIP(nil)
+	}
 	for _, w := range cfg.Warnings() {
 		logger.Warn(w)
 		if mode != "tui" {

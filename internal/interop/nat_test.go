@@ -236,6 +236,11 @@ func natScenario(t *testing.T, c natCase) {
 	if l := grepLine(readFile(aliceLog), "public address learnt"); l != "" {
 		t.Logf("alice log: %s", l)
 	}
+	// --verbose puts the SIP on the wire in the log (both directions).
+	if text := readFile(aliceLog); !strings.Contains(text, " SIP sent UDP ") || !strings.Contains(text, " SIP recv UDP ") ||
+		!strings.Contains(text, "\nREGISTER sip:") {
+		t.Errorf("alice's --verbose log has no SIP trace of her REGISTERs")
+	}
 	natCheckRegServer(t, natEvents(alice.Log()), prov.server)
 	prov.checkFailover(t, "alice", aliceLog, "registrar server failed, trying the next")
 
