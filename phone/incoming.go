@@ -231,8 +231,10 @@ func (c *call) decide(dec Decision, contact *sip.ContactHeader) {
 			if reason == "" {
 				reason = statusText(code)
 			}
-			_ = ss.Respond(code, reason, nil)
+			// The call ends now: sipgo's Respond then waits for the ACK of
+			// the final response (up to 64·T1), which a scanner never sends.
 			c.setState(StateCancelled, code, reason)
+			_ = ss.Respond(code, reason, nil)
 			return
 		case DecisionForward:
 			uri, err := ResolveTarget(dec.Target, c.domain())
@@ -242,8 +244,8 @@ func (c *call) decide(dec Decision, contact *sip.ContactHeader) {
 				continue
 			}
 			// RFC 3261 §21.3.3: 302 with the new location in Contact.
-			_ = ss.Respond(302, "Moved Temporarily", nil, &sip.ContactHeader{Address: uri})
 			c.setState(StateCancelled, 302, "forwarded to "+uri.String())
+			_ = ss.Respond(302, "Moved Temporarily", nil, &sip.ContactHeader{Address: uri})
 			return
 		case DecisionDefer:
 			if timer == nil {
@@ -260,12 +262,12 @@ func (c *call) decide(dec Decision, contact *sip.ContactHeader) {
 				c.setState(StateCancelled, 487, "cancelled by caller")
 				return
 			case <-timer.C:
-				_ = ss.Respond(480, "Temporarily Unavailable", nil)
 				c.setState(StateFailed, 480, "no answer (timeout)")
+				_ = ss.Respond(480, "Temporarily Unavailable", nil)
 				return
 			case <-c.p.ctx.Done():
-				_ = ss.Respond(503, "Service Unavailable", nil)
 				c.setState(StateCancelled, 503, "phone closing")
+				_ = ss.Respond(503, "Service Unavailable", nil)
 				return
 			}
 		default:

@@ -102,3 +102,40 @@ func TestLargeResponseOverUDP(t *testing.T) {
 		t.Fatalf("the 200 OK is %d bytes: the test needs more than 1300", n)
 	}
 }
+
+// TestRejectedCallEndsWithoutACK: a caller that never ACKs our rejection
+// (a scanner sending raw INVITEs) does not keep the call ringing until the
+// transaction gives up (64·T1): it ends when we answer.
+func TestRejectedCallEndsWithoutACK(t *testing.T) {
+	a := newTestPhone(t, Options{Handler: HandlerFunc(func(IncomingCall) Decision { return Reject(486, "") })})
+	conn, err := net.Dial("udp", a.LocalAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	local := conn.LocalAddr().String()
+	invite := "INVITE sip:100@" + a.LocalAddr() + " SIP/2.0\r\n" +
+		"Via: SIP/2.0/UDP " + local + ";branch=z9hG4bKscanner1\r\n" +
+		"From: <sip:scanner@" + local + ">;tag=s1\r\nTo: <sip:100@" + a.LocalAddr() + ">\r\n" +
+		"Call-ID: scanner-1\r\nCSeq: 1 INVITE\r\nContact: <sip:scanner@" + local + ">\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+	if _, err := conn.Write([]byte(invite)); err != nil {
+		t.Fatal(err)
+	}
+	if !a.waitFor(5*time.Second, func(ev Event) bool {
+		ce, ok := ev.(CallEvent)
+		return ok && ce.SIPCallID == "scanner-1" && ce.State.Final()
+	}) {
+		t.Fatalf("the rejected call did not end before the ACK: %s", a.dump())
+	}
+	buf := make([]byte, 4096)
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		n, err := conn.Read(buf)
+		if err != nil {
+			t.Fatalf("no 486 for the INVITE: %v", err)
+		}
+		if strings.HasPrefix(string(buf[:n]), "SIP/2.0 486") {
+			break
+		}
+	}
+}
