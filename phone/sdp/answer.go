@@ -25,8 +25,16 @@ import (
 // 8035 §3): multiplexing is then in use (remote.RTCPMux && l.RTCPMux).
 // l.Version is incremented only when an answer is returned.
 //
+// With l.SRTP set, an offer with a usable a=crypto line is answered with
+// ours (same tag and suite, our key) and remote.Crypto holds only the
+// accepted line (see SRTP.AnswerKeys); the answer keeps the offer's profile.
+// An RTP/SAVP offer without a usable line, or any offer without one when
+// l.SRTP.Mandatory, fails with ErrNoCrypto; so does an RTP/SAVP offer when
+// l.SRTP is nil. Without l.SRTP a=crypto lines are ignored.
+//
 // Errors: ErrInvalidLocal (l or localDir), ErrMalformed, ErrNoAudio,
-// ErrAudioRejected (the audio stream has port 0) and ErrNoCommonCodec.
+// ErrAudioRejected (the audio stream has port 0), ErrNoCommonCodec and
+// ErrNoCrypto.
 func Answer(l *Local, offer []byte, localDir Direction) (answer []byte, remote Media, chosen Codec, err error) {
 	if err := l.check(localDir); err != nil {
 		return nil, Media{}, Codec{}, err
@@ -39,9 +47,17 @@ func Answer(l *Local, offer []byte, localDir Direction) (answer []byte, remote M
 	if err != nil {
 		return nil, Media{}, Codec{}, err
 	}
-	idx, err := selectAudio(sd)
+	idx, err := selectAudio(sd, l.SRTP != nil)
 	if err != nil {
+		if _, serr := selectAudio(sd, true); serr == nil {
+			err = fmt.Errorf("%w: only RTP/SAVP offered, SRTP is off", ErrNoCrypto)
+		}
 		return nil, Media{}, Codec{}, err
+	}
+	if l.SRTP != nil {
+		if k := selectKeyed(sd); k >= 0 {
+			idx = k
+		}
 	}
 	offered := sd.MediaDescriptions[idx]
 	remote, err = parseMedia(sd, offered)
@@ -56,10 +72,14 @@ func Answer(l *Local, offer []byte, localDir Direction) (answer []byte, remote M
 		return nil, remote, Codec{}, fmt.Errorf("%w: offered %v, enabled %v", ErrNoCommonCodec, remote.Codecs, enabled)
 	}
 	chosen = remote.Codecs[i]
+	lines, err := answerSRTP(l.SRTP, &remote)
+	if err != nil {
+		return nil, remote, Codec{}, err
+	}
 
 	// RFC 3264 §6.1: the answer uses the offerer's payload types; the
 	// formats keep the offer's relative order.
-	md := &psdp.MediaDescription{MediaName: audioName(l.Port)}
+	md := &psdp.MediaDescription{MediaName: audioName(l.Port, remote.SAVP)}
 	var added [128]bool
 	for _, f := range offered.MediaName.Formats {
 		pt, _ := parsePT(f) // parseMedia checked every format
@@ -81,6 +101,7 @@ func Answer(l *Local, offer []byte, localDir Direction) (answer []byte, remote M
 	if muxed {
 		md.Attributes = append(md.Attributes, psdp.NewPropertyAttribute(attrRTCPMux))
 	}
+	addCrypto(md, lines)
 
 	ans := l.session()
 	if remote.ICE.On() {

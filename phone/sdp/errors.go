@@ -10,7 +10,7 @@ var (
 	ErrMalformed = errors.New("sdp: malformed description")
 
 	// ErrNoAudio reports a description without an m=audio section using the
-	// RTP/AVP profile. A UAS answers such an offer with 488.
+	// RTP/AVP or RTP/SAVP profile. A UAS answers such an offer with 488.
 	ErrNoAudio = errors.New("sdp: no RTP/AVP audio stream")
 
 	// ErrAudioRejected reports that the audio stream has port 0, i.e. it was
@@ -21,6 +21,11 @@ var (
 	// enabled in Local.Codecs) was offered or answered. A UAS answers such
 	// an offer with 488.
 	ErrNoCommonCodec = errors.New("sdp: no common codec")
+
+	// ErrNoCrypto reports an SRTP negotiation that failed: an RTP/SAVP offer
+	// while SRTP is off, or no usable a=crypto line (RFC 4568) where SRTP is
+	// required. A UAS answers such an offer with 488.
+	ErrNoCrypto = errors.New("sdp: no usable SRTP key")
 
 	// ErrInvalidLocal reports a Local or Direction argument that cannot
 	// produce a valid description (empty address, port out of range, unknown

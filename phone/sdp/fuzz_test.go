@@ -15,6 +15,8 @@ func fuzzSeeds(f *testing.F) {
 	f.Add([]byte("v=0\no=- 1 1 IN IP6 ::1\ns=\nc=IN IP6 ::\nt=0 0\na=inactive\nm=audio 1/2 RTP/AVP 0\n"))
 	f.Add([]byte(""))
 	f.Add([]byte("v=0\r\n"))
+	f.Add([]byte(audio("0", "crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"+key30+"|2^20", "crypto:2 AEAD_AES_128_GCM inline:"+key28)))
+	f.Add([]byte(savpAudio("0", "crypto:1 AES_CM_128_HMAC_SHA1_32 inline:"+key30+"|2^20|1:4")))
 	l := &Local{Addr: "192.0.2.1", Port: 4000}
 	for _, d := range []Direction{SendRecv, SendOnly, RecvOnly, Inactive} {
 		b, err := Offer(l, d, true)
@@ -63,6 +65,9 @@ func FuzzAnswer(f *testing.F) {
 	fuzzSeeds(f)
 	f.Fuzz(func(t *testing.T, offer []byte) {
 		l := &Local{Addr: "198.51.100.1", Port: 40000, SessionID: 1}
+		if len(offer)%2 == 1 {
+			l.SRTP = &SRTP{} // half the inputs are answered with SRTP on
+		}
 		ans, remote, chosen, err := Answer(l, offer, SendOnly)
 		if err != nil {
 			if errors.Is(err, ErrInvalidLocal) {
@@ -73,6 +78,9 @@ func FuzzAnswer(f *testing.F) {
 		m, c, err := ParseAnswer(ans)
 		if err != nil {
 			t.Fatalf("answer does not parse: %v\noffer:\n%q\nanswer:\n%s", err, offer, ans)
+		}
+		if len(m.Crypto) != len(remote.Crypto) || len(m.Crypto) > 1 {
+			t.Fatalf("answer keys %d, accepted %d", len(m.Crypto), len(remote.Crypto))
 		}
 		if c != chosen || m.DTMFPT != remote.DTMFPT || len(m.Codecs) != 1 {
 			t.Fatalf("answer %+v %v, chosen %v, remote %+v", m, c, chosen, remote)

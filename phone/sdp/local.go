@@ -44,6 +44,9 @@ type Local struct {
 	// ICE, when set, makes offers, and answers to offers that do ICE,
 	// carry our ICE-lite credentials and candidates (see LocalICE).
 	ICE *LocalICE
+	// SRTP, when set, makes offers carry our a=crypto lines (RTP/SAVP if
+	// SRTP.Mandatory) and answers accept a=crypto offers (see SRTP).
+	SRTP *SRTP
 }
 
 // defaultPtime is 20 ms, the RFC 3551 §4.5 default for G.711 frames.
@@ -83,7 +86,13 @@ func Offer(l *Local, dir Direction, holdC0 bool) ([]byte, error) {
 	if holdC0 && !dir.Recvs() {
 		sd.ConnectionInformation = connection("0.0.0.0")
 	}
-	md := &psdp.MediaDescription{MediaName: audioName(l.Port)}
+	var lines []Crypto
+	if l.SRTP != nil {
+		if lines, err = l.SRTP.offerLines(); err != nil {
+			return nil, err
+		}
+	}
+	md := &psdp.MediaDescription{MediaName: audioName(l.Port, l.SRTP != nil && l.SRTP.Mandatory)}
 	for _, name := range codecs {
 		addCodec(md, staticPT(name), name, "")
 	}
@@ -92,6 +101,7 @@ func Offer(l *Local, dir Direction, holdC0 bool) ([]byte, error) {
 	if l.RTCPMux {
 		addMuxOffer(md, l.Port)
 	}
+	addCrypto(md, lines)
 	l.addICE(sd, md, false)
 	sd.MediaDescriptions = []*psdp.MediaDescription{md}
 	return sd.Marshal()
@@ -197,10 +207,14 @@ func connection(addr string) *psdp.ConnectionInformation {
 	return &psdp.ConnectionInformation{NetworkType: "IN", AddressType: typ, Address: &psdp.Address{Address: addr}}
 }
 
-// audioName is an m=audio line on port with the RTP/AVP profile and no
-// formats yet.
-func audioName(port int) psdp.MediaName {
-	return psdp.MediaName{Media: "audio", Port: psdp.RangedPort{Value: port}, Protos: []string{"RTP", "AVP"}}
+// audioName is an m=audio line on port with the RTP/AVP profile, or
+// RTP/SAVP (RFC 3711 §12) when savp, and no formats yet.
+func audioName(port int, savp bool) psdp.MediaName {
+	p := "AVP"
+	if savp {
+		p = "SAVP"
+	}
+	return psdp.MediaName{Media: "audio", Port: psdp.RangedPort{Value: port}, Protos: []string{"RTP", p}}
 }
 
 // addCodec appends a format to the m= line with its a=rtpmap, written for

@@ -52,12 +52,20 @@ type Media struct {
 	// in an offer, the writer can multiplex RTP and RTCP on Port; in an
 	// answer, it agrees to.
 	RTCPMux bool
+	// SAVP is set when the profile is RTP/SAVP (RFC 3711 §12): the writer
+	// requires SRTP.
+	SAVP bool
+	// Crypto lists the usable a=crypto lines (RFC 4568 §9.1) in order;
+	// malformed ones and unsupported suites are left out.
+	Crypto []Crypto
 }
 
 // Parse parses a session description and returns its audio stream: the first
-// m=audio section with the RTP/AVP profile and a non-zero port, or, if all of
-// them have port 0, the first of them (Port is then 0 and err is nil). Answer
-// and ParseAnswer use the same section.
+// m=audio section with the RTP/AVP profile and a non-zero port, else the
+// first RTP/SAVP one with a non-zero port, or, if all of them have port 0,
+// the first of them (Port is then 0 and err is nil). ParseAnswer uses the
+// same section; Answer too, except that without Local.SRTP it ignores
+// RTP/SAVP sections and with it prefers a section with a usable a=crypto.
 //
 // Parse fails with ErrMalformed when the description does not follow RFC 4566
 // or a value it interprets (c=, m= formats, a=rtpmap, a=ptime, a=rtcp of that
@@ -67,7 +75,7 @@ func Parse(b []byte) (Media, error) {
 	if err != nil {
 		return Media{}, err
 	}
-	i, err := selectAudio(sd)
+	i, err := selectAudio(sd, true)
 	if err != nil {
 		return Media{}, err
 	}
@@ -110,30 +118,58 @@ func normalize(b []byte) string {
 }
 
 // isAudioAVP reports whether md is an m=audio section with the RTP/AVP
-// profile (RFC 3551), the only transport this package negotiates.
+// profile (RFC 3551) or RTP/SAVP (RFC 3711 §12), the transports this
+// package negotiates.
 func isAudioAVP(md *psdp.MediaDescription) bool {
 	p := md.MediaName.Protos
-	return md.MediaName.Media == "audio" && len(p) == 2 && p[0] == "RTP" && p[1] == "AVP"
+	return md.MediaName.Media == "audio" && len(p) == 2 && p[0] == "RTP" && (p[1] == "AVP" || p[1] == "SAVP")
 }
 
-// selectAudio returns the index of the audio section Parse describes.
-func selectAudio(sd *psdp.SessionDescription) (int, error) {
-	first := -1
+// selectAudio returns the index of the audio section Parse describes: the
+// first RTP/AVP one with a non-zero port, else (with savp) the first
+// RTP/SAVP one with a non-zero port, else the first of them with port 0.
+func selectAudio(sd *psdp.SessionDescription, savp bool) (int, error) {
+	first, firstSAVP := -1, -1
 	for i, md := range sd.MediaDescriptions {
 		if !isAudioAVP(md) {
 			continue
 		}
+		s := md.MediaName.Protos[1] == "SAVP"
+		if s && !savp {
+			continue
+		}
 		if md.MediaName.Port.Value != 0 {
-			return i, nil
+			if !s {
+				return i, nil
+			}
+			if firstSAVP < 0 {
+				firstSAVP = i
+			}
 		}
 		if first < 0 {
 			first = i
 		}
 	}
+	if firstSAVP >= 0 {
+		return firstSAVP, nil
+	}
 	if first < 0 {
 		return -1, ErrNoAudio
 	}
 	return first, nil
+}
+
+// selectKeyed returns the first audio section (RTP/AVP or RTP/SAVP) with a
+// non-zero port and a usable a=crypto line, or -1: an SRTP answerer takes
+// it over a plain copy of the stream (the SAVP-then-AVP offers of some
+// best-effort SRTP peers).
+func selectKeyed(sd *psdp.SessionDescription) int {
+	for i, md := range sd.MediaDescriptions {
+		if isAudioAVP(md) && md.MediaName.Port.Value != 0 && len(parseCryptoLines(md)) > 0 {
+			return i
+		}
+	}
+	return -1
 }
 
 // rtpmap is one parsed a=rtpmap value.
@@ -250,6 +286,8 @@ func parseMedia(sd *psdp.SessionDescription, md *psdp.MediaDescription) (Media, 
 		}
 	}
 	m.ICE = parseICE(sd, md)
+	m.SAVP = md.MediaName.Protos[1] == "SAVP"
+	m.Crypto = parseCryptoLines(md)
 	return m, nil
 }
 

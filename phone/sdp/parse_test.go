@@ -231,7 +231,6 @@ func TestParseErrors(t *testing.T) {
 		{"too large", audio("0", strings.Repeat("x", MaxSize)), ErrMalformed},
 		{"no media", sdpOf(head...), ErrNoAudio},
 		{"video only", sdpOf(append(append([]string{}, head...), "m=video 5004 RTP/AVP 31")...), ErrNoAudio},
-		{"srtp only", rep("RTP/AVP", "RTP/SAVP"), ErrNoAudio},
 		{"avpf only", rep("RTP/AVP", "RTP/AVPF"), ErrNoAudio},
 	}
 	for _, tt := range tests {

@@ -1,0 +1,141 @@
+package sdp
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Suite is an SRTP crypto-suite name of an a=crypto line (RFC 4568 §6.2).
+type Suite string
+
+// The suites this package negotiates.
+const (
+	// AESCM128SHA1x80 is RFC 4568 §6.2.1: AES counter mode, 128-bit key,
+	// 112-bit salt, 80-bit HMAC-SHA1 tag.
+	AESCM128SHA1x80 Suite = "AES_CM_128_HMAC_SHA1_80"
+	// AESCM128SHA1x32 is RFC 4568 §6.2.2: the same with a 32-bit tag.
+	AESCM128SHA1x32 Suite = "AES_CM_128_HMAC_SHA1_32"
+	// AEADAES128GCM is RFC 7714 §12: AES-GCM, 128-bit key, 96-bit salt.
+	AEADAES128GCM Suite = "AEAD_AES_128_GCM"
+)
+
+// Suites lists the supported suites in our default order of preference.
+var Suites = []Suite{AESCM128SHA1x80, AEADAES128GCM, AESCM128SHA1x32}
+
+// KeyLen returns the length of the inline key||salt of s (16 byte key plus
+// 14 byte salt for AES-CM, RFC 4568 §6.2.1; plus 12 for AES-GCM, RFC 7714
+// §12), or 0 when s is not supported.
+func (s Suite) KeyLen() int {
+	switch s {
+	case AESCM128SHA1x80, AESCM128SHA1x32:
+		return 30
+	case AEADAES128GCM:
+		return 28
+	}
+	return 0
+}
+
+// Crypto is one usable a=crypto line (RFC 4568 §9.1):
+//
+//	a=crypto:<tag> <crypto-suite> inline:<key||salt>[|<lifetime>][|<MKI>:<length>]
+//
+// Only lines this package can use are kept: a supported suite, exactly one
+// key parameter with a key of the suite's length, no MKI and no session
+// parameters.
+type Crypto struct {
+	// Tag identifies the line within its m= section, 0-999999999 (§9.1).
+	Tag int
+	// Suite is the crypto suite.
+	Suite Suite
+	// Key is the master key followed by the master salt. It is secret:
+	// never log it.
+	Key []byte
+}
+
+// String returns the a=crypto value, key included: write it only into SDP.
+func (c Crypto) String() string {
+	return strconv.Itoa(c.Tag) + " " + string(c.Suite) + " inline:" + base64.StdEncoding.EncodeToString(c.Key)
+}
+
+// ParseCrypto parses the value of an a=crypto attribute. It fails for a
+// malformed line and for one this package cannot use (see Crypto); callers
+// ignore such lines (RFC 4568 §7.1.1 lets an answerer pick among the usable
+// ones).
+func ParseCrypto(v string) (Crypto, error) {
+	bad := func(why string) (Crypto, error) {
+		// The value holds a key: never put it into the error.
+		return Crypto{}, fmt.Errorf("%w: a=crypto: %s", ErrMalformed, why)
+	}
+	f := strings.Fields(v)
+	if len(f) < 3 {
+		return bad("fewer than three fields")
+	}
+	if len(f) > 3 {
+		// §6.3: an unknown session parameter must not be ignored; we
+		// implement none of them, so the line is unusable.
+		return bad("session parameters")
+	}
+	// §9.1: tag = 1*9DIGIT.
+	if len(f[0]) > 9 || strings.Trim(f[0], "0123456789") != "" {
+		return bad("tag")
+	}
+	tag, _ := strconv.Atoi(f[0])
+	s := Suite(f[1])
+	if s.KeyLen() == 0 {
+		return bad("unsupported suite")
+	}
+	// §9.1: key-params = key-param *(";" key-param); several are only
+	// allowed with MKIs, which we do not use.
+	kp := f[2]
+	if strings.Contains(kp, ";") {
+		return bad("several keys")
+	}
+	method, info, ok := strings.Cut(kp, ":")
+	if !ok || !strings.EqualFold(method, "inline") {
+		return bad("key method")
+	}
+	parts := strings.Split(info, "|")
+	if len(parts) > 3 {
+		return bad("key parameters")
+	}
+	key, err := base64.StdEncoding.DecodeString(parts[0])
+	if err != nil {
+		key, err = base64.RawStdEncoding.DecodeString(parts[0])
+	}
+	if err != nil || len(key) != s.KeyLen() {
+		return bad("key length")
+	}
+	for _, p := range parts[1:] {
+		if strings.Contains(p, ":") {
+			// §6.1: <MKI>:<length>; pion could do it, we do not.
+			return bad("MKI")
+		}
+		if !validLifetime(p) {
+			return bad("lifetime")
+		}
+	}
+	return Crypto{Tag: tag, Suite: s, Key: key}, nil
+}
+
+// validLifetime checks a §9.1 lifetime: ["2^"] 1*DIGIT. The value itself is
+// not enforced: we never send 2^31 packets with one key in a call.
+func validLifetime(p string) bool {
+	p = strings.TrimPrefix(p, "2^")
+	return p != "" && len(p) <= 20 && strings.Trim(p, "0123456789") == ""
+}
+
+// NewKey returns a fresh random key||salt for s.
+func NewKey(s Suite) ([]byte, error) {
+	n := s.KeyLen()
+	if n == 0 {
+		return nil, fmt.Errorf("%w: suite %q", ErrInvalidLocal, s)
+	}
+	k := make([]byte, n)
+	if _, err := rand.Read(k); err != nil {
+		return nil, fmt.Errorf("sdp: srtp key: %w", err)
+	}
+	return k, nil
+}
