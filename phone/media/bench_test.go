@@ -175,8 +175,8 @@ func rssKB() int64 {
 
 // runLoad runs pairs two-way G.711 calls over loopback between two engines
 // (one per "phone") and measures the process CPU time and RSS over dur
-// after a warm-up.
-func runLoad(tb testing.TB, pairs int, warm, dur time.Duration) loadResult {
+// after a warm-up. With suite set, every call is protected by SRTP.
+func runLoad(tb testing.TB, pairs int, warm, dur time.Duration, suite string) loadResult {
 	tb.Helper()
 	res := loadResult{pairs: pairs, rssBefore: rssKB()}
 	ea := NewEngine(testEngineOptions()...)
@@ -185,9 +185,14 @@ func runLoad(tb testing.TB, pairs int, warm, dur time.Duration) loadResult {
 	defer ea.Close()
 	var all []*Stream
 	tabs := map[float64][]int16{1000: toneTable(1000), 440: toneTable(440)}
-	mk := func(e *Engine, freq float64) (*Stream, netip.AddrPort, netip.AddrPort) {
+	var ka, kb SRTPKeys
+	if suite != "" {
+		ka, kb = testKeys(suite)
+	}
+	mk := func(e *Engine, freq float64, k SRTPKeys) (*Stream, netip.AddrPort, netip.AddrPort) {
 		rtp, rtcp := listenUDP(tb), listenUDP(tb)
 		s, err := e.NewStream(StreamConfig{
+			SRTP: k,
 			RTP: rtp, RTCP: rtcp, Codec: "PCMU", DTMFPayloadType: 101,
 			RecvDTMFPayloadTypes: []uint8{101},
 			Source:               &tableSource{tab: tabs[freq]},
@@ -200,8 +205,8 @@ func runLoad(tb testing.TB, pairs int, warm, dur time.Duration) loadResult {
 		return s, addrOf(rtp), addrOf(rtcp)
 	}
 	for range pairs {
-		a, artp, artcp := mk(ea, 1000)
-		b, brtp, brtcp := mk(eb, 440)
+		a, artp, artcp := mk(ea, 1000, ka)
+		b, brtp, brtcp := mk(eb, 440, kb)
 		a.SetRemote(brtp, brtcp)
 		b.SetRemote(artp, artcp)
 		a.Start()
@@ -242,10 +247,16 @@ func runLoad(tb testing.TB, pairs int, warm, dur time.Duration) loadResult {
 
 // BenchmarkCalls100 runs 100 two-way calls; each iteration is one 20 ms
 // frame of wall time. It reports CPU per stream as a percentage of one core.
-func BenchmarkCalls100(b *testing.B) {
+func BenchmarkCalls100(b *testing.B) { benchCalls(b, "") }
+
+// BenchmarkCalls100SRTP is BenchmarkCalls100 with every call protected by
+// SRTP (AES_CM_128_HMAC_SHA1_80, the suite every SDES peer offers first).
+func BenchmarkCalls100SRTP(b *testing.B) { benchCalls(b, SuiteAESCM128SHA1x80) }
+
+func benchCalls(b *testing.B, suite string) {
 	b.StopTimer() // only the measurement window counts
 	dur := time.Duration(b.N) * 20 * time.Millisecond
-	r := runLoad(b, 100, time.Second, dur)
+	r := runLoad(b, 100, time.Second, dur, suite)
 	b.ReportMetric(100*r.cpu.Seconds()/r.wall.Seconds()/200, "%cpu/stream")
 	b.ReportMetric(r.nominalPct(), "%cpu/stream@50pps")
 	b.ReportMetric(float64(r.perPacket().Nanoseconds()), "ns-cpu/pkt")
@@ -254,7 +265,9 @@ func BenchmarkCalls100(b *testing.B) {
 }
 
 // TestLoadCalls runs TEAPHONE_LOAD two-way calls (e.g. 1000) for
-// TEAPHONE_LOAD_SECONDS (default 10) and logs CPU and RSS per call.
+// TEAPHONE_LOAD_SECONDS (default 10) and logs CPU and RSS per call;
+// TEAPHONE_LOAD_SRTP=AES_CM_128_HMAC_SHA1_80 (or another suite) protects
+// them with SRTP.
 func TestLoadCalls(t *testing.T) {
 	n, _ := strconv.Atoi(os.Getenv("TEAPHONE_LOAD"))
 	if n <= 0 {
@@ -264,7 +277,7 @@ func TestLoadCalls(t *testing.T) {
 	if secs <= 0 {
 		secs = 10
 	}
-	r := runLoad(t, n, 2*time.Second, time.Duration(secs)*time.Second)
+	r := runLoad(t, n, 2*time.Second, time.Duration(secs)*time.Second, os.Getenv("TEAPHONE_LOAD_SRTP"))
 	t.Log(r)
 	// On a loaded machine the clock may skip frames (it never bursts more
 	// than 100 ms); every stream must still carry audio.

@@ -63,9 +63,22 @@ func (s *Stream) receiveRTP(b []byte, from netip.AddrPort, now time.Time) (d1, d
 		s.handleSTUN(b, from, false)
 		return 0, 0
 	}
+	st := s.sec.Load()
 	if demux(b) == kindRTCP {
+		if st != nil {
+			var ok bool
+			if b, ok = s.unprotectRTCP(st, s.srx.plain[:], b); !ok {
+				return 0, 0
+			}
+		}
 		s.handleRTCP(b, from, now, true)
 		return 0, 0
+	}
+	if st != nil {
+		var ok bool
+		if b, ok = s.unprotectRTP(st, b); !ok {
+			return 0, 0
+		}
 	}
 	h, payload, ok := parseRTP(b)
 	if !ok {

@@ -27,6 +27,7 @@ func ntpMiddle(t time.Time) uint32 { return uint32(ntpTime(t) >> 16) }
 func (s *Stream) readRTCP() {
 	defer s.wg.Done()
 	buf := make([]byte, maxPacket)
+	plain := make([]byte, maxPacket)
 	for {
 		n, from, err := s.rtcpConn.ReadFromUDPAddrPort(buf)
 		if err != nil {
@@ -42,7 +43,14 @@ func (s *Stream) readRTCP() {
 			s.handleSTUN(buf[:n], from, true)
 			continue
 		}
-		s.handleRTCP(buf[:n], from, s.e.now(), false)
+		b := buf[:n]
+		if st := s.sec.Load(); st != nil {
+			var ok bool
+			if b, ok = s.unprotectRTCP(st, plain, b); !ok {
+				continue
+			}
+		}
+		s.handleRTCP(b, from, s.e.now(), false)
 	}
 }
 
@@ -202,6 +210,12 @@ func (s *Stream) sendRTCP(now time.Time, bye bool) {
 	}
 	b := t.rtcp[:putRTCP(t.rtcp[:], &o)]
 	var err error
+	if st := s.sec.Load(); st != nil {
+		// RFC 3711 §3.4: SRTCP is mandatory with SRTP.
+		if b, err = s.protectRTCP(st, b); err != nil {
+			return
+		}
+	}
 	if mux {
 		err = s.writeRTP(b, dst)
 	} else {

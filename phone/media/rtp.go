@@ -1,6 +1,9 @@
 package media
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"net/netip"
+)
 
 const (
 	rtpHeaderLen = 12
@@ -84,4 +87,22 @@ func putDTMF(b []byte, ev byte, end bool, dur uint16) {
 		b[1] |= dtmfEndBit
 	}
 	binary.BigEndian.PutUint16(b[2:], dur)
+}
+
+// dtmfPT returns pt if it can be a telephone-event payload type next to the
+// audio type, else -1. RFC 3551 §3: 96-127 are dynamic and 35-63
+// unassigned; RFC 5761 §4: 64-95 clash with RTCP.
+func dtmfPT(pt int, audioPT uint8) int {
+	ok := (pt >= 35 && pt <= 63) || (pt >= 96 && pt <= 127)
+	if !ok || pt == int(audioPT&0x7f) {
+		return -1
+	}
+	return pt
+}
+
+func unmap(ap netip.AddrPort) netip.AddrPort {
+	if !ap.IsValid() {
+		return ap
+	}
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 }

@@ -114,7 +114,16 @@ func (s *Stream) sendFrame(dst netip.AddrPort, src audio.Source, muted bool, cod
 		}
 	}
 	t.seq++
-	if err := s.writeRTP(t.buf[:n], dst); err == nil {
+	b := t.buf[:n]
+	if st := s.sec.Load(); st != nil {
+		// RFC 3711 §3.3: protect; the header stays in clear.
+		out, err := st.txRTP.EncryptRTP(t.sbuf[:0], b, &t.shdr)
+		if err != nil {
+			return
+		}
+		b = out
+	}
+	if err := s.writeRTP(b, dst); err == nil {
 		s.txPackets.Add(1)
 		s.txOctets.Add(uint64(n - rtpHeaderLen))
 		t.sentSinceRR = true

@@ -34,6 +34,13 @@ type Stats struct {
 
 	DroppedGarbage uint64 // malformed, wrong version, unknown payload type
 	DroppedForeign uint64 // another SSRC than the locked one
+	// DroppedSRTP counts packets that failed SRTP/SRTCP authentication or
+	// the replay check (RFC 3711 §3.3): forged, corrupted, replayed, under
+	// another key, or plain.
+	DroppedSRTP uint64
+	// SRTP is the suite protecting the media ("AES_CM_128_HMAC_SHA1_80"),
+	// "" for plain RTP.
+	SRTP string
 
 	RTCPSent, RTCPReceived uint64
 	// RemoteBye is set once the remote source sent RTCP BYE.

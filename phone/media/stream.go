@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/rtp"
+
 	"github.com/teaphone/teaphone/audio"
 	"github.com/teaphone/teaphone/internal/rtpseq"
 )
@@ -73,6 +75,9 @@ type StreamConfig struct {
 	// ICE holds our ICE-lite credentials when our SDP carried them: the
 	// stream then answers the peer's connectivity checks (see SetICE).
 	ICE ICECredentials
+	// SRTP, when its Suite is set, protects RTP and RTCP (RFC 3711) with
+	// SDES keys; see Stream.SetSRTP.
+	SRTP SRTPKeys
 	// OnStats is called with fresh statistics a few times per second at most
 	// (see WithStatsInterval), from the clock goroutine, outside locks. It
 	// must not block.
@@ -120,6 +125,12 @@ type Stream struct {
 	rtcpRx     rtcpRxState
 	rtcpLocked uint64 // RTCP packets received (guarded by mu)
 	ice        ICECredentials
+
+	// SRTP (RFC 3711): the keys in use, nil for plain RTP (see SetSRTP).
+	sec atomic.Pointer[srtpState]
+	srx srtpRx // the RTP receiver's
+	srtcpScratch
+	srtpDropped atomic.Uint64
 
 	tx    txState  // clock goroutine only (and Close after remove)
 	drain rtpDrain // set up by Start before s is on the clock; then clock goroutine only
@@ -197,6 +208,8 @@ type txState struct {
 	pcm         [audio.FrameSamples]int16
 	out         [audio.FrameSamples]int16
 	buf         [maxPacket]byte
+	sbuf        [maxPacket + srtpOverhead]byte // buf protected (SRTP)
+	shdr        rtp.Header                     // EncryptRTP's header
 	play        [maxPacket]byte
 	block       reportBlock      // sendRTCP's report block
 	rtcp        [maxRTCPLen]byte // sendRTCP's packet
@@ -265,6 +278,9 @@ func (e *Engine) NewStream(cfg StreamConfig) (*Stream, error) {
 	s.tx.seq = uint16(rand.Uint32())
 	s.tx.ts = rand.Uint32()
 	s.setRemoteLocked(cfg.Remote, cfg.RemoteRTCP)
+	if err := s.SetSRTP(cfg.SRTP); err != nil {
+		return nil, fmt.Errorf("new stream: %w", err)
+	}
 
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -335,6 +351,8 @@ func (s *Stream) Stats() Stats {
 		RxBytes:        s.rx.octets,
 		DroppedGarbage: s.garbage.Load(),
 		DroppedForeign: s.foreign.Load(),
+		DroppedSRTP:    s.srtpDropped.Load(),
+		SRTP:           s.SRTPSuite(),
 		RTCPSent:       s.rtcpSent.Load(),
 		RTCPReceived:   s.rtcpLocked,
 		RemoteBye:      s.rtcpRx.bye,
@@ -369,22 +387,4 @@ func (s *Stream) Stats() Stats {
 		st.MOS = MOS(lat, jit, st.LossPct)
 	}
 	return st
-}
-
-// dtmfPT returns pt if it can be a telephone-event payload type next to the
-// audio type, else -1. RFC 3551 §3: 96-127 are dynamic and 35-63
-// unassigned; RFC 5761 §4: 64-95 clash with RTCP.
-func dtmfPT(pt int, audioPT uint8) int {
-	ok := (pt >= 35 && pt <= 63) || (pt >= 96 && pt <= 127)
-	if !ok || pt == int(audioPT&0x7f) {
-		return -1
-	}
-	return pt
-}
-
-func unmap(ap netip.AddrPort) netip.AddrPort {
-	if !ap.IsValid() {
-		return ap
-	}
-	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 }
