@@ -193,7 +193,7 @@ func runLoad(tb testing.TB, pairs int, warm, dur time.Duration, suite string) lo
 		rtp, rtcp := listenUDP(tb), listenUDP(tb)
 		s, err := e.NewStream(StreamConfig{
 			SRTP: k,
-			RTP: rtp, RTCP: rtcp, Codec: "PCMU", DTMFPayloadType: 101,
+			RTP:  rtp, RTCP: rtcp, Codec: "PCMU", DTMFPayloadType: 101,
 			RecvDTMFPayloadTypes: []uint8{101},
 			Source:               &tableSource{tab: tabs[freq]},
 			Sink:                 discardSink{},
