@@ -38,7 +38,8 @@ func phoneAccounts(ctx context.Context, cfg config.Config) ([]phone.Account, err
 			Name: cfg.AccountName(i), AOR: a.AOR, DisplayName: a.DisplayName,
 			Registrar: a.Registrar, OutboundProxy: a.OutboundProxy,
 			Username: a.AuthUsername(), Password: pw, Register: a.Register,
-			Expires: time.Duration(a.Expires) * time.Second,
+			Expires:    time.Duration(a.Expires) * time.Second,
+			Encryption: phone.Encryption(a.MediaEncryption),
 		})
 	}
 	return out, nil
@@ -63,6 +64,7 @@ func phoneOptions(cfg config.Config, accounts []phone.Account, logger *slog.Logg
 		HoldC0:         cfg.Media.HoldStyle == config.HoldC0,
 		ICE:            cfg.Media.ICE,
 		NoRTCPMux:      !cfg.Media.RTCPMux,
+		Encryption:     phone.Encryption(cfg.Media.Encryption),
 		RTPTimeout:     cfg.Media.RTPTimeout.Duration,
 		NAT:            phone.NATOptions{ContactRewrite: cfg.NAT.ContactRewrite, KeepAlive: cfg.NAT.KeepAlive.Duration, STUNServer: cfg.NAT.STUNServer},
 		DNSServers:     cfg.SIP.DNSServers,

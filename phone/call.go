@@ -109,7 +109,7 @@ func (p *Phone) newCall(id SessionID, dir Direction, acct *account, transport st
 		ctx: ctx, cancel: cancel,
 		rtp: rtp, rtcp: rtcp, ended: make(chan struct{}), acked: make(chan struct{}),
 	}
-	c.media.init(p, c.id, rtp, rtcp)
+	c.media.init(p, c.id, rtp, rtcp, p.encryption(acct))
 	return c, nil
 }
 
@@ -134,7 +134,7 @@ func (c *call) snapshotLocked(code int, reason string) CallEvent {
 	return CallEvent{
 		Time: time.Now(), Session: c.id, Direction: c.dir, State: c.state, Account: c.accountName(),
 		RemoteURI: c.remoteURI, RemoteDisplay: c.remoteDisplay, Subject: c.subject, SIPCallID: c.sipCallID,
-		HeldLocal: c.heldLocal, HeldRemote: c.heldRemote, Muted: c.muted, Codec: c.media.codecName(),
+		HeldLocal: c.heldLocal, HeldRemote: c.heldRemote, Muted: c.muted, Codec: c.media.codecName(), SRTP: c.media.srtpSuite(),
 		Code: code, Reason: reason, ReplacedBy: c.replacedBy,
 	}
 }

@@ -130,8 +130,11 @@ type CallEvent struct {
 	HeldRemote    bool // the remote party put us on hold
 	Muted         bool
 	Codec         string // negotiated codec, "" before negotiation
-	Code          int    // SIP status code that caused this state (e.g. 486, 200 for BYE), 0 if none
-	Reason        string // human-readable cause ("remote hangup", "Busy Here", …)
+	// SRTP is the suite protecting the media ("AES_CM_128_HMAC_SHA1_80"),
+	// "" for plain RTP. Keys are never in events.
+	SRTP   string
+	Code   int    // SIP status code that caused this state (e.g. 486, 200 for BYE), 0 if none
+	Reason string // human-readable cause ("remote hangup", "Busy Here", …)
 	// ReplacedBy is set when this session ended because another session replaced it
 	// (attended transfer, RFC 3891).
 	ReplacedBy SessionID
@@ -162,6 +165,11 @@ type MediaStats struct {
 	JitterDelay float64 // current jitter buffer delay in ms
 	RemoteAddr  string
 	RTCPMux     bool // RTCP multiplexed on the RTP port (RFC 5761)
+	// SRTP is the suite protecting the media, "" for plain RTP.
+	SRTP string
+	// DroppedSRTP counts packets that failed SRTP authentication or the
+	// replay check (forged, corrupted, replayed, another key).
+	DroppedSRTP uint64
 }
 
 // MediaEvent carries coalesced media statistics (a few per second at most).

@@ -78,6 +78,10 @@ func (c *call) outgoingFailed(cs *sipgo.DialogClientSession, err error) {
 			c.setState(StateCancelled, code, "cancelled")
 			return
 		}
+		if code == 488 && c.media.srtpMandatory() {
+			// Our RTP/SAVP offer was refused: say why the call cannot be.
+			reason += " (the peer refused SRTP, which media.encryption = srtp-mandatory requires)"
+		}
 		c.setState(StateFailed, code, reason)
 	case errors.Is(err, context.Canceled):
 		c.setState(StateCancelled, 487, "cancelled")

@@ -32,7 +32,7 @@ func (m *mediaState) start() {
 		PayloadType: m.codec.PT, Codec: m.codec.Name,
 		DTMFPayloadType: m.remote.DTMFPT, RecvDTMFPayloadTypes: m.recvDTMFLocked(),
 		Source: m.sourceLocked(), Sink: m.sinkLocked(), CNAME: "teaphone@" + p.hostIP.String(),
-		ICE: m.ice, RTCPMux: m.mux,
+		ICE: m.ice, RTCPMux: m.mux, SRTP: m.mediaKeysLocked(),
 		OnDTMF: func(d rune) {
 			p.emit(DTMFEvent{Time: time.Now(), Session: id, Digit: d, Received: true, Method: "rfc4733"})
 		},
@@ -67,6 +67,11 @@ func (m *mediaState) update() {
 	}
 	m.stream.SetRecvDTMFPayloadTypes(m.recvDTMFLocked())
 	m.stream.SetRTCPMux(m.mux)
+	// RFC 4568 §7.1.4: a re-offer may keep or change either key; a kept
+	// key keeps its SRTP context (rollover counter, replay window).
+	if err := m.stream.SetSRTP(m.mediaKeysLocked()); err != nil {
+		m.p.log.Warn("srtp keys", "session", m.id, "err", err)
+	}
 	m.applyDirectionLocked()
 }
 
@@ -239,7 +244,7 @@ func convertStats(s media.Stats) MediaStats {
 		Codec: s.Codec, RxPackets: s.RxPackets, TxPackets: s.TxPackets, RxBytes: s.RxBytes, TxBytes: s.TxBytes,
 		Lost: s.Lost, LossPct: s.LossPct, JitterMs: s.JitterMs, RTTMs: s.RTTMs, MOS: s.MOS,
 		Dropped: s.DroppedGarbage + s.DroppedForeign, JitterDelay: s.JitterBufferMs, RemoteAddr: remote,
-		RTCPMux: s.RTCPMux,
+		RTCPMux: s.RTCPMux, SRTP: s.SRTP, DroppedSRTP: s.DroppedSRTP,
 	}
 }
 

@@ -40,9 +40,10 @@ type mediaState struct {
 	ice      media.ICECredentials // ours, when Options.ICE
 	mux      bool                 // RTCP multiplexed on the RTP port, as the last exchange agreed
 	haveMux  bool                 // mux was set once (logging)
+	keys     sdp.Keys             // SRTP (SDES) keys in use; Suite "" = plain RTP. Secret.
 }
 
-func (m *mediaState) init(p *Phone, id SessionID, rtp, rtcp *net.UDPConn) {
+func (m *mediaState) init(p *Phone, id SessionID, rtp, rtcp *net.UDPConn, enc Encryption) {
 	m.p, m.id, m.rtp, m.rtcp = p, id, rtp, rtcp
 	m.holdC0 = p.opts.HoldC0
 	m.local = sdp.Local{
@@ -53,6 +54,7 @@ func (m *mediaState) init(p *Phone, id SessionID, rtp, rtcp *net.UDPConn) {
 		RTCPMux:  !p.opts.NoRTCPMux,
 	}
 	m.localDir = sdp.SendRecv
+	m.initSRTP(enc)
 	if p.opts.ICE {
 		m.ice = newICECredentials()
 		m.local.ICE = &sdp.LocalICE{Ufrag: m.ice.Ufrag, Pwd: m.ice.Pwd,
@@ -85,6 +87,7 @@ func (m *mediaState) answer(offer []byte) ([]byte, error) {
 		return nil, err
 	}
 	m.remote, m.codec, m.haveAns = remote, chosen, true
+	m.answeredKeysLocked(remote)
 	m.logRemoteLocked("offer")
 	// RFC 5761 §5.1.1: our answer carried a=rtcp-mux iff this is set.
 	m.setMuxLocked(m.local.RTCPMux && remote.RTCPMux, "answer")
@@ -97,6 +100,9 @@ func (m *mediaState) applyAnswer(answer []byte) error {
 	defer m.mu.Unlock()
 	remote, chosen, err := sdp.ParseAnswer(answer)
 	if err != nil {
+		return err
+	}
+	if err := m.acceptKeysLocked(remote); err != nil {
 		return err
 	}
 	m.remote, m.codec, m.haveAns = remote, chosen, true

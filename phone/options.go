@@ -25,6 +25,8 @@ type Account struct {
 	Password      string
 	Register      bool
 	Expires       time.Duration // requested registration lifetime
+	// Encryption is this account's media policy; "" uses Options.Encryption.
+	Encryption Encryption
 }
 
 // Options configure a Phone.
@@ -56,6 +58,9 @@ type Options struct {
 	// 5761 a=rtcp-mux), which is otherwise used whenever the peer agrees,
 	// so that one NAT binding carries RTP and RTCP.
 	NoRTCPMux bool
+	// Encryption is the media policy of calls (see Encryption); "" is
+	// EncryptionNone.
+	Encryption Encryption
 	// DTMFInfo sends DTMF as SIP INFO even when telephone-event was negotiated.
 	DTMFInfo bool
 	// MinSE is the shortest session-timer interval we accept (RFC 4028

@@ -337,7 +337,11 @@ func (c *call) inviteOnce(uri sip.Uri, offer []byte, o DialOptions, server *loca
 	}
 	if err := c.media.applyAnswer(cs.InviteResponse.Body()); err != nil {
 		p.log.Warn("bad SDP answer", "session", c.id, "err", err)
-		c.bye(488, "Not Acceptable Here", "bad SDP answer: "+err.Error())
+		reason := "bad SDP answer: " + err.Error()
+		if errors.Is(err, ErrSRTPRequired) {
+			reason = err.Error()
+		}
+		c.bye(488, "Not Acceptable Here", reason)
 		return nil
 	}
 	c.mu.Lock()

@@ -52,10 +52,13 @@ type CallInfo struct {
 	Subject       string    `json:"subject,omitempty"`
 	SIPCallID     string    `json:"sip_call_id,omitempty"`
 	Codec         string    `json:"codec,omitempty"`
-	HeldLocal     bool      `json:"held_local"`  // we put the call on hold
-	HeldRemote    bool      `json:"held_remote"` // the remote put us on hold
-	Muted         bool      `json:"muted"`
-	Recording     bool      `json:"recording"`
+	// SRTP is the suite protecting the media ("AES_CM_128_HMAC_SHA1_80"),
+	// "" for plain RTP.
+	SRTP       string `json:"srtp"`
+	HeldLocal  bool   `json:"held_local"`  // we put the call on hold
+	HeldRemote bool   `json:"held_remote"` // the remote put us on hold
+	Muted      bool   `json:"muted"`
+	Recording  bool   `json:"recording"`
 
 	// Pending is true while an incoming call awaits Accept/Reject/Forward.
 	Pending bool `json:"pending,omitempty"`

@@ -131,6 +131,10 @@ func (m *Manager) applyCallLocked(c *call, e phone.CallEvent) {
 	if s := cleanText(e.Codec, false); s != "" {
 		c.info.Codec = s
 	}
+	if e.State == phone.StateActive || e.SRTP != "" {
+		// A re-INVITE may turn SRTP on or off; an ending call keeps it.
+		c.info.SRTP = cleanText(e.SRTP, false)
+	}
 	c.info.HeldLocal, c.info.HeldRemote, c.info.Muted = e.HeldLocal, e.HeldRemote, e.Muted
 	if e.ReplacedBy != "" {
 		if id, ok := m.bySession[e.ReplacedBy]; ok {
@@ -148,7 +152,7 @@ func (m *Manager) applyCallLocked(c *call, e phone.CallEvent) {
 // visibleChange reports whether a CallEvent is due between two snapshots.
 func visibleChange(a, b CallInfo) bool {
 	return a.State != b.State || a.HeldLocal != b.HeldLocal || a.HeldRemote != b.HeldRemote ||
-		a.Muted != b.Muted || a.Recording != b.Recording || a.Codec != b.Codec ||
+		a.Muted != b.Muted || a.Recording != b.Recording || a.Codec != b.Codec || a.SRTP != b.SRTP ||
 		a.Pending != b.Pending || a.Ignored != b.Ignored || a.ReplacedBy != b.ReplacedBy
 }
 

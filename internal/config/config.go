@@ -83,6 +83,9 @@ type Account struct {
 	Register bool `toml:"register"`
 	// Expires is the requested registration lifetime in seconds (10..86400).
 	Expires int `toml:"expires"`
+	// MediaEncryption overrides media.encryption for this account's calls;
+	// "" uses media.encryption.
+	MediaEncryption string `toml:"media_encryption"`
 }
 
 // Media is the [media] table.
@@ -119,6 +122,10 @@ type Media struct {
 	// RTCPMux offers and accepts RTP/RTCP multiplexing (RFC 5761
 	// a=rtcp-mux), so that one NAT binding carries RTP and RTCP.
 	RTCPMux bool `toml:"rtcp_mux"`
+	// Encryption is "none", "srtp-optional" (RTP/AVP offers with SDES
+	// a=crypto, SRTP when the peer agrees) or "srtp-mandatory" (RTP/SAVP;
+	// calls that cannot be encrypted fail with 488).
+	Encryption string `toml:"encryption"`
 	// RecordDir is where recordings go; "" is the current directory.
 	RecordDir string `toml:"record_dir"`
 	// RecordTemplate names recording files; {date}, {remote} and {call_id} are expanded.
@@ -169,6 +176,18 @@ const (
 	DTMFInfo    = "info"
 )
 
+// Values accepted by Media.Encryption and Account.MediaEncryption.
+const (
+	EncryptionNone          = "none"
+	EncryptionSRTPOptional  = "srtp-optional"
+	EncryptionSRTPMandatory = "srtp-mandatory"
+)
+
+// validEncryption reports whether e is a media.encryption value.
+func validEncryption(e string) bool {
+	return e == EncryptionNone || e == EncryptionSRTPOptional || e == EncryptionSRTPMandatory
+}
+
 // Values accepted by Media.HoldStyle.
 const (
 	HoldSendonly = "sendonly"
@@ -210,6 +229,7 @@ func Default() Config {
 			RTPTimeout:     Duration{30 * time.Second},
 			ICE:            true,
 			RTCPMux:        true,
+			Encryption:     EncryptionNone,
 			RecordTemplate: "{date}-{remote}-{call_id}.wav",
 		},
 		Calls: Calls{AutoHold: true},

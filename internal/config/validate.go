@@ -158,6 +158,9 @@ func (v *validator) accounts() {
 		if a.Expires < 10 || a.Expires > 86400 {
 			v.addf(p+"expires", "want 10..86400 seconds, got %d", a.Expires)
 		}
+		if a.MediaEncryption != "" && !validEncryption(a.MediaEncryption) {
+			v.addf(p+"media_encryption", "want \"\" (media.encryption), \"none\", \"srtp-optional\" or \"srtp-mandatory\", got %q", a.MediaEncryption)
+		}
 	}
 }
 
@@ -215,6 +218,9 @@ func (v *validator) media() {
 	case DTMFAuto, DTMFRFC4733, DTMFInfo:
 	default:
 		v.addf("media.dtmf_mode", "want \"auto\", \"rfc4733\" or \"info\", got %q", m.DTMFMode)
+	}
+	if !validEncryption(m.Encryption) {
+		v.addf("media.encryption", "want \"none\", \"srtp-optional\" or \"srtp-mandatory\", got %q", m.Encryption)
 	}
 	switch m.HoldStyle {
 	case HoldSendonly, HoldC0:

@@ -95,6 +95,10 @@ func TestValidateErrors(t *testing.T) {
 			[]string{`@:2: media.codecs: want at least one`}},
 		{"dtmf mode", "[media]\ndtmf_mode = \"inband\"\n",
 			[]string{`@:2: media.dtmf_mode: want "auto", "rfc4733" or "info", got "inband"`}},
+		{"encryption", "[media]\nencryption = \"dtls\"\n",
+			[]string{`@:2: media.encryption: want "none", "srtp-optional" or "srtp-mandatory", got "dtls"`}},
+		{"account encryption", "[[accounts]]\naor = \"sip:a@x\"\nmedia_encryption = \"srtp\"\n",
+			[]string{`@:3: accounts[0].media_encryption: want "" (media.encryption), "none", "srtp-optional" or "srtp-mandatory", got "srtp"`}},
 		{"hold style", "[media]\nhold_style = \"inactive\"\n",
 			[]string{`@:2: media.hold_style: want "sendonly" or "c0", got "inactive"`}},
 		{"record template empty", "[media]\nrecord_template = \"\"\n",
@@ -148,6 +152,7 @@ func TestValidateAccepts(t *testing.T) {
 		{"registrar forms", "[[accounts]]\nname = \"a\"\naor = \"sip:a@x\"\nregistrar = \"sip:pbx.example.com;transport=tcp\"\n" +
 			"[[accounts]]\nname = \"b\"\naor = \"sip:b@x\"\nregistrar = \"[2001:db8::1]:5060\"\noutbound_proxy = \"proxy.example\"\n" +
 			"[[accounts]]\nname = \"c\"\naor = \"sip:c@x\"\nregistrar = \"10.0.0.1:5070\"\noutbound_proxy = \"SIPS:edge.example:5061\"\n"},
+		{"srtp", "[media]\nencryption = \"srtp-optional\"\n[[accounts]]\naor = \"sip:a@x\"\nmedia_encryption = \"srtp-mandatory\"\n"},
 		{"listen forms", "[sip]\nlisten = \"[::1]:0\"\n"},
 		{"listen hostname", "[sip]\nlisten = \"localhost:5080\"\n"},
 		{"tone and file audio", "[media]\naudio = \"tone:440.5\"\n"},

@@ -152,6 +152,7 @@ type (
 		Account         string             `json:"account,omitempty"`
 		Subject         string             `json:"subject,omitempty"`
 		Codec           string             `json:"codec,omitempty"`
+		SRTP            string             `json:"srtp"` // suite, "" for plain RTP
 		Decision        string             `json:"decision,omitempty"`
 		Reason          *string            `json:"reason,omitempty"` // final states only
 		Code            *int               `json:"code,omitempty"`   // final states only
@@ -192,6 +193,7 @@ type (
 		TxPackets uint64          `json:"tx_packets"`
 		Lost      int64           `json:"lost"`
 		RTCPMux   bool            `json:"rtcp_mux"`
+		SRTP      string          `json:"srtp"`
 	}
 	transferJSON struct {
 		TS        string          `json:"ts"`
@@ -247,7 +249,7 @@ func FormatJSON(ev sessions.Event, t time.Time) []byte {
 			TS: ts, Event: "call", CallID: c.ID, Line: c.Line, Direction: c.Direction, State: c.State,
 			Remote: c.RemoteURI, DisplayName: c.RemoteDisplay, SIPCallID: c.SIPCallID,
 			HeldLocal: c.HeldLocal, HeldRemote: c.HeldRemote, Muted: c.Muted, Recording: c.Recording,
-			Account: c.Account, Subject: c.Subject, Codec: c.Codec, Decision: c.Decision,
+			Account: c.Account, Subject: c.Subject, Codec: c.Codec, SRTP: c.SRTP, Decision: c.Decision,
 			ReplacedBy: c.ReplacedBy, TransferredFrom: c.TransferredFrom,
 		}
 		if c.State.Final() {
@@ -265,7 +267,7 @@ func FormatJSON(ev sessions.Event, t time.Time) []byte {
 		s := e.Stats
 		v = mediaJSON{TS: ts, Event: "media", CallID: e.CallID, Line: e.Line, Codec: s.Codec,
 			RxPackets: s.RxPackets, LossPct: num(s.LossPct), JitterMs: num(s.JitterMs), RTTMs: num(s.RTTMs),
-			MOS: num(s.MOS), TxPackets: s.TxPackets, Lost: s.Lost, RTCPMux: s.RTCPMux}
+			MOS: num(s.MOS), TxPackets: s.TxPackets, Lost: s.Lost, RTCPMux: s.RTCPMux, SRTP: s.SRTP}
 	case sessions.TransferEvent:
 		x := e.Transfer
 		v = transferJSON{TS: ts, Event: "transfer", CallID: e.CallID, Line: e.Line, Target: x.Target,

@@ -25,6 +25,7 @@ func goldenEvents() []struct {
 	ended := goldenCall
 	ended.State, ended.EndReason, ended.EndCode, ended.Decision = sessions.StateTerminated, "remote hangup", 200, ""
 	ended.Codec, ended.Account, ended.Subject = "PCMU", "work", "Quarterly numbers"
+	ended.SRTP = "AES_CM_128_HMAC_SHA1_80"
 	held := goldenCall
 	held.State, held.HeldRemote, held.Decision = sessions.StateConnected, true, ""
 	return []struct {
@@ -49,17 +50,17 @@ func goldenEvents() []struct {
 		},
 		{
 			sessions.CallEvent{Time: t0, Call: goldenCall},
-			`{"ts":"2026-11-20T10:00:00.123Z","event":"call","call_id":"6f1c2a64-3b7e-4c1d-9a8e-2f0b5d7c9e11","line":1,"direction":"incoming","state":"ringing","remote":"sip:bob@example.com","display_name":"Bob","sip_call_id":"a84b4c76e66710@pc33.example.com","held_local":false,"held_remote":false,"muted":false,"recording":false,"decision":"accept after 2s"}`,
+			`{"ts":"2026-11-20T10:00:00.123Z","event":"call","call_id":"6f1c2a64-3b7e-4c1d-9a8e-2f0b5d7c9e11","line":1,"direction":"incoming","state":"ringing","remote":"sip:bob@example.com","display_name":"Bob","sip_call_id":"a84b4c76e66710@pc33.example.com","held_local":false,"held_remote":false,"muted":false,"recording":false,"srtp":"","decision":"accept after 2s"}`,
 			`2026-11-20T10:00:00.123Z call 1 incoming ringing "Bob" <sip:bob@example.com> (accept after 2s)`,
 		},
 		{
 			sessions.CallEvent{Time: t0, Call: held, Prev: sessions.StateConnected},
-			`{"ts":"2026-11-20T10:00:00.123Z","event":"call","call_id":"6f1c2a64-3b7e-4c1d-9a8e-2f0b5d7c9e11","line":1,"direction":"incoming","state":"connected","remote":"sip:bob@example.com","display_name":"Bob","sip_call_id":"a84b4c76e66710@pc33.example.com","held_local":false,"held_remote":true,"muted":false,"recording":false}`,
+			`{"ts":"2026-11-20T10:00:00.123Z","event":"call","call_id":"6f1c2a64-3b7e-4c1d-9a8e-2f0b5d7c9e11","line":1,"direction":"incoming","state":"connected","remote":"sip:bob@example.com","display_name":"Bob","sip_call_id":"a84b4c76e66710@pc33.example.com","held_local":false,"held_remote":true,"muted":false,"recording":false,"srtp":""}`,
 			`2026-11-20T10:00:00.123Z call 1 incoming connected "Bob" <sip:bob@example.com> [held-by-remote]`,
 		},
 		{
 			sessions.CallEvent{Time: t0, Call: ended, Prev: sessions.StateConnected},
-			`{"ts":"2026-11-20T10:00:00.123Z","event":"call","call_id":"6f1c2a64-3b7e-4c1d-9a8e-2f0b5d7c9e11","line":1,"direction":"incoming","state":"terminated","remote":"sip:bob@example.com","display_name":"Bob","sip_call_id":"a84b4c76e66710@pc33.example.com","held_local":false,"held_remote":false,"muted":false,"recording":false,"account":"work","subject":"Quarterly numbers","codec":"PCMU","reason":"remote hangup","code":200}`,
+			`{"ts":"2026-11-20T10:00:00.123Z","event":"call","call_id":"6f1c2a64-3b7e-4c1d-9a8e-2f0b5d7c9e11","line":1,"direction":"incoming","state":"terminated","remote":"sip:bob@example.com","display_name":"Bob","sip_call_id":"a84b4c76e66710@pc33.example.com","held_local":false,"held_remote":false,"muted":false,"recording":false,"account":"work","subject":"Quarterly numbers","codec":"PCMU","srtp":"AES_CM_128_HMAC_SHA1_80","reason":"remote hangup","code":200}`,
 			`2026-11-20T10:00:00.123Z call 1 incoming terminated "Bob" <sip:bob@example.com>: 200 remote hangup`,
 		},
 		{
@@ -75,8 +76,9 @@ func goldenEvents() []struct {
 		{
 			sessions.MediaEvent{Time: t0, CallID: cid, Line: 1, Stats: sessions.MediaStats{
 				Codec: "PCMU", RxPackets: 250, TxPackets: 251, LossPct: 0, JitterMs: 1.2, RTTMs: 0.4, MOS: 4.4093, Lost: 0, RTCPMux: true,
+				SRTP: "AES_CM_128_HMAC_SHA1_80",
 			}},
-			`{"ts":"2026-11-20T10:00:00.123Z","event":"media","call_id":"6f1c2a64-3b7e-4c1d-9a8e-2f0b5d7c9e11","line":1,"codec":"PCMU","rx_packets":250,"loss_pct":0.0,"jitter_ms":1.2,"rtt_ms":0.4,"mos":4.41,"tx_packets":251,"lost":0,"rtcp_mux":true}`,
+			`{"ts":"2026-11-20T10:00:00.123Z","event":"media","call_id":"6f1c2a64-3b7e-4c1d-9a8e-2f0b5d7c9e11","line":1,"codec":"PCMU","rx_packets":250,"loss_pct":0.0,"jitter_ms":1.2,"rtt_ms":0.4,"mos":4.41,"tx_packets":251,"lost":0,"rtcp_mux":true,"srtp":"AES_CM_128_HMAC_SHA1_80"}`,
 			`2026-11-20T10:00:00.123Z media 1 PCMU rx 250 loss 0.0% jitter 1.2ms rtt 0.4ms MOS 4.4`,
 		},
 		{

@@ -1,0 +1,119 @@
+package phone
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/teaphone/teaphone/phone/media"
+	"github.com/teaphone/teaphone/phone/sdp"
+)
+
+// Encryption is the media encryption policy of a call (config
+// media.encryption, or an account's own).
+type Encryption string
+
+// The policies. SRTP keys are exchanged in the SDP (SDES, RFC 4568), so
+// they are only as private as the signalling hop (use TLS).
+const (
+	// EncryptionNone offers plain RTP/AVP, ignores a=crypto in offers and
+	// refuses RTP/SAVP offers (488). "" means the same.
+	EncryptionNone Encryption = "none"
+	// EncryptionSRTPOptional offers RTP/AVP with a=crypto (the best-effort
+	// convention of baresip's srtp module and Asterisk) and uses SRTP when
+	// the answer carries a key; it accepts RTP/SAVP and a=crypto offers and
+	// plain ones.
+	EncryptionSRTPOptional Encryption = "srtp-optional"
+	// EncryptionSRTPMandatory offers RTP/SAVP (RFC 3711 §12), refuses offers
+	// without a usable key with 488 and hangs up on an answer without one.
+	EncryptionSRTPMandatory Encryption = "srtp-mandatory"
+)
+
+// Valid reports whether e is one of the policies or "".
+func (e Encryption) Valid() bool {
+	switch e {
+	case "", EncryptionNone, EncryptionSRTPOptional, EncryptionSRTPMandatory:
+		return true
+	}
+	return false
+}
+
+// ErrSRTPRequired reports a call that had to be encrypted and could not
+// be: the answer to our RTP/SAVP offer carried no usable a=crypto key.
+var ErrSRTPRequired = errors.New("media encryption required (srtp-mandatory) but the peer agreed to no SRTP key")
+
+// encryption returns the policy of a call on acct (nil: a direct call).
+func (p *Phone) encryption(acct *account) Encryption {
+	if acct != nil && acct.cfg.Encryption != "" {
+		return acct.cfg.Encryption
+	}
+	return p.opts.Encryption
+}
+
+// initSRTP sets our SDES side for policy e.
+func (m *mediaState) initSRTP(e Encryption) {
+	switch e {
+	case EncryptionSRTPOptional:
+		m.local.SRTP = &sdp.SRTP{}
+	case EncryptionSRTPMandatory:
+		m.local.SRTP = &sdp.SRTP{Mandatory: true}
+	}
+}
+
+// answeredKeysLocked records the keys of the answer we just made to
+// remote (RFC 4568 §7.1.2); sdp.Answer already refused what the policy
+// does not allow.
+func (m *mediaState) answeredKeysLocked(remote sdp.Media) {
+	k, _ := m.local.SRTP.AnswerKeys(remote)
+	m.setKeysLocked(k)
+}
+
+// acceptKeysLocked takes the keys of an answer to our offer (RFC 4568
+// §7.1.3). Without a usable key the call is plain RTP, or fails with
+// ErrSRTPRequired when it must be encrypted.
+func (m *mediaState) acceptKeysLocked(remote sdp.Media) error {
+	if m.local.SRTP == nil {
+		if remote.SAVP {
+			return fmt.Errorf("%w: RTP/SAVP answer to a plain offer", sdp.ErrNoCrypto)
+		}
+		m.setKeysLocked(sdp.Keys{})
+		return nil
+	}
+	k, ok := m.local.SRTP.Accept(remote.Crypto)
+	if !ok && (m.local.SRTP.Mandatory || remote.SAVP) {
+		return ErrSRTPRequired
+	}
+	m.setKeysLocked(k)
+	return nil
+}
+
+// setKeysLocked keeps k for the stream and logs the suite when it
+// changes: the suite only, never a key.
+func (m *mediaState) setKeysLocked(k sdp.Keys) {
+	if m.p != nil && k.Suite != m.keys.Suite {
+		if k.Suite != "" {
+			m.p.log.Info("srtp: "+string(k.Suite), "session", m.id)
+		} else if m.local.SRTP != nil {
+			m.p.log.Info("srtp: off (the peer sent no usable key)", "session", m.id)
+		}
+	}
+	m.keys = k
+}
+
+// mediaKeysLocked is m.keys for the media engine.
+func (m *mediaState) mediaKeysLocked() media.SRTPKeys {
+	return media.SRTPKeys{Suite: string(m.keys.Suite), Local: m.keys.Local, Remote: m.keys.Remote}
+}
+
+// srtpSuite returns the suite protecting the call's media, "" for none.
+func (m *mediaState) srtpSuite() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return string(m.keys.Suite)
+}
+
+// srtpMandatory reports whether the call must be encrypted.
+func (m *mediaState) srtpMandatory() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.local.SRTP != nil && m.local.SRTP.Mandatory
+}
