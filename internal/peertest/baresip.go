@@ -60,6 +60,11 @@ type BaresipConfig struct {
 	// multiplexes; without it (the default) it never writes the attribute
 	// and drops RTCP that arrives on its RTP port.
 	RTCPMux bool
+	// MediaEnc is the account's mediaenc: "srtp" (baresip's srtp module,
+	// SDES: RTP/AVP offers with a=crypto, SRTP when the answer has a key)
+	// or "srtp-mand" (RTP/SAVP offers, plain offers refused); "" uses none.
+	// The srtp module is loaded when it is set.
+	MediaEnc string
 	// Netns, if not nil, runs baresip inside that network namespace, with
 	// SIP on Addr (which must then be the namespace's address) port 5060,
 	// RTP on 30000-30039, and its ctrl_tcp on 127.0.0.1:5062 there, which
@@ -285,6 +290,9 @@ func (b *Baresip) configFile() string {
 	if b.cfg.MediaNAT != "" {
 		kv("module", b.cfg.MediaNAT+".so")
 	}
+	if b.cfg.MediaEnc != "" {
+		kv("module", "srtp.so")
+	}
 	kv("module_tmp", "account.so")
 	kv("module_app", "menu.so")
 	kv("module_app", "ctrl_tcp.so")
@@ -314,6 +322,9 @@ func (b *Baresip) accountLine() string {
 	fmt.Fprintf(&s, ";answermode=%s;audio_codecs=%s;ptime=20", b.cfg.AnswerMode, b.cfg.Codecs)
 	if b.cfg.MediaNAT != "" {
 		fmt.Fprintf(&s, ";medianat=%s", b.cfg.MediaNAT)
+	}
+	if b.cfg.MediaEnc != "" {
+		fmt.Fprintf(&s, ";mediaenc=%s", b.cfg.MediaEnc)
 	}
 	return s.String()
 }
