@@ -60,10 +60,8 @@ type BaresipConfig struct {
 	// multiplexes; without it (the default) it never writes the attribute
 	// and drops RTCP that arrives on its RTP port.
 	RTCPMux bool
-	// MediaEnc is the account's mediaenc: "srtp" (baresip's srtp module,
-	// SDES: RTP/AVP offers with a=crypto, SRTP when the answer has a key)
-	// or "srtp-mand" (RTP/SAVP offers, plain offers refused); "" uses none.
-	// The srtp module is loaded when it is set.
+	// MediaEnc is the account's mediaenc, loading the srtp module: "srtp"
+	// (RTP/AVP offers with SDES a=crypto) or "srtp-mand" (RTP/SAVP).
 	MediaEnc string
 	// Netns, if not nil, runs baresip inside that network namespace, with
 	// SIP on Addr (which must then be the namespace's address) port 5060,
@@ -324,7 +322,7 @@ func (b *Baresip) accountLine() string {
 		fmt.Fprintf(&s, ";medianat=%s", b.cfg.MediaNAT)
 	}
 	if b.cfg.MediaEnc != "" {
-		fmt.Fprintf(&s, ";mediaenc=%s", b.cfg.MediaEnc)
+		s.WriteString(";mediaenc=" + b.cfg.MediaEnc)
 	}
 	return s.String()
 }
