@@ -1,6 +1,7 @@
 package phone
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 
@@ -116,4 +117,34 @@ func (m *mediaState) srtpMandatory() bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.local.SRTP != nil && m.local.SRTP.Mandatory
+}
+
+// redactSDESKeys returns msg with the key of every a=crypto inline: key
+// parameter (RFC 4568 §9.1) replaced by "[redacted]", for traces and logs;
+// msg itself is not changed. Without "inline:" it returns msg.
+func redactSDESKeys(msg []byte) []byte {
+	const tag = "inline:"
+	low := bytes.ToLower(msg)
+	if !bytes.Contains(low, []byte(tag)) {
+		return msg
+	}
+	out := make([]byte, 0, len(msg))
+	for {
+		i := bytes.Index(low, []byte(tag))
+		if i < 0 {
+			return append(out, msg...)
+		}
+		i += len(tag)
+		out = append(out, msg[:i]...)
+		out = append(out, "[redacted]"...)
+		j := i
+		for j < len(msg) && isBase64Char(msg[j]) {
+			j++
+		}
+		msg, low = msg[j:], low[j:]
+	}
+}
+
+func isBase64Char(c byte) bool {
+	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '='
 }

@@ -113,3 +113,18 @@ func TestSRTPHoldResume(t *testing.T) {
 		}
 	}
 }
+
+// TestRedactSDESKeys: the SIP trace shows a=crypto lines without keys.
+func TestRedactSDESKeys(t *testing.T) {
+	in := "v=0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz|2^20\r\n" +
+		"a=crypto:2 AEAD_AES_128_GCM INLINE:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGw==\r\nm=audio"
+	want := "v=0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:[redacted]|2^20\r\n" +
+		"a=crypto:2 AEAD_AES_128_GCM INLINE:[redacted]\r\nm=audio"
+	if got := string(redactSDESKeys([]byte(in))); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	plain := []byte("INVITE sip:x SIP/2.0\r\n")
+	if got := redactSDESKeys(plain); &got[0] != &plain[0] {
+		t.Errorf("a message without keys was copied")
+	}
+}

@@ -37,7 +37,8 @@ func (t *tracer) SIPTraceWrite(transport, laddr, raddr string, msg []byte) {
 }
 
 func (t *tracer) write(dir, transport, path string, msg []byte) {
-	b := fmt.Appendf(nil, "--- %s SIP %s %s %s (%d bytes)\n%s\n", time.Now().Format(time.RFC3339Nano), dir, transport, path, len(msg), msg)
+	// SRTP keys (SDES a=crypto) never reach a log.
+	b := fmt.Appendf(nil, "--- %s SIP %s %s %s (%d bytes)\n%s\n", time.Now().Format(time.RFC3339Nano), dir, transport, path, len(msg), redactSDESKeys(msg))
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	_, _ = t.w.Write(b)
