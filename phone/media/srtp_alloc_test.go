@@ -117,3 +117,38 @@ func TestSRTPDrainPathAllocs(t *testing.T) {
 		}
 	})
 }
+
+// TestSRTCPAllocs: protecting a compound RTCP packet and unprotecting it
+// (the path of RTCP on its own socket) does not allocate once the source
+// is known (its first packet makes pion's per-SSRC state).
+func TestSRTCPAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector changes allocation counts")
+	}
+	e := NewEngine(testEngineOptions()...)
+	defer e.Close()
+	ka, kb := testKeys(SuiteAESCM128SHA1x80)
+	a := handDriven(t, e, addrOf(listenUDP(t)))
+	b := handDriven(t, e, addrOf(listenUDP(t)))
+	if err := a.SetSRTP(ka); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.SetSRTP(kb); err != nil {
+		t.Fatal(err)
+	}
+	sr := muxedSR(9, b.SSRC())
+	dst := make([]byte, maxPacket)
+	round := func() {
+		enc, err := a.protectRTCP(a.sec.Load(), sr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := b.unprotectRTCP(b.sec.Load(), dst, enc); !ok {
+			t.Fatal("SRTCP dropped")
+		}
+	}
+	round()
+	if n := testing.AllocsPerRun(100, round); n != 0 {
+		t.Fatalf("%.1f allocations per SRTCP packet", n)
+	}
+}
