@@ -1,11 +1,15 @@
 package phone
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/teaphone/teaphone/phone/sdp"
 )
 
 // TestSRTPPolicies is the table of caller and callee policies: which calls
@@ -126,5 +130,53 @@ func TestRedactSDESKeys(t *testing.T) {
 	plain := []byte("INVITE sip:x SIP/2.0\r\n")
 	if got := redactSDESKeys(plain); &got[0] != &plain[0] {
 		t.Errorf("a message without keys was copied")
+	}
+}
+
+// offerWithKey is a peer's offer with one a=crypto line carrying key.
+func offerWithKey(t *testing.T, profile string, key []byte) []byte {
+	t.Helper()
+	c := sdp.Crypto{Tag: 1, Suite: sdp.AESCM128SHA1x80, Key: key}
+	return []byte("v=0\r\no=- 1 1 IN IP4 192.0.2.9\r\ns=-\r\nc=IN IP4 192.0.2.9\r\nt=0 0\r\n" +
+		"m=audio 4000 " + profile + " 0\r\na=crypto:" + c.String() + "\r\n")
+}
+
+// TestSRTPRekeyRules: RFC 4568 §7.1.4 as teaphone applies it — across
+// re-offers our key stays, a changed key of the peer's is taken; an answer
+// without a key fails a mandatory call with ErrSRTPRequired and makes an
+// optional one plain.
+func TestSRTPRekeyRules(t *testing.T) {
+	m := &mediaState{local: sdp.Local{Addr: "192.0.2.1", Port: 5000}, localDir: sdp.SendRecv}
+	m.initSRTP(EncryptionSRTPOptional)
+	k1 := bytes.Repeat([]byte{1}, 30)
+	k2 := bytes.Repeat([]byte{2}, 30)
+	if _, err := m.answer(offerWithKey(t, "RTP/AVP", k1)); err != nil {
+		t.Fatal(err)
+	}
+	first := m.keys
+	if first.Suite != sdp.AESCM128SHA1x80 || !bytes.Equal(first.Remote, k1) || len(first.Local) != 30 {
+		t.Fatalf("keys after the first offer: %s", first.Suite)
+	}
+	if _, err := m.answer(offerWithKey(t, "RTP/SAVP", k2)); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(m.keys.Remote, k2) || !bytes.Equal(m.keys.Local, first.Local) {
+		t.Fatalf("re-offer: the peer's new key must be taken and ours kept")
+	}
+	// Our offer, answered without a key.
+	plainAnswer := []byte("v=0\r\no=- 1 2 IN IP4 192.0.2.9\r\ns=-\r\nc=IN IP4 192.0.2.9\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n")
+	if _, err := m.offer(); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.applyAnswer(plainAnswer); err != nil || m.keys.Suite != "" {
+		t.Fatalf("optional, plain answer: %v, suite %q", err, m.keys.Suite)
+	}
+	mand := &mediaState{local: sdp.Local{Addr: "192.0.2.1", Port: 5000}, localDir: sdp.SendRecv}
+	mand.initSRTP(EncryptionSRTPMandatory)
+	if _, err := mand.offer(); err != nil {
+		t.Fatal(err)
+	}
+	if err := mand.applyAnswer(plainAnswer); !errors.Is(err, ErrSRTPRequired) {
+		t.Fatalf("mandatory, plain answer: %v", err)
 	}
 }
