@@ -3,7 +3,8 @@ package interop
 // SRTP with SDES keys (RFC 3711, RFC 4568) with baresip 1.0's srtp module:
 // accounts with ;mediaenc=srtp (RTP/AVP offers with a=crypto, best
 // effort) and ;mediaenc=srtp-mand (RTP/SAVP), both directions, tones
-// analysed on both sides, DTMF, hold and resume; a capture on the loopback
+// analysed on both sides, DTMF, hold and resume, SRTCP (also multiplexed on
+// the RTP port, RFC 5761) accepted by baresip; a capture on the loopback
 // interface shows no plain G.711 of the tones while a plain call through
 // the same capture does (the control).
 
@@ -64,19 +65,21 @@ func TestSRTPWithBaresip(t *testing.T) {
 		callers  []string
 		srtp     bool // encrypted; else plain (the control) unless fail
 		fail     bool // 488
+		mux      bool // baresip's rtcp_mux: SRTCP on the RTP port (RFC 5761)
 	}{
-		{"plain control", "", phone.EncryptionNone, []string{"teaphone"}, false, false},
-		{"srtp/optional", "srtp", phone.EncryptionSRTPOptional, []string{"teaphone", "baresip"}, true, false},
-		{"srtp-mand/mandatory", "srtp-mand", phone.EncryptionSRTPMandatory, []string{"teaphone", "baresip"}, true, false},
-		{"srtp-mand/optional", "srtp-mand", phone.EncryptionSRTPOptional, []string{"baresip"}, true, false},
+		{"plain control", "", phone.EncryptionNone, []string{"teaphone"}, false, false, false},
+		{"srtp/optional", "srtp", phone.EncryptionSRTPOptional, []string{"teaphone", "baresip"}, true, false, false},
+		{"srtp-mand/mandatory", "srtp-mand", phone.EncryptionSRTPMandatory, []string{"teaphone", "baresip"}, true, false, false},
+		{"srtp/optional rtcp-mux", "srtp", phone.EncryptionSRTPOptional, []string{"teaphone"}, true, false, true},
+		{"srtp-mand/optional", "srtp-mand", phone.EncryptionSRTPOptional, []string{"baresip"}, true, false, false},
 		// baresip 1.0's srtp-mand refuses an RTP/AVP offer even with
 		// a=crypto (488): an optional teaphone cannot call it.
-		{"srtp-mand refuses avp+crypto", "srtp-mand", phone.EncryptionSRTPOptional, []string{"teaphone"}, false, true},
-		{"plain/mandatory", "", phone.EncryptionSRTPMandatory, []string{"teaphone", "baresip"}, false, true},
-		{"srtp-mand/none", "srtp-mand", phone.EncryptionNone, []string{"baresip"}, false, true},
+		{"srtp-mand refuses avp+crypto", "srtp-mand", phone.EncryptionSRTPOptional, []string{"teaphone"}, false, true, false},
+		{"plain/mandatory", "", phone.EncryptionSRTPMandatory, []string{"teaphone", "baresip"}, false, true, false},
+		{"srtp-mand/none", "srtp-mand", phone.EncryptionNone, []string{"baresip"}, false, true, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			bob := peertest.StartBaresip(t, peertest.BaresipConfig{User: "bob", AudioSource: "ausine,440", MediaEnc: tc.mediaenc})
+			bob := peertest.StartBaresip(t, peertest.BaresipConfig{User: "bob", AudioSource: "ausine,440", MediaEnc: tc.mediaenc, RTCPMux: tc.mux})
 			au := &sineAudio{hz: 1000}
 			h := newCallHandler(phone.Accept())
 			lo, err := peertest.FreePorts(40, 2)
@@ -90,7 +93,7 @@ func TestSRTPWithBaresip(t *testing.T) {
 						srtpRefused(t, bob, ph, caller, tc.enc == phone.EncryptionSRTPMandatory)
 						return
 					}
-					srtpCall(t, bob, ph, h, au, caller, tc.srtp, lo)
+					srtpCall(t, bob, ph, h, au, caller, tc.srtp, tc.mux, lo)
 				})
 			}
 		})
@@ -127,7 +130,7 @@ func srtpRefused(t *testing.T, bob *peertest.Baresip, ph *testPhone, caller stri
 	}
 }
 
-func srtpCall(t *testing.T, bob *peertest.Baresip, ph *testPhone, h *callHandler, au *sineAudio, caller string, encrypted bool, lo int) {
+func srtpCall(t *testing.T, bob *peertest.Baresip, ph *testPhone, h *callHandler, au *sineAudio, caller string, encrypted, mux bool, lo int) {
 	capture := startCapture(t, lo, lo+39)
 	bm, pm, trace, heard := bob.Mark(), ph.mark(), len(bob.Log()), len(au.received())
 	var id phone.SessionID
@@ -213,8 +216,12 @@ func srtpCall(t *testing.T, bob *peertest.Baresip, ph *testPhone, h *callHandler
 	// baresip (libre) sends one RTCP APP "PING"/"PONG" in clear to our
 	// RTCP port as its stream starts: it fails SRTCP authentication, is
 	// dropped and counted. Anything more would be SRTP gone wrong.
-	if st.SRTP != wantSuite || st.DroppedSRTP > 1 {
-		t.Errorf("stats srtp %q dropped %d, want %q and at most 1", st.SRTP, st.DroppedSRTP, wantSuite)
+	if st.SRTP != wantSuite || st.DroppedSRTP > 1 || st.RTCPMux != mux {
+		t.Errorf("stats srtp %q dropped %d rtcp-mux %v, want %q, at most 1, %v", st.SRTP, st.DroppedSRTP, st.RTCPMux, wantSuite, mux)
+	}
+	// Our (S)RTCP reached baresip and passed its check.
+	if _, err := bob.WaitEvent(bm, "CALL_RTCP", waitShort); err != nil {
+		t.Errorf("baresip got no RTCP from teaphone: %v", err)
 	}
 	hangupAndWait(t, ph, bob, id, bm)
 
