@@ -91,7 +91,7 @@ func received(via string, src net.Addr) string {
 	hop := hops[0]
 	params := ";received=" + ip
 	if rport.MatchString(hop) {
-		hop = rport.ReplaceAllString(hop, "")
+		hop = rport.ReplaceAllString(hop, "$1")
 		params += ";rport=" + port
 	}
 	hops[0] = hop + params
