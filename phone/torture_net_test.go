@@ -94,6 +94,9 @@ func TestTortureOverNetwork(t *testing.T) {
 					t.Errorf("%s over %s: %v", name, network, err)
 					return
 				}
+				if kind == kindInvalid && len(h.calls) > 0 {
+					t.Errorf("%s over %s: a malformed request rang the phone", name, network)
+				}
 				mu.Lock()
 				defer mu.Unlock()
 				lines = append(lines, fmt.Sprintf("%-26s %s", name, outcome(code)))
@@ -230,4 +233,59 @@ func viaToSender(data []byte, network string) []byte {
 	out := append([]byte{}, data[:start]...)
 	out = append(out, via...)
 	return append(out, data[stop:]...)
+}
+
+// TestStreamFraming checks that the screen cuts a TCP stream into messages
+// as sipgo would: a message split over writes, two in one write, a ping
+// between them (answered with a pong, RFC 5626 §4.4.1).
+func TestStreamFraming(t *testing.T) {
+	p := newTestPhone(t, Options{})
+	c, err := net.Dial("tcp", p.LocalAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	msg := func(n int) string {
+		return fmt.Sprintf("OPTIONS sip:bob@%s SIP/2.0\r\n"+
+			"Via: SIP/2.0/TCP %s;branch=z9hG4bKframe%d\r\n"+
+			"From: <sip:alice@example.com>;tag=f%d\r\nTo: <sip:bob@example.com>\r\n"+
+			"Call-ID: frame%d@example.com\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n"+
+			"Content-Length: 0\r\n\r\n", p.LocalAddr(), c.LocalAddr(), n, n, n)
+	}
+	one := msg(1)
+	writes := []string{one[:30], one[30:], msg(2) + "\r\n\r\n" + msg(3)}
+	for _, w := range writes {
+		if _, err := c.Write([]byte(w)); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	var got bytes.Buffer
+	buf := make([]byte, 4096)
+	for deadline := time.Now().Add(3 * time.Second); len(statusLine.FindAll(got.Bytes(), -1)) < 3; {
+		_ = c.SetReadDeadline(deadline)
+		n, err := c.Read(buf)
+		got.Write(buf[:n])
+		if err != nil {
+			break
+		}
+	}
+	codes := statusLine.FindAllSubmatch(got.Bytes(), -1)
+	if len(codes) != 3 {
+		t.Fatalf("%d answers, want 3:\n%s", len(codes), got.Bytes())
+	}
+	for _, m := range codes {
+		if string(m[1]) != "200" {
+			t.Errorf("answered %s, want 200:\n%s", m[1], got.Bytes())
+		}
+	}
+	// A ping alone, between messages, still gets its pong.
+	if _, err := c.Write([]byte("\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	n, err := c.Read(buf)
+	if err != nil || string(buf[:n]) != "\r\n" {
+		t.Errorf("pong: %q, %v", buf[:n], err)
+	}
 }

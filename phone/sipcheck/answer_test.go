@@ -112,6 +112,7 @@ func TestCheckCases(t *testing.T) {
 		{"Max-Forwards", "Max-Forwards: 70", "Max-Forwards: 256", 400},
 		{"empty Via param", ";branch=z9hG4bK2", ";;branch=z9hG4bK2", 400},
 		{"IPv6 Via", "192.0.2.8;", "[2001:db8::1]:5062;", 420},
+		{"quoted Via param", ";branch=z9hG4bK2", ";branch=z9hG4bK2;x=\"a;b\"", 420},
 	}
 	for _, tc := range tests {
 		msg := strings.Replace(options, tc.from, tc.to, 1)

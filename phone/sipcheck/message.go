@@ -113,7 +113,11 @@ func isDigits(s string) bool {
 
 // splitList splits a header value at the commas that are outside quoted
 // strings and angle brackets (RFC 3261 §7.3.1: a list of values).
-func splitList(v string) []string {
+func splitList(v string) []string { return splitOutside(v, ',') }
+
+// splitOutside splits v at each sep outside quoted strings and angle
+// brackets, trimming white space around the parts.
+func splitOutside(v string, sep byte) []string {
 	var parts []string
 	quoted, angle, escaped, from := false, false, false, 0
 	for i := 0; i < len(v); i++ {
@@ -129,7 +133,7 @@ func splitList(v string) []string {
 			angle = true
 		case !quoted && c == '>':
 			angle = false
-		case !quoted && !angle && c == ',':
+		case !quoted && !angle && c == sep:
 			parts = append(parts, strings.TrimSpace(v[from:i]))
 			from = i + 1
 		}

@@ -225,8 +225,8 @@ func headers(m message, method string) Verdict {
 // goodVia checks one via-parm: SIP / 2.0 / transport sent-by *(; param)
 // (§20.42, §25.1; SLASH allows white space around it).
 func goodVia(hop string) bool {
-	sentBy, params, _ := strings.Cut(hop, ";")
-	proto := strings.Split(sentBy, "/")
+	parts := splitOutside(hop, ';')
+	proto := strings.Split(parts[0], "/")
 	if len(proto) != 3 || strings.TrimSpace(proto[0]) != "SIP" || strings.TrimSpace(proto[1]) != "2.0" {
 		return false
 	}
@@ -234,13 +234,7 @@ func goodVia(hop string) bool {
 	if len(rest) != 2 || !isToken(rest[0]) {
 		return false
 	}
-	if params == "" && strings.Contains(hop, ";") {
-		return false
-	}
-	for _, param := range strings.Split(params, ";") {
-		if params == "" {
-			break
-		}
+	for _, param := range parts[1:] {
 		name, _, _ := strings.Cut(param, "=")
 		if !isToken(strings.TrimSpace(name)) {
 			return false
