@@ -80,11 +80,11 @@ func (p *Phone) screenDatagram(info sip.TransportReadProps, data []byte) []byte 
 		// port or the source port when it asks for rport.
 		dest := sipcheck.Destination(data, info.RemoteAddr)
 		if err := p.answerDatagram(data, v, info.RemoteAddr, dest); err != nil {
-			p.log.Info("malformed request not answered", "from", info.RemoteAddr, "verdict", v.String(), "err", err)
+			p.log.Debug("malformed request not answered", "from", info.RemoteAddr, "verdict", v.String(), "err", err)
 			return nil
 		}
 	}
-	p.log.Info("malformed request", "transport", "UDP", "from", info.RemoteAddr, "verdict", v.String())
+	p.log.Debug("malformed request", "transport", "UDP", "from", info.RemoteAddr, "verdict", v.String())
 	return nil
 }
 
@@ -155,7 +155,7 @@ func (p *Phone) screenStream(info sip.TransportReadProps, data []byte) ([]byte, 
 
 // answerStream answers msg on its connection when v says so.
 func (p *Phone) answerStream(info sip.TransportReadProps, msg []byte, v sipcheck.Verdict) {
-	p.log.Info("malformed request", "transport", info.Transport, "from", info.RemoteAddr, "verdict", v.String())
+	p.log.Debug("malformed request", "transport", info.Transport, "from", info.RemoteAddr, "verdict", v.String())
 	if v.Action != sipcheck.Reject {
 		return
 	}
@@ -164,7 +164,7 @@ func (p *Phone) answerStream(info sip.TransportReadProps, msg []byte, v sipcheck
 		err = p.writeConn(strings.ToLower(info.Transport), info.RemoteAddr.String(), res)
 	}
 	if err != nil {
-		p.log.Info("malformed request not answered", "from", info.RemoteAddr, "err", err)
+		p.log.Debug("malformed request not answered", "from", info.RemoteAddr, "err", err)
 	}
 }
 
