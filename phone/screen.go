@@ -1,6 +1,7 @@
 package phone
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -119,7 +120,7 @@ func (p *Phone) screenStream(info sip.TransportReadProps, data []byte) ([]byte, 
 	p.screen.mu.Lock()
 	pend, had := p.screen.pending[key]
 	p.screen.mu.Unlock()
-	if !had && len(strings.Trim(string(data), "\r\n")) == 0 {
+	if !had && len(bytes.Trim(data, "\r\n")) == 0 {
 		return data, nil // keep-alive between messages: sipgo pongs a ping
 	}
 	buf := append(pend.buf, data...)
