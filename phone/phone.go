@@ -49,6 +49,7 @@ type Phone struct {
 	accounts  []*account
 	loc       *locator.Resolver // finds the servers of registrars given by name
 	pongs     *pongTracker      // counts the TCP pongs of registration flows
+	screen    *screen           // partial messages of stream connections (screen.go)
 
 	ctx    context.Context
 	cancel context.CancelCauseFunc
@@ -101,6 +102,7 @@ func New(opts Options) (*Phone, error) {
 		log:      opts.Logger,
 		events:   newEventQueue(),
 		pongs:    newPongTracker(),
+		screen:   newScreen(),
 		calls:    map[SessionID]*call{},
 		byDialog: map[string]*call{},
 		byCallID: map[string]*call{},
@@ -237,7 +239,7 @@ func (p *Phone) open(undo *[]func()) error {
 		sipgo.WithUserAgent(p.opts.UserAgent),
 		sipgo.WithUserAgentHostname(p.hostIP.String()),
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerUnhandledResponseHandler(p.onUnhandledResponse)),
-		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerReadFilter(p.pongs.filter)),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerReadFilter(p.readFilter)),
 	)
 	if err != nil {
 		return fmt.Errorf("create user agent: %w", err)

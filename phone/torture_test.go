@@ -16,7 +16,8 @@ import (
 // invalid ones) through the SIP parser and, when they parse, through the
 // phone's request handlers. Nothing may panic or hang, and the phone must
 // still place and take calls afterwards. The messages are not sent over the
-// network: their Via and Contact addresses are not on this machine.
+// network here (TestTortureOverNetwork does that): the handlers are fed
+// directly, past the screen (screen.go) that stops the malformed ones.
 func TestTortureMessages(t *testing.T) {
 	// The messages of RFC 4475 §3, one per file.
 	files, _ := filepath.Glob(filepath.Join("testdata", "rfc4475", "*.dat"))
