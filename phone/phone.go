@@ -37,6 +37,8 @@ type Phone struct {
 	srv       *sipgo.Server
 	udpCli    *sipgo.Client
 	tcpCli    *sipgo.Client
+	tlsCli    *sipgo.Client
+	tlsPort   int // the TLS listener's port, 0 when there is none
 	udpConn   net.PacketConn
 	udpLaddr  sip.Addr // udpConn's address, as sipgo's connection pool knows it
 	tcpLn     net.Listener
@@ -236,6 +238,7 @@ func (p *Phone) open(undo *[]func()) error {
 	ua, err := sipgo.NewUA(
 		sipgo.WithUserAgent(p.opts.UserAgent),
 		sipgo.WithUserAgentHostname(p.hostIP.String()),
+		sipgo.WithUserAgenTLSConfig(p.tlsConfig()),
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerUnhandledResponseHandler(p.onUnhandledResponse)),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerReadFilter(p.pongs.filter)),
 	)
@@ -284,6 +287,9 @@ func (p *Phone) open(undo *[]func()) error {
 		if err != nil {
 			return fmt.Errorf("create TCP client: %w", err)
 		}
+	}
+	if err := p.openTLS(ua); err != nil {
+		return err
 	}
 	p.ctx, p.cancel = context.WithCancelCause(context.Background())
 	*undo = append(*undo, func() { p.cancel(ErrClosed) })
