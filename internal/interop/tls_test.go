@@ -1,0 +1,126 @@
+package interop
+
+import (
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/teaphone/teaphone/internal/peertest"
+	"github.com/teaphone/teaphone/phone"
+)
+
+// startTLSProxy starts Kamailio with the proxy users and a TLS listener
+// serving the certificate spec issued by ca.
+func startTLSProxy(t *testing.T, ca *peertest.CA, spec peertest.CertSpec) *peertest.Kamailio {
+	t.Helper()
+	peertest.NeedKamailio(t)
+	cert, key := ca.Issue(t, spec)
+	return peertest.StartKamailio(t, peertest.KamailioConfig{Users: proxyUsers, RecordRoute: true, QOP: true,
+		TLS: &peertest.KamailioTLS{CertFile: cert, KeyFile: key}})
+}
+
+// daveTLSAccount is dave at Kamailio k over TLS: a sips: AOR at its TLS
+// port (RFC 3261 §26.2.2), with opts' other fields.
+func daveTLSAccount(k *peertest.Kamailio, opts phone.Account) phone.Account {
+	opts.Name, opts.AOR, opts.Password, opts.Register = "dave", "sips:dave@"+k.TLSAddr(), "davepw", true
+	return opts
+}
+
+// TestRegisterOverTLS: teaphone registers at Kamailio over TLS only when
+// the certificate chains to a CA it trusts, is in date and names the SIP
+// domain (RFC 5922 §7); each failure is a failed registration whose reason
+// says what is wrong, and verification turned off registers but says so.
+func TestRegisterOverTLS(t *testing.T) {
+	ca := peertest.NewCA(t, "teaphone test CA")
+	other := peertest.NewCA(t, "somebody else's CA")
+	loopback := []net.IP{net.IPv4(127, 0, 0, 1)}
+	cases := []struct {
+		name     string
+		issuer   *peertest.CA
+		spec     peertest.CertSpec
+		noVerify bool
+		want     phone.RegState
+		reason   string
+	}{
+		{name: "valid", issuer: ca, spec: peertest.CertSpec{IPs: loopback}, want: phone.RegRegistered, reason: "OK"},
+		{name: "wrong name", issuer: ca, spec: peertest.CertSpec{DNSNames: []string{"sip.example.net"}},
+			want: phone.RegFailed, reason: "certificate for sip.example.net is not valid for 127.0.0.1"},
+		{name: "expired", issuer: ca, spec: peertest.CertSpec{IPs: loopback,
+			NotBefore: time.Now().Add(-72 * time.Hour), NotAfter: time.Now().Add(-24 * time.Hour)},
+			want: phone.RegFailed, reason: "certificate for 127.0.0.1 expired on "},
+		{name: "unknown CA", issuer: other, spec: peertest.CertSpec{IPs: loopback},
+			want: phone.RegFailed, reason: `signed by unknown authority "CN=somebody else's CA`},
+		{name: "unknown CA, verify off", issuer: other, spec: peertest.CertSpec{IPs: loopback}, noVerify: true,
+			want: phone.RegRegistered, reason: "TLS certificate NOT verified"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			k := startTLSProxy(t, tc.issuer, tc.spec)
+			start := time.Now()
+			ph := startPhone(t, phone.Options{
+				Accounts: []phone.Account{daveTLSAccount(k, phone.Account{})},
+				TLS:      phone.TLSOptions{RootCAs: ca.Pool(), NoVerify: tc.noVerify},
+			})
+			ev, _, _ := ph.waitEvent(0, waitLong, func(ev phone.Event) bool {
+				r, ok := ev.(phone.RegistrationEvent)
+				return ok && (r.State == phone.RegRegistered || r.State == phone.RegFailed)
+			})
+			re, _ := ev.(phone.RegistrationEvent)
+			t.Logf("%v after %v: %+v", re.State, time.Since(start).Round(time.Millisecond), re)
+			if re.State != tc.want || !strings.Contains(re.Reason, tc.reason) {
+				t.Fatalf("registration = %v %q, want %v with a reason containing %q", re.State, re.Reason, tc.want, tc.reason)
+			}
+			if !strings.HasPrefix(re.Server, "TLS ") {
+				t.Errorf("registration went to %q, want TLS", re.Server)
+			}
+			// Kamailio logs after it has answered: wait for the line.
+			if tc.want == phone.RegFailed {
+				if strings.Contains(k.Log(), "REQ REGISTER") {
+					t.Errorf("Kamailio saw a REGISTER over a rejected connection")
+				}
+				return
+			}
+			okLog := waitUntil(waitShort, func() bool { return strings.Contains(k.Log(), "REGISTER dave OK contact=<sips:dave@") })
+			if !okLog {
+				t.Errorf("Kamailio logged no REGISTER of dave with a sips: Contact")
+			}
+		})
+	}
+}
+
+// TestRegisterTLSStalledHandshake: a server that accepts the TCP connection
+// and never answers the ClientHello fails the registration after the
+// handshake timeout instead of hanging it.
+func TestRegisterTLSStalledHandshake(t *testing.T) {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { <-done; c.Close() }()
+		}
+	}()
+	start := time.Now()
+	ph := startPhone(t, phone.Options{
+		Accounts: []phone.Account{{Name: "dave", AOR: "sips:dave@" + ln.Addr().String(), Password: "pw", Register: true}},
+		TLS:      phone.TLSOptions{HandshakeTimeout: time.Second},
+	})
+	re, _ := ph.waitReg(0, phone.RegFailed, waitShort)
+	took := time.Since(start)
+	t.Logf("failed after %v: %+v", took.Round(time.Millisecond), re)
+	if !strings.Contains(re.Reason, "no handshake within 1s") {
+		t.Errorf("reason = %q, want the handshake timeout", re.Reason)
+	}
+	if took > 4*time.Second {
+		t.Errorf("the stalled handshake took %v to fail", took)
+	}
+}
