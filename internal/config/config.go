@@ -20,6 +20,8 @@ type Config struct {
 	Calls Calls `toml:"calls"`
 	// NAT holds NAT traversal settings ([nat]).
 	NAT NAT `toml:"nat"`
+	// TLS holds certificate settings for TLS connections ([tls]).
+	TLS TLS `toml:"tls"`
 	// UI holds the terminal interface settings ([ui]).
 	UI UI `toml:"ui"`
 	// Contacts is the address book ([[contacts]]).
@@ -83,6 +85,8 @@ type Account struct {
 	Register bool `toml:"register"`
 	// Expires is the requested registration lifetime in seconds (10..86400).
 	Expires int `toml:"expires"`
+	// TLS holds the account's own TLS settings ([accounts.tls]).
+	TLS AccountTLS `toml:"tls"`
 }
 
 // Media is the [media] table.
@@ -214,6 +218,7 @@ func Default() Config {
 		},
 		Calls: Calls{AutoHold: true},
 		NAT:   NAT{ContactRewrite: true, KeepAlive: Duration{25 * time.Second}},
+		TLS:   TLS{Verify: true},
 	}
 }
 
