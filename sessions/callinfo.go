@@ -52,8 +52,9 @@ type CallInfo struct {
 	Subject       string    `json:"subject,omitempty"`
 	SIPCallID     string    `json:"sip_call_id,omitempty"`
 	Codec         string    `json:"codec,omitempty"`
-	HeldLocal     bool      `json:"held_local"`  // we put the call on hold
-	HeldRemote    bool      `json:"held_remote"` // the remote put us on hold
+	Transport     string    `json:"transport,omitempty"` // signalling: "UDP", "TCP" or "TLS"
+	HeldLocal     bool      `json:"held_local"`          // we put the call on hold
+	HeldRemote    bool      `json:"held_remote"`         // the remote put us on hold
 	Muted         bool      `json:"muted"`
 	Recording     bool      `json:"recording"`
 

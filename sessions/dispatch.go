@@ -131,6 +131,9 @@ func (m *Manager) applyCallLocked(c *call, e phone.CallEvent) {
 	if s := cleanText(e.Codec, false); s != "" {
 		c.info.Codec = s
 	}
+	if s := cleanText(e.Transport, false); s != "" {
+		c.info.Transport = s
+	}
 	c.info.HeldLocal, c.info.HeldRemote, c.info.Muted = e.HeldLocal, e.HeldRemote, e.Muted
 	if e.ReplacedBy != "" {
 		if id, ok := m.bySession[e.ReplacedBy]; ok {
@@ -148,7 +151,7 @@ func (m *Manager) applyCallLocked(c *call, e phone.CallEvent) {
 // visibleChange reports whether a CallEvent is due between two snapshots.
 func visibleChange(a, b CallInfo) bool {
 	return a.State != b.State || a.HeldLocal != b.HeldLocal || a.HeldRemote != b.HeldRemote ||
-		a.Muted != b.Muted || a.Recording != b.Recording || a.Codec != b.Codec ||
+		a.Muted != b.Muted || a.Recording != b.Recording || a.Codec != b.Codec || a.Transport != b.Transport ||
 		a.Pending != b.Pending || a.Ignored != b.Ignored || a.ReplacedBy != b.ReplacedBy
 }
 

@@ -152,6 +152,7 @@ type (
 		Account         string             `json:"account,omitempty"`
 		Subject         string             `json:"subject,omitempty"`
 		Codec           string             `json:"codec,omitempty"`
+		Transport       string             `json:"transport,omitempty"`
 		Decision        string             `json:"decision,omitempty"`
 		Reason          *string            `json:"reason,omitempty"` // final states only
 		Code            *int               `json:"code,omitempty"`   // final states only
@@ -247,7 +248,7 @@ func FormatJSON(ev sessions.Event, t time.Time) []byte {
 			TS: ts, Event: "call", CallID: c.ID, Line: c.Line, Direction: c.Direction, State: c.State,
 			Remote: c.RemoteURI, DisplayName: c.RemoteDisplay, SIPCallID: c.SIPCallID,
 			HeldLocal: c.HeldLocal, HeldRemote: c.HeldRemote, Muted: c.Muted, Recording: c.Recording,
-			Account: c.Account, Subject: c.Subject, Codec: c.Codec, Decision: c.Decision,
+			Account: c.Account, Subject: c.Subject, Codec: c.Codec, Transport: c.Transport, Decision: c.Decision,
 			ReplacedBy: c.ReplacedBy, TransferredFrom: c.TransferredFrom,
 		}
 		if c.State.Final() {
