@@ -1,6 +1,7 @@
 package interop
 
 import (
+	"context"
 	"net"
 	"strings"
 	"testing"
@@ -123,4 +124,81 @@ func TestRegisterTLSStalledHandshake(t *testing.T) {
 	if took > 4*time.Second {
 		t.Errorf("the stalled handshake took %v to fail", took)
 	}
+}
+
+// TestCallOverTLSViaKamailio: teaphone registered over TLS (dave, sips:)
+// calls baresip (alice, registered over UDP) through Kamailio and is
+// called by it: the INVITE, its 407 and the BYE go over teaphone's TLS
+// connection (the incoming call too: Kamailio reuses the connection
+// teaphone opened), the call event says TLS, and the tones arrive both ways.
+func TestCallOverTLSViaKamailio(t *testing.T) {
+	peertest.NeedBaresip(t)
+	ca := peertest.NewCA(t, "teaphone test CA")
+	k := startTLSProxy(t, ca, peertest.CertSpec{IPs: []net.IP{net.IPv4(127, 0, 0, 1)}})
+	h := newCallHandler(phone.Accept())
+	au := &sineAudio{hz: 1000}
+	ph := startPhone(t, phone.Options{
+		Accounts: []phone.Account{daveTLSAccount(k, phone.Account{})},
+		TLS:      phone.TLSOptions{RootCAs: ca.Pool()},
+		Handler:  h,
+		Audio:    au,
+	})
+	alice := peertest.StartBaresip(t, peertest.BaresipConfig{User: "alice", Registrar: k.Addr(), Password: "alicepw", AudioSource: "ausine,440"})
+	ph.waitReg(0, phone.RegRegistered, waitLong)
+
+	t.Run("teaphone calls", func(t *testing.T) {
+		bm, pm := alice.Mark(), ph.mark()
+		logStart := len(k.Log())
+		id, err := ph.Dial(context.Background(), "sips:alice@"+k.TLSAddr(), phone.DialOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		act := ph.waitCall(pm, id, phone.StateActive, waitLong)
+		if act.Transport != "TLS" || act.Codec != "PCMU" {
+			t.Errorf("active event = %+v, want transport TLS, PCMU", act)
+		}
+		if _, err := alice.WaitEvent(bm, "CALL_ESTABLISHED", waitShort); err != nil {
+			t.Fatal(err)
+		}
+		if klog := k.Log()[logStart:]; !strings.Contains(klog, "REQ INVITE sips:alice@") || !strings.Contains(klog, "(tls)") {
+			t.Errorf("Kamailio did not get the INVITE over TLS:\n%s", klog)
+		}
+		from := len(au.received())
+		time.Sleep(3 * time.Second) // the call's audio: inherent
+		hangupAndWait(t, ph, alice, id, bm)
+		checkTone(t, "baresip hears teaphone", readRecording(t, alice), 1000, 2)
+		checkTone(t, "teaphone hears baresip", au.received()[from:], 440, 2)
+	})
+	time.Sleep(time.Second) // baresip names recordings by the second (peers.md quirk 4)
+	t.Run("baresip calls", func(t *testing.T) {
+		bm, pm := alice.Mark(), ph.mark()
+		logStart := len(k.Log())
+		if err := alice.Dial(k.URI("dave")); err != nil {
+			t.Fatal(err)
+		}
+		ic := h.next(t, waitLong)
+		act := ph.waitCall(pm, ic.Session, phone.StateActive, waitShort)
+		if act.Transport != "TLS" {
+			t.Errorf("active event = %+v, want transport TLS", act)
+		}
+		if _, err := alice.WaitEvent(bm, "CALL_ESTABLISHED", waitShort); err != nil {
+			t.Fatal(err)
+		}
+		if klog := k.Log()[logStart:]; !strings.Contains(klog, "INVITE for dave -> sips:dave@") {
+			t.Errorf("Kamailio did not relay the INVITE to dave's sips: Contact:\n%s", klog)
+		}
+		from := len(au.received())
+		time.Sleep(3 * time.Second) // the call's audio: inherent
+		if err := alice.Hangup(); err != nil {
+			t.Fatal(err)
+		}
+		if end := ph.waitFinal(pm, ic.Session, waitShort); end.State != phone.StateTerminated || end.Reason != "remote hangup" {
+			t.Errorf("end event = %+v, want terminated by remote hangup", end)
+		}
+		if _, err := alice.WaitEvent(bm, "CALL_CLOSED", waitShort); err != nil {
+			t.Fatal(err)
+		}
+		checkTone(t, "baresip hears teaphone", readRecording(t, alice), 1000, 2)
+		checkTone(t, "teaphone hears baresip", au.received()[from:], 440, 2)
+	})
 }
