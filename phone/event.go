@@ -133,8 +133,8 @@ type CallEvent struct {
 	// Transport is the call's signalling transport to its first hop:
 	// "UDP", "TCP" or "TLS" (only TLS is encrypted).
 	Transport string
-	Code          int    // SIP status code that caused this state (e.g. 486, 200 for BYE), 0 if none
-	Reason        string // human-readable cause ("remote hangup", "Busy Here", …)
+	Code      int    // SIP status code that caused this state (e.g. 486, 200 for BYE), 0 if none
+	Reason    string // human-readable cause ("remote hangup", "Busy Here", …)
 	// ReplacedBy is set when this session ended because another session replaced it
 	// (attended transfer, RFC 3891).
 	ReplacedBy SessionID
