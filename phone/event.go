@@ -130,11 +130,9 @@ type CallEvent struct {
 	HeldRemote    bool // the remote party put us on hold
 	Muted         bool
 	Codec         string // negotiated codec, "" before negotiation
-	// Transport is the call's signalling transport to its first hop:
-	// "UDP", "TCP" or "TLS" (only TLS is encrypted).
-	Transport string
-	Code      int    // SIP status code that caused this state (e.g. 486, 200 for BYE), 0 if none
-	Reason    string // human-readable cause ("remote hangup", "Busy Here", …)
+	Transport     string // signalling transport to the first hop: "UDP", "TCP" or "TLS"
+	Code          int    // SIP status code that caused this state (e.g. 486, 200 for BYE), 0 if none
+	Reason        string // human-readable cause ("remote hangup", "Busy Here", …)
 	// ReplacedBy is set when this session ended because another session replaced it
 	// (attended transfer, RFC 3891).
 	ReplacedBy SessionID
