@@ -3,6 +3,8 @@ package interop
 import (
 	"context"
 	"net"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -127,11 +129,19 @@ func TestRegisterTLSStalledHandshake(t *testing.T) {
 }
 
 // TestCallOverTLSViaKamailio: teaphone registered over TLS (dave, sips:)
-// calls baresip (alice, registered over UDP) through Kamailio and is
-// called by it: the INVITE, its 407 and the BYE go over teaphone's TLS
-// connection (the incoming call too: Kamailio reuses the connection
-// teaphone opened), the call event says TLS, and the tones arrive both ways.
+// calls baresip (alice, registered over UDP, or over TLS too) through
+// Kamailio and is called by it: the INVITE, its 407 and the BYE go over
+// teaphone's TLS connection (the incoming call too: Kamailio reuses the
+// connection teaphone opened), the call event says TLS, and the tones
+// arrive both ways.
 func TestCallOverTLSViaKamailio(t *testing.T) {
+	for _, baresipTLS := range []bool{false, true} {
+		name := map[bool]string{false: "baresip over UDP", true: "baresip over TLS"}[baresipTLS]
+		t.Run(name, func(t *testing.T) { testCallOverTLS(t, baresipTLS) })
+	}
+}
+
+func testCallOverTLS(t *testing.T, baresipTLS bool) {
 	peertest.NeedBaresip(t)
 	ca := peertest.NewCA(t, "teaphone test CA")
 	k := startTLSProxy(t, ca, peertest.CertSpec{IPs: []net.IP{net.IPv4(127, 0, 0, 1)}})
@@ -143,7 +153,17 @@ func TestCallOverTLSViaKamailio(t *testing.T) {
 		Handler:  h,
 		Audio:    au,
 	})
-	alice := peertest.StartBaresip(t, peertest.BaresipConfig{User: "alice", Registrar: k.Addr(), Password: "alicepw", AudioSource: "ausine,440"})
+	bc := peertest.BaresipConfig{User: "alice", Registrar: k.Addr(), Password: "alicepw", AudioSource: "ausine,440"}
+	if baresipTLS {
+		bc.Registrar, bc.TLS, bc.CAFile = k.TLSAddr(), true, ca.File
+	}
+	alice := peertest.StartBaresip(t, bc)
+	if baresipTLS && !strings.Contains(k.Log(), "REGISTER alice OK") {
+		waitUntil(waitShort, func() bool { return strings.Contains(k.Log(), "REGISTER alice OK") })
+	}
+	if reg := k.Log(); baresipTLS && !strings.Contains(reg, "REQ REGISTER sip:127.0.0.1:"+strconv.Itoa(k.TLSPort)) {
+		t.Errorf("baresip did not REGISTER over TLS:\n%s", reg)
+	}
 	ph.waitReg(0, phone.RegRegistered, waitLong)
 
 	t.Run("teaphone calls", func(t *testing.T) {
@@ -160,8 +180,12 @@ func TestCallOverTLSViaKamailio(t *testing.T) {
 		if _, err := alice.WaitEvent(bm, "CALL_ESTABLISHED", waitShort); err != nil {
 			t.Fatal(err)
 		}
-		if klog := k.Log()[logStart:]; !strings.Contains(klog, "REQ INVITE sips:alice@") || !strings.Contains(klog, "(tls)") {
+		klog := k.Log()[logStart:]
+		if !strings.Contains(klog, "REQ INVITE sips:alice@") || !strings.Contains(klog, "(tls)") {
 			t.Errorf("Kamailio did not get the INVITE over TLS:\n%s", klog)
+		}
+		if baresipTLS && !regexp.MustCompile(`INVITE for alice -> sip:\S*transport=tls`).MatchString(klog) {
+			t.Errorf("Kamailio did not relay the INVITE to alice's TLS contact:\n%s", klog)
 		}
 		from := len(au.received())
 		time.Sleep(3 * time.Second) // the call's audio: inherent
@@ -173,7 +197,11 @@ func TestCallOverTLSViaKamailio(t *testing.T) {
 	t.Run("baresip calls", func(t *testing.T) {
 		bm, pm := alice.Mark(), ph.mark()
 		logStart := len(k.Log())
-		if err := alice.Dial(k.URI("dave")); err != nil {
+		target := k.URI("dave")
+		if baresipTLS {
+			target = "sip:dave@" + k.TLSAddr() + ";transport=tls"
+		}
+		if err := alice.Dial(target); err != nil {
 			t.Fatal(err)
 		}
 		ic := h.next(t, waitLong)
