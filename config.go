@@ -93,5 +93,6 @@ func phoneOptions(cfg config.Config, accounts []phone.Account, logger *slog.Logg
 		SessionExpires: cfg.SIP.SessionExpires.Duration,
 		MinSE:          cfg.SIP.MinSE.Duration,
 		TLS:            tlsOpts,
+		ListenTLS:      cfg.SIP.ListenTLS,
 	}, nil
 }

@@ -38,8 +38,13 @@ type Options struct {
 	Listen     string
 	Transports []string // subset of "udp", "tcp"; default both (TLS, a client transport, is always there)
 	// TLS configures TLS connections (sips: URIs, transport=tls).
-	TLS      TLSOptions
-	Accounts []Account
+	TLS TLSOptions
+	// ListenTLS is the host:port of an optional TLS listener ("" = none;
+	// port 0 picks one), serving TLS.Certificate. Registered accounts do
+	// not need it: their provider's requests come over the connection the
+	// phone opened.
+	ListenTLS string
+	Accounts  []Account
 	// RTPPortMin/Max bound the RTP ports (even RTP port, RTCP = RTP+1).
 	RTPPortMin, RTPPortMax int
 	// Codecs in preference order: "PCMU", "PCMA" ("telephone-event" is always offered).

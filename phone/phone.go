@@ -38,7 +38,8 @@ type Phone struct {
 	udpCli    *sipgo.Client
 	tcpCli    *sipgo.Client
 	tlsCli    *sipgo.Client
-	tlsPort   int // the TLS listener's port, 0 when there is none
+	tlsLn     net.Listener // Options.ListenTLS, nil when off (tls_listen.go)
+	tlsPort   int          // tlsLn's port, 0 when there is none
 	udpConn   net.PacketConn
 	udpLaddr  sip.Addr // udpConn's address, as sipgo's connection pool knows it
 	tcpLn     net.Listener
@@ -171,6 +172,7 @@ func (p *Phone) Start(ctx context.Context) error {
 			_ = p.srv.ServeTCP(p.tcpLn)
 		}()
 	}
+	p.serveTLS()
 	if p.udpConn != nil {
 		// Requests must leave from the listening socket: wait until sipgo has
 		// put it in its connection pool, or the first request binds a new one.
@@ -224,6 +226,9 @@ func (p *Phone) open(undo *[]func()) error {
 		return err
 	}
 	*undo = append(*undo, p.closeListeners)
+	if err := p.listenTLS(); err != nil {
+		return err
+	}
 	p.hostIP = bindIP
 	if bindIP.IsUnspecified() {
 		p.hostIP = p.guessHostIP()

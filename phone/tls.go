@@ -79,10 +79,14 @@ func (p *Phone) tlsConfig() *tls.Config {
 // from a server come back over the connection we opened (RFC 5923 style
 // reuse, sipgo's pool).
 func (p *Phone) openTLS(ua *sipgo.UserAgent) error {
+	port := p.port // Via and Contact agree, so that a proxy can alias it to our connection
+	if p.tlsPort != 0 {
+		port = p.tlsPort
+	}
 	cli, err := sipgo.NewClient(ua,
 		sipgo.WithClientLogger(p.log),
 		sipgo.WithClientHostname(p.hostIP.String()),
-		sipgo.WithClientPort(p.port),
+		sipgo.WithClientPort(port),
 		sipgo.WithClientNAT(),
 	)
 	if err != nil {

@@ -119,6 +119,9 @@ func (p *Phone) closeListeners() {
 	if p.tcpLn != nil {
 		p.tcpLn.Close()
 	}
+	if p.tlsLn != nil {
+		p.tlsLn.Close()
+	}
 }
 
 // guessHostIP picks the address to advertise when listening on 0.0.0.0: the

@@ -43,6 +43,9 @@ type SIP struct {
 	Listen string `toml:"listen"`
 	// Transports is a subset of "udp" and "tcp".
 	Transports []string `toml:"transports"`
+	// ListenTLS is host:port of an optional TLS listener ("" = none); it
+	// serves tls.cert_file, which it requires.
+	ListenTLS string `toml:"listen_tls"`
 	// UserAgent is sent in the User-Agent and Server headers.
 	UserAgent string `toml:"user_agent"`
 	// MaxCalls is the number of simultaneous calls; further INVITEs get 486.

@@ -78,6 +78,13 @@ func (v *validator) tls() {
 			v.addf("tls.cert_file", "%v", errors.Unwrap(err))
 		}
 	}
+	if l := v.c.SIP.ListenTLS; l != "" {
+		if err := parseListen(l); err != nil {
+			v.addf("sip.listen_tls", "%v", err)
+		} else if t.CertFile == "" {
+			v.addf("sip.listen_tls", "a TLS listener needs tls.cert_file and tls.key_file (its certificate)")
+		}
+	}
 	for i, a := range v.c.Accounts {
 		v.caFile(fmt.Sprintf("accounts[%d].tls.ca_file", i), a.TLS.CAFile)
 	}

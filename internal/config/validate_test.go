@@ -293,6 +293,8 @@ func TestValidateTLS(t *testing.T) {
 		{"cert without key", func(c *Config) { c.TLS.CertFile = notPEM }, "tls.key_file: required with tls.cert_file"},
 		{"key without cert", func(c *Config) { c.TLS.KeyFile = notPEM }, "tls.cert_file: required with tls.key_file"},
 		{"cert not PEM", func(c *Config) { c.TLS.CertFile, c.TLS.KeyFile = notPEM, notPEM }, "tls.cert_file: "},
+		{"listen_tls without a certificate", func(c *Config) { c.SIP.ListenTLS = "127.0.0.1:5061" }, "sip.listen_tls: a TLS listener needs tls.cert_file"},
+		{"listen_tls bad", func(c *Config) { c.SIP.ListenTLS = "5061" }, "sip.listen_tls: want host:port"},
 		{"account ca_file", func(c *Config) {
 			c.Accounts = []Account{{AOR: "sips:a@example.com", Register: true, Expires: 300, TLS: AccountTLS{CAFile: notPEM}}}
 		}, "accounts[0].tls.ca_file: "},

@@ -2,6 +2,7 @@ package interop
 
 import (
 	"context"
+	"crypto/tls"
 	"net"
 	"regexp"
 	"strconv"
@@ -228,5 +229,66 @@ func testCallOverTLS(t *testing.T, baresipTLS bool) {
 		}
 		checkTone(t, "baresip hears teaphone", readRecording(t, alice), 1000, 2)
 		checkTone(t, "teaphone hears baresip", au.received()[from:], 440, 2)
+	})
+}
+
+// TestTLSListener: a teaphone with sip.listen_tls answers a call another
+// teaphone places to its sips: URI; the caller verifies the listener's
+// certificate (and refuses it without the CA), both call events say TLS,
+// and the tones arrive both ways.
+func TestTLSListener(t *testing.T) {
+	ca := peertest.NewCA(t, "teaphone test CA")
+	certFile, keyFile := ca.Issue(t, peertest.CertSpec{IPs: []net.IP{net.IPv4(127, 0, 0, 1)}})
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice := &sineAudio{hz: 1000}
+	callee := startPhone(t, phone.Options{ListenTLS: "127.0.0.1:0", TLS: phone.TLSOptions{Certificate: &cert}, Audio: alice})
+	if callee.LocalTLSAddr() == "" {
+		t.Fatal("no TLS listener")
+	}
+	target := "sips:alice@" + callee.LocalTLSAddr()
+
+	t.Run("unknown CA", func(t *testing.T) {
+		caller := startPhone(t, phone.Options{})
+		id, err := caller.Dial(context.Background(), target, phone.DialOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		end := caller.waitFinal(0, id, waitShort)
+		if end.State != phone.StateFailed || !strings.Contains(end.Reason, "signed by unknown authority") {
+			t.Errorf("end event = %s %q, want failed: signed by unknown authority", end.State, end.Reason)
+		}
+	})
+	t.Run("call", func(t *testing.T) {
+		bob := &sineAudio{hz: 440}
+		caller := startPhone(t, phone.Options{TLS: phone.TLSOptions{RootCAs: ca.Pool()}, Audio: bob})
+		cm := callee.mark()
+		id, err := caller.Dial(context.Background(), target, phone.DialOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		act := caller.waitCall(0, id, phone.StateActive, waitShort)
+		ev, _, ok := callee.waitEvent(cm, waitShort, func(ev phone.Event) bool {
+			c, ok := ev.(phone.CallEvent)
+			return ok && c.State == phone.StateActive
+		})
+		in, _ := ev.(phone.CallEvent)
+		if !ok || act.Transport != "TLS" || in.Transport != "TLS" {
+			t.Fatalf("active events: caller %+v, callee %+v; want both over TLS", act, in)
+		}
+		time.Sleep(2 * time.Second) // the call's audio: inherent
+		if err := caller.Hangup(id); err != nil {
+			t.Fatal(err)
+		}
+		if end := caller.waitFinal(0, id, waitShort); end.State != phone.StateTerminated {
+			t.Errorf("caller end event = %+v, want terminated", end)
+		}
+		if end := callee.waitFinal(cm, in.Session, waitShort); end.State != phone.StateTerminated {
+			t.Errorf("callee end event = %+v, want terminated", end)
+		}
+		checkTone(t, "caller hears callee", bob.received(), 1000, 1.5)
+		checkTone(t, "callee hears caller", alice.received(), 440, 1.5)
 	})
 }
