@@ -217,8 +217,9 @@ func (p *Phone) registrationLoop(a *account) {
 			dest = r.res.Source()
 		}
 		var lost error
-		if registered && strings.EqualFold(r.transport, "TCP") && dest != "" {
-			f, ferr := p.flowFor(dest, flow)
+		if registered && !strings.EqualFold(r.transport, "UDP") && dest != "" {
+			// TCP or TLS: the connection is the flow (RFC 5626 §3.5.1).
+			f, ferr := p.flowFor(strings.ToLower(r.transport), dest, flow)
 			if f != flow {
 				p.release(flow)
 			}

@@ -20,7 +20,7 @@ type regResult struct {
 	code    int           // final status code, 0 when none came
 	reason  string
 	res     *sip.Response // the final response, nil when none came
-	// transport is the one the REGISTER went over ("UDP" or "TCP").
+	// transport is the one the REGISTER went over ("UDP", "TCP" or "TLS").
 	transport string
 }
 

@@ -292,3 +292,33 @@ func TestTLSListener(t *testing.T) {
 		checkTone(t, "callee hears caller", alice.received(), 440, 1.5)
 	})
 }
+
+// TestTLSFlowLost: the TLS connection a registration went over is its
+// flow (RFC 5626 §3.5.1), watched like a TCP one: when Kamailio goes away
+// with it, the account says "connection lost…: re-registering" at once,
+// long before its refresh.
+func TestTLSFlowLost(t *testing.T) {
+	ca := peertest.NewCA(t, "teaphone test CA")
+	k := startTLSProxy(t, ca, peertest.CertSpec{IPs: []net.IP{net.IPv4(127, 0, 0, 1)}})
+	ph := startPhone(t, phone.Options{
+		Accounts: []phone.Account{daveTLSAccount(k, phone.Account{})},
+		TLS:      phone.TLSOptions{RootCAs: ca.Pool()},
+		NAT:      phone.NATOptions{KeepAlive: 200 * time.Millisecond},
+	})
+	_, i := ph.waitReg(0, phone.RegRegistered, waitLong)
+	time.Sleep(time.Second) // a few keep-alives (pings answered by pongs) on the TLS flow
+	if _, _, ok := ph.waitEvent(i+1, 0, func(ev phone.Event) bool { _, ok := ev.(phone.RegistrationEvent); return ok }); ok {
+		t.Fatalf("registration changed while Kamailio was up:%s", ph.dumpSince(i))
+	}
+	start := time.Now()
+	k.Stop()
+	ev, _, ok := ph.waitEvent(i+1, waitShort, func(ev phone.Event) bool {
+		r, ok := ev.(phone.RegistrationEvent)
+		return ok && r.State == phone.RegRegistering
+	})
+	// The watch of sipgo's pool or a keep-alive's write notices it first.
+	if re, _ := ev.(phone.RegistrationEvent); !ok || !strings.HasPrefix(re.Reason, "connection lost") || !strings.HasSuffix(re.Reason, "re-registering") {
+		t.Fatalf("after Kamailio stopped: %+v, want registering \"connection lost…: re-registering\"", ev)
+	}
+	t.Logf("connection loss noticed after %v", time.Since(start).Round(time.Millisecond))
+}
