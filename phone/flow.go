@@ -96,8 +96,8 @@ func flowKey(local, remote net.Addr) string { return local.String() + " " + remo
 type tcpFlow struct {
 	network string // sipgo's pool: "tcp" or "tls"
 	dest    string
-	conn sip.Connection
-	key  string
+	conn    sip.Connection
+	key     string
 }
 
 // flowFor returns the connection of sipgo's TCP or TLS pool (network) that
