@@ -1,11 +1,14 @@
 package phone
 
 import (
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -66,6 +69,65 @@ func TestVerifyServerCert(t *testing.T) {
 				t.Fatalf("err = %v, want one containing %q", err, tc.want)
 			case err != nil && !errors.Is(err, ErrTLSCertificate):
 				t.Fatalf("err %v is not ErrTLSCertificate", err)
+			}
+		})
+	}
+}
+
+// TestRegisterSIPSBySRV: a sips: AOR whose domain has no port is located
+// through _sips._tcp SRV (RFC 3263 §4.1) and registered over TLS; the
+// certificate must name the SIP domain, not the server the SRV record
+// names (RFC 5922 §7).
+func TestRegisterSIPSBySRV(t *testing.T) {
+	ca := peertest.NewCA(t, "test CA")
+	cases := []struct {
+		name   string
+		names  []string
+		want   RegState
+		reason string
+	}{
+		{"certificate for the domain", []string{"provider.test"}, RegRegistered, ""},
+		{"certificate for the SRV target only", []string{"sip.provider.test"}, RegFailed,
+			"certificate for sip.provider.test is not valid for provider.test"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			certFile, keyFile := ca.Issue(t, peertest.CertSpec{DNSNames: tc.names})
+			cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			reg := newTCPRegistrar(t, func(r *tcpRegistrar) {
+				r.tls = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+			})
+			zone := fmt.Sprintf(`
+				_sips._tcp.provider.test. SRV 0 0 %d sip.provider.test.
+				sip.provider.test. A 127.0.0.1`, mustPort(reg.addr))
+			a := newTestPhone(t, Options{
+				DNSServers: []string{dnsServer(t, zone)},
+				TLS:        TLSOptions{RootCAs: ca.Pool()},
+				Accounts:   []Account{{Name: "t", AOR: "sips:alice@provider.test", Register: true, Expires: time.Minute}},
+			})
+			var got RegistrationEvent
+			if !a.waitFor(5*time.Second, func(ev Event) bool {
+				r, ok := ev.(RegistrationEvent)
+				if ok && (r.State == RegRegistered || r.State == RegFailed) {
+					got = r
+					return true
+				}
+				return false
+			}) {
+				t.Fatalf("no registration outcome: %s", a.dump())
+			}
+			if got.State != tc.want || !strings.Contains(got.Reason, tc.reason) ||
+				!strings.Contains(got.Server, "TLS 127.0.0.1:"+strconv.Itoa(mustPort(reg.addr))+" (sip.provider.test)") {
+				t.Fatalf("registration = %+v, want %v %q via TLS to sip.provider.test", got, tc.want, tc.reason)
+			}
+			if tc.want == RegRegistered {
+				regs := reg.waitRegs(t, 1)
+				if c := regs[0].Contact(); c == nil || c.Address.Scheme != "sips" || regs[0].Via().Transport != "TLS" {
+					t.Errorf("REGISTER Contact %v Via %v, want a sips: Contact and Via TLS", c, regs[0].Via())
+				}
 			}
 		})
 	}
