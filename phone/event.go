@@ -113,6 +113,10 @@ type RegistrationEvent struct {
 	// behind a NAT, the NAT's public side. Registered only; invalid when
 	// the registrar did not say.
 	Public netip.AddrPort
+	// TLSUnverified says the registration went over TLS without checking
+	// the server's certificate (TLSOptions.NoVerify): encrypted, but to
+	// whoever answered.
+	TLSUnverified bool
 }
 
 // CallEvent reports a state change (or a change of hold flags, codec …) of one session.

@@ -147,7 +147,8 @@ func (p *Phone) setRegState(a *account, st RegState, expires, code int, reason, 
 	a.state = st
 	a.mu.Unlock()
 	if changed {
-		p.emit(RegistrationEvent{Time: time.Now(), Account: a.cfg.Name, State: st, Expires: expires, Code: code, Reason: reason, Server: server, Public: seen})
+		p.emit(RegistrationEvent{Time: time.Now(), Account: a.cfg.Name, State: st, Expires: expires, Code: code, Reason: reason, Server: server, Public: seen,
+			TLSUnverified: st == RegRegistered && p.opts.TLS.NoVerify && strings.HasPrefix(server, "TLS ")})
 	}
 }
 

@@ -143,8 +143,11 @@ type RegistrationInfo struct {
 	// Public is our address and port as the registrar saw the REGISTER
 	// come (its Via received/rport, RFC 3581), "" when unknown: behind a
 	// NAT, the router's public side.
-	Public  string
-	Updated time.Time
+	Public string
+	// TLSUnverified: registered over TLS without checking the server's
+	// certificate (tls.verify = false).
+	TLSUnverified bool
+	Updated       time.Time
 }
 
 // Stats are the Manager's call counters. They never underflow: a call that

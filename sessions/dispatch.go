@@ -194,6 +194,8 @@ func (m *Manager) registrationLocked(e phone.RegistrationEvent) {
 		Reason:  cleanText(e.Reason, false),
 		Server:  cleanText(e.Server, false),
 		Updated: t,
+		// A lab's tls.verify = false, shown as loudly as a failure.
+		TLSUnverified: e.TLSUnverified,
 	}
 	if e.Public.IsValid() {
 		r.Public = e.Public.String()
@@ -201,6 +203,6 @@ func (m *Manager) registrationLocked(e phone.RegistrationEvent) {
 	m.regs[e.Account] = r
 	m.publishLocked(RegistrationEvent{
 		Time: t, Account: r.Account, State: r.State, Expires: r.Expires, Code: r.Code, Reason: r.Reason, Server: r.Server,
-		Public: r.Public,
+		Public: r.Public, TLSUnverified: r.TLSUnverified,
 	})
 }

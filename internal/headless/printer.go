@@ -169,6 +169,8 @@ type (
 		Reason  string `json:"reason,omitempty"`
 		Server  string `json:"server,omitempty"`
 		Public  string `json:"public,omitempty"`
+		// TLSUnverified: registered over TLS with tls.verify = false.
+		TLSUnverified bool `json:"tls_unverified,omitempty"`
 	}
 	dtmfJSON struct {
 		TS        string          `json:"ts"`
@@ -258,7 +260,8 @@ func FormatJSON(ev sessions.Event, t time.Time) []byte {
 		v = j
 	case sessions.RegistrationEvent:
 		v = registrationJSON{TS: ts, Event: "registration", Account: e.Account, State: e.State.String(),
-			Expires: e.Expires, Code: e.Code, Reason: e.Reason, Server: e.Server, Public: e.Public}
+			Expires: e.Expires, Code: e.Code, Reason: e.Reason, Server: e.Server, Public: e.Public,
+			TLSUnverified: e.TLSUnverified}
 	case sessions.DTMFEvent:
 		v = dtmfJSON{TS: ts, Event: "dtmf", CallID: e.CallID, Line: e.Line, Digit: e.Digit,
 			Direction: dtmfDirection(e.Received), Method: e.Method}

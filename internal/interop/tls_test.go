@@ -75,6 +75,9 @@ func TestRegisterOverTLS(t *testing.T) {
 			if re.State != tc.want || !strings.Contains(re.Reason, tc.reason) {
 				t.Fatalf("registration = %v %q, want %v with a reason containing %q", re.State, re.Reason, tc.want, tc.reason)
 			}
+			if re.TLSUnverified != tc.noVerify {
+				t.Errorf("TLSUnverified = %v, want %v", re.TLSUnverified, tc.noVerify)
+			}
 			if !strings.HasPrefix(re.Server, "TLS ") {
 				t.Errorf("registration went to %q, want TLS", re.Server)
 			}
