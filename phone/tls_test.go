@@ -132,3 +132,36 @@ func TestRegisterSIPSBySRV(t *testing.T) {
 		})
 	}
 }
+
+// FuzzCertMatches: a server's certificate is network input. Whatever
+// crypto/x509 accepts, matching it against a domain and naming it in an
+// error must not panic, and an IP address literal matches only an IP SAN.
+func FuzzCertMatches(f *testing.F) {
+	ca := peertest.NewCA(f, "fuzz CA")
+	for _, spec := range []peertest.CertSpec{
+		{DNSNames: []string{"provider.test"}},
+		{SIPURIs: []string{"sip:provider.test"}},
+		{IPs: []net.IP{net.IPv4(127, 0, 0, 1)}},
+	} {
+		cert, _ := ca.Issue(f, spec)
+		b, err := os.ReadFile(cert)
+		if err != nil {
+			f.Fatal(err)
+		}
+		blk, _ := pem.Decode(b)
+		f.Add(blk.Bytes, "provider.test")
+		f.Add(blk.Bytes, "127.0.0.1")
+	}
+	f.Fuzz(func(t *testing.T, der []byte, domain string) {
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
+			return
+		}
+		ok := certMatches(c, domain)
+		_ = certNames(c)
+		if ip := net.ParseIP(strings.Trim(domain, "[]")); ip != nil && ok && len(c.IPAddresses) == 0 {
+			t.Fatalf("IP literal %q matched a certificate without IP SANs", domain)
+		}
+		_ = verifyServerCert([]*x509.Certificate{c}, x509.NewCertPool(), domain, time.Now())
+	})
+}
