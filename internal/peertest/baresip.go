@@ -44,10 +44,8 @@ type BaresipConfig struct {
 	// TCP puts ";transport=tcp" into the account's AOR, so a registered
 	// account REGISTERs and is reached over TCP.
 	TCP bool
-	// TLS puts ";transport=tls" into the account's AOR (give Registrar
-	// the registrar's TLS address), so a registered account REGISTERs and
-	// is reached over TLS. baresip 1.0 does not verify the server's
-	// certificate (its CA file only adds CAs).
+	// TLS is TCP's ";transport=tls" (Registrar: the TLS address); baresip
+	// 1.0 does not verify the server's certificate (CAFile only adds CAs).
 	TLS bool
 	// CAFile, if set, is baresip's sip_cafile (PEM CAs it trusts).
 	CAFile string
