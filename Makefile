@@ -11,7 +11,7 @@ BIN       := teaphone
 # pointer arithmetic computed bad pointer value".
 RACEFLAGS := -race -gcflags=github.com/gordonklaus/portaudio=-d=checkptr=0
 RUN_PKGS  := portaudio19-dev pkg-config
-TEST_PKGS := $(RUN_PKGS) baresip baresip-core kamailio linphone-cli sox tmux iproute2 nftables dnsmasq-base coturn
+TEST_PKGS := $(RUN_PKGS) baresip baresip-core kamailio kamailio-tls-modules linphone-cli sox tmux iproute2 nftables dnsmasq-base coturn
 BENCH_PKGS := $(TEST_PKGS) pulseaudio pulseaudio-utils libasound2-plugins
 ARGS      ?=
 FUZZTIME  ?= 10s

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"time"
@@ -34,20 +35,43 @@ func phoneAccounts(ctx context.Context, cfg config.Config) ([]phone.Account, err
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, phone.Account{
+		pa := phone.Account{
 			Name: cfg.AccountName(i), AOR: a.AOR, DisplayName: a.DisplayName,
 			Registrar: a.Registrar, OutboundProxy: a.OutboundProxy,
 			Username: a.AuthUsername(), Password: pw, Register: a.Register,
 			Expires:    time.Duration(a.Expires) * time.Second,
 			Encryption: phone.Encryption(a.MediaEncryption),
-		})
+		}
+		if a.TLS.CAFile != "" {
+			if pa.TLSRootCAs, err = config.RootCAs(a.TLS.CAFile); err != nil {
+				return nil, fmt.Errorf("account %s: %w", pa.Name, err)
+			}
+		}
+		out = append(out, pa)
 	}
 	return out, nil
 }
 
+// phoneTLS is the phone's TLS options as cfg's [tls] describes them.
+func phoneTLS(cfg config.Config) (phone.TLSOptions, error) {
+	roots, err := config.RootCAs(cfg.TLS.CAFile)
+	if err != nil {
+		return phone.TLSOptions{}, err
+	}
+	cert, err := cfg.TLS.ClientCertificate()
+	if err != nil {
+		return phone.TLSOptions{}, err
+	}
+	return phone.TLSOptions{RootCAs: roots, Certificate: cert, NoVerify: !cfg.TLS.Verify}, nil
+}
+
 // phoneOptions are the phone's options as cfg describes them, without a
 // Handler or Audio (the caller's to give).
-func phoneOptions(cfg config.Config, accounts []phone.Account, logger *slog.Logger) phone.Options {
+func phoneOptions(cfg config.Config, accounts []phone.Account, logger *slog.Logger) (phone.Options, error) {
+	tlsOpts, err := phoneTLS(cfg)
+	if err != nil {
+		return phone.Options{}, err
+	}
 	low, high := cfg.Media.PortRange()
 	return phone.Options{
 		Listen:         cfg.SIP.Listen,
@@ -70,5 +94,7 @@ func phoneOptions(cfg config.Config, accounts []phone.Account, logger *slog.Logg
 		DNSServers:     cfg.SIP.DNSServers,
 		SessionExpires: cfg.SIP.SessionExpires.Duration,
 		MinSE:          cfg.SIP.MinSE.Duration,
-	}
+		TLS:            tlsOpts,
+		ListenTLS:      cfg.SIP.ListenTLS,
+	}, nil
 }

@@ -72,12 +72,16 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return usageError{err}
 	}
+	po, err := phoneOptions(cfg, accounts, logger)
+	if err != nil {
+		return usageError{err}
+	}
 	var progress func(string)
 	if file, ok := stderr.(*os.File); ok && isTerminal(file) {
 		progress = func(s string) { fmt.Fprintf(stderr, "… %s\n", s) }
 	}
 	findings := doctor.Run(ctx, doctor.Options{
-		Phone:    phoneOptions(cfg, accounts, logger),
+		Phone:    po,
 		Account:  f.account,
 		Idle:     f.idle,
 		Timeout:  f.timeout,

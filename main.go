@@ -157,7 +157,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		sessions.WithAutoHold(mode == "tui" && cfg.Calls.AutoHold),
 		sessions.WithRecording(recDir, cfg.Media.RecordTemplate),
 	)
-	po := phoneOptions(cfg, accounts, logger)
+	po, err := phoneOptions(cfg, accounts, logger)
+	if err != nil {
+		return usageError{err}
+	}
 	po.Handler = mgr
 	po.Audio = hubAudio{hub}
 	ph, err := phone.New(po)

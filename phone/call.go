@@ -135,7 +135,8 @@ func (c *call) snapshotLocked(code int, reason string) CallEvent {
 		Time: time.Now(), Session: c.id, Direction: c.dir, State: c.state, Account: c.accountName(),
 		RemoteURI: c.remoteURI, RemoteDisplay: c.remoteDisplay, Subject: c.subject, SIPCallID: c.sipCallID,
 		HeldLocal: c.heldLocal, HeldRemote: c.heldRemote, Muted: c.muted, Codec: c.media.codecName(), SRTP: c.media.srtpSuite(),
-		Code: code, Reason: reason, ReplacedBy: c.replacedBy,
+		Transport: c.transport,
+		Code:      code, Reason: reason, ReplacedBy: c.replacedBy,
 	}
 }
 

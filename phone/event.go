@@ -113,6 +113,10 @@ type RegistrationEvent struct {
 	// behind a NAT, the NAT's public side. Registered only; invalid when
 	// the registrar did not say.
 	Public netip.AddrPort
+	// TLSUnverified says the registration went over TLS without checking
+	// the server's certificate (TLSOptions.NoVerify): encrypted, but to
+	// whoever answered.
+	TLSUnverified bool
 }
 
 // CallEvent reports a state change (or a change of hold flags, codec …) of one session.
@@ -132,9 +136,10 @@ type CallEvent struct {
 	Codec         string // negotiated codec, "" before negotiation
 	// SRTP is the suite protecting the media ("AES_CM_128_HMAC_SHA1_80"),
 	// "" for plain RTP. Keys are never in events.
-	SRTP   string
-	Code   int    // SIP status code that caused this state (e.g. 486, 200 for BYE), 0 if none
-	Reason string // human-readable cause ("remote hangup", "Busy Here", …)
+	SRTP      string
+	Transport string // signalling transport to the first hop: "UDP", "TCP" or "TLS"
+	Code      int    // SIP status code that caused this state (e.g. 486, 200 for BYE), 0 if none
+	Reason    string // human-readable cause ("remote hangup", "Busy Here", …)
 	// ReplacedBy is set when this session ended because another session replaced it
 	// (attended transfer, RFC 3891).
 	ReplacedBy SessionID

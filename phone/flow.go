@@ -91,19 +91,20 @@ func (t *pongTracker) count(key string) int {
 
 func flowKey(local, remote net.Addr) string { return local.String() + " " + remote.String() }
 
-// tcpFlow is the connection a TCP registration went over, to the
+// tcpFlow is the connection a TCP or TLS registration went over, to the
 // registrar at dest.
 type tcpFlow struct {
-	dest string
-	conn sip.Connection
-	key  string
+	network string // sipgo's pool: "tcp" or "tls"
+	dest    string
+	conn    sip.Connection
+	key     string
 }
 
-// flowFor returns the connection of sipgo's TCP pool that goes to dest,
-// and starts counting its pongs; prev, when it is that same connection, is
-// returned as it is (its pong count goes on).
-func (p *Phone) flowFor(dest string, prev *tcpFlow) (*tcpFlow, error) {
-	c, err := p.ua.TransportLayer().GetConnection("tcp", dest)
+// flowFor returns the connection of sipgo's TCP or TLS pool (network) that
+// goes to dest, and starts counting its pongs; prev, when it is that same
+// connection, is returned as it is (its pong count goes on).
+func (p *Phone) flowFor(network, dest string, prev *tcpFlow) (*tcpFlow, error) {
+	c, err := p.ua.TransportLayer().GetConnection(network, dest)
 	if err != nil {
 		return nil, errFlowLost
 	}
@@ -115,7 +116,7 @@ func (p *Phone) flowFor(dest string, prev *tcpFlow) (*tcpFlow, error) {
 	if !ok {
 		return nil, fmt.Errorf("registration connection to %s: %w", dest, errors.ErrUnsupported)
 	}
-	f := &tcpFlow{dest: dest, conn: c, key: flowKey(c.LocalAddr(), r.RemoteAddr())}
+	f := &tcpFlow{network: network, dest: dest, conn: c, key: flowKey(c.LocalAddr(), r.RemoteAddr())}
 	p.pongs.watch(f.key)
 	return f, nil
 }
@@ -124,7 +125,7 @@ func (p *Phone) flowFor(dest string, prev *tcpFlow) (*tcpFlow, error) {
 // reach f.dest: sipgo's reader removes it from the pool once it has read
 // the close (or a read error).
 func (p *Phone) alive(f *tcpFlow) bool {
-	c, err := p.ua.TransportLayer().GetConnection("tcp", f.dest)
+	c, err := p.ua.TransportLayer().GetConnection(f.network, f.dest)
 	if err != nil {
 		return false
 	}

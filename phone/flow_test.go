@@ -2,6 +2,7 @@ package phone
 
 import (
 	"bytes"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"strings"
@@ -26,6 +27,7 @@ type tcpRegistrar struct {
 	closeAll   bool // every connection, after its first 200
 	gone       bool
 	pongs      int
+	tls        *tls.Config // serve TLS with it (set by configure)
 
 	ln    net.Listener
 	mu    sync.Mutex
@@ -44,6 +46,10 @@ func newTCPRegistrar(t *testing.T, configure func(*tcpRegistrar)) *tcpRegistrar 
 	r := &tcpRegistrar{addr: ln.Addr().String(), ln: ln, pongs: -1}
 	if configure != nil {
 		configure(r)
+	}
+	if r.tls != nil {
+		ln = tls.NewListener(ln, r.tls)
+		r.ln = ln
 	}
 	var wg sync.WaitGroup
 	var open sync.Map

@@ -62,7 +62,7 @@ func (p *Phone) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 func (p *Phone) acceptIncoming(req *sip.Request, tx sip.ServerTransaction, replaces *call) {
 	acct := p.matchAccount(req)
 	transport := strings.ToUpper(req.Transport())
-	if transport != "TCP" {
+	if transport != "TCP" && transport != "TLS" {
 		transport = "UDP"
 	}
 	se, code := uasTimer(req, p.opts.MinSE)

@@ -42,7 +42,7 @@ func natRewrite(contact netip.AddrPort, transport string, via *sip.ViaHeader, se
 	switch {
 	case public == ours:
 		return netip.AddrPort{}, false, nil
-	case strings.EqualFold(transport, "TCP") && sameHost:
+	case !strings.EqualFold(transport, "UDP") && sameHost: // TCP or TLS
 		return netip.AddrPort{}, false, nil
 	case !privateAddr(ours.Addr()) && server.IsValid() && !privateAddr(server.Unmap()) && privateAddr(public.Addr()):
 		return netip.AddrPort{}, false, nil

@@ -1,6 +1,7 @@
 package phone
 
 import (
+	"crypto/x509"
 	"log/slog"
 	"time"
 
@@ -27,6 +28,9 @@ type Account struct {
 	Expires       time.Duration // requested registration lifetime
 	// Encryption is this account's media policy; "" uses Options.Encryption.
 	Encryption Encryption
+	// TLSRootCAs replace the phone's TLSOptions.RootCAs for this
+	// account's servers; nil means the phone's.
+	TLSRootCAs *x509.CertPool
 }
 
 // Options configure a Phone.
@@ -34,8 +38,15 @@ type Options struct {
 	// Listen is the host:port of the SIP listeners (UDP and TCP on the same port).
 	// Port 0 picks a free port (the same for UDP and TCP).
 	Listen     string
-	Transports []string // subset of "udp", "tcp"; default both
-	Accounts   []Account
+	Transports []string // subset of "udp", "tcp"; default both (TLS, a client transport, is always there)
+	// TLS configures TLS connections (sips: URIs, transport=tls).
+	TLS TLSOptions
+	// ListenTLS is the host:port of an optional TLS listener ("" = none;
+	// port 0 picks one), serving TLS.Certificate. Registered accounts do
+	// not need it: their provider's requests come over the connection the
+	// phone opened.
+	ListenTLS string
+	Accounts  []Account
 	// RTPPortMin/Max bound the RTP ports (even RTP port, RTCP = RTP+1).
 	RTPPortMin, RTPPortMax int
 	// Codecs in preference order: "PCMU", "PCMA" ("telephone-event" is always offered).

@@ -71,9 +71,7 @@ func (p *Phone) dial(target string, o DialOptions) (*call, error) {
 	if acct != nil {
 		transport = acct.transport
 	}
-	if v, ok := uri.UriParams.Get("transport"); ok {
-		transport = strings.ToUpper(v)
-	}
+	transport = uriTransport(uri, transport)
 	if _, err := p.clientFor(transport); err != nil {
 		return nil, fmt.Errorf("dial %q: %w", target, err)
 	}
@@ -262,6 +260,12 @@ func (c *call) inviteOnce(uri sip.Uri, offer []byte, o DialOptions, server *loca
 	req := c.buildInvite(uri, offer, o, transport)
 	if server != nil {
 		req.SetDestination(server.Addr.String())
+	}
+	if strings.EqualFold(transport, "TLS") {
+		if err := p.tlsConnect(c.ctx, req, p.callTLSPeer(c.acct, uri)); err != nil {
+			c.setState(StateFailed, 0, err.Error())
+			return nil
+		}
 	}
 
 	ctx, cancel := context.WithCancelCause(c.ctx)

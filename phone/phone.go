@@ -37,6 +37,9 @@ type Phone struct {
 	srv       *sipgo.Server
 	udpCli    *sipgo.Client
 	tcpCli    *sipgo.Client
+	tlsCli    *sipgo.Client
+	tlsLn     net.Listener // Options.ListenTLS, nil when off (tls_listen.go)
+	tlsPort   int          // tlsLn's port, 0 when there is none
 	udpConn   net.PacketConn
 	udpLaddr  sip.Addr // udpConn's address, as sipgo's connection pool knows it
 	tcpLn     net.Listener
@@ -171,6 +174,7 @@ func (p *Phone) Start(ctx context.Context) error {
 			_ = p.srv.ServeTCP(p.tcpLn)
 		}()
 	}
+	p.serveTLS()
 	if p.udpConn != nil {
 		// Requests must leave from the listening socket: wait until sipgo has
 		// put it in its connection pool, or the first request binds a new one.
@@ -224,6 +228,9 @@ func (p *Phone) open(undo *[]func()) error {
 		return err
 	}
 	*undo = append(*undo, p.closeListeners)
+	if err := p.listenTLS(); err != nil {
+		return err
+	}
 	p.hostIP = bindIP
 	if bindIP.IsUnspecified() {
 		p.hostIP = p.guessHostIP()
@@ -238,6 +245,7 @@ func (p *Phone) open(undo *[]func()) error {
 	ua, err := sipgo.NewUA(
 		sipgo.WithUserAgent(p.opts.UserAgent),
 		sipgo.WithUserAgentHostname(p.hostIP.String()),
+		sipgo.WithUserAgenTLSConfig(p.tlsConfig()),
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerUnhandledResponseHandler(p.onUnhandledResponse)),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerReadFilter(p.readFilter)),
 	)
@@ -286,6 +294,9 @@ func (p *Phone) open(undo *[]func()) error {
 		if err != nil {
 			return fmt.Errorf("create TCP client: %w", err)
 		}
+	}
+	if err := p.openTLS(ua); err != nil {
+		return err
 	}
 	p.ctx, p.cancel = context.WithCancelCause(context.Background())
 	*undo = append(*undo, func() { p.cancel(ErrClosed) })
@@ -369,69 +380,4 @@ func (p *Phone) lookup(id SessionID) (*call, error) {
 		return nil, fmt.Errorf("%w: %s", ErrNoSuchSession, id)
 	}
 	return c, nil
-}
-
-// Close hangs up every call, un-REGISTERs every account (bounded in time),
-// stops the transports and closes the event stream. It is idempotent, and
-// safe after a failed Start.
-func (p *Phone) Close() error {
-	p.mu.Lock()
-	if p.closed {
-		p.mu.Unlock()
-		return nil
-	}
-	live := p.live
-	p.closed = true
-	calls := make([]*call, 0, len(p.calls))
-	for _, c := range p.calls {
-		calls = append(calls, c)
-	}
-	p.mu.Unlock()
-	if !live {
-		p.events.close()
-		<-p.events.done
-		return nil
-	}
-	// Hang up every call at once: a peer that has gone away must not make
-	// the others wait for its BYE to time out.
-	var hangups sync.WaitGroup
-	for _, c := range calls {
-		hangups.Add(1)
-		go func(c *call) {
-			defer hangups.Done()
-			c.hangup(603, "Decline", "phone closing")
-		}(c)
-	}
-	waitTimeout(&hangups, 5*time.Second)
-	// Registration loops see the cancel and un-REGISTER before they return;
-	// INVITEs still waiting for a first response stop waiting at once.
-	p.cancel(sipgo.WaitAnswerForceCancelErr)
-	waitTimeout(&p.regWG, 6*time.Second)
-	// A CANCEL must wait for a provisional response (RFC 3261 §9.1), up to
-	// Timer B: give calls a moment, then stop the transaction layer, which
-	// ends whatever still waits.
-	waitTimeout(&p.wg, 2*time.Second)
-	_ = p.srv.Close()
-	_ = p.ua.Close()
-	waitTimeout(&p.wg, 5*time.Second)
-	for _, c := range calls {
-		c.release()
-	}
-	p.engine.Close()
-	p.closeListeners()
-	waitTimeout(&p.srvWG, 2*time.Second)
-	p.events.close()
-	<-p.events.done
-	return nil
-}
-
-func waitTimeout(wg *sync.WaitGroup, d time.Duration) bool {
-	ch := make(chan struct{})
-	go func() { wg.Wait(); close(ch) }()
-	select {
-	case <-ch:
-		return true
-	case <-time.After(d):
-		return false
-	}
 }

@@ -23,7 +23,7 @@ type account struct {
 	aor       sip.Uri
 	registrar sip.Uri // where REGISTER goes (R-URI host:port)
 	proxy     *sip.Uri
-	transport string // "UDP" or "TCP"
+	transport string // "UDP", "TCP" or "TLS"
 	// hop is where requests go first (the outbound proxy, else the
 	// registrar) as RFC 3263 §4 starts from; byName says its host is a
 	// name to locate rather than an IP address.
@@ -67,7 +67,7 @@ func newAccount(cfg Account) (*account, error) {
 	if err := checkText("username", cfg.Username); err != nil {
 		return nil, fmt.Errorf("account %q: %w", cfg.Name, err)
 	}
-	a.registrar = sip.Uri{Scheme: "sip", Host: aor.Host, Port: aor.Port}
+	a.registrar = sip.Uri{Scheme: aor.Scheme, Host: aor.Host, Port: aor.Port}
 	if cfg.Registrar != "" {
 		r, err := hostPortOrURI(cfg.Registrar)
 		if err != nil {
@@ -75,23 +75,17 @@ func newAccount(cfg Account) (*account, error) {
 		}
 		a.registrar = r
 	}
-	if t := a.registrar.UriParams; t != nil {
-		if v, ok := t.Get("transport"); ok && strings.EqualFold(v, "tcp") {
-			a.transport = "TCP"
-		}
-	}
-	if v, ok := aor.UriParams.Get("transport"); ok && aor.UriParams != nil && strings.EqualFold(v, "tcp") {
-		a.transport = "TCP"
-	}
+	// RFC 3261 §26.2.2: a sips: AOR, registrar or proxy means TLS; a
+	// transport parameter names the transport otherwise.
+	a.transport = uriTransport(aor, a.transport)
+	a.transport = uriTransport(a.registrar, a.transport)
 	if cfg.OutboundProxy != "" {
 		px, err := hostPortOrURI(cfg.OutboundProxy)
 		if err != nil {
 			return nil, fmt.Errorf("account %q outbound_proxy: %w", cfg.Name, err)
 		}
 		a.proxy = &px
-		if v, ok := px.UriParams.Get("transport"); ok && px.UriParams != nil && strings.EqualFold(v, "tcp") {
-			a.transport = "TCP"
-		}
+		a.transport = uriTransport(px, a.transport)
 	}
 	if a.cfg.Expires <= 0 {
 		a.cfg.Expires = 300 * time.Second
@@ -103,8 +97,8 @@ func newAccount(cfg Account) (*account, error) {
 	a.hop = locator.Query{Host: hop.Host, Port: hop.Port, Secure: strings.EqualFold(hop.Scheme, "sips")}
 	if v, ok := hop.UriParams.Get("transport"); ok {
 		a.hop.Transport = v
-	} else if a.transport == "TCP" {
-		a.hop.Transport = "tcp"
+	} else if a.transport != "UDP" {
+		a.hop.Transport = strings.ToLower(a.transport)
 	}
 	_, err = netip.ParseAddr(strings.Trim(hop.Host, "[]"))
 	a.byName = err != nil
@@ -153,7 +147,8 @@ func (p *Phone) setRegState(a *account, st RegState, expires, code int, reason, 
 	a.state = st
 	a.mu.Unlock()
 	if changed {
-		p.emit(RegistrationEvent{Time: time.Now(), Account: a.cfg.Name, State: st, Expires: expires, Code: code, Reason: reason, Server: server, Public: seen})
+		p.emit(RegistrationEvent{Time: time.Now(), Account: a.cfg.Name, State: st, Expires: expires, Code: code, Reason: reason, Server: server, Public: seen,
+			TLSUnverified: st == RegRegistered && p.opts.TLS.NoVerify && strings.HasPrefix(server, "TLS ")})
 	}
 }
 
@@ -212,6 +207,9 @@ func (p *Phone) registrationLoop(a *account) {
 				seen = netip.AddrPort{} // learnPublic has logged it
 			}
 			a.setAnsweredFrom(r.res.Source())
+			if strings.EqualFold(r.transport, "TLS") && p.opts.TLS.NoVerify {
+				reason += " (TLS certificate NOT verified: tls.verify = false)"
+			}
 			p.setRegState(a, RegRegistered, int(granted/time.Second), code, reason, server, seen)
 			wait = max(granted*8/10, time.Second)
 		}
@@ -220,8 +218,9 @@ func (p *Phone) registrationLoop(a *account) {
 			dest = r.res.Source()
 		}
 		var lost error
-		if registered && strings.EqualFold(r.transport, "TCP") && dest != "" {
-			f, ferr := p.flowFor(dest, flow)
+		if registered && !strings.EqualFold(r.transport, "UDP") && dest != "" {
+			// TCP or TLS: the connection is the flow (RFC 5626 §3.5.1).
+			f, ferr := p.flowFor(strings.ToLower(r.transport), dest, flow)
 			if f != flow {
 				p.release(flow)
 			}

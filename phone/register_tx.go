@@ -20,7 +20,7 @@ type regResult struct {
 	code    int           // final status code, 0 when none came
 	reason  string
 	res     *sip.Response // the final response, nil when none came
-	// transport is the one the REGISTER went over ("UDP" or "TCP").
+	// transport is the one the REGISTER went over ("UDP", "TCP" or "TLS").
 	transport string
 }
 
@@ -97,6 +97,11 @@ func (p *Phone) register(ctx context.Context, a *account, server *locator.Target
 	if strings.EqualFold(transport, "UDP") {
 		defer a.watchBounce(req.Destination(), callID.Value(), cancel)()
 	}
+	if strings.EqualFold(transport, "TLS") {
+		if err := p.tlsConnect(rctx, req, p.accountTLSPeer(a)); err != nil {
+			return regResult{reason: err.Error(), transport: transport}, fmt.Errorf("register %s: %w", a.cfg.Name, err)
+		}
+	}
 	res, err := cli.Do(rctx, req)
 	if err != nil {
 		return regResult{}, fmt.Errorf("register %s: %w", a.cfg.Name, regErr(rctx, err))
@@ -155,7 +160,7 @@ func (p *Phone) register(ctx context.Context, a *account, server *locator.Target
 func hostPort(u sip.Uri) string {
 	port := u.Port
 	if port == 0 {
-		port = 5060
+		port = int(sip.DefaultPort(strings.ToLower(uriTransport(u, "UDP"))))
 	}
 	return u.Host + ":" + strconv.Itoa(port)
 }

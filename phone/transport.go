@@ -93,6 +93,7 @@ func (p *Phone) newLocator(bindIP net.IP) (*locator.Resolver, error) {
 			ts = append(ts, t)
 		}
 	}
+	ts = append(ts, "tls") // a client transport (tlsCli): it needs no listener
 	network := "ip4"
 	switch {
 	case p.dualStack:
@@ -117,6 +118,9 @@ func (p *Phone) closeListeners() {
 	}
 	if p.tcpLn != nil {
 		p.tcpLn.Close()
+	}
+	if p.tlsLn != nil {
+		p.tlsLn.Close()
 	}
 }
 
@@ -152,8 +156,28 @@ func mediaBindIP(bind, host net.IP) net.IP {
 	return host
 }
 
-// clientFor returns the client and dialog UA for a transport ("UDP"/"TCP").
+// uriTransport is the transport a request to u goes over: its transport
+// parameter, else TLS for a sips: URI (RFC 3261 §26.2.2), else dflt.
+func uriTransport(u sip.Uri, dflt string) string {
+	if u.UriParams != nil {
+		if v, ok := u.UriParams.Get("transport"); ok && v != "" {
+			return strings.ToUpper(v)
+		}
+	}
+	if strings.EqualFold(u.Scheme, "sips") {
+		return "TLS"
+	}
+	return dflt
+}
+
+// clientFor returns the client for a transport ("UDP", "TCP" or "TLS").
 func (p *Phone) clientFor(transport string) (*sipgo.Client, error) {
+	if strings.EqualFold(transport, "TLS") {
+		if p.tlsCli == nil {
+			return nil, errors.New("tls transport is not enabled")
+		}
+		return p.tlsCli, nil
+	}
 	if strings.EqualFold(transport, "TCP") {
 		if p.tcpCli == nil {
 			return nil, errors.New("tcp transport is not enabled")
@@ -174,7 +198,7 @@ func (p *Phone) clientFor(transport string) (*sipgo.Client, error) {
 // us anything left from a new socket on an ephemeral port, which the far
 // end's NAT binding, its symmetric-response logic and ours do not know.
 func (p *Phone) fromListener(req *sip.Request, transport string) {
-	if p.udpConn == nil || strings.EqualFold(transport, "TCP") {
+	if p.udpConn == nil || !strings.EqualFold(transport, "UDP") {
 		return
 	}
 	p.udpLaddr.Copy(&req.Laddr)
@@ -208,7 +232,20 @@ func (p *Phone) contactAt(acct *account, transport string, host net.IP) sip.Cont
 			u.Host, u.Port = pub.Addr().String(), int(pub.Port())
 		}
 	}
-	if strings.EqualFold(transport, "TCP") {
+	switch {
+	case strings.EqualFold(transport, "TLS"):
+		// RFC 3261 §26.2.2, §8.1.1.8: a sips: AOR gets a sips: Contact;
+		// a TLS hop for a sip: AOR keeps sip: with transport=tls (RFC 5630 §3.2).
+		if acct != nil && strings.EqualFold(acct.aor.Scheme, "sips") {
+			u.Scheme = "sips"
+		} else {
+			u.UriParams = sip.NewParams()
+			u.UriParams.Add("transport", "tls")
+		}
+		if p.tlsPort != 0 {
+			u.Port = p.tlsPort
+		}
+	case strings.EqualFold(transport, "TCP"):
 		u.UriParams = sip.NewParams()
 		u.UriParams.Add("transport", "tcp")
 	}

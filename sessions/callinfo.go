@@ -55,8 +55,9 @@ type CallInfo struct {
 	// SRTP is the suite protecting the media ("AES_CM_128_HMAC_SHA1_80"),
 	// "" for plain RTP.
 	SRTP       string `json:"srtp"`
-	HeldLocal  bool   `json:"held_local"`  // we put the call on hold
-	HeldRemote bool   `json:"held_remote"` // the remote put us on hold
+	Transport  string `json:"transport,omitempty"` // signalling: "UDP", "TCP" or "TLS"
+	HeldLocal  bool   `json:"held_local"`          // we put the call on hold
+	HeldRemote bool   `json:"held_remote"`         // the remote put us on hold
 	Muted      bool   `json:"muted"`
 	Recording  bool   `json:"recording"`
 
@@ -145,8 +146,11 @@ type RegistrationInfo struct {
 	// Public is our address and port as the registrar saw the REGISTER
 	// come (its Via received/rport, RFC 3581), "" when unknown: behind a
 	// NAT, the router's public side.
-	Public  string
-	Updated time.Time
+	Public string
+	// TLSUnverified: registered over TLS without checking the server's
+	// certificate (tls.verify = false).
+	TLSUnverified bool
+	Updated       time.Time
 }
 
 // Stats are the Manager's call counters. They never underflow: a call that

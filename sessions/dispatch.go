@@ -135,6 +135,9 @@ func (m *Manager) applyCallLocked(c *call, e phone.CallEvent) {
 		// A re-INVITE may turn SRTP on or off; an ending call keeps it.
 		c.info.SRTP = cleanText(e.SRTP, false)
 	}
+	if s := cleanText(e.Transport, false); s != "" {
+		c.info.Transport = s
+	}
 	c.info.HeldLocal, c.info.HeldRemote, c.info.Muted = e.HeldLocal, e.HeldRemote, e.Muted
 	if e.ReplacedBy != "" {
 		if id, ok := m.bySession[e.ReplacedBy]; ok {
@@ -153,6 +156,7 @@ func (m *Manager) applyCallLocked(c *call, e phone.CallEvent) {
 func visibleChange(a, b CallInfo) bool {
 	return a.State != b.State || a.HeldLocal != b.HeldLocal || a.HeldRemote != b.HeldRemote ||
 		a.Muted != b.Muted || a.Recording != b.Recording || a.Codec != b.Codec || a.SRTP != b.SRTP ||
+		a.Transport != b.Transport ||
 		a.Pending != b.Pending || a.Ignored != b.Ignored || a.ReplacedBy != b.ReplacedBy
 }
 
@@ -195,6 +199,8 @@ func (m *Manager) registrationLocked(e phone.RegistrationEvent) {
 		Reason:  cleanText(e.Reason, false),
 		Server:  cleanText(e.Server, false),
 		Updated: t,
+		// A lab's tls.verify = false, shown as loudly as a failure.
+		TLSUnverified: e.TLSUnverified,
 	}
 	if e.Public.IsValid() {
 		r.Public = e.Public.String()
@@ -202,6 +208,6 @@ func (m *Manager) registrationLocked(e phone.RegistrationEvent) {
 	m.regs[e.Account] = r
 	m.publishLocked(RegistrationEvent{
 		Time: t, Account: r.Account, State: r.State, Expires: r.Expires, Code: r.Code, Reason: r.Reason, Server: r.Server,
-		Public: r.Public,
+		Public: r.Public, TLSUnverified: r.TLSUnverified,
 	})
 }

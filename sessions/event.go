@@ -31,6 +31,8 @@ type RegistrationEvent struct {
 	Reason  string
 	Server  string // where the REGISTER went (see RegistrationInfo.Server)
 	Public  string // our address as the registrar saw it (see RegistrationInfo.Public)
+	// TLSUnverified: see RegistrationInfo.TLSUnverified.
+	TLSUnverified bool
 }
 
 // DTMFEvent reports one DTMF digit sent or received on a call.

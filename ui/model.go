@@ -45,9 +45,10 @@ type ask struct {
 
 // regEntry is one account in the status bar.
 type regEntry struct {
-	account string
-	state   sessions.RegState
-	reason  string
+	account    string
+	state      sessions.RegState
+	reason     string
+	unverified bool // registered over TLS without checking the certificate
 }
 
 // callExtra is what the UI keeps about a call beside its CallInfo.
@@ -153,7 +154,7 @@ func New(c Client, o Options) Model {
 	}
 	if c != nil {
 		for _, r := range c.Registrations() {
-			m.regs = upsertReg(m.regs, regEntry{account: r.Account, state: r.State, reason: r.Reason})
+			m.regs = upsertReg(m.regs, regEntry{account: r.Account, state: r.State, reason: r.Reason, unverified: r.TLSUnverified})
 		}
 		for _, ci := range c.Calls() {
 			m.calls = upsertCall(m.calls, ci)

@@ -308,7 +308,7 @@ func (m Model) handleEvent(ev sessions.Event) (Model, tea.Cmd) {
 	case sessions.CallEvent:
 		m, cmd = m.applyCall(e)
 	case sessions.RegistrationEvent:
-		m.regs = upsertReg(m.regs, regEntry{account: e.Account, state: e.State, reason: e.Reason})
+		m.regs = upsertReg(m.regs, regEntry{account: e.Account, state: e.State, reason: e.Reason, unverified: e.TLSUnverified})
 		m.logf("account %s %s%s", e.Account, e.State, reasonSuffix(e.Code, e.Reason))
 	case sessions.DTMFEvent:
 		if e.Received {

@@ -422,3 +422,14 @@ func TestStartupWarningsInTheLogPane(t *testing.T) {
 		t.Fatalf("log pane lacks the warning:\n%s", v)
 	}
 }
+
+// TestRegistrationTLSUnverified: an account registered over TLS without
+// checking the certificate (tls.verify = false) says so in the status bar.
+func TestRegistrationTLSUnverified(t *testing.T) {
+	m := newTestModel(newFake(), Options{Accounts: []string{"work"}})
+	m, _ = feed(t, m, EventMsg{Event: sessions.RegistrationEvent{Time: t0, Account: "work", State: sessions.RegRegistered,
+		Code: 200, Reason: "OK", TLSUnverified: true}})
+	if v := m.View(); !strings.Contains(v, "work: registered (TLS NOT VERIFIED)") {
+		t.Fatalf("status bar does not say TLS is unverified:\n%s", v)
+	}
+}

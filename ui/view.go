@@ -116,6 +116,10 @@ func (m Model) statusBar(w int) string {
 			// What to act on ("authentication failed", "no server
 			// answered for provider.test"): the log pane has the rest.
 			txt += " (" + r.reason + ")"
+		case r.state == sessions.RegRegistered && r.unverified:
+			// tls.verify = false: as loud as a failure.
+			txt += " (TLS NOT VERIFIED)"
+			st = s.Failed
 		}
 		parts = append(parts, s.Account.Render(r.account+": ")+st.Render(txt))
 	}

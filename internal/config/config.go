@@ -20,6 +20,8 @@ type Config struct {
 	Calls Calls `toml:"calls"`
 	// NAT holds NAT traversal settings ([nat]).
 	NAT NAT `toml:"nat"`
+	// TLS holds certificate settings for TLS connections ([tls]).
+	TLS TLS `toml:"tls"`
 	// UI holds the terminal interface settings ([ui]).
 	UI UI `toml:"ui"`
 	// Contacts is the address book ([[contacts]]).
@@ -41,6 +43,9 @@ type SIP struct {
 	Listen string `toml:"listen"`
 	// Transports is a subset of "udp" and "tcp".
 	Transports []string `toml:"transports"`
+	// ListenTLS is host:port of an optional TLS listener ("" = none); it
+	// serves tls.cert_file, which it requires.
+	ListenTLS string `toml:"listen_tls"`
 	// UserAgent is sent in the User-Agent and Server headers.
 	UserAgent string `toml:"user_agent"`
 	// MaxCalls is the number of simultaneous calls; further INVITEs get 486.
@@ -86,6 +91,8 @@ type Account struct {
 	// MediaEncryption overrides media.encryption for this account's calls;
 	// "" uses media.encryption.
 	MediaEncryption string `toml:"media_encryption"`
+	// TLS holds the account's own TLS settings ([accounts.tls]).
+	TLS AccountTLS `toml:"tls"`
 }
 
 // Media is the [media] table.
@@ -234,6 +241,7 @@ func Default() Config {
 		},
 		Calls: Calls{AutoHold: true},
 		NAT:   NAT{ContactRewrite: true, KeepAlive: Duration{25 * time.Second}},
+		TLS:   TLS{Verify: true},
 	}
 }
 

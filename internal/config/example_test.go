@@ -35,6 +35,9 @@ func TestExampleFile(t *testing.T) {
 	if cfg.NAT != def.NAT {
 		t.Errorf("example [nat] = %+v, want the defaults %+v", cfg.NAT, def.NAT)
 	}
+	if cfg.TLS != def.TLS {
+		t.Errorf("example [tls] = %+v, want the defaults %+v", cfg.TLS, def.TLS)
+	}
 	if cfg.UI.LogFile != def.UI.LogFile || len(cfg.UI.Keys) != 0 {
 		t.Errorf("example [ui] = %+v, want the defaults %+v", cfg.UI, def.UI)
 	}

@@ -63,6 +63,7 @@ func (c Config) Validate() error {
 	v.accounts()
 	v.media()
 	v.nat()
+	v.tls()
 	v.ui()
 	v.contacts()
 	return errors.Join(v.errs...)

@@ -2,6 +2,8 @@ package config
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -275,5 +277,41 @@ func TestValidateDNSServers(t *testing.T) {
 		if tc.bad != "" && (err == nil || !strings.Contains(err.Error(), tc.bad)) {
 			t.Errorf("%v: %v, want an error naming %s", tc.servers, err, tc.bad)
 		}
+	}
+}
+
+// TestValidateTLS: the [tls] files must exist and parse; each problem names
+// its key.
+func TestValidateTLS(t *testing.T) {
+	dir := t.TempDir()
+	notPEM := filepath.Join(dir, "not.pem")
+	if err := os.WriteFile(notPEM, []byte("hello\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		set  func(c *Config)
+		want string
+	}{
+		{"missing ca_file", func(c *Config) { c.TLS.CAFile = filepath.Join(dir, "nope.pem") }, "tls.ca_file: open "},
+		{"ca_file not PEM", func(c *Config) { c.TLS.CAFile = notPEM }, "tls.ca_file: " + notPEM + " holds no PEM certificate"},
+		{"cert without key", func(c *Config) { c.TLS.CertFile = notPEM }, "tls.key_file: required with tls.cert_file"},
+		{"key without cert", func(c *Config) { c.TLS.KeyFile = notPEM }, "tls.cert_file: required with tls.key_file"},
+		{"cert not PEM", func(c *Config) { c.TLS.CertFile, c.TLS.KeyFile = notPEM, notPEM }, "tls.cert_file: "},
+		{"listen_tls without a certificate", func(c *Config) { c.SIP.ListenTLS = "127.0.0.1:5061" }, "sip.listen_tls: a TLS listener needs tls.cert_file"},
+		{"listen_tls bad", func(c *Config) { c.SIP.ListenTLS = "5061" }, "sip.listen_tls: want host:port"},
+		{"account ca_file", func(c *Config) {
+			c.Accounts = []Account{{AOR: "sips:a@example.com", Register: true, Expires: 300, TLS: AccountTLS{CAFile: notPEM}}}
+		}, "accounts[0].tls.ca_file: "},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Default()
+			tc.set(&c)
+			err := c.Validate()
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Validate() = %v, want an error containing %q", err, tc.want)
+			}
+		})
 	}
 }

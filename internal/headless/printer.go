@@ -153,6 +153,7 @@ type (
 		Subject         string             `json:"subject,omitempty"`
 		Codec           string             `json:"codec,omitempty"`
 		SRTP            string             `json:"srtp"` // suite, "" for plain RTP
+		Transport       string             `json:"transport,omitempty"`
 		Decision        string             `json:"decision,omitempty"`
 		Reason          *string            `json:"reason,omitempty"` // final states only
 		Code            *int               `json:"code,omitempty"`   // final states only
@@ -169,6 +170,8 @@ type (
 		Reason  string `json:"reason,omitempty"`
 		Server  string `json:"server,omitempty"`
 		Public  string `json:"public,omitempty"`
+		// TLSUnverified: registered over TLS with tls.verify = false.
+		TLSUnverified bool `json:"tls_unverified,omitempty"`
 	}
 	dtmfJSON struct {
 		TS        string          `json:"ts"`
@@ -249,7 +252,7 @@ func FormatJSON(ev sessions.Event, t time.Time) []byte {
 			TS: ts, Event: "call", CallID: c.ID, Line: c.Line, Direction: c.Direction, State: c.State,
 			Remote: c.RemoteURI, DisplayName: c.RemoteDisplay, SIPCallID: c.SIPCallID,
 			HeldLocal: c.HeldLocal, HeldRemote: c.HeldRemote, Muted: c.Muted, Recording: c.Recording,
-			Account: c.Account, Subject: c.Subject, Codec: c.Codec, SRTP: c.SRTP, Decision: c.Decision,
+			Account: c.Account, Subject: c.Subject, Codec: c.Codec, SRTP: c.SRTP, Transport: c.Transport, Decision: c.Decision,
 			ReplacedBy: c.ReplacedBy, TransferredFrom: c.TransferredFrom,
 		}
 		if c.State.Final() {
@@ -259,7 +262,8 @@ func FormatJSON(ev sessions.Event, t time.Time) []byte {
 		v = j
 	case sessions.RegistrationEvent:
 		v = registrationJSON{TS: ts, Event: "registration", Account: e.Account, State: e.State.String(),
-			Expires: e.Expires, Code: e.Code, Reason: e.Reason, Server: e.Server, Public: e.Public}
+			Expires: e.Expires, Code: e.Code, Reason: e.Reason, Server: e.Server, Public: e.Public,
+			TLSUnverified: e.TLSUnverified}
 	case sessions.DTMFEvent:
 		v = dtmfJSON{TS: ts, Event: "dtmf", CallID: e.CallID, Line: e.Line, Digit: e.Digit,
 			Direction: dtmfDirection(e.Received), Method: e.Method}

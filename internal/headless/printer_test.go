@@ -24,7 +24,7 @@ func goldenEvents() []struct {
 } {
 	ended := goldenCall
 	ended.State, ended.EndReason, ended.EndCode, ended.Decision = sessions.StateTerminated, "remote hangup", 200, ""
-	ended.Codec, ended.Account, ended.Subject = "PCMU", "work", "Quarterly numbers"
+	ended.Codec, ended.Account, ended.Subject, ended.Transport = "PCMU", "work", "Quarterly numbers", "TLS"
 	ended.SRTP = "AES_CM_128_HMAC_SHA1_80"
 	held := goldenCall
 	held.State, held.HeldRemote, held.Decision = sessions.StateConnected, true, ""
@@ -60,7 +60,7 @@ func goldenEvents() []struct {
 		},
 		{
 			sessions.CallEvent{Time: t0, Call: ended, Prev: sessions.StateConnected},
-			`{"ts":"2026-11-20T10:00:00.123Z","event":"call","call_id":"6f1c2a64-3b7e-4c1d-9a8e-2f0b5d7c9e11","line":1,"direction":"incoming","state":"terminated","remote":"sip:bob@example.com","display_name":"Bob","sip_call_id":"a84b4c76e66710@pc33.example.com","held_local":false,"held_remote":false,"muted":false,"recording":false,"account":"work","subject":"Quarterly numbers","codec":"PCMU","srtp":"AES_CM_128_HMAC_SHA1_80","reason":"remote hangup","code":200}`,
+			`{"ts":"2026-11-20T10:00:00.123Z","event":"call","call_id":"6f1c2a64-3b7e-4c1d-9a8e-2f0b5d7c9e11","line":1,"direction":"incoming","state":"terminated","remote":"sip:bob@example.com","display_name":"Bob","sip_call_id":"a84b4c76e66710@pc33.example.com","held_local":false,"held_remote":false,"muted":false,"recording":false,"account":"work","subject":"Quarterly numbers","codec":"PCMU","srtp":"AES_CM_128_HMAC_SHA1_80","transport":"TLS","reason":"remote hangup","code":200}`,
 			`2026-11-20T10:00:00.123Z call 1 incoming terminated "Bob" <sip:bob@example.com>: 200 remote hangup`,
 		},
 		{

@@ -44,6 +44,11 @@ type BaresipConfig struct {
 	// TCP puts ";transport=tcp" into the account's AOR, so a registered
 	// account REGISTERs and is reached over TCP.
 	TCP bool
+	// TLS is TCP's ";transport=tls" (Registrar: the TLS address); baresip
+	// 1.0 does not verify the server's certificate (CAFile only adds CAs).
+	TLS bool
+	// CAFile, if set, is baresip's sip_cafile (PEM CAs it trusts).
+	CAFile string
 	// Addr is the address baresip's SIP and RTP sockets use (sip_listen,
 	// net_interface), e.g. ::1 for IPv6 calls; the zero value means
 	// 127.0.0.1. Its ctrl_tcp port stays on 127.0.0.1.
@@ -299,6 +304,9 @@ func (b *Baresip) configFile() string {
 	kv("statmode_default", "off")
 	kv("ringback_disabled", "yes")
 	kv("menu_bell", "no")
+	if b.cfg.CAFile != "" {
+		kv("sip_cafile", b.cfg.CAFile)
+	}
 	return s.String()
 }
 
@@ -308,8 +316,11 @@ func (b *Baresip) accountLine() string {
 		fmt.Fprintf(&s, "%q ", b.cfg.Display)
 	}
 	s.WriteString("<" + b.aor)
-	if b.cfg.TCP {
+	switch {
+	case b.cfg.TCP:
 		s.WriteString(";transport=tcp")
+	case b.cfg.TLS:
+		s.WriteString(";transport=tls")
 	}
 	s.WriteString(">")
 	if b.cfg.Registrar != "" {

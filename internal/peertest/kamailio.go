@@ -65,12 +65,23 @@ type KamailioConfig struct {
 	// REGISTERs for them are accepted and requests to their users looked
 	// up in the location table like those for Addr.
 	Domains []string
+	// TLS, if not nil, loads the tls module and listens for TLS on
+	// another free port of Addr (Kamailio.TLSPort) with this certificate.
+	TLS *KamailioTLS
+}
+
+// KamailioTLS is the server certificate of Kamailio's TLS listener (PEM
+// files, e.g. from CA.Issue).
+type KamailioTLS struct {
+	CertFile, KeyFile string
 }
 
 // Kamailio is a running Kamailio.
 type Kamailio struct {
 	// Port is the UDP+TCP SIP port on its address (Addr).
 	Port int
+	// TLSPort is the TLS port (KamailioConfig.TLS), 0 without TLS.
+	TLSPort int
 	// Dir holds kamailio.cfg, kamailio.log and the kamailio_ctl socket. It
 	// is a short directory under os.TempDir() (Unix socket paths are limited
 	// to 107 bytes) that is removed in the test's cleanup.
@@ -139,12 +150,26 @@ func startKamailio(t testing.TB, cfg KamailioConfig, dir, mpath string, check bo
 			return nil, err
 		}
 	}
+	tlsPort := 0
+	if cfg.TLS != nil {
+		tlsPort = 5061 // the namespace has its own ports
+		if cfg.Netns == nil {
+			var err error
+			if tlsPort, err = FreePort(); err != nil {
+				return nil, err
+			}
+		}
+		_, _, _, tlsCfg := kamailioTLS(cfg, tlsPort, dir)
+		if err := os.WriteFile(filepath.Join(dir, "tls.cfg"), []byte(tlsCfg), 0o644); err != nil {
+			return nil, err
+		}
+	}
 	command := exec.Command
 	if cfg.Netns != nil {
 		command = cfg.Netns.Command
 	}
 	cfgPath := filepath.Join(dir, "kamailio.cfg")
-	if err := os.WriteFile(cfgPath, []byte(kamailioConfig(cfg, port, dir, mpath)), 0o644); err != nil {
+	if err := os.WriteFile(cfgPath, []byte(kamailioConfig(cfg, port, tlsPort, dir, mpath)), 0o644); err != nil {
 		return nil, err
 	}
 	if check {
@@ -158,7 +183,7 @@ func startKamailio(t testing.TB, cfg KamailioConfig, dir, mpath string, check bo
 	if err != nil {
 		return nil, err
 	}
-	k := &Kamailio{Port: port, Dir: dir, addr: kamailioAddr(cfg), netns: cfg.Netns, proc: p}
+	k := &Kamailio{Port: port, TLSPort: tlsPort, Dir: dir, addr: kamailioAddr(cfg), netns: cfg.Netns, proc: p}
 	t.Cleanup(func() {
 		k.Stop()
 		if t.Failed() && !k.abandoned {
@@ -217,6 +242,14 @@ func (k *Kamailio) probe() (code int, callID string, err error) {
 
 // Addr returns "ADDR:PORT", by default "127.0.0.1:PORT".
 func (k *Kamailio) Addr() string { return net.JoinHostPort(k.addr.String(), strconv.Itoa(k.Port)) }
+
+// TLSAddr is the address of the TLS listener ("" without TLS).
+func (k *Kamailio) TLSAddr() string {
+	if k.TLSPort == 0 {
+		return ""
+	}
+	return net.JoinHostPort(k.addr.String(), strconv.Itoa(k.TLSPort))
+}
 
 // URI returns sip:user@ADDR:PORT, the AOR of a user of this Kamailio.
 func (k *Kamailio) URI(user string) string { return "sip:" + user + "@" + k.Addr() }

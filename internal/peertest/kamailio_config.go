@@ -40,8 +40,24 @@ func kamailioAddr(cfg KamailioConfig) netip.Addr {
 	return netip.MustParseAddr("127.0.0.1")
 }
 
+// kamailioTLS returns the template's TLS parts for cfg (all "off" lines
+// without cfg.TLS) and the tls module's own config file's text.
+func kamailioTLS(cfg KamailioConfig, tlsPort int, dir string) (global, module, alias, tlsCfg string) {
+	if cfg.TLS == nil {
+		return "enable_tls=no", "# no TLS", "# no TLS", ""
+	}
+	global = fmt.Sprintf("enable_tls=yes\nlisten=tls:%s:%d", kamailioAddr(cfg), tlsPort)
+	module = fmt.Sprintf("loadmodule \"tls.so\"\nmodparam(\"tls\", \"config\", \"%s/tls.cfg\")", dir)
+	alias = "if (proto == TLS) { force_tcp_alias(); }"
+	tlsCfg = fmt.Sprintf("[server:default]\nmethod = TLSv1.2+\nverify_certificate = no\nrequire_certificate = no\n"+
+		"private_key = %s\ncertificate = %s\n\n"+
+		"[client:default]\nmethod = TLSv1.2+\nverify_certificate = no\nrequire_certificate = no\n", cfg.TLS.KeyFile, cfg.TLS.CertFile)
+	return global, module, alias, tlsCfg
+}
+
 // kamailioConfig fills the template.
-func kamailioConfig(cfg KamailioConfig, port int, dir, mpath string) string {
+func kamailioConfig(cfg KamailioConfig, port, tlsPort int, dir, mpath string) string {
+	tlsGlobal, tlsModule, tlsAlias, _ := kamailioTLS(cfg, tlsPort, dir)
 	users := make([]string, 0, len(cfg.Users))
 	for u := range cfg.Users {
 		users = append(users, u)
@@ -111,5 +127,8 @@ func kamailioConfig(cfg KamailioConfig, port int, dir, mpath string) string {
 		"@SSTMODULES@", sstModules,
 		"@SST@", sstRoute,
 		"@FRTIMER@", strconv.Itoa(frTimer),
+		"@TLS@", tlsGlobal,
+		"@TLSMODULE@", tlsModule,
+		"@TLSALIAS@", tlsAlias,
 	).Replace(kamailioTemplate)
 }
