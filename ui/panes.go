@@ -49,6 +49,9 @@ func (m Model) details(w int) []string {
 	if c.Subject != "" {
 		l2 = append(l2, lbl("subject")+s.Value.Render(c.Subject))
 	}
+	if sec := securityText(c); sec != "" {
+		l2 = append(l2, s.Value.Render(sec))
+	}
 	if c.Transfer.Target != "" {
 		l2 = append(l2, lbl("transfer")+s.Value.Render(c.Transfer.Target+" "+transferStatus(c.Transfer)))
 	}

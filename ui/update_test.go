@@ -433,3 +433,34 @@ func TestRegistrationTLSUnverified(t *testing.T) {
 		t.Fatalf("status bar does not say TLS is unverified:\n%s", v)
 	}
 }
+
+// TestCallEncryptionShown: a closed lock for TLS and SRTP, an open one for
+// either alone (the pane says which), nothing for neither.
+func TestCallEncryptionShown(t *testing.T) {
+	for _, tc := range []struct {
+		name, transport, srtp string
+		mark, pane            string
+	}{
+		{"both", "TLS", "AES_CM_128_HMAC_SHA1_80", "🔒", "🔒 TLS + SRTP (AES_CM_128_HMAC_SHA1_80)"},
+		{"SRTP only", "UDP", "AES_CM_128_HMAC_SHA1_80", "🔓", "🔓 SRTP (AES_CM_128_HMAC_SHA1_80), signalling in clear (UDP)"},
+		{"TLS only", "TLS", "", "🔓", "🔓 TLS, media in clear"},
+		{"neither", "UDP", "", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := newTestModel(newFake(), Options{})
+			c := connected("c-1", 1, "Bob", "sip:bob@example.com", 0)
+			c.Transport, c.SRTP = tc.transport, tc.srtp
+			m, _ = feed(t, m, callEv(c))
+			v := m.View()
+			if tc.mark == "" {
+				if strings.Contains(v, "🔒") || strings.Contains(v, "🔓") {
+					t.Fatalf("a lock for a call with nothing encrypted:\n%s", v)
+				}
+				return
+			}
+			if !strings.Contains(v, tc.pane) || strings.Count(v, tc.mark) < 2 {
+				t.Fatalf("want %q in the list and %q in the pane:\n%s", tc.mark, tc.pane, v)
+			}
+		})
+	}
+}

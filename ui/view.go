@@ -218,6 +218,9 @@ func stateText(c sessions.CallInfo) string {
 
 func callMarks(c sessions.CallInfo) []string {
 	var out []string
+	if lock := securityMark(c); lock != "" {
+		out = append(out, lock)
+	}
 	if c.HeldLocal {
 		out = append(out, "[held]")
 	}
