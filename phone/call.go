@@ -76,9 +76,14 @@ type call struct {
 	lastCode        int
 	lastReason      string
 	stateChanged    chan struct{}
-	replaces        *call           // incoming INVITE with Replaces: the call it replaces
-	host            net.IP          // the address this call advertises (hostFor); nil: the default
-	strays          map[string]bool // To tag and CSeq of stray 2xx dialogs already ended (stray.go)
+	replaces        *call  // incoming INVITE with Replaces: the call it replaces
+	host            net.IP // the address this call advertises (hostFor); nil: the default
+	// contactUser is an incoming call's Contact user: the Request-URI's,
+	// whatever was called, so that our answers look the same whether or
+	// not the user exists (no account enumeration by scanners).
+	contactUser    string
+	ownContactUser bool
+	strays         map[string]bool // To tag and CSeq of stray 2xx dialogs already ended (stray.go)
 }
 
 // errCallEnded is the cause of a call's context once the call has ended.

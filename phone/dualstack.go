@@ -51,9 +51,13 @@ func (c *call) useHost(host net.IP) {
 // contact is the call's Contact: the account's, at the call's address.
 func (c *call) contact() sip.ContactHeader {
 	c.mu.Lock()
-	host := c.host
+	host, user, own := c.host, c.contactUser, c.ownContactUser
 	c.mu.Unlock()
-	return c.p.contactAt(c.acct, c.transport, host)
+	ct := c.p.contactAt(c.acct, c.transport, host)
+	if own {
+		ct.Address.User = user
+	}
+	return ct
 }
 
 func (m *mediaState) useHost(host net.IP) {

@@ -84,6 +84,9 @@ func (p *Phone) acceptIncoming(req *sip.Request, tx sip.ServerTransaction, repla
 		return
 	}
 	c.useHost(p.hostFor(sourceAddr(req.Source())))
+	c.mu.Lock()
+	c.contactUser, c.ownContactUser = req.Recipient.User, true
+	c.mu.Unlock()
 	if public, ok := p.stunMap(c.ctx, c.rtp, sourceAddr(req.Source())); ok {
 		c.media.usePublic(public)
 	}
@@ -97,7 +100,7 @@ func (p *Phone) acceptIncoming(req *sip.Request, tx sip.ServerTransaction, repla
 			c.release()
 			p.log.Info("incoming call: SDP not acceptable", "err", err)
 			res := sip.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil)
-			res.AppendHeader(sip.NewHeader("Warning", `304 teaphone "`+sanitizeWarning(err.Error())+`"`))
+			res.AppendHeader(sip.NewHeader("Warning", `304 `+p.LocalAddr()+` "`+sanitizeWarning(err.Error())+`"`))
 			_ = tx.Respond(res)
 			return
 		}

@@ -31,7 +31,7 @@ func (m *mediaState) start() {
 		RTP: m.rtp, RTCP: m.rtcp, Remote: remote, RemoteRTCP: remoteRTCP,
 		PayloadType: m.codec.PT, Codec: m.codec.Name,
 		DTMFPayloadType: m.remote.DTMFPT, RecvDTMFPayloadTypes: m.recvDTMFLocked(),
-		Source: m.sourceLocked(), Sink: m.sinkLocked(), CNAME: "teaphone@" + p.hostIP.String(),
+		Source: m.sourceLocked(), Sink: m.sinkLocked(),
 		ICE: m.ice, RTCPMux: m.mux, SRTP: m.mediaKeysLocked(),
 		OnDTMF: func(d rune) {
 			p.emit(DTMFEvent{Time: time.Now(), Session: id, Digit: d, Received: true, Method: "rfc4733"})

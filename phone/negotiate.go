@@ -50,7 +50,7 @@ func (m *mediaState) init(p *Phone, id SessionID, rtp, rtcp *net.UDPConn, enc En
 		Addr:     p.hostIP.String(),
 		Port:     rtp.LocalAddr().(*net.UDPAddr).Port,
 		Codecs:   p.opts.Codecs,
-		Username: "teaphone",
+		Username: "-",
 		RTCPMux:  !p.opts.NoRTCPMux,
 	}
 	m.localDir = sdp.SendRecv

@@ -81,7 +81,7 @@ func (p *Phone) dial(target string, o DialOptions) (*call, error) {
 	}
 	c.remoteURI = uri.String()
 	c.subject = o.Subject
-	c.sipCallID = sip.GenerateTagN(24) + "@teaphone"
+	c.sipCallID = sip.GenerateTagN(32) // no host part: it would name the product or the machine
 	c.fromTag = sip.GenerateTagN(16)
 	hop := uri
 	if acct != nil && acct.proxy != nil {

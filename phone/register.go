@@ -159,7 +159,7 @@ func (p *Phone) setRegState(a *account, st RegState, expires, code int, reason, 
 // and, over TCP, watches the connection: one that is lost, or that stops
 // answering pings, is re-registered at once (waitRefresh).
 func (p *Phone) registrationLoop(a *account) {
-	callID := sip.CallIDHeader(sip.GenerateTagN(24) + "@teaphone")
+	callID := sip.CallIDHeader(sip.GenerateTagN(32))
 	fromTag := sip.GenerateTagN(16)
 	var cseq uint32 = 1
 	backoff := 2 * time.Second
