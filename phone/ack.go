@@ -39,24 +39,45 @@ func (c *call) writeAck(inv *sip.Request, res *sip.Response, routes []sip.Header
 	if ct := res.Contact(); ct != nil {
 		target = ct.Address
 	}
-	ack := sip.NewRequest(sip.ACK, target)
-	ack.AppendHeader(sip.HeaderClone(inv.From()))
-	ack.AppendHeader(sip.HeaderClone(res.To()))
-	ack.AppendHeader(sip.HeaderClone(inv.CallID()))
-	ack.AppendHeader(&sip.CSeqHeader{SeqNo: inv.CSeq().SeqNo, MethodName: sip.ACK})
-	maxFwd := sip.MaxForwardsHeader(70)
-	ack.AppendHeader(&maxFwd)
-	for _, r := range routes {
-		ack.AppendHeader(sip.NewHeader("Route", r.Value()))
-	}
-	ack.SetTransport(inv.Transport())
-	ack.SetBody(nil)
-	c.p.fromListener(ack, c.transport)
+	ack := c.requestIn2xxDialog(sip.ACK, inv.CSeq().SeqNo, target, inv.From(), inv.CallID(), res, routes)
 	cli, err := c.p.clientFor(c.transport)
 	if err != nil {
 		return nil, err
 	}
 	return ack, cli.WriteRequest(ack, sipgo.ClientRequestAddVia)
+}
+
+// requestIn2xxDialog builds a request in the dialog the 2xx res made: to
+// target, with from and callID (our INVITE's, which res repeats), res's To
+// (its tag names the dialog), CSeq seq, the route set routes, no body,
+// leaving from the listening socket (RFC 3261 §12.2.1.1, §13.2.2.4).
+func (c *call) requestIn2xxDialog(method sip.RequestMethod, seq uint32, target sip.Uri, from *sip.FromHeader,
+	callID *sip.CallIDHeader, res *sip.Response, routes []sip.Header) *sip.Request {
+	req := sip.NewRequest(method, target)
+	req.AppendHeader(sip.HeaderClone(from))
+	req.AppendHeader(sip.HeaderClone(res.To()))
+	req.AppendHeader(sip.HeaderClone(callID))
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: seq, MethodName: method})
+	maxFwd := sip.MaxForwardsHeader(70)
+	req.AppendHeader(&maxFwd)
+	for _, r := range routes {
+		req.AppendHeader(sip.NewHeader("Route", r.Value()))
+	}
+	req.SetTransport(c.transport)
+	req.SetBody(nil)
+	c.p.fromListener(req, c.transport)
+	return req
+}
+
+// routeSet is the route set a UAC takes from a dialog-creating response:
+// its Record-Route headers in reverse order (RFC 3261 §12.1.2).
+func routeSet(res *sip.Response) []sip.Header {
+	rr := res.GetHeaders("Record-Route")
+	routes := make([]sip.Header, 0, len(rr))
+	for i := len(rr) - 1; i >= 0; i-- {
+		routes = append(routes, rr[i])
+	}
+	return routes
 }
 
 // sendAsIs is a request option that sends a request exactly as built.

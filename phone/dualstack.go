@@ -3,6 +3,7 @@ package phone
 import (
 	"net"
 	"net/netip"
+	"strings"
 
 	"github.com/emiago/sipgo/sip"
 )
@@ -71,4 +72,22 @@ func (m *mediaState) useHost(host net.IP) {
 	if m.local.ICE != nil {
 		m.local.ICE.Host = netip.AddrPortFrom(a.Unmap(), uint16(m.local.Port))
 	}
+}
+
+// hostAddr is the address of a SIP host part, invalid when it is a name.
+func hostAddr(host string) netip.Addr {
+	a, err := netip.ParseAddr(strings.Trim(host, "[]"))
+	if err != nil {
+		return netip.Addr{}
+	}
+	return a.Unmap()
+}
+
+// sourceAddr is the address a request came from, invalid if unknown.
+func sourceAddr(source string) netip.Addr {
+	ap, err := netip.ParseAddrPort(source)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ap.Addr().Unmap()
 }

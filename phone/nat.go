@@ -108,8 +108,8 @@ func (a *account) publicContact() (netip.AddrPort, bool) {
 // address (every Contact of the account built afterwards carries it) and
 // returns true. A Via that cannot be used is logged and changes nothing.
 func (p *Phone) learnPublic(a *account, res *sip.Response, contact sip.ContactHeader) bool {
-	addr, err := netip.ParseAddr(strings.Trim(contact.Address.Host, "[]"))
-	if err != nil {
+	addr := hostAddr(contact.Address.Host)
+	if !addr.IsValid() {
 		return false // a Contact host that is a name: no address to compare
 	}
 	port := contact.Address.Port
@@ -117,10 +117,7 @@ func (p *Phone) learnPublic(a *account, res *sip.Response, contact sip.ContactHe
 		port = int(sip.DefaultPort(a.transport))
 	}
 	ours := netip.AddrPortFrom(addr, uint16(port))
-	var server netip.Addr
-	if ap, err := netip.ParseAddrPort(res.Source()); err == nil {
-		server = ap.Addr()
-	}
+	server := sourceAddr(res.Source())
 	public, rewrite, err := natRewrite(ours, a.transport, res.Via(), server)
 	if err != nil {
 		p.log.Warn("registrar's Via not used for the Contact", "account", a.cfg.Name, "err", err)

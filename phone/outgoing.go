@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"strings"
 
 	"github.com/emiago/sipgo"
@@ -83,10 +82,7 @@ func (p *Phone) dial(target string, o DialOptions) (*call, error) {
 	c.subject = o.Subject
 	c.sipCallID = sip.GenerateTagN(32) // no host part: it would name the product or the machine
 	c.fromTag = sip.GenerateTagN(16)
-	hop := uri
-	if acct != nil && acct.proxy != nil {
-		hop = *acct.proxy
-	}
+	hop := c.firstHop(uri)
 	c.useHost(p.hostFor(hostAddr(hop.Host)))
 	if public, ok := p.stunMap(c.ctx, c.rtp, hostAddr(hop.Host)); ok {
 		c.media.usePublic(public)
@@ -163,16 +159,22 @@ func (c *call) buildInvite(uri sip.Uri, offer []byte, o DialOptions, transport s
 	return req
 }
 
+// firstHop is where a request to uri goes first: the account's outbound
+// proxy, else uri itself.
+func (c *call) firstHop(uri sip.Uri) sip.Uri {
+	if c.acct != nil && c.acct.proxy != nil {
+		return *c.acct.proxy
+	}
+	return uri
+}
+
 // inviteServers returns where the INVITE may go, in order: the located
 // servers of the first hop (the outbound proxy, else the Request-URI's
 // host) when it is a name (RFC 3263 §4), or nil to let the address in the
 // URI decide.
 func (c *call) inviteServers(uri sip.Uri) (*locator.Failover, error) {
-	hop := uri
-	if c.acct != nil && c.acct.proxy != nil {
-		hop = *c.acct.proxy
-	}
-	if net.ParseIP(strings.Trim(hop.Host, "[]")) != nil {
+	hop := c.firstHop(uri)
+	if hostAddr(hop.Host).IsValid() {
 		return nil, nil
 	}
 	q := locator.Query{Host: hop.Host, Port: hop.Port, Secure: strings.EqualFold(hop.Scheme, "sips")}

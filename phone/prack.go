@@ -141,13 +141,7 @@ func (c *call) ackFirst(cs *sipgo.DialogClientSession) error {
 		defer c.dialogMu.Unlock()
 		return cs.Ack(context.Background())
 	}
-	// The route set is the 2xx's Record-Route, in reverse.
-	rr := cs.InviteResponse.GetHeaders("Record-Route")
-	routes := make([]sip.Header, 0, len(rr))
-	for i := len(rr) - 1; i >= 0; i-- {
-		routes = append(routes, rr[i])
-	}
-	_, err := c.writeAck(cs.InviteRequest, cs.InviteResponse, routes)
+	_, err := c.writeAck(cs.InviteRequest, cs.InviteResponse, routeSet(cs.InviteResponse))
 	return err
 }
 

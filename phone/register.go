@@ -90,19 +90,24 @@ func newAccount(cfg Account) (*account, error) {
 	if a.cfg.Expires <= 0 {
 		a.cfg.Expires = 300 * time.Second
 	}
-	hop := a.registrar
-	if a.proxy != nil {
-		hop = *a.proxy
-	}
+	hop := a.firstHop()
 	a.hop = locator.Query{Host: hop.Host, Port: hop.Port, Secure: strings.EqualFold(hop.Scheme, "sips")}
 	if v, ok := hop.UriParams.Get("transport"); ok {
 		a.hop.Transport = v
 	} else if a.transport != "UDP" {
 		a.hop.Transport = strings.ToLower(a.transport)
 	}
-	_, err = netip.ParseAddr(strings.Trim(hop.Host, "[]"))
-	a.byName = err != nil
+	a.byName = !hostAddr(hop.Host).IsValid()
 	return a, nil
+}
+
+// firstHop is where the account's requests go first: its outbound proxy,
+// else its registrar.
+func (a *account) firstHop() sip.Uri {
+	if a.proxy != nil {
+		return *a.proxy
+	}
+	return a.registrar
 }
 
 func (a *account) user() string {
@@ -275,10 +280,7 @@ func (p *Phone) registrationLoop(a *account) {
 // name again.
 func (p *Phone) registerSomewhere(ctx context.Context, a *account, callID sip.CallIDHeader, fromTag string, cseq *uint32, expires time.Duration, remove *sip.ContactHeader) (r regResult, server string, err error) {
 	if !a.byName {
-		hop := a.registrar
-		if a.proxy != nil {
-			hop = *a.proxy
-		}
+		hop := a.firstHop()
 		r, err = p.register(ctx, a, nil, callID, fromTag, cseq, expires, remove)
 		return r, a.transport + " " + hostPort(hop), err
 	}

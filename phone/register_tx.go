@@ -57,12 +57,9 @@ func (p *Phone) register(ctx context.Context, a *account, server *locator.Target
 	req.AppendHeader(&sip.CSeqHeader{SeqNo: *cseq, MethodName: sip.REGISTER})
 	*cseq++
 	// Dual stack: the Contact is of the family the registrar is reached by.
-	peer := hostAddr(a.registrar.Host)
-	switch {
-	case server != nil:
+	peer := hostAddr(a.firstHop().Host)
+	if server != nil {
 		peer = server.Addr.Addr()
-	case a.proxy != nil:
-		peer = hostAddr(a.proxy.Host)
 	}
 	host := p.hostFor(peer)
 	a.mu.Lock()

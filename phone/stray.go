@@ -50,21 +50,9 @@ func (c *call) dropStray2xx(res *sip.Response) {
 	if err != nil {
 		return
 	}
+	routes := routeSet(res)
 	build := func(method sip.RequestMethod, seq uint32) *sip.Request {
-		req := sip.NewRequest(method, ct.Address)
-		req.AppendHeader(sip.HeaderClone(res.From()))
-		req.AppendHeader(sip.HeaderClone(res.To()))
-		req.AppendHeader(sip.HeaderClone(res.CallID()))
-		req.AppendHeader(&sip.CSeqHeader{SeqNo: seq, MethodName: method})
-		maxFwd := sip.MaxForwardsHeader(70)
-		req.AppendHeader(&maxFwd)
-		rr := res.GetHeaders("Record-Route")
-		for i := len(rr) - 1; i >= 0; i-- {
-			req.AppendHeader(sip.NewHeader("Route", rr[i].Value()))
-		}
-		req.SetTransport(c.transport)
-		c.p.fromListener(req, c.transport)
-		return req
+		return c.requestIn2xxDialog(method, seq, ct.Address, res.From(), res.CallID(), res, routes)
 	}
 	seq := res.CSeq().SeqNo
 	if err := cli.WriteRequest(build(sip.ACK, seq), sipgo.ClientRequestAddVia); err != nil {

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"net"
 	"net/netip"
-	"strings"
 	"time"
 
 	"github.com/teaphone/teaphone/phone/media"
@@ -69,24 +68,6 @@ func (p *Phone) stunServer(ctx context.Context, server string, v4 bool) (netip.A
 		return netip.AddrPort{}, err
 	}
 	return netip.AddrPortFrom(addrs[0], uint16(port)), nil
-}
-
-// hostAddr is the address of a SIP host part, invalid when it is a name.
-func hostAddr(host string) netip.Addr {
-	a, err := netip.ParseAddr(strings.Trim(host, "[]"))
-	if err != nil {
-		return netip.Addr{}
-	}
-	return a.Unmap()
-}
-
-// sourceAddr is the address a request came from, invalid if unknown.
-func sourceAddr(source string) netip.Addr {
-	ap, err := netip.ParseAddrPort(source)
-	if err != nil {
-		return netip.Addr{}
-	}
-	return ap.Addr().Unmap()
 }
 
 // usePublic makes the call's SDP carry public as its RTP address and port.

@@ -269,11 +269,7 @@ func (p *Phone) tlsConnect(ctx context.Context, req *sip.Request, peer tlsPeer) 
 // of its outbound proxy, else of its registrar (RFC 5922 §7: the domain
 // the request was resolved from, not the server the DNS named).
 func (p *Phone) accountTLSPeer(a *account) tlsPeer {
-	hop := a.registrar
-	if a.proxy != nil {
-		hop = *a.proxy
-	}
-	return tlsPeer{domain: hop.Host, roots: a.cfg.TLSRootCAs}
+	return tlsPeer{domain: a.firstHop().Host, roots: a.cfg.TLSRootCAs}
 }
 
 // callTLSPeer is what the servers of a call to uri are checked against:
