@@ -31,6 +31,10 @@ type Account struct {
 	// TLSRootCAs replace the phone's TLSOptions.RootCAs for this
 	// account's servers; nil means the phone's.
 	TLSRootCAs *x509.CertPool
+	// TLSNoVerify accepts any certificate from this account's servers and
+	// from the domains its calls go to (tls.verify = false for the
+	// account): for a lab only, logged at every connection.
+	TLSNoVerify bool
 }
 
 // Options configure a Phone.

@@ -40,6 +40,8 @@ type Phone struct {
 	tlsCli    *sipgo.Client
 	tlsLn     net.Listener // Options.ListenTLS, nil when off (tls_listen.go)
 	tlsPort   int          // tlsLn's port, 0 when there is none
+	tlsInj    *tlsInjector // hands sipgo the TLS connections we dial (tls_dial.go)
+	tlsDials  dialLocks    // one TLS dial per server at a time
 	udpConn   net.PacketConn
 	udpLaddr  sip.Addr // udpConn's address, as sipgo's connection pool knows it
 	tcpLn     net.Listener
@@ -175,6 +177,7 @@ func (p *Phone) Start(ctx context.Context) error {
 		}()
 	}
 	p.serveTLS()
+	p.serveTLSInjector()
 	if p.udpConn != nil {
 		// Requests must leave from the listening socket: wait until sipgo has
 		// put it in its connection pool, or the first request binds a new one.

@@ -153,7 +153,7 @@ func (p *Phone) setRegState(a *account, st RegState, expires, code int, reason, 
 	a.mu.Unlock()
 	if changed {
 		p.emit(RegistrationEvent{Time: time.Now(), Account: a.cfg.Name, State: st, Expires: expires, Code: code, Reason: reason, Server: server, Public: seen,
-			TLSUnverified: st == RegRegistered && p.opts.TLS.NoVerify && strings.HasPrefix(server, "TLS ")})
+			TLSUnverified: st == RegRegistered && p.tlsNoVerify(p.accountTLSPeer(a)) && strings.HasPrefix(server, "TLS ")})
 	}
 }
 
@@ -212,7 +212,7 @@ func (p *Phone) registrationLoop(a *account) {
 				seen = netip.AddrPort{} // learnPublic has logged it
 			}
 			a.setAnsweredFrom(r.res.Source())
-			if strings.EqualFold(r.transport, "TLS") && p.opts.TLS.NoVerify {
+			if strings.EqualFold(r.transport, "TLS") && p.tlsNoVerify(p.accountTLSPeer(a)) {
 				reason += " (TLS certificate NOT verified: tls.verify = false)"
 			}
 			p.setRegState(a, RegRegistered, int(granted/time.Second), code, reason, server, seen)

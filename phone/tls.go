@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -51,18 +52,19 @@ func certErr(format string, args ...any) error {
 // tlsPeer is what a TLS server is checked against: the SIP domain the
 // request was for (RFC 5922 §7) and the CAs of the account that sends it.
 type tlsPeer struct {
-	domain string
-	roots  *x509.CertPool // nil: the phone's
+	domain   string
+	roots    *x509.CertPool // nil: the phone's
+	noVerify bool           // the account's tls.verify = false
 }
 
-// tlsConfig is the one config sipgo dials every TLS connection with.
-// sipgo sets only ServerName per connection, to the host it dials, which
-// is the IP address the locator chose: Go's own check would match that
-// address rather than the SIP domain, and no callback of crypto/tls is told
-// which connection it runs for. So the chain is checked in VerifyConnection
-// against every CA the phone trusts (so that no connection, whoever opens
-// it, goes unchecked), and tlsConnect checks the name and the account's
-// CAs on the connection it opened before anything is sent on it.
+// tlsConfig is the config of every TLS connection this phone opens.
+// Those to registrars, proxies and called domains are opened by dialTLS,
+// which sets SNI and checks the chain and the SIP domain for the account
+// that asked. sipgo opens the others by itself (an in-dialog target with no
+// connection yet) with this config as it is: sipgo sets only ServerName,
+// to the IP address it dials, and no callback of crypto/tls is told which
+// SIP domain the connection is for, so their chain is checked in
+// VerifyConnection against every CA the phone trusts.
 func (p *Phone) tlsConfig() *tls.Config {
 	c := &tls.Config{
 		MinVersion:         tls.VersionTLS12,
@@ -93,6 +95,7 @@ func (p *Phone) openTLS(ua *sipgo.UserAgent) error {
 		return fmt.Errorf("create TLS client: %w", err)
 	}
 	p.tlsCli = cli
+	p.tlsInj = newTLSInjector(&net.TCPAddr{IP: p.hostIP, Port: port})
 	if p.opts.TLS.NoVerify {
 		p.log.Warn("TLS certificate verification is OFF (tls.verify = false): for a lab only")
 	}
@@ -214,11 +217,11 @@ func certNames(c *x509.Certificate) string {
 	return strings.Join(names, ", ")
 }
 
-// tlsConnect opens (or finds in sipgo's pool) the TLS connection req will
-// go over and checks it against peer before anything is sent on it, all
-// within the handshake timeout: a server that stalls mid-handshake is a
-// failure after that long, not a hang, and a rejected certificate comes
-// back as itself rather than as a transaction error.
+// tlsConnect finds in sipgo's pool, or opens (tls_dial.go), the TLS
+// connection req will go over and checks it against peer before anything
+// is sent on it, all within the handshake timeout: a server that stalls
+// mid-handshake is a failure after that long, not a hang, and a rejected
+// certificate comes back as itself rather than as a transaction error.
 func (p *Phone) tlsConnect(ctx context.Context, req *sip.Request, peer tlsPeer) error {
 	dest := req.Destination()
 	timeout := p.opts.TLS.HandshakeTimeout
@@ -227,11 +230,21 @@ func (p *Phone) tlsConnect(ctx context.Context, req *sip.Request, peer tlsPeer) 
 	}
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	probe := req.Clone()
-	probe.RemoveHeader("Via")
-	probe.PrependHeader(&sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: "TLS",
-		Host: p.hostIP.String(), Port: p.port, Params: sip.NewParams()})
-	conn, err := p.ua.TransportLayer().ClientRequestConnection(cctx, probe)
+	ap, err := netip.ParseAddrPort(dest)
+	if err != nil {
+		return fmt.Errorf("tls to %s: not an address and port", dest)
+	}
+	ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	key := ap.String() // how sipgo's pool names the server's connection
+	if p.tlsInj == nil {
+		return fmt.Errorf("tls to %s: %w", dest, ErrClosed)
+	}
+	unlock := p.tlsDials.lock(key)
+	defer unlock()
+	if conn, err := p.ua.TransportLayer().GetConnection("tls", key); err == nil {
+		return p.checkPooledTLS(conn, dest, peer)
+	}
+	conn, err := p.dialTLS(cctx, ap, peer)
 	if err != nil {
 		var ce *CertError
 		switch {
@@ -242,8 +255,23 @@ func (p *Phone) tlsConnect(ctx context.Context, req *sip.Request, peer tlsPeer) 
 		}
 		return fmt.Errorf("tls to %s: %w", dest, err)
 	}
-	if p.opts.TLS.NoVerify {
+	if p.tlsNoVerify(peer) {
 		p.log.Warn("TLS certificate NOT verified (tls.verify = false): anybody on the path can read and change this signalling", "server", dest, "domain", peer.domain)
+	}
+	if err := p.tlsInj.inject(cctx, conn); err != nil {
+		if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+			_ = conn.Close()
+		}
+		return fmt.Errorf("tls to %s: %w", dest, err)
+	}
+	return nil
+}
+
+// checkPooledTLS checks a connection that was already open to dest (opened
+// for another account or call, or by sipgo for an in-dialog target) against
+// peer: its certificate must also name peer's domain.
+func (p *Phone) checkPooledTLS(conn sip.Connection, dest string, peer tlsPeer) error {
+	if p.tlsNoVerify(peer) {
 		return nil
 	}
 	tc, ok := conn.(*sip.TCPConnection)
@@ -259,7 +287,6 @@ func (p *Phone) tlsConnect(ctx context.Context, req *sip.Request, peer tlsPeer) 
 		roots = p.opts.TLS.RootCAs
 	}
 	if err := verifyServerCert(tlsConn.ConnectionState().PeerCertificates, roots, peer.domain, time.Now()); err != nil {
-		_ = tc.Close() // the read loop ends and sipgo drops it from its pool
 		return fmt.Errorf("tls to %s: %w", dest, err)
 	}
 	return nil
@@ -269,7 +296,7 @@ func (p *Phone) tlsConnect(ctx context.Context, req *sip.Request, peer tlsPeer) 
 // of its outbound proxy, else of its registrar (RFC 5922 §7: the domain
 // the request was resolved from, not the server the DNS named).
 func (p *Phone) accountTLSPeer(a *account) tlsPeer {
-	return tlsPeer{domain: a.firstHop().Host, roots: a.cfg.TLSRootCAs}
+	return tlsPeer{domain: a.firstHop().Host, roots: a.cfg.TLSRootCAs, noVerify: a.cfg.TLSNoVerify}
 }
 
 // callTLSPeer is what the servers of a call to uri are checked against:
@@ -280,7 +307,7 @@ func (p *Phone) callTLSPeer(a *account, uri sip.Uri) tlsPeer {
 	}
 	peer := tlsPeer{domain: uri.Host}
 	if a != nil {
-		peer.roots = a.cfg.TLSRootCAs
+		peer.roots, peer.noVerify = a.cfg.TLSRootCAs, a.cfg.TLSNoVerify
 	}
 	return peer
 }

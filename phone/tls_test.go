@@ -81,14 +81,16 @@ func TestVerifyServerCert(t *testing.T) {
 func TestRegisterSIPSBySRV(t *testing.T) {
 	ca := peertest.NewCA(t, "test CA")
 	cases := []struct {
-		name   string
-		names  []string
-		want   RegState
-		reason string
+		name     string
+		names    []string
+		noVerify bool // the account's tls.verify = false
+		want     RegState
+		reason   string
 	}{
-		{"certificate for the domain", []string{"provider.test"}, RegRegistered, ""},
-		{"certificate for the SRV target only", []string{"sip.provider.test"}, RegFailed,
+		{"certificate for the domain", []string{"provider.test"}, false, RegRegistered, ""},
+		{"certificate for the SRV target only", []string{"sip.provider.test"}, false, RegFailed,
 			"certificate for sip.provider.test is not valid for provider.test"},
+		{"wrong name, account does not verify", []string{"sip.provider.test"}, true, RegRegistered, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -97,8 +99,13 @@ func TestRegisterSIPSBySRV(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			sni := make(chan string, 4)
 			reg := newTCPRegistrar(t, func(r *tcpRegistrar) {
-				r.tls = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+				r.tls = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12,
+					GetConfigForClient: func(h *tls.ClientHelloInfo) (*tls.Config, error) {
+						sni <- h.ServerName
+						return nil, nil
+					}}
 			})
 			zone := fmt.Sprintf(`
 				_sips._tcp.provider.test. SRV 0 0 %d sip.provider.test.
@@ -106,7 +113,8 @@ func TestRegisterSIPSBySRV(t *testing.T) {
 			a := newTestPhone(t, Options{
 				DNSServers: []string{dnsServer(t, zone)},
 				TLS:        TLSOptions{RootCAs: ca.Pool()},
-				Accounts:   []Account{{Name: "t", AOR: "sips:alice@provider.test", Register: true, Expires: time.Minute}},
+				Accounts: []Account{{Name: "t", AOR: "sips:alice@provider.test", Register: true, Expires: time.Minute,
+					TLSNoVerify: tc.noVerify}},
 			})
 			var got RegistrationEvent
 			if !a.waitFor(5*time.Second, func(ev Event) bool {
@@ -122,6 +130,11 @@ func TestRegisterSIPSBySRV(t *testing.T) {
 			if got.State != tc.want || !strings.Contains(got.Reason, tc.reason) ||
 				!strings.Contains(got.Server, "TLS 127.0.0.1:"+strconv.Itoa(mustPort(reg.addr))+" (sip.provider.test)") {
 				t.Fatalf("registration = %+v, want %v %q via TLS to sip.provider.test", got, tc.want, tc.reason)
+			}
+			// RFC 5922 §7.2 / RFC 6066 §3: SNI names the SIP domain, not
+			// the SRV target nor the address dialed.
+			if name := <-sni; name != "provider.test" {
+				t.Errorf("SNI = %q, want provider.test", name)
 			}
 			if tc.want == RegRegistered {
 				regs := reg.waitRegs(t, 1)

@@ -122,6 +122,9 @@ func (p *Phone) closeListeners() {
 	if p.tlsLn != nil {
 		p.tlsLn.Close()
 	}
+	if p.tlsInj != nil {
+		p.tlsInj.Close()
+	}
 }
 
 // guessHostIP picks the address to advertise when listening on 0.0.0.0: the

@@ -332,3 +332,24 @@ func FuzzLoad(f *testing.F) {
 		_ = cfg.Validate()
 	})
 }
+
+func TestAccountTLSVerify(t *testing.T) {
+	path := writeConfig(t, `[[accounts]]
+name = "lab"
+aor = "sips:a@lab.test"
+[accounts.tls]
+verify = false
+
+[[accounts]]
+name = "real"
+aor = "sips:b@provider.test"
+`)
+	cfg, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.Accounts[0].TLS.NoVerify() || cfg.Accounts[1].TLS.NoVerify() || !cfg.TLS.Verify {
+		t.Errorf("accounts.tls.verify: lab %v, real %v, [tls] verify %v; want only lab unverified",
+			cfg.Accounts[0].TLS.NoVerify(), cfg.Accounts[1].TLS.NoVerify(), cfg.TLS.Verify)
+	}
+}

@@ -28,7 +28,14 @@ type AccountTLS struct {
 	// CAFile is a PEM file of CAs trusted for this account's servers
 	// (with the system roots), instead of [tls] ca_file; "" means those.
 	CAFile string `toml:"ca_file"`
+	// Verify = false accepts any certificate from this account's servers
+	// and the domains its calls go to, for a lab; unset or true keeps
+	// [tls] verify. Logged loudly, and its registrations say so.
+	Verify *bool `toml:"verify"`
 }
+
+// NoVerify tells whether the account turned verification off.
+func (t AccountTLS) NoVerify() bool { return t.Verify != nil && !*t.Verify }
 
 // RootCAs is the system roots plus the CAs in caFile ("" adds none). Call
 // it on a validated config.
