@@ -62,7 +62,9 @@ type call struct {
 	offerPending    bool          // our re-INVITE is in flight (an incoming one gets 491)
 	answerDue       time.Time     // our 2xx carried an offer: its answer comes in the ACK (zero: none due)
 	remoteTarget    *sip.Uri      // the remote's latest Contact (RFC 3261 §12.2: target refresh)
-	acked           chan struct{} // incoming: closed when the ACK of our 2xx arrived
+	acked           chan struct{} // incoming: closed when the ACK of our 2xx arrived (or was given up on)
+	answering       bool          // incoming: our 2xx is waiting for its ACK (ackwait.go)
+	ackFault        string        // why that ACK set up no session, "" if it did (ackwait.go)
 	ackOnce         sync.Once
 	lastAck         *sip.Request   // the ACK of our latest re-INVITE's 2xx, for its retransmissions
 	lastRSeq        uint32         // outgoing: the RSeq of the last reliable 18x we PRACKed

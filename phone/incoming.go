@@ -280,7 +280,8 @@ func (c *call) decide(dec Decision, contact *sip.ContactHeader) {
 	}
 }
 
-// answer sends 200 OK with our SDP and waits for the ACK.
+// answer sends 200 OK with our SDP and waits for the ACK; a call whose
+// ACK never comes, or brings no answer to our offer, ends (ackwait.go).
 func (c *call) answer(contact *sip.ContactHeader) {
 	ss := c.ss
 	if ss.Context().Err() != nil {
@@ -292,13 +293,22 @@ func (c *call) answer(contact *sip.ContactHeader) {
 		sip.NewHeader("Allow", allowMethods),
 		sip.NewHeader("Supported", supportedTags),
 		sip.NewHeader("User-Agent", c.p.opts.UserAgent)}, timerHeaders(c.uasTimer)...)
+	c.mu.Lock()
+	c.answering = true
+	c.mu.Unlock()
+	stop := c.watchAck(ss)
 	err := ss.Respond(200, "OK", c.pendingAnswer, hdrs...)
+	stop()
 	if err != nil {
 		if ss.Context().Err() != nil {
 			c.setState(StateCancelled, 487, "cancelled by caller")
 			return
 		}
 		c.setState(StateFailed, 0, "answering: "+err.Error())
+		return
+	}
+	if why := c.takeAckFault(); why != "" {
+		c.endUnacked(why)
 		return
 	}
 	c.media.start()

@@ -62,19 +62,23 @@ func (p *Phone) onAck(req *sip.Request, tx sip.ServerTransaction) {
 	if ss != nil {
 		_ = ss.ReadAck(req, tx)
 	}
-	c.ackOnce.Do(func() { close(c.acked) })
 	c.mu.Lock()
+	due := !c.answerDue.IsZero()
 	c.answerDue = time.Time{}
 	c.mu.Unlock()
-	if body := req.Body(); len(body) > 0 {
+	body := req.Body()
+	var bad error
+	if len(body) > 0 {
 		// Answer to the offer we sent in a 200 (offer-less INVITE or re-INVITE).
-		if err := c.media.applyAnswer(body); err != nil {
-			p.log.Warn("bad SDP in ACK", "session", c.id, "err", err)
-		} else {
+		if bad = c.media.applyAnswer(body); bad == nil {
 			c.media.update()
 			c.changed("")
 		}
 	}
+	if due && (len(body) == 0 || bad != nil) {
+		c.ackWithoutAnswer(body, bad)
+	}
+	c.ackOnce.Do(func() { close(c.acked) })
 }
 
 func (p *Phone) onBye(c *call, req *sip.Request, tx sip.ServerTransaction) {
