@@ -80,7 +80,7 @@ func (p *Phone) acceptIncoming(req *sip.Request, tx sip.ServerTransaction, repla
 	c, err := p.newCall("", DirectionIncoming, acct, transport)
 	if err != nil {
 		p.log.Warn("incoming call refused", "err", err)
-		respond(tx, req, 503, "Service Unavailable (no RTP port)")
+		respond(tx, req, 503, "Service Unavailable")
 		return
 	}
 	c.useHost(p.hostFor(sourceAddr(req.Source())))

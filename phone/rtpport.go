@@ -51,11 +51,17 @@ func (a *portAllocator) allocate() (rtp, rtcp *net.UDPConn, err error) {
 		}
 		rtp, err = net.ListenUDP("udp", &net.UDPAddr{IP: a.ip, Port: p})
 		if err != nil {
+			if isOutOfFiles(err) {
+				return nil, nil, noFilesError()
+			}
 			continue
 		}
 		rtcp, err = net.ListenUDP("udp", &net.UDPAddr{IP: a.ip, Port: p + 1})
 		if err != nil {
 			rtp.Close()
+			if isOutOfFiles(err) {
+				return nil, nil, noFilesError()
+			}
 			continue
 		}
 		return rtp, rtcp, nil

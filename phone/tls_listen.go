@@ -24,7 +24,7 @@ func (p *Phone) listenTLS() error {
 	if err != nil {
 		return fmt.Errorf("listen tls %s: %w", p.opts.ListenTLS, err)
 	}
-	p.tlsLn = tls.NewListener(ln, &tls.Config{
+	p.tlsLn = tls.NewListener(&patientListener{Listener: ln, logf: p.log.Warn}, &tls.Config{
 		MinVersion:   tls.VersionTLS12,
 		Certificates: []tls.Certificate{*p.opts.TLS.Certificate},
 	})

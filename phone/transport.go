@@ -69,7 +69,7 @@ func (p *Phone) bind(ip net.IP, port int) error {
 				}
 				return fmt.Errorf("listen tcp %s: %w", net.JoinHostPort(ip.String(), strconv.Itoa(p.port)), err)
 			}
-			p.tcpLn = l
+			p.tcpLn = &patientListener{Listener: l, logf: p.log.Warn}
 			if p.port == 0 {
 				p.port = l.Addr().(*net.TCPAddr).Port
 			}
