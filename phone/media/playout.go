@@ -1,6 +1,7 @@
 package media
 
 import (
+	"slices"
 	"time"
 
 	"github.com/teaphone/teaphone/audio"
@@ -43,6 +44,15 @@ const (
 	// playStale is the silence of the stream after which its arrivals say
 	// nothing about its phase any more.
 	playStale = 5 * audio.FrameDuration
+	// playSpreadMax is the widest spread of a window's arrival phases
+	// (around the 20 ms circle) the schedule still follows. Arrivals
+	// jittered more than that have no phase to follow: moving after the
+	// earliest ones only finds others "too close" next time, the schedule
+	// walks later window after window (about 2 % slower than the frame
+	// rate under 20-60 ms of jitter), the device starves and the jitter
+	// buffer drops frames to catch up. It stays put instead, and the
+	// jitter buffer takes the jitter.
+	playSpreadMax = 8 * time.Millisecond
 )
 
 // playPhase keeps a play schedule (at + k·20 ms) just after a stream's
@@ -85,6 +95,9 @@ func (p *playPhase) observe(arrival, now time.Time) (moved bool) {
 		return false
 	}
 	p.n = 0
+	if phaseSpread(p.errs[:]) > playSpreadMax {
+		return false
+	}
 	// The second least: the latest arrival but one.
 	lo, lo2 := p.errs[0], time.Duration(1<<62)
 	for _, x := range p.errs[1:] {
@@ -122,4 +135,22 @@ func (p *playPhase) after(t time.Time) time.Time {
 		n = n.Add(-audio.FrameDuration)
 	}
 	return n
+}
+
+// phaseSpread is how much of the frame circle errs (each in [-10 ms,
+// 10 ms)) cover: a frame less the widest gap between neighbours, the gap
+// across the wrap included.
+func phaseSpread(errs []time.Duration) time.Duration {
+	var sorted [playWindow]time.Duration
+	n := copy(sorted[:], errs)
+	s := sorted[:n]
+	slices.Sort(s)
+	if n < 2 {
+		return 0
+	}
+	gap := s[0] + audio.FrameDuration - s[n-1]
+	for i := 1; i < n; i++ {
+		gap = max(gap, s[i]-s[i-1])
+	}
+	return audio.FrameDuration - gap
 }
