@@ -16,6 +16,10 @@ type IncomingCall struct {
 	Headers       map[string]string // selected headers by canonical name (User-Agent, Call-Info, Alert-Info …)
 	SDP           []byte            // the offer, nil for an offer-less INVITE
 	Received      time.Time
+	// Codec, SRTP and Transport are what the call's CallEvents will say
+	// (the codec of our answer, "" for an offer-less INVITE), so that the
+	// ringing event after the handler's changes nothing a person sees.
+	Codec, SRTP, Transport string
 }
 
 // DecisionKind is what a Handler decides to do with an incoming call.

@@ -194,6 +194,7 @@ func (p *Phone) acceptIncoming(req *sip.Request, tx sip.ServerTransaction, repla
 			Session: c.id, Account: c.accountName(), RemoteURI: c.remoteURI, RemoteDisplay: c.remoteDisplay,
 			From: from.Value(), To: to, RequestURI: req.Recipient.String(), Subject: c.subject, SIPCallID: c.sipCallID,
 			Headers: hdrs, SDP: offer, Received: time.Now(),
+			Codec: c.media.codecName(), SRTP: c.media.srtpSuite(), Transport: c.transport,
 		})
 	}
 	c.setState(StateRinging, 180, "")

@@ -55,6 +55,9 @@ func (m *Manager) OnIncomingCall(in phone.IncomingCall) phone.Decision {
 		callID = headerValue(in.Headers, "Call-ID", "i")
 	}
 	setText(&c.info.SIPCallID, cleanText(callID, false))
+	setText(&c.info.Codec, cleanText(in.Codec, false))
+	setText(&c.info.SRTP, cleanText(in.SRTP, false))
+	setText(&c.info.Transport, cleanText(in.Transport, false))
 	stored := in
 	c.incoming = &stored
 

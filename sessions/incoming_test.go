@@ -284,9 +284,9 @@ func TestIncomingAnnouncedOnceByHandler(t *testing.T) {
 	for i := range n {
 		sid := phone.SessionID("r" + strconv.Itoa(i))
 		go func() {
-			m.OnIncomingCall(phone.IncomingCall{Session: sid, RemoteURI: "sip:a@b"})
+			m.OnIncomingCall(phone.IncomingCall{Session: sid, RemoteURI: "sip:a@b", Codec: "PCMU", SRTP: "AES_CM_128_HMAC_SHA1_80", Transport: "TLS"})
 			fp.events <- phone.CallEvent{Time: at(1), Session: sid, Direction: phone.DirectionIncoming,
-				State: phone.StateRinging, RemoteURI: "sip:a@b"}
+				State: phone.StateRinging, RemoteURI: "sip:a@b", Codec: "PCMU", SRTP: "AES_CM_128_HMAC_SHA1_80", Transport: "TLS"}
 		}()
 	}
 	seen := map[CallID]bool{}

@@ -514,6 +514,15 @@ func TestHeadlessAnswer(t *testing.T) {
 	if want := []string{"ringing", "connected", "terminated"}; strings.Join(seq, " ") != strings.Join(want, " ") {
 		t.Errorf("call states %v, want %v", seq, want)
 	}
+	ringing := 0
+	for _, c := range calls {
+		if c["state"] == "ringing" {
+			ringing++
+		}
+	}
+	if ringing != 1 {
+		t.Errorf("%d ringing events, want 1 (the second said nothing new): %v", ringing, calls)
+	}
 	last := calls[len(calls)-1]
 	if last["reason"] != "remote hangup" || last["code"] != float64(200) || last["direction"] != "incoming" {
 		t.Errorf("last call event = %v, want incoming, reason \"remote hangup\", code 200", last)
