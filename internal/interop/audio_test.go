@@ -65,12 +65,19 @@ func readRecording(t *testing.T, b *peertest.Baresip) []int16 {
 // dialBaresip calls b from ph and waits until both sides are established.
 func dialBaresip(t *testing.T, ph *testPhone, b *peertest.Baresip) (phone.SessionID, phone.CallEvent, int) {
 	t.Helper()
+	return dialBaresipAt(t, ph, b, b.URI(), waitShort)
+}
+
+// dialBaresipAt calls uri (b, directly or through a proxy) from ph and
+// waits up to d until both sides are established.
+func dialBaresipAt(t *testing.T, ph *testPhone, b *peertest.Baresip, uri string, d time.Duration) (phone.SessionID, phone.CallEvent, int) {
+	t.Helper()
 	bm, pm := b.Mark(), ph.mark()
-	id, err := ph.Dial(context.Background(), b.URI(), phone.DialOptions{})
+	id, err := ph.Dial(context.Background(), uri, phone.DialOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	act := ph.waitCall(pm, id, phone.StateActive, waitShort)
+	act := ph.waitCall(pm, id, phone.StateActive, d)
 	if _, err := b.WaitEvent(bm, "CALL_ESTABLISHED", waitShort); err != nil {
 		t.Fatal(err)
 	}

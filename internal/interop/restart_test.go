@@ -1,7 +1,6 @@
 package interop
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -25,15 +24,8 @@ func TestKamailioRestartDuringCall(t *testing.T) {
 	alice := peertest.StartBaresip(t, peertest.BaresipConfig{User: "alice", Registrar: k.Addr(), Password: "alicepw", AudioSource: "ausine,440"})
 	_, i := ph.waitReg(0, phone.RegRegistered, waitLong)
 
-	bm, pm := alice.Mark(), ph.mark()
-	id, err := ph.Dial(context.Background(), k.URI("alice"), phone.DialOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ph.waitCall(pm, id, phone.StateActive, waitLong)
-	if _, err := alice.WaitEvent(bm, "CALL_ESTABLISHED", waitShort); err != nil {
-		t.Fatal(err)
-	}
+	pm := ph.mark()
+	id, _, bm := dialBaresipAt(t, ph, alice, k.URI("alice"), waitLong)
 
 	port := k.Port
 	k.Stop()

@@ -133,15 +133,8 @@ func TestSessionTimerViaKamailioSST(t *testing.T) {
 // retried INVITE ever reached baresip.
 func TestSessionTimer422ViaKamailio(t *testing.T) {
 	k, ph, alice := sstSetup(t, phone.Options{SessionExpires: 5 * time.Second, MinSE: 5 * time.Second})
-	bm, pm, trace, klog := alice.Mark(), ph.mark(), len(alice.Log()), len(k.Log())
-	id, err := ph.Dial(context.Background(), k.URI("alice"), phone.DialOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ph.waitCall(pm, id, phone.StateActive, waitLong)
-	if _, err := alice.WaitEvent(bm, "CALL_ESTABLISHED", waitShort); err != nil {
-		t.Fatal(err)
-	}
+	pm, trace, klog := ph.mark(), len(alice.Log()), len(k.Log())
+	id, _, _ := dialBaresipAt(t, ph, alice, k.URI("alice"), waitLong)
 	invs := ctlFindSIP(alice.Log(), trace, func(m ctlSIPMsg) bool { return m.isRequest("INVITE") })
 	if len(invs) != 1 || invs[0].header("Session-Expires") != "6" || invs[0].header("Min-SE") != "6" {
 		t.Errorf("baresip got %d INVITEs, want 1 with Session-Expires and Min-SE 6", len(invs))
