@@ -10,15 +10,6 @@ import (
 	"github.com/teaphone/teaphone/internal/sipaddr"
 )
 
-func (p *Phone) matchAccount(req *sip.Request) *account {
-	for _, a := range p.accounts {
-		if strings.EqualFold(a.user(), req.Recipient.User) {
-			return a
-		}
-	}
-	return nil
-}
-
 func (p *Phone) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if to := req.To(); to != nil {
 		if _, ok := to.Params.Get("tag"); ok {

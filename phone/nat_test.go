@@ -324,15 +324,16 @@ func contacts(r *sip.Request) []string {
 
 // TestContactRewrite: a registrar that saw the REGISTER come from
 // 203.0.113.7:40000 (received, rport) gets, in the same registration
-// (Call-ID), a REGISTER binding sip:alice@203.0.113.7:40000 and removing
+// (Call-ID), a REGISTER binding sip:TOKEN@203.0.113.7:40000 and removing
 // the private Contact (expires=0), pjsua's default rewrite. The account's
 // INVITEs and 200s carry the public Contact from then on, and Close
 // un-registers it.
 func TestContactRewrite(t *testing.T) {
 	fp := newFakePeer(t, func(fp *fakePeer, srv *sipgo.Server) { natRegistrar(fp, srv, "203.0.113.7", "40000") })
 	a := natPhone(t, fp, NATOptions{ContactRewrite: true}, nil)
-	private := "<sip:alice@" + a.LocalAddr() + ">"
-	public := "<sip:alice@203.0.113.7:40000>"
+	token := a.Phone.accounts[0].token // the registered Contact's user (contactuser.go)
+	private := "<sip:" + token + "@" + a.LocalAddr() + ">"
+	public := "<sip:" + token + "@203.0.113.7:40000>"
 
 	regs := fp.requests(sip.REGISTER)
 	if len(regs) != 2 {
@@ -383,7 +384,8 @@ func TestContactRewrite(t *testing.T) {
 	dua := sipgo.DialogUA{Client: fp.cli, ContactHDR: sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "peer", Host: "127.0.0.1", Port: mustPort(fp.addr)}}}
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
-	inv := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: "alice", Host: "127.0.0.1", Port: mustPort(a.LocalAddr())})
+	// The registrar sends calls to the Contact it holds: the token's.
+	inv := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: token, Host: "127.0.0.1", Port: mustPort(a.LocalAddr())})
 	inv.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	inv.SetBody(peerSDP())
 	cs, err := dua.WriteInvite(ctx, inv)
@@ -428,7 +430,7 @@ func TestContactNotRewritten(t *testing.T) {
 			if len(regs) != 1 {
 				t.Fatalf("%d REGISTERs, want 1 (no rewrite)", len(regs))
 			}
-			if got, want := contacts(regs[0]), "<sip:alice@"+a.LocalAddr()+">"; len(got) != 1 || got[0] != want {
+			if got, want := contacts(regs[0]), "<sip:"+a.Phone.accounts[0].token+"@"+a.LocalAddr()+">"; len(got) != 1 || got[0] != want {
 				t.Errorf("Contact %q, want %s", got, want)
 			}
 			if tc.warn != "" && !strings.Contains(log.String(), tc.warn) {

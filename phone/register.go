@@ -29,6 +29,7 @@ type account struct {
 	// name to locate rather than an IP address.
 	hop    locator.Query
 	byName bool
+	token  string // the user of the Contact it registers (contactuser.go)
 
 	mu    sync.Mutex
 	state RegState
@@ -52,7 +53,7 @@ type account struct {
 }
 
 func newAccount(cfg Account) (*account, error) {
-	a := &account{cfg: cfg, transport: "UDP"}
+	a := &account{cfg: cfg, transport: "UDP", token: newContactUser()}
 	aor, err := ParseURI(cfg.AOR)
 	if err != nil {
 		return nil, fmt.Errorf("account %q aor: %w", cfg.Name, err)

@@ -219,7 +219,7 @@ func (p *Phone) contactFor(acct *account, transport string) sip.ContactHeader {
 func (p *Phone) contactAt(acct *account, transport string, host net.IP) sip.ContactHeader {
 	user := "teaphone"
 	if acct != nil {
-		user = acct.user()
+		user = acct.contactUser()
 	}
 	if host == nil && acct != nil {
 		acct.mu.Lock()

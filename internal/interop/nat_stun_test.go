@@ -52,7 +52,8 @@ func TestNATSTUNPublicAddressInSDP(t *testing.T) {
 	public := lab.Router().Addr.String()
 	if !waitUntil(15*time.Second, func() bool {
 		regs, _ := k.Registrations()
-		return alice.Exited() || strings.Contains(regs, "sip:alice@"+public)
+		sec, _ := aorSection(regs, "alice")
+		return alice.Exited() || strings.Contains(sec, "@"+public)
 	}) || alice.Exited() {
 		t.Fatalf("alice never registered her public contact (%s):\n%s\n%s", alice.ExitStatus(), alice.Log(), tail(aliceLog, 60))
 	}

@@ -25,20 +25,42 @@ func registeredContact(t *testing.T, k *peertest.Kamailio, user string, port str
 	if err != nil {
 		t.Fatal(err)
 	}
-	// ul.dump lists "AoR: user" followed by its contacts; find our contact in
-	// the section of that AoR.
+	section, ok := aorSection(dump, user)
+	if !ok {
+		return false, dump
+	}
+	if port == "" {
+		// Any contact: its user is the account's secret token, not user.
+		return strings.Contains(section, "Address: sip:"), dump
+	}
+	return strings.Contains(section, "@127.0.0.1:"+port), dump
+}
+
+// aorSection is the part of ul.dump listing the contacts of AoR user
+// ("AoR: user" up to the next AoR); false when there is none.
+func aorSection(dump, user string) (string, bool) {
 	i := strings.Index(dump, "AoR: "+user+"\n")
 	if i < 0 {
-		return false, dump
+		return "", false
 	}
 	section := dump[i+len("AoR: "+user):]
 	if j := strings.Index(section, "AoR: "); j >= 0 {
 		section = section[:j]
 	}
-	if port == "" {
-		return strings.Contains(section, "Address: sip:"+user+"@"), dump
+	return section, true
+}
+
+// contactAt strips a Contact ("<sip:user@host:port>", with or without the
+// brackets) down to "host:port": teaphone registers a secret user.
+func contactAt(contact string) string {
+	c := strings.Trim(contact, "<>")
+	if i := strings.LastIndex(c, "@"); i >= 0 {
+		c = c[i+1:]
 	}
-	return strings.Contains(section, "@127.0.0.1:"+port), dump
+	if i := strings.IndexAny(c, ";>"); i >= 0 {
+		c = c[:i]
+	}
+	return c
 }
 
 func portOf(addr string) string {

@@ -88,7 +88,7 @@ func TestRegisterOverTLS(t *testing.T) {
 				}
 				return
 			}
-			okLog := waitUntil(waitShort, func() bool { return strings.Contains(k.Log(), "REGISTER dave OK contact=<sips:dave@") })
+			okLog := waitUntil(waitShort, func() bool { return strings.Contains(k.Log(), "REGISTER dave OK contact=<sips:") })
 			if !okLog {
 				t.Errorf("Kamailio logged no REGISTER of dave with a sips: Contact")
 			}
@@ -216,7 +216,7 @@ func testCallOverTLS(t *testing.T, baresipTLS bool) {
 		if _, err := alice.WaitEvent(bm, "CALL_ESTABLISHED", waitShort); err != nil {
 			t.Fatal(err)
 		}
-		if klog := k.Log()[logStart:]; !strings.Contains(klog, "INVITE for dave -> sips:dave@") {
+		if klog := k.Log()[logStart:]; !strings.Contains(klog, "INVITE for dave -> sips:") {
 			t.Errorf("Kamailio did not relay the INVITE to dave's sips: Contact:\n%s", klog)
 		}
 		from := len(au.received())
