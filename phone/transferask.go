@@ -29,20 +29,20 @@ func (p *Phone) onReferRequest() sipgo.RequestHandler {
 	}
 }
 
-// askTransfer waits for the user's answer to a transfer request that has
-// been accepted 202 (RFC 3515 §2.4.2: the approval may come after the 202;
-// the result then goes in NOTIFYs, §2.4.4). Accepted, the transfer runs;
+// askTransfer waits until deadline for the user's answer to a transfer
+// request that has been accepted 202 and told in a TransferEvent with
+// Asking set (RFC 3515 §2.4.2: the approval may come after the 202; the
+// result then goes in NOTIFYs, §2.4.4). Accepted, the transfer runs;
 // refused or unanswered by the deadline, a final NOTIFY says "603 Declined"
 // (§2.4.5, the status the target's refusal would have had). It returns when
 // the call ends or the phone closes (the call's context).
-func (c *call) askTransfer(t referTarget, answer chan bool) {
+func (c *call) askTransfer(t referTarget, answer chan bool, deadline time.Time) {
 	p := c.p
 	defer c.clearTransferAsk(answer)
 	target := t.uri.String()
 	c.notifyRefer(100, "Trying", false)
 	wait := p.opts.Transfer.askTimeout()
-	p.emit(TransferEvent{Time: time.Now(), Session: c.id, Target: target, Reason: "asking", Asking: true, Deadline: time.Now().Add(wait)})
-	timer := time.NewTimer(wait)
+	timer := time.NewTimer(time.Until(deadline))
 	defer timer.Stop()
 	reason := "refused"
 	select {

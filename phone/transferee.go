@@ -39,8 +39,16 @@ func (p *Phone) onRefer(c *call, req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	target := t.uri.String()
-	switch v := p.opts.Transfer.decide(t.uri); v {
+	v := p.opts.Transfer.decide(t.uri)
+	// One event per request that passed the checks, whatever the policy
+	// says, so that a log of events shows each request and its outcome.
+	req0 := TransferEvent{Time: time.Now(), Session: c.id, Target: target, Reason: "requested, " + v.String()}
+	if v == verdictAsk {
+		req0.Asking, req0.Deadline = true, req0.Time.Add(p.opts.Transfer.askTimeout())
+	}
+	switch v {
 	case verdictFollow:
+		p.emit(req0)
 		respond(tx, req, 202, "Accepted")
 		p.spawn(func() { c.executeTransfer(t.uri, t.headers) })
 	case verdictAsk:
@@ -56,12 +64,14 @@ func (p *Phone) onRefer(c *call, req *sip.Request, tx sip.ServerTransaction) {
 			return
 		}
 		respond(tx, req, 202, "Accepted")
-		if !p.spawn(func() { c.askTransfer(t, ask) }) {
+		p.emit(req0)
+		if !p.spawn(func() { c.askTransfer(t, ask, req0.Deadline) }) {
 			c.clearTransferAsk(ask)
 		}
 	default:
 		p.log.Info("REFER refused by policy", "session", c.id, "target", target, "mode", p.opts.Transfer.Mode)
 		respond(tx, req, 603, "Decline")
+		p.emit(req0)
 		p.emit(TransferEvent{Time: time.Now(), Session: c.id, Target: target, Code: 603, Reason: "refused by policy", Final: true})
 	}
 }
