@@ -2,10 +2,13 @@ package interop
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/teaphone/teaphone/internal/peertest"
+	"github.com/teaphone/teaphone/phone"
 )
 
 // TestHeadlessAnswerTransferPolicy: "teaphone answer" configured with
@@ -47,14 +50,29 @@ func TestHeadlessAnswerTransferPolicy(t *testing.T) {
 		}
 		return got
 	}
+	// calls counts teaphone's call events in state.
+	calls := func(state string) int {
+		n := 0
+		for _, e := range tc.jsonEvents(t) {
+			if e["event"] == "call" && e["state"] == state {
+				n++
+			}
+		}
+		return n
+	}
+	// dial has bob call teaphone and waits until both see the call up: a
+	// REFER before teaphone has the ACK would get 491.
 	dial := func() {
 		t.Helper()
-		bm := bob.Mark()
+		bm, n := bob.Mark(), calls("connected")
 		if err := bob.Dial("sip:teaphone@" + addr); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := bob.WaitEvent(bm, "CALL_ESTABLISHED", waitShort); err != nil {
 			t.Fatal(err)
+		}
+		if !waitUntil(waitShort, func() bool { return calls("connected") > n }) {
+			t.Fatalf("teaphone never connected bob's call:\n%s", tc.stdout.String())
 		}
 	}
 
@@ -80,15 +98,20 @@ func TestHeadlessAnswerTransferPolicy(t *testing.T) {
 			t.Errorf("carol's port got a call for a refused transfer: %+v", ev)
 		}
 	}
-	// baresip may end the call after a refused transfer; end it if not.
-	bm := bob.Mark()
-	if err := bob.Hangup(); err == nil {
-		_, _ = bob.WaitEvent(bm, "CALL_CLOSED", waitShort)
+	// baresip 1.0's menu hangs up after a failed transfer (a BYE without
+	// a CALL_CLOSED event); hang up if it did not.
+	if !waitUntil(2*time.Second, func() bool { return calls("terminated") > 0 }) {
+		if err := bob.Hangup(); err != nil {
+			t.Fatal(err)
+		}
+		if !waitUntil(waitShort, func() bool { return calls("terminated") > 0 }) {
+			t.Fatalf("bob's first call never ended:\n%s", tc.stdout.String())
+		}
 	}
 
 	// Inside the allow-list: followed.
 	dial()
-	cm, bm = carol.Mark(), bob.Mark()
+	cm, bm := carol.Mark(), bob.Mark()
 	if err := bob.Transfer(carol.URI()); err != nil {
 		t.Fatal(err)
 	}
@@ -112,4 +135,55 @@ func TestHeadlessAnswerTransferPolicy(t *testing.T) {
 	if _, err := carol.WaitEvent(cm, "CALL_CLOSED", waitShort); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestCtlBaresipTransferAsked: with accept_transfer = "ask" teaphone answers
+// baresip's REFER 202 and asks; the user's refusal reaches bob as a final
+// NOTIFY with a 603 sipfrag (RFC 3515 §2.4.5), which baresip reports as a
+// failed transfer, and carol is never called.
+func TestCtlBaresipTransferAsked(t *testing.T) {
+	bob := peertest.StartBaresip(t, peertest.BaresipConfig{User: "bob"})
+	carol := peertest.StartBaresip(t, peertest.BaresipConfig{User: "carol"})
+	base := runtime.NumGoroutine()
+	tp := ctlStartPhone(t, "alice", phone.Options{Transfer: phone.TransferPolicy{Mode: phone.TransferAsk}})
+	id := ctlBobDials(t, tp, bob, "")
+
+	em, bm, cm, lm := tp.mark(), bob.Mark(), carol.Mark(), len(bob.Log())
+	if err := bob.Transfer(carol.URI()); err != nil {
+		t.Fatal(err)
+	}
+	q := tp.waitTransfer(em, id, "question", func(te phone.TransferEvent) bool { return te.Asking })
+	if q.Target != carol.URI() {
+		t.Errorf("asked about %q, want %q", q.Target, carol.URI())
+	}
+	// teaphone sent the 202 before it asked; bob's trace may show it a bit later.
+	if !waitUntil(ctlWait, func() bool {
+		return len(ctlFindSIP(bob.Log(), lm, func(m ctlSIPMsg) bool { return m.isResponse(202, "REFER") })) > 0
+	}) {
+		t.Errorf("no 202 to bob's REFER")
+	}
+	if err := tp.AnswerTransfer(id, false); err != nil {
+		t.Fatal(err)
+	}
+	fin := tp.waitTransfer(em, id, "final", func(te phone.TransferEvent) bool { return te.Final })
+	if fin.Code != 603 {
+		t.Errorf("outcome %+v, want 603", fin)
+	}
+	if !waitUntil(ctlWait, func() bool {
+		ns := ctlFindSIP(bob.Log(), lm, func(m ctlSIPMsg) bool { return m.isRequest("NOTIFY") && m.Src == tp.LocalAddr() })
+		n := len(ns)
+		return n > 0 && strings.HasPrefix(ns[n-1].body(), "SIP/2.0 603") && strings.HasPrefix(ns[n-1].header("Subscription-State"), "terminated")
+	}) {
+		t.Errorf("no final NOTIFY with a 603 sipfrag in bob's trace")
+	}
+	ctlWaitPeer(t, bob, "bob", bm, "TRANSFER_FAILED")
+	for _, ev := range carol.Events(cm) {
+		if strings.HasPrefix(ev.Type, "CALL_") {
+			t.Errorf("carol got a call for a refused transfer: %+v", ev)
+		}
+	}
+	// baresip 1.0's menu hangs up after a failed transfer; else we do.
+	_ = tp.Hangup(id)
+	tp.waitCall(em, id, phone.StateTerminated)
+	ctlFinish(t, tp, base) // the asking goroutine is gone too
 }
