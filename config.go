@@ -66,6 +66,21 @@ func phoneTLS(cfg config.Config) (phone.TLSOptions, error) {
 	return phone.TLSOptions{RootCAs: roots, Certificate: cert, NoVerify: !cfg.TLS.Verify}, nil
 }
 
+// transferPolicy is the phone's TransferPolicy as cfg's [calls] describes
+// it for mode ("tui", "answer", "dial"). The headless modes cannot ask: "ask"
+// there is a usage error.
+func transferPolicy(cfg config.Config, mode string) (phone.TransferPolicy, error) {
+	name := cfg.Calls.TransferMode(mode)
+	if name == config.TransferAsk && mode != "tui" {
+		return phone.TransferPolicy{}, fmt.Errorf("calls.accept_transfer = %q needs the terminal UI to ask; %s mode takes \"always\" or \"never\" (with calls.transfer_allow)", name, mode)
+	}
+	m, err := phone.ParseTransferMode(name)
+	if err != nil {
+		return phone.TransferPolicy{}, fmt.Errorf("calls.accept_transfer: %w", err)
+	}
+	return phone.TransferPolicy{Mode: m, Allow: cfg.Calls.TransferAllow}, nil
+}
+
 // phoneOptions are the phone's options as cfg describes them, without a
 // Handler or Audio (the caller's to give).
 func phoneOptions(cfg config.Config, accounts []phone.Account, logger *slog.Logger) (phone.Options, error) {

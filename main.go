@@ -161,6 +161,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usageError{err}
 	}
+	if po.Transfer, err = transferPolicy(cfg, mode); err != nil {
+		return usageError{err}
+	}
 	po.Handler = mgr
 	po.Audio = hubAudio{hub}
 	ph, err := phone.New(po)

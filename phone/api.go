@@ -18,6 +18,7 @@ package phone
 //	func (p *Phone) SendDTMF(id SessionID, digits string) error
 //	func (p *Phone) Transfer(id SessionID, target string) error             // blind (REFER)
 //	func (p *Phone) AttendedTransfer(id, consult SessionID) error           // REFER with Replaces
+//	func (p *Phone) AnswerTransfer(id SessionID, accept bool) error         // a transfer request asked of us (TransferAsk)
 //	func (p *Phone) Close() error                                            // hang up all, un-REGISTER, stop
 //
 // Media control, also by session ID:

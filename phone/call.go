@@ -74,6 +74,7 @@ type call struct {
 	refreshed       chan timerRole // the remote's refreshes, to the session timer
 	sessionInterval time.Duration  // the session timer's interval in force, 0 = none
 	transfer        *referState
+	transferAsk     chan bool  // a transfer request waiting for AnswerTransfer (transferask.go)
 	dtmfMu          sync.Mutex // one DTMF string at a time
 	lastCode        int
 	lastReason      string

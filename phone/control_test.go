@@ -108,7 +108,7 @@ func TestBlindTransfer(t *testing.T) {
 	hb := &handlerChan{calls: make(chan IncomingCall, 4), dec: Accept()}
 	hc := &handlerChan{calls: make(chan IncomingCall, 4), dec: Accept()}
 	a := newTestPhone(t, Options{})
-	b := newTestPhone(t, Options{Handler: hb})
+	b := newTestPhone(t, Options{Handler: hb, Transfer: TransferPolicy{Mode: TransferAlways}})
 	c := newTestPhone(t, Options{Handler: hc})
 	ida, idb := connect(t, a, b, hb)
 
@@ -140,7 +140,7 @@ func TestBlindTransferFailureKeepsCall(t *testing.T) {
 	hb := &handlerChan{calls: make(chan IncomingCall, 4), dec: Accept()}
 	hc := &handlerChan{calls: make(chan IncomingCall, 4), dec: Reject(486, "Busy Here")}
 	a := newTestPhone(t, Options{})
-	b := newTestPhone(t, Options{Handler: hb})
+	b := newTestPhone(t, Options{Handler: hb, Transfer: TransferPolicy{Mode: TransferAlways}})
 	c := newTestPhone(t, Options{Handler: hc})
 	ida, _ := connect(t, a, b, hb)
 	if err := a.Transfer(ida, c.uri("carol")); err != nil {
@@ -162,7 +162,7 @@ func TestAttendedTransfer(t *testing.T) {
 	hb := &handlerChan{calls: make(chan IncomingCall, 4), dec: Accept()}
 	hc := &handlerChan{calls: make(chan IncomingCall, 4), dec: Accept()}
 	a := newTestPhone(t, Options{})
-	b := newTestPhone(t, Options{Handler: hb})
+	b := newTestPhone(t, Options{Handler: hb, Transfer: TransferPolicy{Mode: TransferAlways}})
 	c := newTestPhone(t, Options{Handler: hc})
 	ab, ba := connect(t, a, b, hb)
 	if err := a.Hold(ab); err != nil {
@@ -253,7 +253,7 @@ func TestHangupWhileTransferring(t *testing.T) {
 	hb := &handlerChan{calls: make(chan IncomingCall, 4), dec: Accept()}
 	hc := &handlerChan{calls: make(chan IncomingCall, 4), dec: Defer(0)}
 	a := newTestPhone(t, Options{})
-	b := newTestPhone(t, Options{Handler: hb})
+	b := newTestPhone(t, Options{Handler: hb, Transfer: TransferPolicy{Mode: TransferAlways}})
 	c := newTestPhone(t, Options{Handler: hc})
 	ida, idb := connect(t, a, b, hb)
 	if err := a.Transfer(ida, c.uri("carol")); err != nil {

@@ -196,6 +196,10 @@ type TransferEvent struct {
 	Final    bool
 	// NewSession is the session created by executing a transfer we received.
 	NewSession SessionID
+	// Asking is set on the event of a transfer request that waits for the
+	// user (TransferAsk): answer it with AnswerTransfer before Deadline.
+	Asking   bool
+	Deadline time.Time
 }
 
 // ErrorEvent reports an error that is not tied to a state change.

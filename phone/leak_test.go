@@ -20,7 +20,7 @@ func TestNoLeaks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b := newTestPhone(t, Options{Handler: hb, Audio: &toneAudio{hz: 440}})
+		b := newTestPhone(t, Options{Handler: hb, Audio: &toneAudio{hz: 440}, Transfer: TransferPolicy{Mode: TransferAlways}})
 		c := newTestPhone(t, Options{Handler: hc})
 		ta := &testPhone{Phone: a, t: t, done: make(chan struct{})}
 		ta.cond = newCond(ta)

@@ -76,6 +76,9 @@ type Options struct {
 	// Encryption is the media policy of calls (see Encryption); "" is
 	// EncryptionNone.
 	Encryption Encryption
+	// Transfer decides on the transfers the party of a call asks of us
+	// (REFER); the zero value refuses them all.
+	Transfer TransferPolicy
 	// DTMFInfo sends DTMF as SIP INFO even when telephone-event was negotiated.
 	DTMFInfo bool
 	// MinSE is the shortest session-timer interval we accept (RFC 4028

@@ -144,7 +144,7 @@ func (p *Phone) handlers() map[sip.RequestMethod]sipgo.RequestHandler {
 		sip.CANCEL:  p.onCancel,
 		sip.OPTIONS: p.onOptions,
 		sip.INFO:    p.routed(p.onInfo),
-		sip.REFER:   p.routed(p.onRefer),
+		sip.REFER:   p.onReferRequest(),
 		sip.NOTIFY:  p.routed(p.onNotify),
 		sip.PRACK:   p.routed(p.onPrack),
 		sip.UPDATE:  p.routed(p.onUpdate),

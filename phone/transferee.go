@@ -2,7 +2,7 @@ package phone
 
 import (
 	"context"
-	"net/url"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -10,64 +10,95 @@ import (
 	"github.com/emiago/sipgo/sip"
 )
 
-// onRefer executes a transfer asked of us (RFC 3515 §2.4.2): 202, NOTIFY 100,
-// a new call to the Refer-To target (with its Replaces, if any), a final
-// NOTIFY with the result, and the old call ended after a success.
+// onRefer decides on a transfer asked of us in one of our dialogs (routed
+// matched its Call-ID and tags, RFC 3261 §12.2.2, so it comes from the
+// party of that call). RFC 3515 §2.4.2: the recipient "SHOULD request
+// approval from the user to proceed (… an interactive query or … configured
+// policy)" and "MAY decline" a request that is denied at once: Options.
+// Transfer refuses it with 603 Decline, follows it (202, then
+// executeTransfer) or asks (202, then askTransfer). A malformed or unsafe
+// Refer-To is refused before the policy is asked (parseReferTo).
 func (p *Phone) onRefer(c *call, req *sip.Request, tx sip.ServerTransaction) {
 	if c.getState() != StateActive {
 		respond(tx, req, 491, "Request Pending")
 		return
 	}
-	h := req.GetHeader("Refer-To")
-	if h == nil {
-		respond(tx, req, 400, "Bad Request (no Refer-To)")
-		return
-	}
-	var uri sip.Uri
-	params := sip.NewParams()
-	if _, err := sip.ParseAddressValue(h.Value(), &uri, &params); err != nil || uri.Host == "" {
-		respond(tx, req, 400, "Bad Request (Refer-To)")
-		return
-	}
-	headers := map[string]string{}
-	if rep, ok := uri.Headers.Get("Replaces"); ok && uri.Headers != nil {
-		if v, err := url.QueryUnescape(rep); err == nil {
-			rep = v
+	t, err := parseReferTo(req, c.secureDialog(req))
+	if err != nil {
+		var re *referError
+		if !errors.As(err, &re) {
+			re = &referError{400, "Bad Request", err}
 		}
-		headers["Replaces"] = rep
+		p.log.Info("REFER refused", "session", c.id, "code", re.code, "err", err)
+		respond(tx, req, re.code, re.reason)
+		raw := ""
+		if h := req.GetHeader("Refer-To"); h != nil {
+			raw = sanitizeWarning(h.Value())
+		}
+		p.emit(TransferEvent{Time: time.Now(), Session: c.id, Target: raw, Code: re.code, Reason: "refused: " + err.Error(), Final: true})
+		return
 	}
-	if by := req.GetHeader("Referred-By"); by != nil {
-		headers["Referred-By"] = by.Value()
+	target := t.uri.String()
+	v := p.opts.Transfer.decide(t.uri)
+	// One event per request that passed the checks, whatever the policy
+	// says, so that a log of events shows each request and its outcome.
+	req0 := TransferEvent{Time: time.Now(), Session: c.id, Target: target, Reason: "requested, " + v.String()}
+	if v == verdictAsk {
+		req0.Asking, req0.Deadline = true, req0.Time.Add(p.opts.Transfer.askTimeout())
 	}
-	for k, v := range headers {
-		if ValidateHeader(k, v) != nil {
-			respond(tx, req, 400, "Bad Request")
+	switch v {
+	case verdictFollow:
+		p.emit(req0)
+		respond(tx, req, 202, "Accepted")
+		p.spawn(func() { c.executeTransfer(t.uri, t.headers) })
+	case verdictAsk:
+		ask := make(chan bool, 1)
+		c.mu.Lock()
+		busy := c.transferAsk != nil
+		if !busy {
+			c.transferAsk = ask
+		}
+		c.mu.Unlock()
+		if busy {
+			respond(tx, req, 491, "Request Pending (a transfer request is waiting)")
 			return
 		}
+		respond(tx, req, 202, "Accepted")
+		p.emit(req0)
+		if !p.spawn(func() { c.askTransfer(t, ask, req0.Deadline) }) {
+			c.clearTransferAsk(ask)
+		}
+	default:
+		p.log.Info("REFER refused by policy", "session", c.id, "target", target, "mode", p.opts.Transfer.Mode)
+		respond(tx, req, 603, "Decline")
+		p.emit(req0)
+		p.emit(TransferEvent{Time: time.Now(), Session: c.id, Target: target, Code: 603, Reason: "refused by policy", Final: true})
 	}
-	target := sip.Uri{Scheme: uri.Scheme, User: uri.User, Host: uri.Host, Port: uri.Port, UriParams: uri.UriParams}
-	respond(tx, req, 202, "Accepted")
-	p.spawn(func() { c.executeTransfer(target, headers) })
+}
+
+// notifyRefer sends one NOTIFY of the implicit refer subscription (RFC 3515
+// §2.4.4) with a message/sipfrag body (RFC 3420) carrying code and reason;
+// final ends the subscription (§2.4.7).
+func (c *call) notifyRefer(code int, reason string, final bool) {
+	req := c.newRequest(sip.NOTIFY)
+	req.AppendHeader(sip.NewHeader("Event", "refer"))
+	state := "active;expires=60"
+	if final {
+		state = "terminated;reason=noresource"
+	}
+	req.AppendHeader(sip.NewHeader("Subscription-State", state))
+	req.AppendHeader(sip.NewHeader("Content-Type", "message/sipfrag;version=2.0"))
+	req.SetBody([]byte("SIP/2.0 " + strconv.Itoa(code) + " " + reason + "\r\n"))
+	ctx, cancel := context.WithTimeout(c.ctx, 10*time.Second)
+	defer cancel()
+	if _, err := c.request(ctx, req); err != nil {
+		c.p.log.Info("NOTIFY", "session", c.id, "err", err)
+	}
 }
 
 func (c *call) executeTransfer(target sip.Uri, headers map[string]string) {
 	p := c.p
-	notify := func(code int, reason string, final bool) {
-		req := c.newRequest(sip.NOTIFY)
-		req.AppendHeader(sip.NewHeader("Event", "refer"))
-		state := "active;expires=60"
-		if final {
-			state = "terminated;reason=noresource"
-		}
-		req.AppendHeader(sip.NewHeader("Subscription-State", state))
-		req.AppendHeader(sip.NewHeader("Content-Type", "message/sipfrag;version=2.0"))
-		req.SetBody([]byte("SIP/2.0 " + strconv.Itoa(code) + " " + reason + "\r\n"))
-		ctx, cancel := context.WithTimeout(c.ctx, 10*time.Second)
-		defer cancel()
-		if _, err := c.request(ctx, req); err != nil {
-			p.log.Info("NOTIFY", "session", c.id, "err", err)
-		}
-	}
+	notify := c.notifyRefer
 	notify(100, "Trying", false)
 	acctName := ""
 	if c.acct != nil {

@@ -128,6 +128,10 @@ type TransferInfo struct {
 	Final    bool
 	// NewCallID is the call created by executing a transfer we received.
 	NewCallID CallID
+	// Asking is set while the remote's transfer request waits for the
+	// user (AnswerTransfer) until Deadline, when it is refused.
+	Asking   bool
+	Deadline time.Time
 }
 
 // Active reports whether a transfer has started and not reached a final status.

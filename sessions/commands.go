@@ -267,6 +267,17 @@ func (m *Manager) AttendedTransfer(id, consult CallID) error {
 	})
 }
 
+// AnswerTransfer accepts or refuses the transfer the remote party of the
+// call asked for (a TransferEvent with Transfer.Asking set). The outcome
+// arrives as TransferEvents.
+func (m *Manager) AnswerTransfer(id CallID, accept bool) error {
+	op := "refuse transfer"
+	if accept {
+		op = "accept transfer"
+	}
+	return m.do(op, id, func(ph Phone, sid SessionID) error { return ph.AnswerTransfer(sid, accept) })
+}
+
 // setRecordingFlag records whether the call is being recorded and publishes
 // a CallEvent when it changes.
 func (m *Manager) setRecordingFlag(id CallID, on bool) error {

@@ -168,6 +168,8 @@ func (m *Manager) applyTransferLocked(c *call, e phone.TransferEvent) {
 		Code:     e.Code,
 		Reason:   cleanText(e.Reason, false),
 		Final:    e.Final,
+		Asking:   e.Asking,
+		Deadline: e.Deadline,
 	}
 	if e.NewSession != "" {
 		if id, ok := m.bySession[e.NewSession]; ok {

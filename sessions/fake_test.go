@@ -112,6 +112,9 @@ func (f *fakePhone) Transfer(id phone.SessionID, target string) error {
 func (f *fakePhone) AttendedTransfer(id, consult phone.SessionID) error {
 	return f.record("attended %s %s", id, consult)
 }
+func (f *fakePhone) AnswerTransfer(id phone.SessionID, accept bool) error {
+	return f.record("answer-transfer %s %v", id, accept)
+}
 
 func (f *fakePhone) SetSource(id phone.SessionID, src audio.Source) error {
 	f.mu.Lock()

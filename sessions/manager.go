@@ -26,6 +26,9 @@ type Phone interface {
 	SendDTMF(id phone.SessionID, digits string) error
 	Transfer(id phone.SessionID, target string) error
 	AttendedTransfer(id, consult phone.SessionID) error
+	// AnswerTransfer accepts or refuses the transfer request waiting on
+	// the call (phone.TransferAsk).
+	AnswerTransfer(id phone.SessionID, accept bool) error
 	// SetSource sets what the far end hears from now on (nil: the default
 	// source). The phone owns src from then on: when it implements io.Closer
 	// it is closed once it is replaced or the call ends.

@@ -632,3 +632,31 @@ func TestPhoneStreamEnd(t *testing.T) {
 		t.Fatal("late subscriber got an event")
 	}
 }
+
+// TestTransferRequestAsked: a transfer request that waits for the user
+// reaches subscribers with Asking and its deadline, and AnswerTransfer
+// passes the user's answer to the phone for that call's session.
+func TestTransferRequestAsked(t *testing.T) {
+	m, fp, sub := setup(t)
+	id, sid := dial(t, m, fp, sub)
+	fp.emit(t, callEv(sid, phone.DirectionOutgoing, phone.StateActive, 1))
+	recvCall(t, sub)
+	fp.emit(t, phone.TransferEvent{Time: at(2), Session: sid, Target: "sip:carol@example.com", Reason: "requested, ask", Asking: true, Deadline: at(32)})
+	te, ok := recv(t, sub).(TransferEvent)
+	if !ok || te.CallID != id || !te.Transfer.Asking || !te.Transfer.Deadline.Equal(at(32)) {
+		t.Fatalf("transfer request %+v", te)
+	}
+	if c, _ := m.Call(id); !c.Transfer.Asking {
+		t.Fatalf("CallInfo.Transfer %+v", c.Transfer)
+	}
+	if err := m.AnswerTransfer(id, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.AnswerTransfer("nosuchcall", false); err == nil {
+		t.Error("answer for an unknown call taken")
+	}
+	want := "answer-transfer " + string(sid) + " true"
+	if ops := fp.recorded(); !slices.Contains(ops, want) {
+		t.Errorf("phone got %q, want %q among them", ops, want)
+	}
+}

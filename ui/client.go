@@ -38,6 +38,7 @@ type Client interface {
 	SendDTMF(id sessions.CallID, digits string) error
 	Transfer(id sessions.CallID, target string) error
 	AttendedTransfer(id, consult sessions.CallID) error
+	AnswerTransfer(id sessions.CallID, accept bool) error
 	SetRecording(id sessions.CallID, on bool) error
 	HangupAll() error
 

@@ -180,6 +180,10 @@ func (f *fakeClient) AttendedTransfer(id, consult sessions.CallID) error {
 	return f.record("AttendedTransfer %s %s", id, consult)
 }
 
+func (f *fakeClient) AnswerTransfer(id sessions.CallID, accept bool) error {
+	return f.record("AnswerTransfer %s %v", id, accept)
+}
+
 func (f *fakeClient) SetRecording(id sessions.CallID, on bool) error {
 	if err := f.record("SetRecording %s %v", id, on); err != nil {
 		return err

@@ -75,7 +75,8 @@ func (m Model) mosStyle(mos float64) lipgloss.Style {
 	return m.st.Details.Poor
 }
 
-// boxView draws the question in progress, else the incoming-call prompt.
+// boxView draws the question in progress, else the transfer question, else
+// the incoming-call prompt.
 func (m Model) boxView(w int, km keys.KeyMap) []string {
 	p := m.st.Prompt
 	var lines []string
@@ -120,6 +121,10 @@ func (m Model) boxView(w int, km keys.KeyMap) []string {
 		}
 		lines = append(lines, hint(withHelp(km.Submit, "transfer"), withHelp(km.Next, "choose"), withHelp(km.Leave, "cancel")))
 	default:
+		if q, ok := transferQuestion(m.calls); ok {
+			lines = m.transferBox(q, km, hint, withHelp)
+			break
+		}
 		pc, waiting, ok := promptCall(m.calls)
 		if !ok {
 			return nil

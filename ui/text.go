@@ -65,6 +65,9 @@ func reasonSuffix(code int, reason string) string {
 }
 
 func transferStatus(t sessions.TransferInfo) string {
+	if t.Asking {
+		return "asked, waiting for you"
+	}
 	if t.Code == 0 {
 		return "requested"
 	}

@@ -103,6 +103,9 @@ func (m Model) handleKey(k tea.KeyMsg) (Model, tea.Cmd) {
 	case m.dial.Focused():
 		return m.handleDialKey(k, km)
 	}
+	if m, cmd, ok := m.transferKey(k, km); ok {
+		return m, cmd
+	}
 	return m.handleCallKey(k, km)
 }
 
@@ -332,13 +335,7 @@ func (m Model) handleEvent(ev sessions.Event) (Model, tea.Cmd) {
 			m.extra = withExtra(m.extra, e.CallID, x)
 		}
 	case sessions.TransferEvent:
-		if i := indexOf(m.calls, e.CallID); i >= 0 {
-			m.calls = append([]sessions.CallInfo(nil), m.calls...)
-			m.calls[i].Transfer = e.Transfer
-		}
-		t := e.Transfer
-		m.msg = message{text: fmt.Sprintf("line %d transfer to %s: %s", e.Line, t.Target, transferStatus(t)), err: t.Final && t.Code >= 300}
-		m.logf("%s", m.msg.text)
+		m, cmd = m.applyTransfer(e)
 	case sessions.ErrorEvent:
 		m.msg = message{text: e.Err.Error(), err: true}
 		m.logf("error: %v", e.Err)

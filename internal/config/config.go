@@ -143,6 +143,34 @@ type Media struct {
 type Calls struct {
 	// AutoHold holds the active call when another one is answered.
 	AutoHold bool `toml:"auto_hold"`
+	// AcceptTransfer is what a transfer request (REFER) from the party of
+	// a call gets: "always" (followed), "ask" (the user decides; refused
+	// after 30 s), "never" (603 Decline). "" is "ask" in the terminal UI and
+	// "never" in answer and dial mode.
+	AcceptTransfer string `toml:"accept_transfer"`
+	// TransferAllow lists target globs (path.Match: *, ?, [a-z]) matched
+	// against scheme:user@host[:port]: a matching target is followed
+	// without asking, even with "never"; with "always" only they are.
+	TransferAllow []string `toml:"transfer_allow"`
+}
+
+// Transfer modes of calls.accept_transfer.
+const (
+	TransferAlways = "always"
+	TransferAsk    = "ask"
+	TransferNever  = "never"
+)
+
+// TransferMode is calls.accept_transfer, or its default for a mode ("tui",
+// "answer", "dial") when it is "".
+func (c Calls) TransferMode(mode string) string {
+	switch {
+	case c.AcceptTransfer != "":
+		return c.AcceptTransfer
+	case mode == "tui":
+		return TransferAsk
+	}
+	return TransferNever
 }
 
 // NAT is the [nat] table: getting through a NAT the way pjsua does.
@@ -239,7 +267,7 @@ func Default() Config {
 			Encryption:     EncryptionNone,
 			RecordTemplate: "{date}-{remote}-{call_id}.wav",
 		},
-		Calls: Calls{AutoHold: true},
+		Calls: Calls{AutoHold: true, TransferAllow: []string{}},
 		NAT:   NAT{ContactRewrite: true, KeepAlive: Duration{25 * time.Second}},
 		TLS:   TLS{Verify: true},
 	}

@@ -29,7 +29,7 @@ func TestExampleFile(t *testing.T) {
 	if !reflect.DeepEqual(cfg.Media, def.Media) {
 		t.Errorf("example [media] = %+v, want the defaults %+v", cfg.Media, def.Media)
 	}
-	if cfg.Calls != def.Calls {
+	if !reflect.DeepEqual(cfg.Calls, def.Calls) {
 		t.Errorf("example [calls] = %+v, want the defaults %+v", cfg.Calls, def.Calls)
 	}
 	if cfg.NAT != def.NAT {

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"math"
 	"net/netip"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -62,6 +63,7 @@ func (c Config) Validate() error {
 	v.sip()
 	v.accounts()
 	v.media()
+	v.calls()
 	v.nat()
 	v.tls()
 	v.ui()
@@ -235,6 +237,28 @@ func (v *validator) media() {
 		v.addf("media.record_template", "must not be empty")
 	} else if err := sipaddr.CheckText(m.RecordTemplate); err != nil {
 		v.addf("media.record_template", "%v, got %q", err, m.RecordTemplate)
+	}
+}
+
+// calls checks the [calls] table: the transfer policy. A glob is checked
+// the way path.Match reads it, and must name a sip: or sips: target.
+func (v *validator) calls() {
+	switch m := v.c.Calls.AcceptTransfer; m {
+	case "", TransferAlways, TransferAsk, TransferNever:
+	default:
+		v.addf("calls.accept_transfer", "want \"always\", \"ask\" or \"never\", got %q", m)
+	}
+	for i, g := range v.c.Calls.TransferAllow {
+		key := fmt.Sprintf("calls.transfer_allow[%d]", i)
+		if !v.headerSafe(key, g) {
+			continue
+		}
+		l := strings.ToLower(g)
+		if _, err := path.Match(g, ""); err != nil {
+			v.addf(key, "bad glob %q: %v", g, err)
+		} else if !strings.HasPrefix(l, "sip:") && !strings.HasPrefix(l, "sips:") {
+			v.addf(key, "want a glob of sip: or sips: URIs such as \"sip:*@pbx.example\", got %q", g)
+		}
 	}
 }
 

@@ -111,6 +111,12 @@ func TestValidateErrors(t *testing.T) {
 			[]string{`@:3: contacts[0].uri: want a sip: or sips: URI, got "bob"`}},
 		{"contact uri missing", "[[contacts]]\nname = \"Bob\"\n",
 			[]string{`@:1: contacts[0].uri: required`}},
+		{"accept_transfer unknown", "[calls]\nauto_hold = true\naccept_transfer = \"sometimes\"\n",
+			[]string{`@:3: calls.accept_transfer: want "always", "ask" or "never", got "sometimes"`}},
+		{"transfer_allow without scheme", "[calls]\ntransfer_allow = [\n  \"sip:*@pbx.example\",\n  \"*@pbx.example\",\n]\n",
+			[]string{`@:4: calls.transfer_allow[1]: want a glob of sip: or sips: URIs`}},
+		{"transfer_allow bad glob", "[calls]\ntransfer_allow = [\"sip:[*@pbx\"]\n",
+			[]string{`@:2: calls.transfer_allow[0]: bad glob "sip:[*@pbx"`}},
 		{"several errors are all reported",
 			"[sip]\nmax_calls = 0\n[media]\ndtmf_mode = \"x\"\nhold_style = \"y\"\n",
 			[]string{`@:2: sip.max_calls`, `@:4: media.dtmf_mode`, `@:5: media.hold_style`}},
@@ -313,5 +319,21 @@ func TestValidateTLS(t *testing.T) {
 				t.Fatalf("Validate() = %v, want an error containing %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestTransferModeDefault: "" asks in the terminal UI and refuses in the
+// headless modes, which have nobody to ask.
+func TestTransferModeDefault(t *testing.T) {
+	for _, tc := range []struct{ set, mode, want string }{
+		{"", "tui", TransferAsk},
+		{"", "answer", TransferNever},
+		{"", "dial", TransferNever},
+		{TransferAlways, "answer", TransferAlways},
+		{TransferNever, "tui", TransferNever},
+	} {
+		if got := (Calls{AcceptTransfer: tc.set}).TransferMode(tc.mode); got != tc.want {
+			t.Errorf("accept_transfer %q in %s: %q, want %q", tc.set, tc.mode, got, tc.want)
+		}
 	}
 }

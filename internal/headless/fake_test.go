@@ -131,6 +131,10 @@ func (f *fakePhone) AttendedTransfer(id, consult phone.SessionID) error {
 	f.record("attended %s %s", id, consult)
 	return nil
 }
+func (f *fakePhone) AnswerTransfer(id phone.SessionID, accept bool) error {
+	f.record("answer-transfer %s %v", id, accept)
+	return nil
+}
 
 // SetSource plays the source to its end at once, like a very fast peer.
 func (f *fakePhone) SetSource(id phone.SessionID, src audio.Source) error {

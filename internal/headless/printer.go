@@ -209,6 +209,7 @@ type (
 		Reason    string          `json:"reason,omitempty"`
 		Final     bool            `json:"final"`
 		NewCallID sessions.CallID `json:"new_call_id,omitempty"`
+		Asking    bool            `json:"asking,omitempty"` // a received request waits for the user
 	}
 	messageJSON struct { // error and log
 		TS      string          `json:"ts"`
@@ -276,7 +277,7 @@ func FormatJSON(ev sessions.Event, t time.Time) []byte {
 		x := e.Transfer
 		v = transferJSON{TS: ts, Event: "transfer", CallID: e.CallID, Line: e.Line, Target: x.Target,
 			Direction: transferDirection(x.Outgoing), Code: x.Code, Reason: x.Reason, Final: x.Final,
-			NewCallID: x.NewCallID}
+			NewCallID: x.NewCallID, Asking: x.Asking}
 	case sessions.ErrorEvent:
 		v = messageJSON{TS: ts, Event: "error", CallID: e.CallID, Message: errText(e.Err)}
 	case lineErrorEvent:

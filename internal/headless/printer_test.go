@@ -89,6 +89,20 @@ func goldenEvents() []struct {
 			`2026-11-20T10:00:00.123Z transfer 1 sent sip:carol@example.com 200 OK (final)`,
 		},
 		{
+			sessions.TransferEvent{Time: t0, CallID: cid, Line: 1, Transfer: sessions.TransferInfo{
+				Target: "sip:mallory@evil.example", Reason: "requested, refuse",
+			}},
+			`{"ts":"2026-11-20T10:00:00.123Z","event":"transfer","call_id":"6f1c2a64-3b7e-4c1d-9a8e-2f0b5d7c9e11","line":1,"target":"sip:mallory@evil.example","direction":"received","code":0,"reason":"requested, refuse","final":false}`,
+			`2026-11-20T10:00:00.123Z transfer 1 received sip:mallory@evil.example 0 requested, refuse`,
+		},
+		{
+			sessions.TransferEvent{Time: t0, CallID: cid, Line: 1, Transfer: sessions.TransferInfo{
+				Target: "sip:mallory@evil.example", Code: 603, Reason: "refused by policy", Final: true,
+			}},
+			`{"ts":"2026-11-20T10:00:00.123Z","event":"transfer","call_id":"6f1c2a64-3b7e-4c1d-9a8e-2f0b5d7c9e11","line":1,"target":"sip:mallory@evil.example","direction":"received","code":603,"reason":"refused by policy","final":true}`,
+			`2026-11-20T10:00:00.123Z transfer 1 received sip:mallory@evil.example 603 refused by policy (final)`,
+		},
+		{
 			sessions.ErrorEvent{Time: t0, Err: errors.New("register work: 403 Forbidden")},
 			`{"ts":"2026-11-20T10:00:00.123Z","event":"error","message":"register work: 403 Forbidden"}`,
 			`2026-11-20T10:00:00.123Z error: register work: 403 Forbidden`,

@@ -315,7 +315,7 @@ func TestCtlBaresipTransfersTeaphone(t *testing.T) {
 			carol := peertest.StartBaresip(t, peertest.BaresipConfig{User: "carol", AudioSource: "ausine,660"})
 			base := runtime.NumGoroutine()
 			au := ctlNewToneAudio(ctlTeaphoneHz)
-			tp := ctlStartPhone(t, "alice", phone.Options{Audio: au})
+			tp := ctlStartPhone(t, "alice", phone.Options{Audio: au, Transfer: phone.TransferPolicy{Mode: phone.TransferAlways}})
 			var old phone.SessionID
 			if tc.bobCalls {
 				old = ctlBobDials(t, tp, bob, "")
@@ -532,7 +532,7 @@ func TestCtlTransferFailure(t *testing.T) {
 		carol := peertest.StartBaresip(t, peertest.BaresipConfig{User: "carol", AudioSource: "ausine,660"})
 		base := runtime.NumGoroutine()
 		au := ctlNewToneAudio(ctlTeaphoneHz)
-		tp := ctlStartPhone(t, "alice", phone.Options{Audio: au})
+		tp := ctlStartPhone(t, "alice", phone.Options{Audio: au, Transfer: phone.TransferPolicy{Mode: phone.TransferAlways}})
 		id := ctlBobDials(t, tp, bob, "")
 		nobody := strings.Replace(carol.URI(), "carol@", "nobody@", 1)
 
