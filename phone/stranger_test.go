@@ -1,0 +1,351 @@
+package phone
+
+import (
+	"fmt"
+	"net"
+	"regexp"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// rawUDP is a scanner: it sends hand-written requests to a phone from one
+// UDP socket and reads what comes back.
+type rawUDP struct {
+	t    *testing.T
+	conn *net.UDPConn
+	to   *net.UDPAddr
+	seq  atomic.Int64
+}
+
+func newRawUDP(t *testing.T, phoneAddr string) *rawUDP {
+	t.Helper()
+	to, err := net.ResolveUDPAddr("udp", phoneAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return &rawUDP{t: t, conn: conn, to: to}
+}
+
+// request writes a request for user (the Request-URI's and To's user, ""
+// for none) and returns its Call-ID.
+func (r *rawUDP) request(method, user string) string {
+	r.t.Helper()
+	n := r.seq.Add(1)
+	me := r.conn.LocalAddr().String()
+	target := r.to.String()
+	if user != "" {
+		target = user + "@" + target
+	}
+	ruri := "sip:" + target
+	if method == "REGISTER" {
+		ruri = "sip:" + r.to.String()
+	}
+	callID := fmt.Sprintf("scan-%d-%d", n, time.Now().UnixNano())
+	msg := fmt.Sprintf("%s %s SIP/2.0\r\n"+
+		"Via: SIP/2.0/UDP %s;branch=z9hG4bK-scan%d-%d;rport\r\n"+
+		"Max-Forwards: 70\r\n"+
+		"From: <sip:scanner@%s>;tag=s%d\r\n"+
+		"To: <sip:%s>\r\n"+
+		"Call-ID: %s\r\n"+
+		"CSeq: 1 %s\r\n"+
+		"Contact: <sip:scanner@%s>\r\n"+
+		"Content-Length: 0\r\n\r\n",
+		method, ruri, me, n, time.Now().UnixNano(), me, n, target, callID, method, me)
+	if _, err := r.conn.WriteToUDP([]byte(msg), r.to); err != nil {
+		r.t.Fatal(err)
+	}
+	return callID
+}
+
+// read returns the next response, or nil after d.
+func (r *rawUDP) read(d time.Duration) *sip.Response {
+	buf := make([]byte, 65536)
+	_ = r.conn.SetReadDeadline(time.Now().Add(d))
+	for {
+		n, _, err := r.conn.ReadFromUDP(buf)
+		if err != nil {
+			return nil
+		}
+		msg, err := sip.ParseMessage(buf[:n])
+		if err != nil {
+			r.t.Errorf("unparsable answer: %v\n%s", err, buf[:n])
+			continue
+		}
+		if res, ok := msg.(*sip.Response); ok {
+			return res
+		}
+	}
+}
+
+// final returns the responses to callID up to its final one (nil if none
+// came within d), and ACKs a non-2xx final response (RFC 3261 §17.1.1.3).
+func (r *rawUDP) final(callID string, d time.Duration) []*sip.Response {
+	var out []*sip.Response
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		res := r.read(time.Until(deadline))
+		if res == nil {
+			break
+		}
+		if res.CallID() == nil || res.CallID().Value() != callID {
+			continue
+		}
+		out = append(out, res)
+		if res.StatusCode >= 200 {
+			if res.CSeq().MethodName == sip.INVITE {
+				r.ack(res)
+			}
+			return out
+		}
+	}
+	return nil
+}
+
+func (r *rawUDP) ack(res *sip.Response) {
+	via := res.Via()
+	msg := fmt.Sprintf("ACK %s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=%s\r\nMax-Forwards: 70\r\n"+
+		"From: %s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: %d ACK\r\nContent-Length: 0\r\n\r\n",
+		res.To().Address.String(), r.conn.LocalAddr(), via.Params.GetOr("branch", ""),
+		res.From().Value(), res.To().Value(), res.CallID().Value(), res.CSeq().SeqNo)
+	_, _ = r.conn.WriteToUDP([]byte(msg), r.to)
+}
+
+var (
+	tagParam = regexp.MustCompile(`;tag=[^;>]*`)
+)
+
+// shape is what a response tells a scanner, without what differs from
+// one request to the next: the status, the reason and every header but
+// Via, Call-ID, CSeq and Content-Length, with tags and the user parts of
+// URIs (the user the scanner asked for) blanked.
+func shape(res *sip.Response, user string) string {
+	lines := []string{fmt.Sprintf("%d %s", res.StatusCode, res.Reason)}
+	for _, h := range res.Headers() {
+		switch strings.ToLower(h.Name()) {
+		case "via", "call-id", "cseq", "content-length":
+			continue
+		}
+		v := h.Value()
+		switch strings.ToLower(h.Name()) {
+		case "from", "to":
+			// The scanner's own addresses, echoed: only whether a tag
+			// was added tells something.
+			v = "(echoed)"
+			if tagParam.MatchString(h.Value()) {
+				v += ";tag=T"
+			}
+		default:
+			// The user asked for, echoed in our Contact, is the
+			// scanner's; any other user is ours and must not differ.
+			v = tagParam.ReplaceAllString(v, ";tag=T")
+			if user == "" {
+				v = strings.ReplaceAll(v, "<sip:", "<sip:U@")
+			} else {
+				v = strings.ReplaceAll(v, "sip:"+user+"@", "sip:U@")
+			}
+		}
+		lines = append(lines, h.Name()+": "+v)
+	}
+	slices.Sort(lines[1:])
+	return strings.Join(lines, "\n")
+}
+
+// shapes is the shape of each response of a request, in order.
+func shapes(rs []*sip.Response, user string) string {
+	var out []string
+	for _, r := range rs {
+		out = append(out, shape(r, user))
+	}
+	return strings.Join(out, "\n--\n")
+}
+
+// TestEnumerationGetsOneAnswer is svwar's scan of a phone with a
+// registering account: REGISTER, OPTIONS and INVITE for the account's
+// user, for other users and for none. Every user gets the same answer
+// (status, reason and every header but the per-request ones), so the scan
+// lists nobody; only an INVITE for the account's user rings, which is
+// what the phone is for (see TestDirectCallsAnswerAlike for the phone that
+// takes direct calls).
+func TestEnumerationGetsOneAnswer(t *testing.T) {
+	rang := make(chan IncomingCall, 16)
+	p := newTestPhone(t, Options{
+		// Registering to nowhere: the phone is a registered one (direct
+		// calls off by default) without a registrar in the test.
+		Accounts: []Account{{Name: "erin", AOR: "sip:erin@127.0.0.1:9", Register: true, Expires: time.Hour}},
+		Handler: HandlerFunc(func(ic IncomingCall) Decision {
+			rang <- ic
+			return Reject(486, "")
+		}),
+	})
+	users := []string{"erin", "alice", "100", "admin", "root", ""}
+	for _, method := range []string{"REGISTER", "OPTIONS", "INVITE"} {
+		got := map[string]string{}
+		for _, user := range users {
+			sc := newRawUDP(t, p.LocalAddr())
+			rs := sc.final(sc.request(method, user), 3*time.Second)
+			if rs == nil {
+				t.Fatalf("%s for %q: no final answer", method, user)
+			}
+			got[user] = shapes(rs, user)
+		}
+		want := got["alice"]
+		t.Logf("%s answers:\n%s", method, want)
+		for _, user := range users {
+			if method == "INVITE" && user == "erin" {
+				if !strings.HasPrefix(got[user], "180 ") && !strings.Contains(got[user], "\n--\n180 ") {
+					t.Errorf("INVITE for the account's user did not ring:\n%s", got[user])
+				}
+				continue
+			}
+			if got[user] != want {
+				t.Errorf("%s for %q is answered differently from one for alice:\n%s\n---- alice:\n%s", method, user, got[user], want)
+			}
+		}
+		if method == "INVITE" && !strings.HasPrefix(want, "404 Not Found") {
+			t.Errorf("INVITE for a stranger: %s, want 404 Not Found", want)
+		}
+	}
+	for len(rang) > 0 {
+		if ic := <-rang; !strings.Contains(ic.RequestURI, "erin@") {
+			t.Errorf("a call for %s rang", ic.RequestURI)
+		}
+	}
+}
+
+// TestDirectCallsAnswerAlike: with direct calls on, every user's INVITE
+// rings the same way (the 180 and the handler's refusal alike); and
+// nothing carries a version or an OS.
+func TestDirectCallsAnswerAlike(t *testing.T) {
+	p := newTestPhone(t, Options{
+		Direct:   DirectAccept,
+		Accounts: []Account{{Name: "erin", AOR: "sip:erin@127.0.0.1:9", Register: true, Expires: time.Hour}},
+		Handler:  HandlerFunc(func(IncomingCall) Decision { return Reject(486, "") }),
+	})
+	var want string
+	for _, user := range []string{"alice", "erin", "100", ""} {
+		sc := newRawUDP(t, p.LocalAddr())
+		rs := sc.final(sc.request("INVITE", user), 3*time.Second)
+		got := shapes(rs, user)
+		if want == "" {
+			want = got
+			t.Logf("INVITE answers:\n%s", got)
+			if !strings.Contains(got, "180 Ringing") || !strings.Contains(got, "486 Busy Here") {
+				t.Errorf("INVITE for %q: want 180 then 486, got:\n%s", user, got)
+			}
+		}
+		if got != want {
+			t.Errorf("INVITE for %q is answered differently:\n%s\n---- first:\n%s", user, got, want)
+		}
+		if versionish.MatchString(got) {
+			t.Errorf("INVITE for %q: an answer carries a version or OS:\n%s", user, got)
+		}
+	}
+}
+
+var versionish = regexp.MustCompile(`(?i)(user-agent|server): .*([0-9]+\.[0-9]+|linux|darwin|windows|go1)`)
+
+// TestForeignURIRefused: direct calls follow the accounts (refused when
+// one registers, taken otherwise, or as configured), with the configured
+// code, and no session is made for a refused one.
+func TestForeignURIRefused(t *testing.T) {
+	registering := []Account{{Name: "erin", AOR: "sip:erin@127.0.0.1:9", Register: true, Expires: time.Hour}}
+	quiet := []Account{{Name: "erin", AOR: "sip:erin@127.0.0.1:9"}}
+	tests := []struct {
+		name     string
+		accounts []Account
+		direct   DirectCalls
+		code     int
+		user     string
+		want     int // final status; 486 = it rang
+	}{
+		{"no account: loopback calls work", nil, DirectAuto, 0, "anything", 486},
+		{"quiet account: direct calls work", quiet, DirectAuto, 0, "anything", 486},
+		{"registering: stranger refused", registering, DirectAuto, 0, "anything", 404},
+		{"registering: account rings", registering, DirectAuto, 0, "erin", 486},
+		{"registering: 403 as configured", registering, DirectAuto, 403, "nobody", 403},
+		{"registering: direct on", registering, DirectAccept, 0, "anything", 486},
+		{"quiet: direct off", quiet, DirectRefuse, 0, "", 404},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var rang atomic.Int32
+			p := newTestPhone(t, Options{Accounts: tt.accounts, Direct: tt.direct, ForeignURICode: tt.code,
+				Handler: HandlerFunc(func(IncomingCall) Decision { rang.Add(1); return Reject(486, "") })})
+			sc := newRawUDP(t, p.LocalAddr())
+			rs := sc.final(sc.request("INVITE", tt.user), 3*time.Second)
+			if rs == nil {
+				t.Fatal("no final answer")
+			}
+			if got := rs[len(rs)-1].StatusCode; got != tt.want {
+				t.Errorf("INVITE for %q: %d, want %d", tt.user, got, tt.want)
+			}
+			if tt.want != 486 && rang.Load() != 0 {
+				t.Errorf("a refused call reached the handler")
+			}
+		})
+	}
+	if _, err := New(Options{ForeignURICode: 486}); err == nil {
+		t.Error("ForeignURICode 486 accepted")
+	}
+}
+
+// TestInviteFlood: 200 INVITEs within a second from one address start at
+// most burst + rate·elapsed calls; the rest get 503 with a Retry-After,
+// before they ring.
+func TestInviteFlood(t *testing.T) {
+	const rate, burst = 5, 10
+	var rang atomic.Int32
+	p := newTestPhone(t, Options{NewCallRate: rate, NewCallBurst: burst,
+		Handler: HandlerFunc(func(IncomingCall) Decision { rang.Add(1); return Reject(486, "") })})
+	sc := newRawUDP(t, p.LocalAddr())
+	start := time.Now()
+	sent := map[string]bool{}
+	for i := range 200 {
+		sent[sc.request("INVITE", fmt.Sprintf("u%d", i))] = true
+		time.Sleep(4 * time.Millisecond) // 200 in about 0.8 s
+	}
+	elapsed := time.Since(start)
+	codes := map[int]int{}
+	answered := map[string]bool{}
+	for len(answered) < len(sent) {
+		res := sc.read(3 * time.Second)
+		if res == nil {
+			break
+		}
+		id := res.CallID().Value()
+		if res.StatusCode < 200 || answered[id] {
+			continue
+		}
+		answered[id] = true
+		codes[res.StatusCode]++
+		if res.StatusCode == 503 {
+			if h := res.GetHeader("Retry-After"); h == nil || h.Value() == "" || h.Value() == "0" {
+				t.Errorf("503 without a Retry-After: %v", h)
+			}
+		}
+		if res.StatusCode != 503 {
+			sc.ack(res)
+		}
+	}
+	allowed := burst + int(rate*elapsed.Seconds()+1)
+	t.Logf("%d INVITEs in %s: answers %v, %d rang (at most %d allowed)", len(sent), elapsed.Round(time.Millisecond), codes, rang.Load(), allowed)
+	if n := int(rang.Load()); n > allowed || n < burst {
+		t.Errorf("%d calls rang, want %d..%d", n, burst, allowed)
+	}
+	if codes[503] < len(sent)-allowed {
+		t.Errorf("%d refused with 503, want at least %d", codes[503], len(sent)-allowed)
+	}
+	if n := p.limiter.size(); n != 1 {
+		t.Errorf("limiter remembers %d sources, want 1", n)
+	}
+}
