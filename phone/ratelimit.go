@@ -15,9 +15,9 @@ import (
 // (REQ 5, 7), hence a bucket per address rather than one for all.
 //
 // Its memory is bounded: a bucket that has refilled is the same as no
-// bucket, so it is dropped when the table is swept; and when the table
-// holds maxSources addresses that all still count, further addresses share
-// one bucket, so that a flood from many addresses is still limited.
+// bucket, so it is dropped when a full table is swept; and when the table
+// holds maxSources addresses that still count, further addresses share one
+// bucket, so that a flood from many addresses is still limited.
 //
 // It is pure apart from its lock: the time is passed in.
 type newCallLimiter struct {
@@ -25,9 +25,10 @@ type newCallLimiter struct {
 	burst      float64
 	maxSources int
 
-	mu      sync.Mutex
-	buckets map[string]*bucket
-	shared  bucket // for the addresses the table has no room for
+	mu        sync.Mutex
+	buckets   map[string]*bucket
+	shared    bucket    // for the addresses the table has no room for
+	lastSweep time.Time // a full table is swept at most once a second
 }
 
 type bucket struct {
@@ -60,7 +61,7 @@ func (l *newCallLimiter) allow(source string, now time.Time) (ok bool, retry tim
 	defer l.mu.Unlock()
 	b := l.buckets[source]
 	if b == nil {
-		if len(l.buckets) >= l.maxSources {
+		if len(l.buckets) >= l.maxSources && now.Sub(l.lastSweep) >= time.Second {
 			l.sweep(now)
 		}
 		if len(l.buckets) >= l.maxSources {
@@ -91,8 +92,11 @@ func (l *newCallLimiter) refill(b *bucket, now time.Time) {
 	}
 }
 
-// sweep drops the buckets that are full again at now.
+// sweep drops the buckets that are full again at now. It walks the whole
+// table, so a flood from ever new addresses sweeps once a second, not once
+// a packet.
 func (l *newCallLimiter) sweep(now time.Time) {
+	l.lastSweep = now
 	for src, b := range l.buckets {
 		if b.tokens+now.Sub(b.last).Seconds()*l.rate >= l.burst {
 			delete(l.buckets, src)

@@ -40,6 +40,11 @@ func TestNewCallLimiter(t *testing.T) {
 		{"full table: refilled sources make room", 1, 1, 2, []step{
 			{"a", 0, true, 0}, {"b", 0, true, 0}, {"c", 1000, true, 0}, {"d", 1000, true, 0}, {"e", 1000, true, 0}, {"f", 1000, false, time.Second},
 		}},
+		{"full table: swept once a second", 1, 1, 2, []step{
+			{"a", 0, true, 0}, {"b", 0, true, 0}, {"c", 1000, true, 0}, {"d", 1000, true, 0},
+			{"e", 1500, true, 0}, {"f", 1500, false, time.Second}, // c, d not swept yet: e and f share one bucket
+			{"g", 2000, true, 0}, {"h", 2000, true, 0}, // the sweep at 2 s drops c and d
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -54,13 +59,13 @@ func TestNewCallLimiter(t *testing.T) {
 	}
 }
 
-// TestNewCallLimiterBounded: a hundred thousand sources leave at most maxSources
-// remembered.
+// TestNewCallLimiterBounded: twenty thousand sources in two seconds leave
+// at most maxSources remembered.
 func TestNewCallLimiterBounded(t *testing.T) {
 	l := newNewCallLimiter(5, 10, 100)
 	now := time.Now()
-	for i := range 100000 {
-		l.allow(fmt.Sprintf("10.0.%d.%d", i/256, i%256), now.Add(time.Duration(i)*time.Microsecond))
+	for i := range 20000 {
+		l.allow(fmt.Sprintf("10.0.%d.%d", i/256, i%256), now.Add(time.Duration(i)*100*time.Microsecond))
 	}
 	if n := l.size(); n > 100 {
 		t.Errorf("%d sources remembered, want at most 100", n)
