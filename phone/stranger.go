@@ -2,6 +2,7 @@ package phone
 
 import (
 	"fmt"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -66,8 +67,11 @@ func (p *Phone) takesDirect() bool {
 // did. Both answers are the same whatever user the INVITE names, so that
 // they tell a scanner nothing about which accounts exist.
 func (p *Phone) refuseStranger(req *sip.Request, tx sip.ServerTransaction) bool {
-	src := sourceAddr(req.Source()).String()
-	if ok, wait := p.limiter.allow(src, time.Now()); !ok {
+	src := sourceAddr(req.Source())
+	if p.fromRegistrar(src) {
+		// The calls a provider forwards all come from its address: they
+		// are not one stranger's flood.
+	} else if ok, wait := p.limiter.allow(src.String(), time.Now()); !ok {
 		// RFC 3261 §21.5.4: 503 for a temporary overload, with a
 		// Retry-After (§20.33) telling when to try again. 486 would
 		// say the callee is busy, which is not what happened.
@@ -83,6 +87,20 @@ func (p *Phone) refuseStranger(req *sip.Request, tx sip.ServerTransaction) bool 
 		p.log.Debug("incoming call refused: not for one of our accounts", "from", req.Source())
 		respond(tx, req, p.opts.ForeignURICode, statusText(p.opts.ForeignURICode))
 		return true
+	}
+	return false
+}
+
+// fromRegistrar reports whether src is the address an account's last
+// successful REGISTER was answered from.
+func (p *Phone) fromRegistrar(src netip.Addr) bool {
+	for _, a := range p.accounts {
+		a.mu.Lock()
+		from := a.answeredFrom
+		a.mu.Unlock()
+		if ap, err := netip.ParseAddrPort(from); err == nil && src.IsValid() && ap.Addr().Unmap() == src {
+			return true
+		}
 	}
 	return false
 }
