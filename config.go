@@ -112,5 +112,9 @@ func phoneOptions(cfg config.Config, accounts []phone.Account, logger *slog.Logg
 		MinSE:          cfg.SIP.MinSE.Duration,
 		TLS:            tlsOpts,
 		ListenTLS:      cfg.SIP.ListenTLS,
+		Direct:         directCalls(cfg.SIP),
+		ForeignURICode: cfg.SIP.ForeignURICode,
+		NewCallRate:    float64(cfg.SIP.NewCallRate),
+		NewCallBurst:   2 * cfg.SIP.NewCallRate,
 	}, nil
 }

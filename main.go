@@ -146,6 +146,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usageError{err}
 	}
+	rules, err := configRules(cfg)
+	if err != nil {
+		return usageError{err}
+	}
 	recDir := cfg.Media.RecordDir
 	if recDir == "" {
 		recDir = "." // config.example.toml: empty = the current directory
@@ -187,16 +191,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	logger.Info("teaphone started", "mode", mode, "listen", ph.LocalAddr(), "audio", snd.name, "config", cfg.File())
 
 	if mode == "tui" {
-		return runTUI(ctx, mgr, cfg, hub, ringHub, snd, logger)
+		return runTUI(ctx, mgr, cfg, rules, hub, ringHub, snd, logger)
 	}
-	return runHeadless(ctx, mode, mgr, f, sc, cfg, hub, shutdown, stdout, stderr)
+	return runHeadless(ctx, mode, mgr, f, sc, cfg, rules, hub, shutdown, stdout, stderr)
 }
 
 // runHeadless runs answer or dial mode. A person may run them on the sound
 // card: they hear ringback while their call rings (nobody is there to hear
 // a ring).
 func runHeadless(ctx context.Context, mode string, mgr *sessions.Manager, f flags, sc script.Script, cfg config.Config,
-	hub *device.Hub, shutdown func(), stdout, stderr io.Writer) error {
+	rules []sessions.Rule, hub *device.Hub, shutdown func(), stdout, stderr io.Writer) error {
 	tones := ringer.Start(mgr, ringer.Options{Ringback: hub})
 	defer tones.Stop()
 	ho := headless.Options{
@@ -204,7 +208,7 @@ func runHeadless(ctx context.Context, mode string, mgr *sessions.Manager, f flag
 		AnswerDelay: f.answerDelay, RejectCode: f.reject, MaxCallsThenExit: f.maxCalls,
 		Target: f.target, Account: f.account, Subject: f.subject, Timeout: f.timeout,
 		RecordDir: f.recordDir, RecordTemplate: cfg.Media.RecordTemplate,
-		Shutdown: shutdown,
+		Shutdown: shutdown, Rules: rules,
 	}
 	if ho.RecordDir == "" {
 		ho.RecordDir = cfg.Media.RecordDir
@@ -226,10 +230,10 @@ func isTerminal(f *os.File) bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
-// runTUI runs the full-screen phone: every incoming call waits for the
+// runTUI runs the full-screen phone: every incoming call no [[rules]] decides waits for the
 // person, the ring tone plays on ringHub and ringback and keypad tones with
 // the calls on hub, and the dial history is kept across runs.
-func runTUI(ctx context.Context, mgr *sessions.Manager, cfg config.Config, hub, ringHub *device.Hub, snd openedAudio, logger *slog.Logger) error {
+func runTUI(ctx context.Context, mgr *sessions.Manager, cfg config.Config, rules []sessions.Rule, hub, ringHub *device.Hub, snd openedAudio, logger *slog.Logger) error {
 	names := make([]string, len(cfg.Accounts))
 	for i := range cfg.Accounts {
 		names[i] = cfg.AccountName(i)
@@ -238,7 +242,7 @@ func runTUI(ctx context.Context, mgr *sessions.Manager, cfg config.Config, hub, 
 	for _, c := range cfg.Contacts {
 		contacts = append(contacts, ui.Contact{Name: c.Name, URI: c.URI})
 	}
-	if err := mgr.SetRules(sessions.DeferAll()); err != nil {
+	if err := mgr.SetRules(tuiRules(rules)); err != nil {
 		return err
 	}
 	tones := ringer.Start(mgr, ringer.Options{Ring: ringHub, Ringback: hub})

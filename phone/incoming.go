@@ -25,6 +25,9 @@ func (p *Phone) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, 503, "Service Unavailable")
 		return
 	}
+	if p.refuseStranger(req, tx) {
+		return
+	}
 	if p.opts.MaxCalls > 0 && n >= p.opts.MaxCalls {
 		respond(tx, req, 486, "Busy Here")
 		return
@@ -229,7 +232,9 @@ func (c *call) decide(dec Decision, contact *sip.ContactHeader) {
 			// The call ends now: sipgo's Respond then waits for the ACK of
 			// the final response (up to 64·T1), which a scanner never sends.
 			c.setState(StateCancelled, code, reason)
-			_ = ss.Respond(code, reason, nil)
+			// Our Contact, not sipgo's default one: a refusal names the
+			// user called, as the 180 did, whoever that is.
+			_ = ss.Respond(code, reason, nil, contact)
 			return
 		case DecisionForward:
 			uri, err := ResolveTarget(dec.Target, c.domain())
@@ -258,11 +263,11 @@ func (c *call) decide(dec Decision, contact *sip.ContactHeader) {
 				return
 			case <-timer.C:
 				c.setState(StateFailed, 480, "no answer (timeout)")
-				_ = ss.Respond(480, "Temporarily Unavailable", nil)
+				_ = ss.Respond(480, "Temporarily Unavailable", nil, contact)
 				return
 			case <-c.p.ctx.Done():
 				c.setState(StateCancelled, 503, "phone closing")
-				_ = ss.Respond(503, "Service Unavailable", nil)
+				_ = ss.Respond(503, "Service Unavailable", nil, contact)
 				return
 			}
 		default:

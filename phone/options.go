@@ -91,6 +91,18 @@ type Options struct {
 	SessionExpires time.Duration
 	// MaxCalls refuses new incoming calls with 486 beyond this many (0 = unlimited).
 	MaxCalls int
+	// Direct says whether INVITEs for a user that is none of the accounts'
+	// are taken (direct calls, e.g. sip:anything@host:port) or refused
+	// with ForeignURICode before anything rings (stranger.go).
+	Direct DirectCalls
+	// ForeignURICode is the status of a refused direct call: 404 (the
+	// default) or 403.
+	ForeignURICode int
+	// NewCallRate is how many new incoming calls a second one source
+	// address may start, NewCallBurst at once; more get 503 with
+	// Retry-After before they ring (stranger.go). 0 is no limit.
+	NewCallRate  float64
+	NewCallBurst int
 	// RTPTimeout ends with BYE (reason "no media") an answered call, held
 	// by neither side, that receives no RTP for this long (0: never).
 	RTPTimeout time.Duration

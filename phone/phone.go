@@ -55,6 +55,7 @@ type Phone struct {
 	loc       *locator.Resolver // finds the servers of registrars given by name
 	pongs     *pongTracker      // counts the TCP pongs of registration flows
 	screen    *screen           // partial messages of stream connections (screen.go)
+	limiter   *newCallLimiter   // new calls per source (stranger.go)
 
 	ctx    context.Context
 	cancel context.CancelCauseFunc
@@ -99,6 +100,9 @@ func New(opts Options) (*Phone, error) {
 	if err := checkText("user agent", opts.UserAgent); err != nil {
 		return nil, err
 	}
+	if err := checkStrangerOptions(&opts); err != nil {
+		return nil, err
+	}
 	if _, err := locator.New(locator.WithServers(opts.DNSServers...)); err != nil {
 		return nil, fmt.Errorf("dns servers: %w", err)
 	}
@@ -108,6 +112,7 @@ func New(opts Options) (*Phone, error) {
 		events:   newEventQueue(),
 		pongs:    newPongTracker(),
 		screen:   newScreen(),
+		limiter:  newNewCallLimiter(opts.NewCallRate, opts.NewCallBurst, defaultMaxSources),
 		calls:    map[SessionID]*call{},
 		byDialog: map[string]*call{},
 		byCallID: map[string]*call{},

@@ -61,7 +61,7 @@ func (m *Manager) OnIncomingCall(in phone.IncomingCall) phone.Decision {
 	stored := in
 	c.incoming = &stored
 
-	policy := m.rules.Decide(c.info.RemoteURI)
+	policy := m.rules.DecideCall(c.info.RemoteURI, in.To, in.RequestURI)
 	dec := policy.decision(m.cfg.ringTimeout)
 	c.info.Decision = policy.String()
 	switch policy.Action {

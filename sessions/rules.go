@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -123,6 +124,9 @@ type Rule struct {
 	// "*@example.com", "sip:100@*" and "sip:bob@example.com" all work.
 	// An empty Match matches every call.
 	Match string
+	// To is a glob, as Match, on the called URI (the To header's or the
+	// Request-URI's: either may match). An empty To matches every call.
+	To string
 	Policy
 }
 
@@ -152,9 +156,12 @@ func DeferAll() Rules { return Rules{} }
 func (r Rules) Validate() error {
 	var errs []error
 	for i, rule := range r.Rules {
-		if rule.Match != "" {
-			if _, err := path.Match(strings.ToLower(rule.Match), ""); err != nil {
-				errs = append(errs, fmt.Errorf("%w: rule %d: match %q: %v", ErrInvalidRules, i+1, rule.Match, err))
+		for _, pat := range []struct{ key, glob string }{{"match", rule.Match}, {"to", rule.To}} {
+			if pat.glob == "" {
+				continue
+			}
+			if _, err := path.Match(strings.ToLower(pat.glob), ""); err != nil {
+				errs = append(errs, fmt.Errorf("%w: rule %d: %s %q: %v", ErrInvalidRules, i+1, pat.key, pat.glob, err))
 			}
 		}
 		if err := rule.Validate(); err != nil {
@@ -167,21 +174,38 @@ func (r Rules) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Decide returns the policy for a call from remoteURI (a URI or a header value).
-func (r Rules) Decide(remoteURI string) Policy {
-	cands := matchCandidates(remoteURI)
+// Decide returns the policy for a call from remoteURI (a URI or a header
+// value), whoever it is for.
+func (r Rules) Decide(remoteURI string) Policy { return r.DecideCall(remoteURI) }
+
+// DecideCall returns the policy for a call from remoteURI to the called
+// URIs (the To header's and the Request-URI; URIs or header values): the
+// first rule whose Match matches the caller and whose To matches one of
+// the called, else Default.
+func (r Rules) DecideCall(remoteURI string, called ...string) Policy {
 	for _, rule := range r.Rules {
-		if rule.Match == "" {
-			return rule.Policy
+		if !globMatch(rule.Match, remoteURI) {
+			continue
 		}
-		pat := strings.ToLower(rule.Match)
-		for _, c := range cands {
-			if ok, _ := path.Match(pat, c); ok {
-				return rule.Policy
-			}
+		if rule.To == "" || slices.ContainsFunc(called, func(to string) bool { return to != "" && globMatch(rule.To, to) }) {
+			return rule.Policy
 		}
 	}
 	return r.Default
+}
+
+// globMatch reports whether the glob matches one of uri's candidates ("" matches all).
+func globMatch(glob, uri string) bool {
+	if glob == "" {
+		return true
+	}
+	pat := strings.ToLower(glob)
+	for _, c := range matchCandidates(uri) {
+		if ok, _ := path.Match(pat, c); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // matchCandidates returns the lower-cased forms of a URI rules are matched

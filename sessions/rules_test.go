@@ -2,6 +2,7 @@ package sessions
 
 import (
 	"errors"
+	"strconv"
 	"testing"
 	"time"
 
@@ -117,5 +118,71 @@ func TestActionNames(t *testing.T) {
 	}
 	if _, err := ParseAction("answer"); err == nil {
 		t.Error("ParseAction(answer) succeeded")
+	}
+}
+
+// TestRulesTo: a rule's To matches the called URI, the To header's or the
+// Request-URI's; together with Match both must match.
+func TestRulesTo(t *testing.T) {
+	r := Rules{
+		Rules: []Rule{
+			{Match: "sip:alice@*", To: "sip:work@*", Policy: Policy{Action: ActionAccept}},
+			{To: "*@home.example", Policy: Policy{Action: ActionReject, Code: 480}},
+		},
+		Default: Policy{Action: ActionDefer},
+	}
+	if err := r.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		from   string
+		called []string
+		want   Action
+	}{
+		{"sip:alice@a.example", []string{"<sip:work@pbx.example>;tag=1", "sip:work@10.0.0.2:5060"}, ActionAccept},
+		{"sip:alice@a.example", []string{"", "sip:work@10.0.0.2"}, ActionAccept},
+		{"sip:alice@a.example", []string{"sip:play@pbx.example"}, ActionDefer},
+		{"sip:mallory@m.example", []string{"sip:work@pbx.example"}, ActionDefer},
+		{"sip:mallory@m.example", []string{"sip:me@HOME.example"}, ActionReject},
+		{"sip:alice@a.example", nil, ActionDefer},
+	}
+	for _, tt := range tests {
+		if got := r.DecideCall(tt.from, tt.called...).Action; got != tt.want {
+			t.Errorf("DecideCall(%q, %q) = %v, want %v", tt.from, tt.called, got, tt.want)
+		}
+	}
+	if err := (Rules{Rules: []Rule{{To: "[", Policy: Policy{}}}}).Validate(); !errors.Is(err, ErrInvalidRules) {
+		t.Errorf("bad To glob: Validate() = %v", err)
+	}
+}
+
+// TestAutoAnswerHeadersOnlyRing: a call that asks to be answered by itself
+// (Call-Info answer-after, Alert-Info autoanswer, RFC 5373 Answer-Mode)
+// just rings under the terminal UI's rules (DeferAll): no header answers
+// a call; only the rules and the person do.
+func TestAutoAnswerHeadersOnlyRing(t *testing.T) {
+	m, fp, sub := setup(t)
+	if err := m.SetRules(DeferAll()); err != nil {
+		t.Fatal(err)
+	}
+	for i, hdrs := range []map[string]string{
+		{"Call-Info": "<sip:pbx.example>;answer-after=0"},
+		{"Alert-Info": "<http://127.0.0.1/autoanswer>;info=alert-autoanswer"},
+		{"Alert-Info": "autoanswer"},
+		{"Answer-Mode": "Auto;require"},
+	} {
+		sid := phone.SessionID("aa" + strconv.Itoa(i))
+		d := m.OnIncomingCall(phone.IncomingCall{Session: sid, From: "<sip:pager@pbx.example>", Headers: hdrs, Received: at(0)})
+		if d.Kind != phone.DecisionDefer {
+			t.Errorf("%v: decision %+v, want defer (ringing)", hdrs, d)
+		}
+		ce := recvCall(t, sub)
+		if !ce.Call.Pending || ce.Call.Decision != "defer" || ce.Call.State != StateRinging {
+			t.Errorf("%v: call %+v, want pending, ringing", hdrs, ce.Call)
+		}
+	}
+	time.Sleep(50 * time.Millisecond) // a timer that would answer later
+	if got := fp.recorded(); len(got) != 0 {
+		t.Errorf("the phone was told %q, want nothing", got)
 	}
 }

@@ -26,6 +26,9 @@ type Config struct {
 	UI UI `toml:"ui"`
 	// Contacts is the address book ([[contacts]]).
 	Contacts []Contact `toml:"contacts"`
+	// Rules decide what happens to incoming calls ([[rules]]), before the
+	// mode's default; see [Rule].
+	Rules []Rule `toml:"rules"`
 
 	// file is the path the config was loaded from, "" for defaults.
 	file string
@@ -60,6 +63,17 @@ type SIP struct {
 	SessionExpires Duration `toml:"session_expires"`
 	// MinSE is the shortest session-timer interval we accept (Min-SE).
 	MinSE Duration `toml:"min_se"`
+	// AcceptDirect takes INVITEs whose Request-URI user is none of the
+	// accounts' (direct calls). Unset (nil) means: on when no account
+	// registers, off otherwise.
+	AcceptDirect *bool `toml:"accept_direct"`
+	// ForeignURICode is the answer to a direct call when AcceptDirect is
+	// off: 404 or 403.
+	ForeignURICode int `toml:"foreign_uri_code"`
+	// NewCallRate is how many new incoming calls a second one source
+	// address may start, with bursts of twice as many; more get 503 with
+	// Retry-After. 0 is no limit.
+	NewCallRate int `toml:"max_new_calls_per_s"`
 }
 
 // Account is one [[accounts]] entry. Its String, GoString and LogValue
@@ -253,6 +267,8 @@ func Default() Config {
 			DeferTimeout:   Duration{60 * time.Second},
 			SessionExpires: Duration{30 * time.Minute},
 			MinSE:          Duration{90 * time.Second},
+			ForeignURICode: 404,
+			NewCallRate:    5,
 		},
 		Media: Media{
 			RTPPorts:       []int{10000, 20000},

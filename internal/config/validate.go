@@ -68,6 +68,7 @@ func (c Config) Validate() error {
 	v.tls()
 	v.ui()
 	v.contacts()
+	v.rules()
 	return errors.Join(v.errs...)
 }
 
@@ -103,6 +104,12 @@ func (v *validator) sip() {
 	}
 	if d := s.SessionExpires.Duration; d != 0 && (d < s.MinSE.Duration || d > 24*time.Hour) {
 		v.addf("sip.session_expires", "want 0 (none) or min_se (%s)..24h, got %s", s.MinSE.Duration, d)
+	}
+	if c := s.ForeignURICode; c != 403 && c != 404 {
+		v.addf("sip.foreign_uri_code", "want 404 (Not Found) or 403 (Forbidden), got %d", c)
+	}
+	if n := s.NewCallRate; n < 0 || n > 1000 {
+		v.addf("sip.max_new_calls_per_s", "want 0 (no limit) or 1..1000, got %d", n)
 	}
 	for i, d := range s.DNSServers {
 		if !validDNSServer(d) {

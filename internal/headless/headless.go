@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/teaphone/teaphone/audio/file"
@@ -78,6 +79,10 @@ type Options struct {
 	// MaxCallsThenExit ends answer mode after this many incoming calls ended
 	// (0: run until ctx is done).
 	MaxCallsThenExit int
+	// Rules come first in answer mode (the configuration's [[rules]]):
+	// the first that matches a call decides it; the others get what
+	// AnswerDelay, RejectCode or the script say.
+	Rules []sessions.Rule
 
 	// Target is whom dial mode calls; Account and Subject tune the call.
 	Target, Account, Subject string
@@ -206,6 +211,7 @@ func RunAnswer(ctx context.Context, m *sessions.Manager, o Options) error {
 	case o.Script.Decides():
 		rules = sessions.DeferAll()
 	}
+	rules.Rules = append(slices.Clone(o.Rules), rules.Rules...)
 	if err := m.SetRules(rules); err != nil {
 		return o.usage("answer: %v", err)
 	}
