@@ -6,7 +6,11 @@
 #   NAME.s16le.gz       the input, made by ffmpeg's lavfi sources
 #   NAME.g722.gz        ffmpeg's G.722 encoding of it (plain encoder, -trellis 0)
 #   NAME.dec.s16le.gz   ffmpeg's decoding of NAME.g722
-# and ffmpeg-version.txt records which ffmpeg made them.
+# and ffmpeg-version.txt records which ffmpeg made them. The default ffmpeg
+# G.722 encoder is the plain one (-trellis 0, written out here); for the
+# decoder test, sweep.trellis.g722.gz is the sweep encoded with ffmpeg's
+# trellis search (-trellis 4: other octets, still plain G.722) and
+# sweep.trellis.dec.s16le.gz ffmpeg's decoding of it.
 set -eu
 cd "$(dirname "$0")"
 command -v ffmpeg >/dev/null || { echo "gen.sh: ffmpeg not found (apt-get install ffmpeg)" >&2; exit 1; }
@@ -36,4 +40,8 @@ for f in "$tmp"/*.s16le; do
 		gzip -9n <"$out" >"$(basename "$out").gz"
 	done
 done
+ff -f s16le -ar 16000 -ac 1 -i "$tmp/sweep.s16le" -c:a g722 -trellis 4 -f g722 "$tmp/sweep.trellis.g722"
+ff -f g722 -i "$tmp/sweep.trellis.g722" -f s16le -c:a pcm_s16le "$tmp/sweep.trellis.dec.s16le"
+gzip -9n <"$tmp/sweep.trellis.g722" >sweep.trellis.g722.gz
+gzip -9n <"$tmp/sweep.trellis.dec.s16le" >sweep.trellis.dec.s16le.gz
 ffmpeg -hide_banner -version | head -n 1 >ffmpeg-version.txt
