@@ -23,8 +23,8 @@ func (b *band) reset(det int32) {
 	*b = band{det: det}
 }
 
-// sat limits x to the 16-bit word range, as clause 6 does on every
-// addition.
+// sat limits x to the 16-bit word range, as the 16-bit arithmetic of
+// clause 6 does.
 func sat(x int32) int32 {
 	return min(max(x, -32768), 32767)
 }

@@ -43,10 +43,10 @@ func (d *Decoder) decodeOctet(c byte) (int16, int16) {
 	rl := d.lower.decodeLower(int(c & 0x3f))
 	rh := d.higher.decodeHigher(int(c >> 6))
 
-	// Receive QMF (clause 4.4), scaled back to 16-bit samples (2^-11: the
-	// 2^-12 of the filter gain, less the one bit the encoder dropped).
-	even, odd := d.qmf.push(rl+rh, rl-rh)
-	return int16(sat(even >> 11)), int16(sat(odd >> 11))
+	// Receive QMF (clause 4.4), scaled back to 16-bit samples: 2^-11 is
+	// the 2^-12 of the filter gain less the halving in the encoder.
+	a, b := d.qmf.push(rl+rh, rl-rh)
+	return int16(sat(a >> 11)), int16(sat(b >> 11))
 }
 
 // decodeLower reconstructs the lower sub-band signal from the 6-bit code

@@ -41,16 +41,17 @@ func (e *Encoder) Encode(dst []byte, src []int16) int {
 }
 
 // encodePair encodes two consecutive samples into one octet: the 2-bit
-// higher sub-band code IH in the top bits, the 6-bit lower sub-band code IL
-// below it (clause 1.4).
+// higher sub-band code IH in the two most significant bits, the 6-bit lower
+// sub-band code IL below them (the multiplexed octet of clause 1.4, laid out
+// as in the ITU test sequences and in ffmpeg).
 func (e *Encoder) encodePair(s0, s1 int32) byte {
-	// Transmit QMF (clause 3.1). The 16-bit input is taken as the 14-bit
-	// word of the Recommendation with two more bits of precision, so the
-	// scaling is 2^-14 instead of 2^-12 (libavcodec and spandsp do the
-	// same; both sub-bands then see the full 16-bit range).
-	even, odd := e.qmf.push(s0, s1)
-	xl := (even + odd) >> 14
-	xh := (even - odd) >> 14
+	// Transmit QMF (clause 3.1). Each polyphase half has a gain of 4096, so
+	// 2^-14 leaves the sub-band signals at half the input amplitude: the
+	// 15-bit range that clause 6 works in (the decoder limits RL and RH to
+	// [-16384, 16383]). libavcodec and spandsp scale the same way.
+	a, b := e.qmf.push(s0, s1)
+	xl := (a + b) >> 14
+	xh := (a - b) >> 14
 
 	il := e.lower.encodeLower(xl)
 	ih := e.higher.encodeHigher(xh)

@@ -18,15 +18,16 @@ func (h *qmfHistory) reset() {
 	*h = qmfHistory{pos: qmfTaps}
 }
 
-// push appends the pair (first, second) and returns the two filter sums of
-// clause 5 over the new window: odd pairs the even taps with the older of
-// each pair of words, even the odd taps with the newer.
+// push appends the pair (first, second) and returns the two polyphase sums
+// of clause 5 over the 24-word window w, oldest first, that now ends with
+// the pair: a = Σ w[2i+1]·h(2i+1) over the second word of each pair and
+// b = Σ w[2i]·h(2i) over the first. Each half has a DC gain of 4096.
 //
 // In the transmit QMF (clause 3.1) first and second are consecutive input
-// samples and xL = (even+odd)>>14, xH = (even-odd)>>14; in the receive QMF
-// (clause 4.4) they are RL+RH and RL-RH and the outputs are even and odd, in
+// samples and xL = (a+b)>>14, xH = (a-b)>>14; in the receive QMF (clause
+// 4.4) they are RL+RH and RL-RH and the two output samples are a and b, in
 // that order, scaled by 2^-11.
-func (h *qmfHistory) push(first, second int32) (even, odd int32) {
+func (h *qmfHistory) push(first, second int32) (a, b int32) {
 	if h.pos == len(h.x) {
 		copy(h.x[:qmfTaps-2], h.x[len(h.x)-(qmfTaps-2):])
 		h.pos = qmfTaps - 2
@@ -36,8 +37,8 @@ func (h *qmfHistory) push(first, second int32) (even, odd int32) {
 	h.pos += 2
 	w := (*[qmfTaps]int32)(h.x[h.pos-qmfTaps : h.pos])
 	for i := range qmfCoeffs {
-		odd += w[2*i] * qmfCoeffs[i]
-		even += w[2*i+1] * qmfCoeffs[11-i]
+		b += w[2*i] * qmfCoeffs[i]      // h(2i)
+		a += w[2*i+1] * qmfCoeffs[11-i] // h(22-2i) = h(2i+1)
 	}
-	return even, odd
+	return a, b
 }
