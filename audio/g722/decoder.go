@@ -3,7 +3,7 @@ package g722
 // Decoder is the receive side of a G.722 channel at 64 kbit/s (mode 1):
 // the two sub-band ADPCM decoders and the receive QMF. Its state carries
 // from one call to the next, so one Decoder serves one received stream.
-// The zero value is not ready; use NewDecoder.
+// The zero value is ready to use, in the reset state.
 type Decoder struct {
 	qmf    qmfHistory
 	lower  band
@@ -30,6 +30,9 @@ func (d *Decoder) Reset() {
 // it consumed half that many octets. Every octet is valid, so Decode never
 // fails; it never allocates.
 func (d *Decoder) Decode(dst []int16, src []byte) int {
+	if d.qmf.pos == 0 { // the zero Decoder
+		d.Reset()
+	}
 	n := min(len(src), len(dst)/2)
 	dst, src = dst[:2*n], src[:n]
 	for i, c := range src {

@@ -3,7 +3,7 @@ package g722
 // Encoder is the transmit side of a G.722 channel at 64 kbit/s (mode 1):
 // the transmit QMF and the two sub-band ADPCM encoders. Its state carries
 // from one call to the next, so one Encoder serves one direction of one
-// stream. The zero value is not ready; use NewEncoder.
+// stream. The zero value is ready to use, in the reset state.
 type Encoder struct {
 	qmf    qmfHistory
 	lower  band
@@ -32,6 +32,9 @@ func (e *Encoder) Reset() {
 // frame is FrameSamples samples into FrameBytes octets). Encode never
 // allocates and never fails.
 func (e *Encoder) Encode(dst []byte, src []int16) int {
+	if e.qmf.pos == 0 { // the zero Encoder
+		e.Reset()
+	}
 	n := min(len(dst), len(src)/2)
 	dst, src = dst[:n], src[:2*n]
 	for i := range dst {

@@ -69,6 +69,25 @@ func TestToneChecksCanFail(t *testing.T) {
 	}
 }
 
+// TestZeroValue: a zero Encoder and Decoder work as new ones.
+func TestZeroValue(t *testing.T) {
+	x := sine(FrameSamples, 1000, 12000)
+	want, got := make([]byte, FrameBytes), make([]byte, FrameBytes)
+	NewEncoder().Encode(want, x)
+	var e Encoder
+	e.Encode(got, x)
+	if i := firstDiff(got, want); i >= 0 {
+		t.Fatalf("zero Encoder: octet %d is %#02x, NewEncoder gives %#02x", i, got[i], want[i])
+	}
+	wantPCM, gotPCM := make([]int16, FrameSamples), make([]int16, FrameSamples)
+	NewDecoder().Decode(wantPCM, want)
+	var d Decoder
+	d.Decode(gotPCM, want)
+	if i := firstDiff(gotPCM, wantPCM); i >= 0 {
+		t.Fatalf("zero Decoder: sample %d is %d, NewDecoder gives %d", i, gotPCM[i], wantPCM[i])
+	}
+}
+
 // TestCounts: Encode and Decode convert what fits and say how much.
 func TestCounts(t *testing.T) {
 	x := sine(11, 1000, 8000)
