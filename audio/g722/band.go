@@ -43,8 +43,9 @@ func sign(x int32) int32 {
 
 // scale computes the linear scale factor from the log scale factor nb
 // (blocks SCALEL and SCALEH of clause 6; the lower sub-band passes
-// shift 8, the higher 10): DET = 2^(nb/2048 - shift + 2) in steps of
-// 1/32 of an octave, read from ilb.
+// shift 8, the higher 10): DET = 4·ilb[frac]·2^(int-shift), about
+// 2^(13 + nb/2048 - shift), in steps of 1/32 of an octave (nb = 0 gives
+// 32 and 8, the reset values).
 func scale(nb int32, shift int32) int32 {
 	wd1 := ilb[(nb>>6)&31]
 	wd2 := shift - nb>>11

@@ -141,3 +141,15 @@ func TestReset(t *testing.T) {
 		t.Fatalf("Decoder after Reset: sample %d is %d, a new Decoder gives %d", i, gotPCM[i], wantPCM[i])
 	}
 }
+
+// TestScale: the scale factor at the ends of the log scale factor ranges
+// and the reset values agree with the limits the fuzz targets check.
+func TestScale(t *testing.T) {
+	for _, tc := range []struct{ nb, shift, want int32 }{
+		{0, 8, 32}, {0, 10, 8}, {18432, 8, 16384}, {22528, 10, 16384}, {2048, 8, 64}, {64, 8, 2093 >> 8 << 2},
+	} {
+		if got := scale(tc.nb, tc.shift); got != tc.want {
+			t.Errorf("scale(%d, %d) = %d, want %d", tc.nb, tc.shift, got, tc.want)
+		}
+	}
+}
