@@ -36,8 +36,8 @@ func call(t *testing.T, rate int, secs, nearFrom float64, preprocess, wrongRef b
 	}
 	defer c.Close()
 	n := int(secs*float64(rate)) / (rate / 50) * (rate / 50)
-	far := farEndSpeech(n, rate, 1)
-	echo := newRoom(rate, 40, 25, 0.5, 2).echo(far)
+	sc := sceneAt(rate, n)
+	far, echo := sc.far[:n], sc.echo[:n]
 	amp := math.Sqrt2 * 32768 * math.Pow(10, nearDBFS/20)
 	mic, near, out = make([]int16, n), make([]int16, n), make([]int16, n)
 	for i := range mic {

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"sync"
 	"testing"
 
 	"github.com/teaphone/teaphone/audio"
@@ -45,41 +46,69 @@ func farEndSpeech(n, rate int, seed uint64) []int16 {
 }
 
 // room is an echo path: the loudspeaker's sound reaches the microphone
-// after delay, then decaying reflections (random signs, e-folding in
-// decay, over 3·decay), with a direct-path gain of gain.
+// after delay samples, then decaying reflections (taps h).
 type room struct {
-	h []float64
+	delay int
+	h     []float64
 }
 
+// newRoom returns a room with a delay of delayMs, a direct path of gain,
+// then reflections of random sign decaying (e-folding in decayMs) over
+// 3·decayMs.
 func newRoom(rate int, delayMs, decayMs, gain float64, seed uint64) room {
 	r := rand.New(rand.NewPCG(seed, 3))
-	d := int(delayMs * float64(rate) / 1000)
 	tau := decayMs * float64(rate) / 1000
-	h := make([]float64, d+int(3*tau))
-	h[d] = gain
-	for k := 1; d+k < len(h); k++ {
+	h := make([]float64, int(3*tau))
+	h[0] = gain
+	for k := 1; k < len(h); k++ {
 		sign := 1.0
 		if r.IntN(2) == 0 {
 			sign = -1
 		}
-		h[d+k] = sign * 0.5 * gain * math.Exp(-float64(k)/tau) * r.Float64()
+		h[k] = sign * 0.5 * gain * math.Exp(-float64(k)/tau) * r.Float64()
 	}
-	return room{h: h}
+	return room{delay: int(delayMs * float64(rate) / 1000), h: h}
 }
 
 // echo returns x through the room.
 func (rm room) echo(x []int16) []float64 {
 	y := make([]float64, len(x))
-	for i := range y {
+	for i := rm.delay; i < len(y); i++ {
 		var v float64
-		for k, hk := range rm.h {
-			if hk != 0 && i-k >= 0 {
-				v += hk * float64(x[i-k])
-			}
+		for k, hk := range rm.h[:min(len(rm.h), i-rm.delay+1)] {
+			v += hk * float64(x[i-rm.delay-k])
 		}
 		y[i] = v
 	}
 	return y
+}
+
+// scene is the far end and its echo at one rate, computed once: the
+// convolution is the slow part of these tests (under -race above all).
+type scene struct {
+	far  []int16
+	echo []float64
+}
+
+var (
+	scenesMu sync.Mutex
+	scenes   = map[int]scene{}
+)
+
+// sceneAt returns at least n samples of the far end (seed 1) and its echo
+// through the test room (40 ms delay, 25 ms decay, direct path at half
+// level) at rate.
+func sceneAt(rate, n int) scene {
+	scenesMu.Lock()
+	defer scenesMu.Unlock()
+	if s, ok := scenes[rate]; ok && len(s.far) >= n {
+		return s
+	}
+	n = max(n, 10*rate)
+	far := farEndSpeech(n, rate, 1)
+	s := scene{far: far, echo: newRoom(rate, 40, 25, 0.5, 2).echo(far)}
+	scenes[rate] = s
+	return s
 }
 
 // energy returns Σx² of samples.
