@@ -114,7 +114,7 @@ func (d *Decoder) Decode(dst []int16, payload []byte) (int, error) {
 }
 
 // DecodeFEC rebuilds a lost frame from the FEC copy in next, the packet
-// that follows it (RFC 6716 §2.1.7, RFC 7587 §3.2), and returns len(dst).
+// that follows it (RFC 6716 §2.1.7, RFC 7587 §3.3), and returns len(dst).
 // dst must be exactly as long as the lost audio (FrameSamples for one lost
 // 20 ms packet; a multiple of 2.5 ms). When next has no FEC copy, libopus
 // conceals instead (as Conceal). Decode next itself afterwards as usual.

@@ -14,7 +14,7 @@ const (
 	// (RFC 6716 §3.2.5). A Decode buffer this long takes any peer's ptime.
 	MaxFrameSamples = SampleRate * 120 / 1000 // 5760
 	// MaxPayload is a payload buffer that holds any packet the encoder
-	// makes for a 20 ms frame (RFC 6716 §3.4 [R5]: at most 1275 bytes per
+	// makes for a 20 ms frame (RFC 6716 §3.4 [R2]: at most 1275 bytes per
 	// frame, plus the TOC byte).
 	MaxPayload = 1276
 	// DefaultBitrate is the encoder bitrate unless the peer caps it: enough
@@ -30,8 +30,8 @@ const (
 var ErrUnavailable = errors.New("opus: Opus needs a build with cgo and libopus (libopus-dev); this build has none (CGO_ENABLED=0 or -tags noopus)")
 
 // ErrEmptyPayload is returned by Decode and DecodeFEC for an empty payload:
-// RFC 7587 §4.2 allows none, and it carries no audio. Treat the frame as
-// lost and call Conceal.
+// an Opus packet is at least one byte (RFC 6716 §3.4 [R1]). Treat the
+// frame as lost and call Conceal.
 var ErrEmptyPayload = errors.New("opus: empty payload")
 
 // Bandwidth is an Opus audio bandwidth (RFC 6716 §2).

@@ -5,7 +5,7 @@
 // Format: 48 kHz mono, 20 ms frames of [FrameSamples] (960) samples. The
 // RTP clock of Opus is 48 kHz whatever the bandwidth actually coded (RFC
 // 7587 §4.1), so RTP timestamps advance by 960 a packet, and the rtpmap is
-// opus/48000/2 even for mono (§6.1). The rest of teaphone works at 8 kHz in
+// opus/48000/2 even for mono (§7). The rest of teaphone works at 8 kHz in
 // 160-sample frames (package audio): the media path resamples around this
 // package.
 //
@@ -17,7 +17,7 @@
 // in-band FEC when it said useinbandfec=1, DTX only when it said usedtx=1
 // (off by default).
 //
-// Loss (RFC 7587 §3.2, RFC 6716 §2.1.7 and §4.4): when a packet is lost and
+// Loss (RFC 7587 §3.3, RFC 6716 §2.1.7 and §4.4): when a packet is lost and
 // the next one has arrived, [Decoder.DecodeFEC] rebuilds the lost frame
 // from the FEC copy the next packet carries; when the next one is missing
 // too, [Decoder.Conceal] extrapolates (libopus packet loss concealment).

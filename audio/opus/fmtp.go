@@ -52,10 +52,9 @@ func (p Params) PlaybackRate() int {
 // ParseFmtp parses the parameter part of an Opus a=fmtp line (what follows
 // "a=fmtp:<pt> "), such as "maxplaybackrate=16000;stereo=0;useinbandfec=1".
 // Parameter names are case-insensitive, spaces around ';' and '=' are
-// ignored, unknown parameters are skipped (RFC 7587 §6.1 and RFC 8866
-// §6.15 leave room for others). A known parameter with a value out of its
-// range is an error naming it; the other parameters are still returned, so
-// a caller may go on with the defaults for the bad one.
+// ignored, unknown parameters are skipped. A known parameter with a value
+// out of its range is an error naming it; the other parameters are still
+// returned, so a caller may go on with the default for the bad one.
 func ParseFmtp(s string) (Params, error) {
 	var p Params
 	var first error
