@@ -10,7 +10,11 @@ BIN       := teaphone
 # -race) must be off for that one package, or OpenStream dies with "checkptr:
 # pointer arithmetic computed bad pointer value".
 RACEFLAGS := -race -gcflags=github.com/gordonklaus/portaudio=-d=checkptr=0
-RUN_PKGS  := portaudio19-dev pkg-config
+# libopus-dev: audio/opus (cgo); libopusfile-dev only because the binding,
+# gopkg.in/hraban/opus.v2, keeps its Ogg file reader in the same package
+# (behind !nolibopusfile, and go.mod cannot set tags); libspeexdsp-dev:
+# audio/aec (echo cancellation, cgo).
+RUN_PKGS  := portaudio19-dev pkg-config libopus-dev libopusfile-dev libspeexdsp-dev
 TEST_PKGS := $(RUN_PKGS) baresip baresip-core kamailio kamailio-tls-modules linphone-cli sox tmux iproute2 nftables dnsmasq-base coturn
 BENCH_PKGS := $(TEST_PKGS) pulseaudio pulseaudio-utils libasound2-plugins
 ARGS      ?=

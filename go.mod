@@ -23,6 +23,7 @@ require (
 	github.com/pion/stun/v3 v3.1.7
 	github.com/zaf/g711 v1.4.0
 	golang.org/x/sys v0.49.0
+	gopkg.in/hraban/opus.v2 v2.0.0-20230925203106-0188a62cb302
 )
 
 require (
