@@ -15,7 +15,7 @@ RACEFLAGS := -race -gcflags=github.com/gordonklaus/portaudio=-d=checkptr=0
 # (behind !nolibopusfile, and go.mod cannot set tags); libspeexdsp-dev:
 # audio/aec (echo cancellation, cgo).
 RUN_PKGS  := portaudio19-dev pkg-config libopus-dev libopusfile-dev libspeexdsp-dev
-TEST_PKGS := $(RUN_PKGS) baresip baresip-core kamailio kamailio-tls-modules linphone-cli sox tmux iproute2 nftables dnsmasq-base coturn
+TEST_PKGS := $(RUN_PKGS) baresip baresip-core kamailio kamailio-tls-modules linphone-cli sox tmux iproute2 nftables dnsmasq-base coturn sipvicious
 BENCH_PKGS := $(TEST_PKGS) pulseaudio pulseaudio-utils libasound2-plugins
 ARGS      ?=
 FUZZTIME  ?= 10s

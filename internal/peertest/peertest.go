@@ -86,6 +86,12 @@ func NeedLinphonec(t testing.TB) {
 	need(t, "linphonec", "linphone-cli")
 }
 
+// NeedSvwar is NeedBaresip for sipvicious' svwar (the extension scanner).
+func NeedSvwar(t testing.TB) {
+	t.Helper()
+	need(t, "svwar", "sipvicious")
+}
+
 func need(t testing.TB, bin, pkgs string) {
 	t.Helper()
 	if _, err := exec.LookPath(bin); err == nil {
