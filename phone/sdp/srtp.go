@@ -31,6 +31,9 @@ type Keys struct {
 	Suite  Suite
 	Local  []byte // ours: we encrypt with it
 	Remote []byte // the peer's: we decrypt with it
+	// RemoteMKI is the MKI the peer's packets carry (RFC 3711 §3.1), nil
+	// for none. Ours never carry one.
+	RemoteMKI []byte
 }
 
 func (s *SRTP) suites() []Suite {
@@ -84,14 +87,17 @@ func (s *SRTP) Accept(answer []Crypto) (k Keys, ok bool) {
 		if err != nil {
 			continue
 		}
-		return Keys{Suite: c.Suite, Local: mine, Remote: c.Key}, true
+		return Keys{Suite: c.Suite, Local: mine, Remote: c.Key, RemoteMKI: c.MKI}, true
 	}
 	return Keys{}, false
 }
 
 // choose returns the first offered line whose suite we support, RFC 4568
 // §7.1.1 (the offerer's order is its preference), and our answer line with
-// the same tag and suite and our key.
+// the same tag and suite and our key. Lines we cannot use (an unknown
+// session parameter, several keys) were dropped by parseCryptoLines. Our
+// line has no MKI even when theirs has one: each line's MKI is its
+// sender's (RFC 4568 §6.1), and we send with one key.
 func (s *SRTP) choose(offer []Crypto) (theirs, ours Crypto, ok bool, err error) {
 	for _, c := range offer {
 		if !slices.Contains(s.suites(), c.Suite) {
@@ -169,5 +175,5 @@ func (s *SRTP) AnswerKeys(remote Media) (Keys, bool) {
 	if !ok {
 		return Keys{}, false
 	}
-	return Keys{Suite: c.Suite, Local: k, Remote: c.Key}, true
+	return Keys{Suite: c.Suite, Local: k, Remote: c.Key, RemoteMKI: c.MKI}, true
 }
