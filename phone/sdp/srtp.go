@@ -18,6 +18,10 @@ type SRTP struct {
 	// with a=crypto: the best-effort convention of baresip's srtp module and
 	// Asterisk, which a peer without SRTP answers in plain RTP.
 	Mandatory bool
+	// SAVP offers the RTP/SAVP profile without Mandatory's refusals: for an
+	// optional caller whose RTP/AVP offer with a=crypto a peer refused
+	// (baresip's srtp-mand answers it 488), offering again as RTP/SAVP.
+	SAVP bool
 	// Suites lists the suites we offer and accept, in our order of
 	// preference; empty means Suites (the package variable).
 	Suites []Suite
@@ -35,6 +39,9 @@ type Keys struct {
 	// for none. Ours never carry one.
 	RemoteMKI []byte
 }
+
+// savp reports whether our offers use RTP/SAVP (RFC 3711 §12).
+func (s *SRTP) savp() bool { return s != nil && (s.Mandatory || s.SAVP) }
 
 func (s *SRTP) suites() []Suite {
 	if len(s.Suites) == 0 {
