@@ -83,6 +83,14 @@ func (m *mediaState) offerSAVP() bool {
 	return true
 }
 
+// savpRetried reports whether an srtp-optional call was offered again as
+// RTP/SAVP (retrySAVPAfter488).
+func (m *mediaState) savpRetried() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.local.SRTP != nil && m.local.SRTP.SAVP && !m.local.SRTP.Mandatory
+}
+
 // encryption returns the policy of a call on acct (nil: a direct call).
 func (p *Phone) encryption(acct *account) Encryption {
 	if acct != nil && acct.cfg.Encryption != "" {

@@ -111,10 +111,11 @@ func TestSRTPOptionalRetriesSAVP(t *testing.T) {
 		enc     Encryption
 		always  bool
 		invites int
+		reason  string
 	}{
-		{"second 488", EncryptionSRTPOptional, true, 2},
-		{"mandatory", EncryptionSRTPMandatory, true, 1},
-		{"plain", EncryptionNone, false, 1},
+		{"second 488", EncryptionSRTPOptional, true, 2, "Not Acceptable Here (to our RTP/AVP and our RTP/SAVP offer)"},
+		{"mandatory", EncryptionSRTPMandatory, true, 1, "Not Acceptable Here (the peer refused SRTP, which media.encryption = srtp-mandatory requires)"},
+		{"plain", EncryptionNone, false, 1, "Not Acceptable Here"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fp := savpOnlyCallee(t, tc.always)
@@ -123,8 +124,8 @@ func TestSRTPOptionalRetriesSAVP(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if ev := a.waitCall(id, StateFailed, wait); ev.Code != 488 {
-				t.Errorf("failed with %d %q, want 488", ev.Code, ev.Reason)
+			if ev := a.waitCall(id, StateFailed, wait); ev.Code != 488 || ev.Reason != tc.reason {
+				t.Errorf("failed with %d %q, want 488 %q", ev.Code, ev.Reason, tc.reason)
 			}
 			if n := len(fp.requests(sip.INVITE)); n != tc.invites {
 				t.Errorf("%d INVITEs, want %d", n, tc.invites)
