@@ -51,7 +51,7 @@ var errRetrySAVP = errors.New("488 to RTP/AVP with a=crypto: retry with RTP/SAVP
 // retrySAVPAfter488 decides whether a failed INVITE is sent again as
 // RTP/SAVP: srtp-optional offers RTP/AVP with a=crypto (best effort, so
 // that a plain peer answers in plain RTP), which a peer that only does
-// RTP/SAVP refuses with 488 (RFC 3264 §6: it cannot accept the profile).
+// RTP/SAVP refuses with 488 (RFC 3261 §21.4.26; baresip's srtp-mand does).
 // We then offer once more with RTP/SAVP and the same keys, the same
 // Call-ID and From tag and the next CSeq, as after a 422; a second 488
 // ends the call. Mandatory calls already offer RTP/SAVP and plain ones
