@@ -81,6 +81,8 @@ func (c *call) outgoingFailed(cs *sipgo.DialogClientSession, err error) {
 		if code == 488 && c.media.srtpMandatory() {
 			// Our RTP/SAVP offer was refused: say why the call cannot be.
 			reason += " (the peer refused SRTP, which media.encryption = srtp-mandatory requires)"
+		} else if code == 488 && c.media.savpRetried() {
+			reason += " (to our RTP/AVP and our RTP/SAVP offer)"
 		}
 		c.setState(StateFailed, code, reason)
 	case errors.Is(err, context.Canceled):

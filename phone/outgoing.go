@@ -237,6 +237,13 @@ func (c *call) runOutgoing(uri sip.Uri, offer []byte, o DialOptions) {
 		if retry = errors.Is(err, errRetryTimer); retry {
 			continue // the same server, asking for the interval it wants
 		}
+		if retry = errors.Is(err, errRetrySAVP); retry {
+			if offer, err = c.media.offer(); err != nil {
+				c.setState(StateFailed, 0, "RTP/SAVP offer: "+err.Error())
+				return
+			}
+			continue // the same server, offering RTP/SAVP
+		}
 		p.log.Warn("server failed the INVITE, trying the next", "session", c.id, "server", server, "err", err)
 		servers.Fail(*server, err)
 	}
@@ -321,6 +328,9 @@ func (c *call) inviteOnce(uri sip.Uri, offer []byte, o DialOptions, server *loca
 	if err != nil {
 		if c.retryAfter422(err) {
 			return errRetryTimer
+		}
+		if c.retrySAVPAfter488(err) {
+			return errRetrySAVP
 		}
 		if server != nil && c.failsOverInvite(err) {
 			c.mu.Lock()

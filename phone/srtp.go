@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
 	"github.com/teaphone/teaphone/phone/media"
 	"github.com/teaphone/teaphone/phone/sdp"
 )
@@ -41,6 +43,53 @@ func (e Encryption) Valid() bool {
 // ErrSRTPRequired reports a call that had to be encrypted and could not
 // be: the answer to our RTP/SAVP offer carried no usable a=crypto key.
 var ErrSRTPRequired = errors.New("media encryption required (srtp-mandatory) but the peer agreed to no SRTP key")
+
+// errRetrySAVP asks runOutgoing to send the INVITE again to the same
+// server, offering RTP/SAVP.
+var errRetrySAVP = errors.New("488 to RTP/AVP with a=crypto: retry with RTP/SAVP")
+
+// retrySAVPAfter488 decides whether a failed INVITE is sent again as
+// RTP/SAVP: srtp-optional offers RTP/AVP with a=crypto (best effort, so
+// that a plain peer answers in plain RTP), which a peer that only does
+// RTP/SAVP refuses with 488 (RFC 3261 §21.4.26; baresip's srtp-mand does).
+// We then offer once more with RTP/SAVP and the same keys, the same
+// Call-ID and From tag and the next CSeq, as after a 422; a second 488
+// ends the call. Mandatory calls already offer RTP/SAVP and plain ones
+// have nothing to retry.
+func (c *call) retrySAVPAfter488(err error) bool {
+	var de *sipgo.ErrDialogResponse
+	if !errors.As(err, &de) || de.Res.StatusCode != sip.StatusNotAcceptableHere || !c.media.offerSAVP() {
+		return false
+	}
+	c.mu.Lock()
+	if cs := de.Res.CSeq(); cs != nil {
+		c.uacAsk.cseq = cs.SeqNo + 1
+	}
+	c.mu.Unlock()
+	c.p.log.Info("488 to our RTP/AVP offer with SRTP keys: offering RTP/SAVP", "session", c.id)
+	return true
+}
+
+// offerSAVP switches an srtp-optional call's offers to RTP/SAVP; it
+// reports false when they are RTP/SAVP already or carry no keys.
+func (m *mediaState) offerSAVP() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s := m.local.SRTP
+	if s == nil || s.Mandatory || s.SAVP {
+		return false
+	}
+	s.SAVP = true
+	return true
+}
+
+// savpRetried reports whether an srtp-optional call was offered again as
+// RTP/SAVP (retrySAVPAfter488).
+func (m *mediaState) savpRetried() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.local.SRTP != nil && m.local.SRTP.SAVP && !m.local.SRTP.Mandatory
+}
 
 // encryption returns the policy of a call on acct (nil: a direct call).
 func (p *Phone) encryption(acct *account) Encryption {
@@ -102,7 +151,7 @@ func (m *mediaState) setKeysLocked(k sdp.Keys) {
 
 // mediaKeysLocked is m.keys for the media engine.
 func (m *mediaState) mediaKeysLocked() media.SRTPKeys {
-	return media.SRTPKeys{Suite: string(m.keys.Suite), Local: m.keys.Local, Remote: m.keys.Remote}
+	return media.SRTPKeys{Suite: string(m.keys.Suite), Local: m.keys.Local, Remote: m.keys.Remote, RemoteMKI: m.keys.RemoteMKI}
 }
 
 // srtpSuite returns the suite protecting the call's media, "" for none.

@@ -3,6 +3,7 @@ package phone
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"log/slog"
 	"strings"
@@ -178,5 +179,40 @@ func TestSRTPRekeyRules(t *testing.T) {
 	}
 	if err := mand.applyAnswer(plainAnswer); !errors.Is(err, ErrSRTPRequired) {
 		t.Fatalf("mandatory, plain answer: %v", err)
+	}
+}
+
+// TestSRTPKeyParams: what the stream is given for offers whose a=crypto
+// carries a lifetime and an MKI (RFC 4568 §6.1): the peer's MKI goes to the
+// media engine with its key, and a re-offer that changes only the MKI
+// changes it; a mandatory call offered only a line with a session
+// parameter we cannot honour (§6.3) is refused with ErrNoCrypto (488).
+func TestSRTPKeyParams(t *testing.T) {
+	k1 := bytes.Repeat([]byte{1}, 30)
+	line := func(params string) []byte {
+		return []byte("v=0\r\no=- 1 1 IN IP4 192.0.2.9\r\ns=-\r\nc=IN IP4 192.0.2.9\r\nt=0 0\r\n" +
+			"m=audio 4000 RTP/SAVP 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" +
+			base64.StdEncoding.EncodeToString(k1) + params + "\r\n")
+	}
+	m := &mediaState{local: sdp.Local{Addr: "192.0.2.1", Port: 5000}, localDir: sdp.SendRecv}
+	m.initSRTP(EncryptionSRTPMandatory)
+	if _, err := m.answer(line("|2^31|1:4")); err != nil {
+		t.Fatal(err)
+	}
+	if k := m.mediaKeysLocked(); k.Suite != string(sdp.AESCM128SHA1x80) || !bytes.Equal(k.Remote, k1) || !bytes.Equal(k.RemoteMKI, []byte{0, 0, 0, 1}) {
+		t.Fatalf("media keys %s MKI %x", k.Suite, k.RemoteMKI)
+	}
+	if _, err := m.answer(line("|2^31|2:4")); err != nil {
+		t.Fatal(err)
+	}
+	if k := m.mediaKeysLocked(); !bytes.Equal(k.RemoteMKI, []byte{0, 0, 0, 2}) {
+		t.Fatalf("re-offer with another MKI: media MKI %x", k.RemoteMKI)
+	}
+	for _, params := range []string{" KDR=1", " UNENCRYPTED_SRTP", " FUTURE_PARAM", "|1:4;inline:" + base64.StdEncoding.EncodeToString(k1) + "|2:4"} {
+		fresh := &mediaState{local: sdp.Local{Addr: "192.0.2.1", Port: 5000}, localDir: sdp.SendRecv}
+		fresh.initSRTP(EncryptionSRTPMandatory)
+		if _, err := fresh.answer(line(params)); !errors.Is(err, sdp.ErrNoCrypto) {
+			t.Errorf("mandatory, only a line with %q: %v, want ErrNoCrypto", params, err)
+		}
 	}
 }

@@ -37,6 +37,10 @@ type SRTPKeys struct {
 	// Suite is one of the Suite constants; "" means plain RTP.
 	Suite         string
 	Local, Remote []byte
+	// RemoteMKI is the master key identifier the peer's SRTP and SRTCP
+	// packets carry (RFC 3711 §3.1; RFC 4568 §6.1 <MKI>:<length>), nil when
+	// they carry none. We send none.
+	RemoteMKI []byte
 }
 
 // srtpState is one set of keys in use. The contexts keep per-SSRC state
@@ -47,6 +51,7 @@ type SRTPKeys struct {
 type srtpState struct {
 	suite          string
 	local, remote  []byte
+	remoteMKI      []byte
 	txRTP, rxRTP   *srtp.Context
 	txRTCP, rxRTCP *srtp.Context
 }
@@ -64,8 +69,10 @@ func profileOf(suite string) (srtp.ProtectionProfile, bool) {
 	return 0, false
 }
 
-// newContext makes a context for a key||salt of profile p.
-func newContext(p srtp.ProtectionProfile, keySalt []byte, rx bool) (*srtp.Context, error) {
+// newContext makes a context for a key||salt of profile p. With an mki
+// (RFC 3711 §3.1) a sending context writes it into every packet and a
+// receiving one refuses packets that do not carry it.
+func newContext(p srtp.ProtectionProfile, keySalt []byte, rx bool, mki []byte) (*srtp.Context, error) {
 	kl, err := p.KeyLen()
 	if err != nil {
 		return nil, err
@@ -82,6 +89,9 @@ func newContext(p srtp.ProtectionProfile, keySalt []byte, rx bool) (*srtp.Contex
 		// RFC 3711 §3.3.2: replay protection; pion's default is none.
 		opts = append(opts, srtp.SRTPReplayProtection(srtpReplayWindow), srtp.SRTCPReplayProtection(srtpReplayWindow))
 	}
+	if len(mki) > 0 {
+		opts = append(opts, srtp.MasterKeyIndicator(mki))
+	}
 	c, err := srtp.CreateContext(keySalt[:kl], keySalt[kl:], p, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("srtp context: %w", err)
@@ -97,26 +107,26 @@ func newSRTPState(k SRTPKeys, old *srtpState) (*srtpState, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: suite %q", ErrSRTPKeys, k.Suite)
 	}
-	st := &srtpState{suite: k.Suite, local: bytes.Clone(k.Local), remote: bytes.Clone(k.Remote)}
+	st := &srtpState{suite: k.Suite, local: bytes.Clone(k.Local), remote: bytes.Clone(k.Remote), remoteMKI: bytes.Clone(k.RemoteMKI)}
 	if old != nil && old.suite == k.Suite && bytes.Equal(old.local, k.Local) {
 		st.txRTP, st.txRTCP = old.txRTP, old.txRTCP
 	} else {
 		var err error
-		if st.txRTP, err = newContext(p, k.Local, false); err != nil {
+		if st.txRTP, err = newContext(p, k.Local, false, nil); err != nil {
 			return nil, err
 		}
-		if st.txRTCP, err = newContext(p, k.Local, false); err != nil {
+		if st.txRTCP, err = newContext(p, k.Local, false, nil); err != nil {
 			return nil, err
 		}
 	}
-	if old != nil && old.suite == k.Suite && bytes.Equal(old.remote, k.Remote) {
+	if old != nil && old.suite == k.Suite && bytes.Equal(old.remote, k.Remote) && bytes.Equal(old.remoteMKI, k.RemoteMKI) {
 		st.rxRTP, st.rxRTCP = old.rxRTP, old.rxRTCP
 	} else {
 		var err error
-		if st.rxRTP, err = newContext(p, k.Remote, true); err != nil {
+		if st.rxRTP, err = newContext(p, k.Remote, true, k.RemoteMKI); err != nil {
 			return nil, err
 		}
-		if st.rxRTCP, err = newContext(p, k.Remote, true); err != nil {
+		if st.rxRTCP, err = newContext(p, k.Remote, true, k.RemoteMKI); err != nil {
 			return nil, err
 		}
 	}

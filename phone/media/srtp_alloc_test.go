@@ -2,19 +2,21 @@ package media
 
 import (
 	"bytes"
+	"fmt"
 	"net/netip"
 	"testing"
 	"time"
 )
 
 // protectedFeed precomputes n steps of a remote SRTP peer keyed with k:
-// packets() protected, and every 10th step an SRTCP SR. Encrypting inside
-// the measured step would count the test's own work.
-func protectedFeed(t *testing.T, k SRTPKeys, ssrc uint32, n int) (rtpAt func(i int) []byte, srAt func(i int) []byte) {
+// packets() protected, and every 10th step an SRTCP SR, all carrying mki
+// if not nil. Encrypting inside the measured step would count the test's
+// own work.
+func protectedFeed(t *testing.T, k SRTPKeys, mki []byte, ssrc uint32, n int) (rtpAt func(i int) []byte, srAt func(i int) []byte) {
 	t.Helper()
-	tx := newSender(t, k)
+	tx := newSenderMKI(t, k, mki)
 	p, _ := profileOf(k.Suite)
-	rtcpCtx, err := newContext(p, k.Local, false)
+	rtcpCtx, err := newContext(p, k.Local, false, mki)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,16 +37,23 @@ func protectedFeed(t *testing.T, k SRTPKeys, ssrc uint32, n int) (rtpAt func(i i
 
 // TestSRTPHotPathAllocs: with SRTP, a clock tick (protect RTP and, when
 // due, SRTCP) and the receive path (unprotect RTP, and SRTCP multiplexed on
-// the RTP port) do not allocate.
+// the RTP port) do not allocate, also when the peer's packets carry an MKI.
 func TestSRTPHotPathAllocs(t *testing.T) {
+	for _, mki := range [][]byte{nil, {0, 0, 0, 7}} {
+		t.Run(fmt.Sprintf("mki %x", mki), func(t *testing.T) { testSRTPHotPathAllocs(t, mki) })
+	}
+}
+
+func testSRTPHotPathAllocs(t *testing.T, mki []byte) {
 	allocModes(t, func(t *testing.T, e *Engine, mux bool) {
 		ka, kb := testKeys(SuiteAESCM128SHA1x80)
+		kb.RemoteMKI = mki
 		s := handDriven(t, e, addrOf(listenUDP(t)))
 		s.SetRTCPMux(mux)
 		if err := s.SetSRTP(kb); err != nil {
 			t.Fatal(err)
 		}
-		rtpAt, srAt := protectedFeed(t, ka, s.SSRC(), 300)
+		rtpAt, srAt := protectedFeed(t, ka, mki, s.SSRC(), 300)
 		from := netip.MustParseAddrPort("127.0.0.1:40000")
 		now := time.Now()
 		i := 0
@@ -89,7 +98,7 @@ func TestSRTPDrainPathAllocs(t *testing.T) {
 		if !drained {
 			t.Skip("the clock does not drain RTP sockets here")
 		}
-		rtpAt, srAt := protectedFeed(t, ka, s.SSRC(), 400)
+		rtpAt, srAt := protectedFeed(t, ka, nil, s.SSRC(), 400)
 		sh := &shard{e: e, rx: newRxBatch()}
 		streams := []*Stream{s}
 		to := addrOf(s.rtpConn)

@@ -131,10 +131,13 @@ type sender struct {
 	buf [maxPacket + srtpOverhead]byte
 }
 
-func newSender(t testing.TB, k SRTPKeys) *sender {
+func newSender(t testing.TB, k SRTPKeys) *sender { return newSenderMKI(t, k, nil) }
+
+// newSenderMKI is newSender for a peer whose packets carry mki.
+func newSenderMKI(t testing.TB, k SRTPKeys, mki []byte) *sender {
 	t.Helper()
 	p, _ := profileOf(k.Suite)
-	c, err := newContext(p, k.Local, false)
+	c, err := newContext(p, k.Local, false, mki)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -302,4 +305,68 @@ func FuzzReceiveSRTP(f *testing.F) {
 		}
 		_ = s.Stats()
 	})
+}
+
+// TestSRTPMKI: a peer whose SRTP packets carry an MKI (RFC 3711 §3.1,
+// announced as <MKI>:<length> in its a=crypto, RFC 4568 §6.1) is heard when
+// the stream knows that MKI; packets with another MKI or none are dropped
+// and counted, in every suite; a changed MKI with the same key gets a new
+// receive context; and a stream that expects no MKI drops MKI packets.
+func TestSRTPMKI(t *testing.T) {
+	mki := []byte{0, 0, 0, 1}
+	from := netip.MustParseAddrPort("127.0.0.1:40000")
+	for _, suite := range testSuites {
+		t.Run(suite, func(t *testing.T) {
+			e := NewEngine(testEngineOptions()...)
+			defer e.Close()
+			ka, kb := testKeys(suite)
+			kb.RemoteMKI = mki
+			s := handDriven(t, e, addrOf(listenUDP(t)))
+			if err := s.SetSRTP(kb); err != nil {
+				t.Fatal(err)
+			}
+			now := time.Now()
+			seq := 0
+			feed := func(tx *sender) {
+				seq++
+				now = now.Add(20 * time.Millisecond)
+				s.handleRTP(tx.protect(t, rtpPacket(0, uint16(seq), uint32(seq*160), 9, false, make([]byte, 160))), from, now)
+			}
+			right, wrong, none := newSenderMKI(t, ka, mki), newSenderMKI(t, ka, []byte{0, 0, 0, 2}), newSender(t, ka)
+			for range 5 {
+				feed(right)
+			}
+			// The first packet of a source is not counted (probation).
+			rx := s.Stats().RxPackets
+			if st := s.Stats(); rx < 4 || st.DroppedSRTP != 0 {
+				t.Fatalf("packets with the MKI: %+v", st)
+			}
+			feed(wrong)
+			feed(none)
+			if st := s.Stats(); st.RxPackets != rx || st.DroppedSRTP != 2 {
+				t.Fatalf("another MKI and none must be dropped: %+v", st)
+			}
+			feed(right)
+			if st := s.Stats(); st.RxPackets != rx+1 {
+				t.Fatalf("the MKI after bad packets: %+v", st)
+			}
+			old := s.sec.Load().rxRTP
+			kb.RemoteMKI = []byte{0, 0, 0, 2}
+			if err := s.SetSRTP(kb); err != nil || s.sec.Load().rxRTP == old {
+				t.Fatalf("a changed MKI kept the receive context (%v)", err)
+			}
+			feed(wrong)
+			if st := s.Stats(); st.RxPackets != rx+2 {
+				t.Fatalf("the new MKI: %+v", st)
+			}
+			kb.RemoteMKI = nil
+			if err := s.SetSRTP(kb); err != nil {
+				t.Fatal(err)
+			}
+			feed(right)
+			if st := s.Stats(); st.RxPackets != rx+2 || st.DroppedSRTP != 3 {
+				t.Fatalf("an MKI packet on a stream that expects none: %+v", st)
+			}
+		})
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"math/big"
 	"strconv"
 	"strings"
 )
@@ -40,11 +41,11 @@ func (s Suite) KeyLen() int {
 
 // Crypto is one usable a=crypto line (RFC 4568 §9.1):
 //
-//	a=crypto:<tag> <crypto-suite> inline:<key||salt>[|<lifetime>][|<MKI>:<length>]
+//	a=crypto:<tag> <crypto-suite> inline:<key||salt>[|<lifetime>][|<MKI>:<length>] [<session-param> …]
 //
 // Only lines this package can use are kept: a supported suite, exactly one
-// key parameter with a key of the suite's length, no MKI and no session
-// parameters.
+// key parameter with a key of the suite's length, and no session parameter
+// we cannot honour (see sessionParamOK).
 type Crypto struct {
 	// Tag identifies the line within its m= section, 0-999999999 (§9.1).
 	Tag int
@@ -53,11 +54,23 @@ type Crypto struct {
 	// Key is the master key followed by the master salt. It is secret:
 	// never log it.
 	Key []byte
+	// MKI is the master key identifier the line's sender puts into each
+	// SRTP and SRTCP packet (RFC 3711 §3.1), big-endian in exactly
+	// <length> bytes (RFC 4568 §6.1); nil when the line has none.
+	MKI []byte
 }
+
+// maxMKILen is the largest <length> of an MKI, in bytes (RFC 4568 §9.1:
+// mki-length = 1*3DIGIT, 1 to 128).
+const maxMKILen = 128
 
 // String returns the a=crypto value, key included: write it only into SDP.
 func (c Crypto) String() string {
-	return strconv.Itoa(c.Tag) + " " + string(c.Suite) + " inline:" + base64.StdEncoding.EncodeToString(c.Key)
+	s := strconv.Itoa(c.Tag) + " " + string(c.Suite) + " inline:" + base64.StdEncoding.EncodeToString(c.Key)
+	if len(c.MKI) > 0 {
+		s += "|" + new(big.Int).SetBytes(c.MKI).String() + ":" + strconv.Itoa(len(c.MKI))
+	}
+	return s
 }
 
 // ParseCrypto parses the value of an a=crypto attribute. It fails for a
@@ -73,10 +86,13 @@ func ParseCrypto(v string) (Crypto, error) {
 	if len(f) < 3 {
 		return bad("fewer than three fields")
 	}
-	if len(f) > 3 {
-		// §6.3: an unknown session parameter must not be ignored; we
-		// implement none of them, so the line is unusable.
-		return bad("session parameters")
+	// RFC 4568 §6.3: session parameters follow the key parameters; one we
+	// cannot honour makes the line unusable (an unknown one must not be
+	// accepted).
+	for _, p := range f[3:] {
+		if !sessionParamOK(p) {
+			return bad("session parameter")
+		}
 	}
 	// §9.1: tag = 1*9DIGIT.
 	if len(f[0]) > 9 || strings.Trim(f[0], "0123456789") != "" {
@@ -87,8 +103,8 @@ func ParseCrypto(v string) (Crypto, error) {
 	if s.KeyLen() == 0 {
 		return bad("unsupported suite")
 	}
-	// §9.1: key-params = key-param *(";" key-param); several are only
-	// allowed with MKIs, which we do not use.
+	// §9.1: key-params = key-param *(";" key-param); several keys, told
+	// apart by their MKIs, would need rekeying by MKI: not supported.
 	kp := f[2]
 	if strings.Contains(kp, ";") {
 		return bad("several keys")
@@ -97,6 +113,7 @@ func ParseCrypto(v string) (Crypto, error) {
 	if !ok || !strings.EqualFold(method, "inline") {
 		return bad("key method")
 	}
+	// §9.1: srtp-key-info = key-salt ["|" lifetime] ["|" mki], in that order.
 	parts := strings.Split(info, "|")
 	if len(parts) > 3 {
 		return bad("key parameters")
@@ -108,16 +125,65 @@ func ParseCrypto(v string) (Crypto, error) {
 	if err != nil || len(key) != s.KeyLen() {
 		return bad("key length")
 	}
-	for _, p := range parts[1:] {
-		if strings.Contains(p, ":") {
-			// §6.1: <MKI>:<length>; pion could do it, we do not.
+	var mki []byte
+	for i, p := range parts[1:] {
+		if !strings.Contains(p, ":") {
+			if i > 0 || !validLifetime(p) {
+				return bad("lifetime")
+			}
+			continue
+		}
+		if i+2 != len(parts) {
+			return bad("MKI before the lifetime")
+		}
+		if mki, ok = parseMKI(p); !ok {
 			return bad("MKI")
 		}
-		if !validLifetime(p) {
-			return bad("lifetime")
-		}
 	}
-	return Crypto{Tag: tag, Suite: s, Key: key}, nil
+	return Crypto{Tag: tag, Suite: s, Key: key, MKI: mki}, nil
+}
+
+// parseMKI parses RFC 4568 §9.1's mki = mki-value ":" mki-length, a
+// decimal value and its length in bytes (1-128), into the value's
+// big-endian bytes of that length. A value too large for its length is
+// refused.
+func parseMKI(p string) ([]byte, bool) {
+	val, length, _ := strings.Cut(p, ":")
+	if val == "" || strings.Trim(val, "0123456789") != "" || length == "" || len(length) > 3 || strings.Trim(length, "0123456789") != "" {
+		return nil, false
+	}
+	n, _ := strconv.Atoi(length)
+	// 309 digits hold any 128-byte value; more cannot fit.
+	if n < 1 || n > maxMKILen || len(val) > 309 {
+		return nil, false
+	}
+	v, ok := new(big.Int).SetString(val, 10)
+	if !ok || v.BitLen() > 8*n {
+		return nil, false
+	}
+	return v.FillBytes(make([]byte, n)), true
+}
+
+// sessionParamOK reports whether we can honour the session parameter p
+// (RFC 4568 §6.3). WSH (window size hint) only tells the receiver how
+// much reordering to expect; we keep our replay window (64, RFC 3711
+// §3.3.2) whatever it says, and a hint below 64 is malformed. FEC_ORDER
+// only orders SRTP and FEC, and we negotiate no FEC. The others cannot be
+// honoured: KDR asks for key re-derivation, which pion/srtp does not do;
+// UNENCRYPTED_SRTP, UNENCRYPTED_SRTCP and UNAUTHENTICATED_SRTP would carry
+// media we present as protected in clear or unauthenticated, so we refuse
+// them; FEC_KEY keys FEC; anything else is unknown, and §6.3 forbids
+// accepting a line with an unknown session parameter.
+func sessionParamOK(p string) bool {
+	name, val, _ := strings.Cut(p, "=")
+	switch name {
+	case "WSH":
+		n, err := strconv.Atoi(val)
+		return err == nil && n >= 64
+	case "FEC_ORDER":
+		return val == "FEC_SRTP" || val == "SRTP_FEC"
+	}
+	return false
 }
 
 // validLifetime checks a §9.1 lifetime: ["2^"] 1*DIGIT. The value itself is

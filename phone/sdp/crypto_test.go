@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"errors"
+	"math/big"
 	"strings"
 	"testing"
 )
@@ -20,25 +21,52 @@ func TestParseCrypto(t *testing.T) {
 		ok    bool
 		tag   int
 		suite Suite
+		mki   []byte
 	}{
-		{"1 AES_CM_128_HMAC_SHA1_80 inline:" + key30, true, 1, AESCM128SHA1x80},
-		{"2 AES_CM_128_HMAC_SHA1_32 inline:" + key30 + "|2^20", true, 2, AESCM128SHA1x32},
-		{"3 AEAD_AES_128_GCM inline:" + key28 + "|1048576", true, 3, AEADAES128GCM},
-		{"4 AES_CM_128_HMAC_SHA1_80 inline:" + strings.TrimRight(key30, "="), true, 4, AESCM128SHA1x80},
-		{"1 AES_CM_128_HMAC_SHA1_80 INLINE:" + key30, true, 1, AESCM128SHA1x80},
-		{"1 AES_256_CM_HMAC_SHA1_80 inline:" + key30, false, 0, ""},               // unknown suite
-		{"1 F8_128_HMAC_SHA1_80 inline:" + key30, false, 0, ""},                   // unknown suite
-		{"1 AES_CM_128_HMAC_SHA1_80 inline:" + key28, false, 0, ""},               // key too short
-		{"1 AEAD_AES_128_GCM inline:" + key30, false, 0, ""},                      // key too long
-		{"1 AES_CM_128_HMAC_SHA1_80 inline:!!notbase64!!", false, 0, ""},          // bad base64
-		{"1 AES_CM_128_HMAC_SHA1_80 inline:" + key30 + "|2^20|1:4", false, 0, ""}, // MKI
-		{"1 AES_CM_128_HMAC_SHA1_80 inline:" + key30 + "|2^x", false, 0, ""},      // lifetime
-		{"1 AES_CM_128_HMAC_SHA1_80 inline:" + key30 + " KDR=1", false, 0, ""},    // session param
-		{"1 AES_CM_128_HMAC_SHA1_80 uri:http://x", false, 0, ""},
-		{"x AES_CM_128_HMAC_SHA1_80 inline:" + key30, false, 0, ""},
-		{"1234567890 AES_CM_128_HMAC_SHA1_80 inline:" + key30, false, 0, ""},
-		{"1 AES_CM_128_HMAC_SHA1_80", false, 0, ""},
-		{"", false, 0, ""},
+		{"1 AES_CM_128_HMAC_SHA1_80 inline:" + key30, true, 1, AESCM128SHA1x80, nil},
+		{"2 AES_CM_128_HMAC_SHA1_32 inline:" + key30 + "|2^20", true, 2, AESCM128SHA1x32, nil},
+		{"3 AEAD_AES_128_GCM inline:" + key28 + "|1048576", true, 3, AEADAES128GCM, nil},
+		{"4 AES_CM_128_HMAC_SHA1_80 inline:" + strings.TrimRight(key30, "="), true, 4, AESCM128SHA1x80, nil},
+		{"1 AES_CM_128_HMAC_SHA1_80 INLINE:" + key30, true, 1, AESCM128SHA1x80, nil},
+		// RFC 4568 §9.1: lifetime, MKI, both (lifetime first).
+		{"1 AES_CM_128_HMAC_SHA1_80 inline:" + key30 + "|2^31", true, 1, AESCM128SHA1x80, nil},
+		{"1 AES_CM_128_HMAC_SHA1_80 inline:" + key30 + "|2^20|1:4", true, 1, AESCM128SHA1x80, []byte{0, 0, 0, 1}},
+		{"1 AES_CM_128_HMAC_SHA1_80 inline:" + key30 + "|1:4", true, 1, AESCM128SHA1x80, []byte{0, 0, 0, 1}},
+		{"1 AES_CM_128_HMAC_SHA1_32 inline:" + key30 + "|2^31|258:2", true, 1, AESCM128SHA1x32, []byte{1, 2}},
+		{"1 AEAD_AES_128_GCM inline:" + key28 + "|0:1", true, 1, AEADAES128GCM, []byte{0}},
+		{"1 AES_CM_128_HMAC_SHA1_80 inline:" + key30 + "|1:4|2^20", false, 0, "", nil}, // MKI before lifetime
+		{"1 AES_CM_128_HMAC_SHA1_80 inline:" + key30 + "|2^20|2^20", false, 0, "", nil},
+		{"1 AES_CM_128_HMAC_SHA1_80 inline:" + key30 + "|1:4|1:4", false, 0, "", nil},
+		{"1 AES_CM_128_HMAC_SHA1_80 inline:" + key30 + "|256:1", false, 0, "", nil}, // does not fit
+		{"1 AES_CM_128_HMAC_SHA1_80 inline:" + key30 + "|1:0", false, 0, "", nil},
+		{"1 AES_CM_128_HMAC_SHA1_80 inline:" + key30 + "|1:129", false, 0, "", nil},
+		{"1 AES_CM_128_HMAC_SHA1_80 inline:" + key30 + "|1:", false, 0, "", nil},
+		{"1 AES_CM_128_HMAC_SHA1_80 inline:" + key30 + "|:4", false, 0, "", nil},
+		{"1 AES_CM_128_HMAC_SHA1_80 inline:" + key30 + "|-1:4", false, 0, "", nil},
+		{"1 AES_CM_128_HMAC_SHA1_80 inline:" + key30 + "|1:+4", false, 0, "", nil},
+		{"1 AES_CM_128_HMAC_SHA1_80 inline:" + key30 + "|1:4;inline:" + key30 + "|2:4", false, 0, "", nil}, // several keys
+		// RFC 4568 §6.3: session parameters we can honour, and the rest.
+		{"1 AES_CM_128_HMAC_SHA1_80 inline:" + key30 + " WSH=128", true, 1, AESCM128SHA1x80, nil},
+		{"1 AES_CM_128_HMAC_SHA1_80 inline:" + key30 + "|2^31|1:4 FEC_ORDER=SRTP_FEC WSH=64", true, 1, AESCM128SHA1x80, []byte{0, 0, 0, 1}},
+		{"1 AES_CM_128_HMAC_SHA1_80 inline:" + key30 + " WSH=32", false, 0, "", nil},
+		{"1 AES_CM_128_HMAC_SHA1_80 inline:" + key30 + " KDR=1", false, 0, "", nil},
+		{"1 AES_CM_128_HMAC_SHA1_80 inline:" + key30 + " UNENCRYPTED_SRTP", false, 0, "", nil},
+		{"1 AES_CM_128_HMAC_SHA1_80 inline:" + key30 + " UNENCRYPTED_SRTCP", false, 0, "", nil},
+		{"1 AES_CM_128_HMAC_SHA1_80 inline:" + key30 + " UNAUTHENTICATED_SRTP", false, 0, "", nil},
+		{"1 AES_CM_128_HMAC_SHA1_80 inline:" + key30 + " FEC_ORDER=LATER", false, 0, "", nil},
+		{"1 AES_CM_128_HMAC_SHA1_80 inline:" + key30 + " FEC_KEY=inline:" + key30, false, 0, "", nil},
+		{"1 AES_CM_128_HMAC_SHA1_80 inline:" + key30 + " WSH=128 NEW_THING", false, 0, "", nil},
+		{"1 AES_256_CM_HMAC_SHA1_80 inline:" + key30, false, 0, "", nil},      // unknown suite
+		{"1 F8_128_HMAC_SHA1_80 inline:" + key30, false, 0, "", nil},          // unknown suite
+		{"1 AES_CM_128_HMAC_SHA1_80 inline:" + key28, false, 0, "", nil},      // key too short
+		{"1 AEAD_AES_128_GCM inline:" + key30, false, 0, "", nil},             // key too long
+		{"1 AES_CM_128_HMAC_SHA1_80 inline:!!notbase64!!", false, 0, "", nil}, // bad base64
+		{"1 AES_CM_128_HMAC_SHA1_80 inline:" + key30 + "|2^x", false, 0, "", nil},
+		{"1 AES_CM_128_HMAC_SHA1_80 uri:http://x", false, 0, "", nil},
+		{"x AES_CM_128_HMAC_SHA1_80 inline:" + key30, false, 0, "", nil},
+		{"1234567890 AES_CM_128_HMAC_SHA1_80 inline:" + key30, false, 0, "", nil},
+		{"1 AES_CM_128_HMAC_SHA1_80", false, 0, "", nil},
+		{"", false, 0, "", nil},
 	} {
 		c, err := ParseCrypto(tc.in)
 		if tc.ok != (err == nil) {
@@ -51,12 +79,27 @@ func TestParseCrypto(t *testing.T) {
 			}
 			continue
 		}
-		if c.Tag != tc.tag || c.Suite != tc.suite || len(c.Key) != tc.suite.KeyLen() {
-			t.Errorf("ParseCrypto(%q) = %d %s %d-byte key", tc.in, c.Tag, c.Suite, len(c.Key))
+		if c.Tag != tc.tag || c.Suite != tc.suite || len(c.Key) != tc.suite.KeyLen() || !bytes.Equal(c.MKI, tc.mki) {
+			t.Errorf("ParseCrypto(%q) = %d %s %d-byte key MKI %x, want MKI %x", tc.in, c.Tag, c.Suite, len(c.Key), c.MKI, tc.mki)
 		}
-		if back, err := ParseCrypto(c.String()); err != nil || back.Tag != c.Tag || !bytes.Equal(back.Key, c.Key) {
+		if back, err := ParseCrypto(c.String()); err != nil || back.Tag != c.Tag || !bytes.Equal(back.Key, c.Key) || !bytes.Equal(back.MKI, c.MKI) {
 			t.Errorf("round trip of %q: %v", tc.in, err)
 		}
+	}
+}
+
+// TestParseCryptoLongMKI: an MKI of the largest length (128 bytes) with a
+// value that fills it round-trips; one byte more does not fit.
+func TestParseCryptoLongMKI(t *testing.T) {
+	top := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 8*128), big.NewInt(1))
+	line := "1 AES_CM_128_HMAC_SHA1_80 inline:" + key30 + "|" + top.String() + ":128"
+	c, err := ParseCrypto(line)
+	if err != nil || len(c.MKI) != 128 || !bytes.Equal(c.MKI, bytes.Repeat([]byte{0xff}, 128)) || c.String() != line {
+		t.Fatalf("ParseCrypto(128-byte MKI) = %x, %v", c.MKI, err)
+	}
+	over := new(big.Int).Add(top, big.NewInt(1)).String()
+	if _, err := ParseCrypto("1 AES_CM_128_HMAC_SHA1_80 inline:" + key30 + "|" + over + ":128"); err == nil {
+		t.Errorf("an MKI of 2^1024 accepted in 128 bytes")
 	}
 }
 
@@ -131,6 +174,92 @@ func TestSRTPNegotiation(t *testing.T) {
 	}
 }
 
+// TestSRTPKeyParamsNegotiation: offers whose a=crypto lines carry a
+// lifetime, an MKI (RFC 4568 §6.1) or session parameters (§6.3). A line
+// with an MKI is used and its MKI kept for the receiver, our answer line
+// has none; a line with a session parameter we cannot honour is skipped
+// for the next usable one; with none usable the offer is answered as the
+// policy says (plain for an optional RTP/AVP offer, ErrNoCrypto, a 488,
+// for RTP/SAVP or when SRTP is mandatory).
+func TestSRTPKeyParamsNegotiation(t *testing.T) {
+	cm := "crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"
+	for _, tc := range []struct {
+		name  string
+		srtp  *SRTP
+		offer string
+		err   error
+		tag   string // answered tag, "" = plain
+		suite Suite
+		mki   []byte
+	}{
+		{"lifetime", &SRTP{}, audio("0", cm+key30+"|2^31"), nil, "1", AESCM128SHA1x80, nil},
+		{"lifetime and MKI", &SRTP{Mandatory: true}, savpAudio("0", cm+key30+"|2^20|1:4"), nil, "1", AESCM128SHA1x80, []byte{0, 0, 0, 1}},
+		{"MKI, WSH", &SRTP{}, audio("0", cm+key30+"|7:1 WSH=64"), nil, "1", AESCM128SHA1x80, []byte{7}},
+		{"KDR skipped for the next line", &SRTP{}, audio("0", cm+key30+" KDR=1",
+			"crypto:2 AES_CM_128_HMAC_SHA1_32 inline:"+key30+"|2^20|1:4"), nil, "2", AESCM128SHA1x32, []byte{0, 0, 0, 1}},
+		{"UNENCRYPTED_SRTP skipped for the next line", &SRTP{Mandatory: true}, savpAudio("0", cm+key30+" UNENCRYPTED_SRTP",
+			"crypto:2 AEAD_AES_128_GCM inline:"+key28), nil, "2", AEADAES128GCM, nil},
+		{"several keys skipped for the next line", &SRTP{}, audio("0", cm+key30+"|1:4;inline:"+key30+"|2:4",
+			"crypto:3 AES_CM_128_HMAC_SHA1_80 inline:"+key30), nil, "3", AESCM128SHA1x80, nil},
+		{"optional avp, none usable", &SRTP{}, audio("0", cm+key30+" UNAUTHENTICATED_SRTP", cm+key30+" FOO"), nil, "", "", nil},
+		{"optional savp, none usable", &SRTP{}, savpAudio("0", cm+key30+" KDR=2"), ErrNoCrypto, "", "", nil},
+		{"mandatory avp, none usable", &SRTP{Mandatory: true}, audio("0", cm+key30+" UNENCRYPTED_SRTCP"), ErrNoCrypto, "", "", nil},
+		{"mandatory, MKI too long for its length", &SRTP{Mandatory: true}, savpAudio("0", cm+key30+"|300:1"), ErrNoCrypto, "", "", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := testLocal()
+			l.SRTP = tc.srtp
+			ans, remote, _, err := Answer(l, []byte(tc.offer), SendRecv)
+			checkErr(t, err, tc.err)
+			if err != nil {
+				return
+			}
+			k, ok := tc.srtp.AnswerKeys(remote)
+			if tc.tag == "" {
+				if ok || bytes.Contains(ans, []byte("a=crypto")) {
+					t.Fatalf("plain answer carries keys:\n%s", ans)
+				}
+				return
+			}
+			if !ok || k.Suite != tc.suite || !bytes.Equal(k.RemoteMKI, tc.mki) {
+				t.Fatalf("keys %v %s MKI %x, want %s MKI %x", ok, k.Suite, k.RemoteMKI, tc.suite, tc.mki)
+			}
+			got, err := Parse(ans)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Contains(ans, []byte("a=crypto:"+tc.tag+" "+string(tc.suite)+" inline:")) || len(got.Crypto) != 1 || got.Crypto[0].MKI != nil {
+				t.Errorf("answer line (tag %s, no MKI):\n%s", tc.tag, ans)
+			}
+		})
+	}
+}
+
+// TestSRTPAcceptMKI: an answer to our offer whose line carries an MKI
+// gives keys with that MKI for our receiver; one whose only line has an
+// unknown session parameter gives none (parseCryptoLines drops it).
+func TestSRTPAcceptMKI(t *testing.T) {
+	a := &SRTP{}
+	if _, err := a.offerLines(); err != nil {
+		t.Fatal(err)
+	}
+	m, err := Parse([]byte(audio("0", "crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"+key30+"|2^31|1000:2")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, ok := a.Accept(m.Crypto)
+	if !ok || k.Suite != AESCM128SHA1x80 || !bytes.Equal(k.RemoteMKI, []byte{0x03, 0xe8}) {
+		t.Fatalf("Accept = %v %s MKI %x", ok, k.Suite, k.RemoteMKI)
+	}
+	m, err = Parse([]byte(audio("0", "crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"+key30+" -LATER")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := a.Accept(m.Crypto); ok || len(m.Crypto) != 0 {
+		t.Errorf("a line with an unknown session parameter was accepted")
+	}
+}
+
 // TestSRTPOfferAnswerRoundTrip offers in each mode, answers with another
 // Local and checks both sides agree; a re-offer keeps our key.
 func TestSRTPOfferAnswerRoundTrip(t *testing.T) {
@@ -181,6 +310,13 @@ func FuzzParseCrypto(f *testing.F) {
 	f.Add("3 AEAD_AES_128_GCM inline:" + key28)
 	f.Add("1 AES_CM_128_HMAC_SHA1_32 inline:" + key30 + "|2^20|1:4")
 	f.Add("1 AES_CM_128_HMAC_SHA1_80 inline:" + key30 + ";inline:" + key30)
+	f.Add("1 AES_CM_128_HMAC_SHA1_80 inline:" + key30 + "|2^31")
+	f.Add("1 AES_CM_128_HMAC_SHA1_80 inline:" + key30 + "|1:4")
+	f.Add("1 AES_CM_128_HMAC_SHA1_80 inline:" + key30 + "|2^31|65535:2 WSH=64 FEC_ORDER=FEC_SRTP")
+	f.Add("1 AES_CM_128_HMAC_SHA1_80 inline:" + key30 + "|1:4;inline:" + key30 + "|2:4")
+	f.Add("1 AES_CM_128_HMAC_SHA1_80 inline:" + key30 + " KDR=3 UNENCRYPTED_SRTP UNENCRYPTED_SRTCP UNAUTHENTICATED_SRTP")
+	f.Add("1 AES_CM_128_HMAC_SHA1_80 inline:" + key30 + " FEC_KEY=inline:" + key30 + "|2^20|1:4 -EXT")
+	f.Add("1 AES_CM_128_HMAC_SHA1_80 inline:" + key30 + "|99999999999999999999999:128")
 	f.Add("")
 	f.Fuzz(func(t *testing.T, v string) {
 		c, err := ParseCrypto(v)
@@ -190,11 +326,11 @@ func FuzzParseCrypto(f *testing.F) {
 			}
 			return
 		}
-		if c.Suite.KeyLen() != len(c.Key) || c.Tag < 0 || c.Tag > 999999999 {
-			t.Fatalf("accepted %q as %d %s %d", v, c.Tag, c.Suite, len(c.Key))
+		if c.Suite.KeyLen() != len(c.Key) || c.Tag < 0 || c.Tag > 999999999 || len(c.MKI) > maxMKILen {
+			t.Fatalf("accepted %q as %d %s %d MKI %d bytes", v, c.Tag, c.Suite, len(c.Key), len(c.MKI))
 		}
 		back, err := ParseCrypto(c.String())
-		if err != nil || back.Tag != c.Tag || back.Suite != c.Suite || !bytes.Equal(back.Key, c.Key) {
+		if err != nil || back.Tag != c.Tag || back.Suite != c.Suite || !bytes.Equal(back.Key, c.Key) || !bytes.Equal(back.MKI, c.MKI) {
 			t.Fatalf("round trip of %q: %v", v, err)
 		}
 	})

@@ -17,6 +17,10 @@ func fuzzSeeds(f *testing.F) {
 	f.Add([]byte("v=0\r\n"))
 	f.Add([]byte(audio("0", "crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"+key30+"|2^20", "crypto:2 AEAD_AES_128_GCM inline:"+key28)))
 	f.Add([]byte(savpAudio("0", "crypto:1 AES_CM_128_HMAC_SHA1_32 inline:"+key30+"|2^20|1:4")))
+	f.Add([]byte(audio("0", "crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"+key30+"|2^31 KDR=1",
+		"crypto:2 AES_CM_128_HMAC_SHA1_80 inline:"+key30+"|2^31|1:4 WSH=64",
+		"crypto:3 AEAD_AES_128_GCM inline:"+key28+" UNENCRYPTED_SRTP")))
+	f.Add([]byte(savpAudio("0", "crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"+key30+"|1:4;inline:"+key30+"|2:4 FEC_ORDER=FEC_SRTP")))
 	l := &Local{Addr: "192.0.2.1", Port: 4000}
 	for _, d := range []Direction{SendRecv, SendOnly, RecvOnly, Inactive} {
 		b, err := Offer(l, d, true)

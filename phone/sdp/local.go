@@ -45,7 +45,8 @@ type Local struct {
 	// carry our ICE-lite credentials and candidates (see LocalICE).
 	ICE *LocalICE
 	// SRTP, when set, makes offers carry our a=crypto lines (RTP/SAVP if
-	// SRTP.Mandatory) and answers accept a=crypto offers (see SRTP).
+	// SRTP.Mandatory or SRTP.SAVP) and answers accept a=crypto offers (see
+	// SRTP).
 	SRTP *SRTP
 }
 
@@ -92,7 +93,7 @@ func Offer(l *Local, dir Direction, holdC0 bool) ([]byte, error) {
 			return nil, err
 		}
 	}
-	md := &psdp.MediaDescription{MediaName: audioName(l.Port, l.SRTP != nil && l.SRTP.Mandatory)}
+	md := &psdp.MediaDescription{MediaName: audioName(l.Port, l.SRTP.savp())}
 	for _, name := range codecs {
 		addCodec(md, staticPT(name), name, "")
 	}

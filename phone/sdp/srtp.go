@@ -18,6 +18,10 @@ type SRTP struct {
 	// with a=crypto: the best-effort convention of baresip's srtp module and
 	// Asterisk, which a peer without SRTP answers in plain RTP.
 	Mandatory bool
+	// SAVP offers the RTP/SAVP profile without Mandatory's refusals: for an
+	// optional caller whose RTP/AVP offer with a=crypto a peer refused
+	// (baresip's srtp-mand answers it 488), offering again as RTP/SAVP.
+	SAVP bool
 	// Suites lists the suites we offer and accept, in our order of
 	// preference; empty means Suites (the package variable).
 	Suites []Suite
@@ -31,7 +35,13 @@ type Keys struct {
 	Suite  Suite
 	Local  []byte // ours: we encrypt with it
 	Remote []byte // the peer's: we decrypt with it
+	// RemoteMKI is the MKI the peer's packets carry (RFC 3711 §3.1), nil
+	// for none. Ours never carry one.
+	RemoteMKI []byte
 }
+
+// savp reports whether our offers use RTP/SAVP (RFC 3711 §12).
+func (s *SRTP) savp() bool { return s != nil && (s.Mandatory || s.SAVP) }
 
 func (s *SRTP) suites() []Suite {
 	if len(s.Suites) == 0 {
@@ -84,14 +94,17 @@ func (s *SRTP) Accept(answer []Crypto) (k Keys, ok bool) {
 		if err != nil {
 			continue
 		}
-		return Keys{Suite: c.Suite, Local: mine, Remote: c.Key}, true
+		return Keys{Suite: c.Suite, Local: mine, Remote: c.Key, RemoteMKI: c.MKI}, true
 	}
 	return Keys{}, false
 }
 
 // choose returns the first offered line whose suite we support, RFC 4568
 // §7.1.1 (the offerer's order is its preference), and our answer line with
-// the same tag and suite and our key.
+// the same tag and suite and our key. Lines we cannot use (an unknown
+// session parameter, several keys) were dropped by parseCryptoLines. Our
+// line has no MKI even when theirs has one: each line's MKI is its
+// sender's (RFC 4568 §6.1), and we send with one key.
 func (s *SRTP) choose(offer []Crypto) (theirs, ours Crypto, ok bool, err error) {
 	for _, c := range offer {
 		if !slices.Contains(s.suites(), c.Suite) {
@@ -169,5 +182,5 @@ func (s *SRTP) AnswerKeys(remote Media) (Keys, bool) {
 	if !ok {
 		return Keys{}, false
 	}
-	return Keys{Suite: c.Suite, Local: k, Remote: c.Key}, true
+	return Keys{Suite: c.Suite, Local: k, Remote: c.Key, RemoteMKI: c.MKI}, true
 }
