@@ -102,7 +102,7 @@ func tlsSRTPCall(t *testing.T, k *peertest.Kamailio, ph *testPhone, alice *peert
 	if caller == "teaphone" && !regexp.MustCompile(`INVITE for alice -> sip:\S*transport=tls`).MatchString(klog) {
 		t.Errorf("Kamailio did not relay the INVITE to alice's TLS contact:\n%s", klog)
 	}
-	if caller == "baresip" && !strings.Contains(klog, "INVITE for dave -> sips:dave@") {
+	if caller == "baresip" && !strings.Contains(klog, "INVITE for dave -> sips:") {
 		t.Errorf("Kamailio did not relay the INVITE to dave's sips: Contact:\n%s", klog)
 	}
 	if !strings.Contains(klog, "(tls)") {
