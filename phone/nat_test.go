@@ -121,8 +121,9 @@ func TestRportOnEveryRequest(t *testing.T) {
 	}
 	fp.waitRequests(t, sip.CANCEL, 1)
 
-	// Callee: the BYE of the dialog the far end created.
-	_, in := callPhone(t, fp, a, "alice", sip.Uri{})
+	// Callee: the BYE of the dialog the far end created (called as the
+	// registrar would: at the registered Contact's user).
+	_, in := callPhone(t, fp, a, a.Phone.accounts[0].token, sip.Uri{})
 	if err := a.Hangup(in); err != nil {
 		t.Fatal(err)
 	}
