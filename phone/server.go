@@ -148,9 +148,7 @@ func (p *Phone) handlers() map[sip.RequestMethod]sipgo.RequestHandler {
 		sip.NOTIFY:  p.routed(p.onNotify),
 		sip.PRACK:   p.routed(p.onPrack),
 		sip.UPDATE:  p.routed(p.onUpdate),
-		sip.MESSAGE: func(req *sip.Request, tx sip.ServerTransaction) {
-			respond(tx, req, 405, "Method Not Allowed")
-		},
+		sip.MESSAGE: methodNotAllowed,
 	}
 }
 
@@ -158,6 +156,16 @@ func (p *Phone) registerHandlers() {
 	for method, h := range p.handlers() {
 		p.srv.OnRequest(method, h)
 	}
+	p.srv.OnNoRoute(methodNotAllowed)
+}
+
+// methodNotAllowed answers a method we do not take (REGISTER, MESSAGE,
+// SUBSCRIBE, …) with 405 and the methods we do (RFC 3261 §8.2.1: "The UAS
+// MUST also add an Allow header field to the 405").
+func methodNotAllowed(req *sip.Request, tx sip.ServerTransaction) {
+	res := sip.NewResponseFromRequest(req, 405, "Method Not Allowed", nil)
+	res.AppendHeader(sip.NewHeader("Allow", allowMethods))
+	_ = tx.Respond(res)
 }
 
 // allowMethods is what we answer in Allow (RFC 3261 §20.5).

@@ -423,3 +423,21 @@ func TestRegistrarNotLimited(t *testing.T) {
 		}
 	}
 }
+
+// TestMethodNotAllowedHasAllow: a method we do not take gets 405 with
+// the methods we do (RFC 3261 §8.2.1), whoever it is for.
+func TestMethodNotAllowedHasAllow(t *testing.T) {
+	p := newTestPhone(t, Options{})
+	for _, method := range []string{"REGISTER", "MESSAGE", "SUBSCRIBE", "PUBLISH"} {
+		sc := newRawUDP(t, p.LocalAddr())
+		rs := sc.final(sc.request(method, "alice"), 3*time.Second)
+		if len(rs) == 0 {
+			t.Fatalf("%s: no answer", method)
+		}
+		res := rs[len(rs)-1]
+		allow := res.GetHeader("Allow")
+		if res.StatusCode != 405 || allow == nil || !strings.Contains(allow.Value(), "INVITE") {
+			t.Errorf("%s: %d %s, Allow %v; want 405 with Allow", method, res.StatusCode, res.Reason, allow)
+		}
+	}
+}
