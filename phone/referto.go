@@ -74,7 +74,7 @@ func parseReferTo(req *sip.Request, secure bool) (referTarget, error) {
 		t.headers["Referred-By"] = by.Value()
 	}
 	if secure && !strings.EqualFold(uri.Scheme, "sips") {
-		return referTarget{}, &referError{603, "Decline (sip: target in a secure call)", fmt.Errorf("%w: Refer-To %s would leave sips:", ErrInvalidInput, base)}
+		return referTarget{}, &referError{603, "Decline (sip: target in a secure call)", fmt.Errorf("%w: Refer-To %s would leave a sips: call", ErrInvalidInput, base)}
 	}
 	return t, nil
 }

@@ -136,7 +136,7 @@ func ValidateTransferGlob(g string) error {
 	}
 	l := strings.ToLower(g)
 	if !strings.HasPrefix(l, "sip:") && !strings.HasPrefix(l, "sips:") {
-		return fmt.Errorf("%w: transfer glob %q: want it to start with sip: or sips:", ErrInvalidInput, g)
+		return fmt.Errorf("%w: transfer glob %q: want a sip: or sips: URI glob", ErrInvalidInput, g)
 	}
 	return nil
 }
