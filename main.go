@@ -252,5 +252,6 @@ func runTUI(ctx context.Context, mgr *sessions.Manager, cfg config.Config, rules
 		Accounts: names, AudioIn: snd.name, AudioOut: snd.name, AudioNotice: snd.Notice(), Warnings: cfg.Warnings(),
 		Keys: cfg.UI.Keys, Contacts: contacts,
 		History: hist.Load(), OnDial: hist.Add, Keypad: ringer.Keypad(hub),
+		InputLevel: hub.InputLevel,
 	})
 }

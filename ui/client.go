@@ -107,4 +107,8 @@ type Options struct {
 	// OnDial, if set, is told every target the user dials (main keeps the
 	// dial history across runs with it). It runs in a command.
 	OnDial func(typed string)
+	// InputLevel, if set, is the microphone's level in dBFS (the loudest
+	// frame since the last call; ok false while nothing reads it). The
+	// call pane of a connected call shows it as a meter, read each tick.
+	InputLevel func() (dbfs float64, ok bool)
 }

@@ -81,6 +81,10 @@ type Model struct {
 	height  int
 	clock   time.Time
 	tickTag int
+	level   struct { // the microphone's, read each tick (Options.InputLevel)
+		dbfs float64
+		ok   bool
+	}
 
 	regs     []regEntry
 	calls    []sessions.CallInfo // not ended, by line

@@ -2,11 +2,13 @@ package ui
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/teaphone/teaphone/sessions"
 	"github.com/teaphone/teaphone/ui/components/sparkline"
 	"github.com/teaphone/teaphone/ui/keys"
 )
@@ -46,6 +48,9 @@ func (m Model) details(w int) []string {
 	if x.dtmfSent != "" || x.dtmfRecv != "" {
 		l2 = append(l2, lbl("dtmf sent")+s.Value.Render(orDash(x.dtmfSent))+" "+lbl(" recv")+s.Value.Render(orDash(x.dtmfRecv)))
 	}
+	if mic := m.micMeter(c); mic != "" {
+		l2 = append(l2, lbl("mic")+s.Value.Render(mic))
+	}
 	if c.Subject != "" {
 		l2 = append(l2, lbl("subject")+s.Value.Render(c.Subject))
 	}
@@ -56,6 +61,30 @@ func (m Model) details(w int) []string {
 		l2 = append(l2, lbl("transfer")+s.Value.Render(c.Transfer.Target+" "+transferStatus(c.Transfer)))
 	}
 	return append(out, l1, strings.Join(l2, "  "))
+}
+
+// micMeter draws the microphone's level for a connected call (see
+// Options.InputLevel): ten cells from -60 to 0 dBFS and the figure, so a
+// person sees the microphone works before the far end complains; "muted"
+// when the call is muted, "" when there is no meter.
+func (m Model) micMeter(c sessions.CallInfo) string {
+	if m.opts.InputLevel == nil || c.State != sessions.StateConnected {
+		return ""
+	}
+	if c.Muted {
+		return "muted"
+	}
+	db, ok := m.level.dbfs, m.level.ok
+	if !ok {
+		return ""
+	}
+	const cells = 10
+	n := int(math.Round((db + 60) / 60 * cells))
+	n = min(max(n, 0), cells)
+	if db <= -60 {
+		return strings.Repeat("░", cells) + " silent"
+	}
+	return strings.Repeat("█", n) + strings.Repeat("░", cells-n) + fmt.Sprintf(" %.0f dB", db)
 }
 
 func rtt(ms float64) string {

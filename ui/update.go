@@ -44,6 +44,9 @@ func (m Model) Update(msg tea.Msg) (res tea.Model, cmd tea.Cmd) {
 			return m, nil
 		}
 		m.clock = msg.at
+		if m.opts.InputLevel != nil {
+			m.level.dbfs, m.level.ok = m.opts.InputLevel()
+		}
 		cmd = tick(m.tickTag, m.now)
 	case resultMsg:
 		m = m.handleResult(msg)

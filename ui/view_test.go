@@ -129,3 +129,44 @@ func TestViewAudioNotice(t *testing.T) {
 		t.Errorf("log pane lacks the notice:\n%s", v)
 	}
 }
+
+// TestMicMeter: the call pane of a connected call shows the microphone's
+// level as the tick last read it, "muted" for a muted call, and nothing
+// without a meter or before the first reading.
+func TestMicMeter(t *testing.T) {
+	f := regFake()
+	bob := connected("c-1", 1, "Bob Jones", "sip:bob@example.com", time.Minute)
+	f.calls[bob.ID] = bob
+	level, ok := -23.0, true
+	opts := testOpts
+	opts.InputLevel = func() (float64, bool) { return level, ok }
+	m := New(f, opts)
+	if v := m.View(); strings.Contains(v, "mic ") {
+		t.Errorf("a meter before the first tick:\n%s", v)
+	}
+	tickNow := func() {
+		m, _ = feed(t, m, tickMsg{tag: m.tickTag, at: t0})
+	}
+	tickNow()
+	if v := m.View(); !strings.Contains(v, "mic ██████░░░░ -23 dB") {
+		t.Errorf("no meter at -23 dBFS:\n%s", v)
+	}
+	level = -75
+	tickNow()
+	if v := m.View(); !strings.Contains(v, "mic ░░░░░░░░░░ silent") {
+		t.Errorf("no silent meter:\n%s", v)
+	}
+	ok = false
+	tickNow()
+	if v := m.View(); strings.Contains(v, "mic ") {
+		t.Errorf("a meter while nothing reads the microphone:\n%s", v)
+	}
+	bob.Muted = true
+	f.calls[bob.ID] = bob
+	ok = true
+	m = New(f, opts)
+	tickNow()
+	if v := m.View(); !strings.Contains(v, "mic muted") {
+		t.Errorf("a muted call's pane does not say so:\n%s", v)
+	}
+}

@@ -35,9 +35,10 @@ type Hub struct {
 	clock frameClock // src's, or nil
 	mixer *mix.Mixer // nil: the device discards playback
 
-	mu   sync.Mutex
-	hist [historyFrames][audio.FrameSamples]int16
-	head uint64 // frames pulled from the device so far; hist holds [head-historyFrames, head)
+	mu    sync.Mutex
+	hist  [historyFrames][audio.FrameSamples]int16
+	head  uint64     // frames pulled from the device so far; hist holds [head-historyFrames, head)
+	level levelMeter // of the frames pulled (level.go)
 }
 
 // NewHub returns a Hub for d. The Hub does not own d: close d yourself
@@ -151,6 +152,7 @@ func (h *Hub) pullLocked() {
 	if err := h.src.ReadFrame(frame); err != nil {
 		clear(frame)
 	}
+	h.level.add(frame, time.Now())
 	h.head++
 }
 
