@@ -111,10 +111,6 @@ func (p *Phone) dial(target string, o DialOptions) (*call, error) {
 // buildInvite makes the INVITE of an outgoing call for transport.
 func (c *call) buildInvite(uri sip.Uri, offer []byte, o DialOptions, transport string) *sip.Request {
 	p := c.p
-	user := "teaphone"
-	if c.acct != nil {
-		user = c.acct.user()
-	}
 	req := sip.NewRequest(sip.INVITE, uri)
 	req.SetTransport(transport)
 	var from *sip.FromHeader
@@ -122,7 +118,9 @@ func (c *call) buildInvite(uri sip.Uri, offer []byte, o DialOptions, transport s
 		from = c.acct.fromHeader()
 		from.Params = tagParams(c.fromTag)
 	} else {
-		from = &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: user, Host: p.hostIP.String(), Port: p.port}, Params: tagParams(c.fromTag)}
+		// No account, no identity: our address only, as pjsua does (a user
+		// part would be made up, and it named the product).
+		from = &sip.FromHeader{Address: sip.Uri{Scheme: "sip", Host: p.hostIP.String(), Port: p.port}, Params: tagParams(c.fromTag)}
 	}
 	req.AppendHeader(from)
 	to := &sip.ToHeader{Address: sip.Uri{Scheme: uri.Scheme, User: uri.User, Host: uri.Host, Port: uri.Port}}

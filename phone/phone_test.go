@@ -194,7 +194,7 @@ func TestCallAcceptAndHangupEachSide(t *testing.T) {
 				t.Fatal(err)
 			}
 			ic := h.next(t, a)
-			if ic.Subject != "hello" || !strings.Contains(ic.RemoteURI, "teaphone@127.0.0.1") {
+			if ic.Subject != "hello" || !strings.Contains(ic.RemoteURI, "sip:127.0.0.1:") {
 				t.Errorf("incoming call = %+v", ic)
 			}
 			a.waitCall(id, StateActive, wait)

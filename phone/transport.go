@@ -217,7 +217,7 @@ func (p *Phone) contactFor(acct *account, transport string) sip.ContactHeader {
 
 // contactAt is contactFor at host (nil: the default address; see hostFor).
 func (p *Phone) contactAt(acct *account, transport string, host net.IP) sip.ContactHeader {
-	user := "teaphone"
+	user := "" // no account: our address only
 	if acct != nil {
 		user = acct.contactUser()
 	}
