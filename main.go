@@ -178,6 +178,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer mgr.Close()
+	// The rules in force before the mode sets its own: a call in the first
+	// moments after the listeners open must not be left ringing with
+	// nobody to decide (the Manager's zero rules defer every call).
+	if err := mgr.SetRules(startRules(mode, rules)); err != nil {
+		return usageError{err}
+	}
 	if err := ph.Start(ctx); err != nil {
 		return err
 	}
@@ -241,9 +247,6 @@ func runTUI(ctx context.Context, mgr *sessions.Manager, cfg config.Config, rules
 	var contacts []ui.Contact
 	for _, c := range cfg.Contacts {
 		contacts = append(contacts, ui.Contact{Name: c.Name, URI: c.URI})
-	}
-	if err := mgr.SetRules(tuiRules(rules)); err != nil {
-		return err
 	}
 	tones := ringer.Start(mgr, ringer.Options{Ring: ringHub, Ringback: hub})
 	defer tones.Stop()

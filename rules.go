@@ -36,6 +36,20 @@ func tuiRules(configured []sessions.Rule) sessions.Rules {
 	return r
 }
 
+// startRules are the rules from the moment the listeners open: the TUI's
+// own (it sets no others), and for answer mode 503 (try again) until it
+// has set its rules and follows its calls; dial mode keeps deferring as
+// before.
+func startRules(mode string, configured []sessions.Rule) sessions.Rules {
+	switch mode {
+	case "tui":
+		return tuiRules(configured)
+	case "answer":
+		return sessions.RejectAll(503)
+	}
+	return sessions.DeferAll()
+}
+
 // directCalls is sip.accept_direct for the phone: unset leaves it to the
 // accounts (phone.DirectAuto).
 func directCalls(s config.SIP) phone.DirectCalls {

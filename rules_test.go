@@ -200,3 +200,20 @@ func TestTUIRulesIgnoreAutoAnswerHeaders(t *testing.T) {
 		t.Fatalf("pending calls %+v, want the one ringing", p)
 	}
 }
+
+// TestStartRules: from the moment the listeners open, answer mode refuses
+// with 503 (try again) until it has set its rules, and the TUI has its own
+// (configured first) at once.
+func TestStartRules(t *testing.T) {
+	alice := sessions.Rule{Match: "sip:alice@*", Policy: sessions.Policy{Action: sessions.ActionAccept}}
+	if p := startRules("answer", nil).Decide("sip:bob@x"); p.Action != sessions.ActionReject || p.Code != 503 {
+		t.Errorf("answer mode before its rules: %+v, want reject 503", p)
+	}
+	tui := startRules("tui", []sessions.Rule{alice})
+	if p := tui.Decide("sip:alice@x"); p.Action != sessions.ActionAccept {
+		t.Errorf("TUI, configured rule: %+v, want accept", p)
+	}
+	if p := tui.Decide("sip:bob@x"); p.Action != sessions.ActionDefer {
+		t.Errorf("TUI default: %+v, want defer (ask the user)", p)
+	}
+}
