@@ -4,11 +4,7 @@ package g722
 // the two sub-band ADPCM decoders and the receive QMF. Its state carries
 // from one call to the next, so one Decoder serves one received stream.
 // The zero value is ready to use, in the reset state.
-type Decoder struct {
-	qmf    qmfHistory
-	lower  band
-	higher band
-}
+type Decoder struct{ channel }
 
 // NewDecoder returns a Decoder in the reset state of clause 6.
 func NewDecoder() *Decoder {
@@ -19,20 +15,14 @@ func NewDecoder() *Decoder {
 
 // Reset returns the Decoder to the state of clause 6 after a reset, as for
 // a new stream.
-func (d *Decoder) Reset() {
-	d.qmf.reset()
-	d.lower.reset(32)
-	d.higher.reset(8)
-}
+func (d *Decoder) Reset() { d.reset() }
 
 // Decode decodes G.722 octets from src into two 16 kHz samples each in dst
 // and returns the number of samples written, 2·min(len(src), len(dst)/2);
 // it consumed half that many octets. Every octet is valid, so Decode never
 // fails; it never allocates.
 func (d *Decoder) Decode(dst []int16, src []byte) int {
-	if d.qmf.pos == 0 { // the zero Decoder
-		d.Reset()
-	}
+	d.ready()
 	n := min(len(src), len(dst)/2)
 	dst, src = dst[:2*n], src[:n]
 	for i, c := range src {

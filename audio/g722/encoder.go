@@ -4,11 +4,7 @@ package g722
 // the transmit QMF and the two sub-band ADPCM encoders. Its state carries
 // from one call to the next, so one Encoder serves one direction of one
 // stream. The zero value is ready to use, in the reset state.
-type Encoder struct {
-	qmf    qmfHistory
-	lower  band
-	higher band
-}
+type Encoder struct{ channel }
 
 // NewEncoder returns an Encoder in the reset state of clause 6.
 func NewEncoder() *Encoder {
@@ -19,11 +15,7 @@ func NewEncoder() *Encoder {
 
 // Reset returns the Encoder to the state of clause 6 after a reset, as for
 // a new stream.
-func (e *Encoder) Reset() {
-	e.qmf.reset()
-	e.lower.reset(32)
-	e.higher.reset(8)
-}
+func (e *Encoder) Reset() { e.reset() }
 
 // Encode encodes pairs of 16 kHz samples from src into one G.722 octet
 // each in dst and returns the number of octets written,
@@ -32,9 +24,7 @@ func (e *Encoder) Reset() {
 // frame is FrameSamples samples into FrameBytes octets). Encode never
 // allocates and never fails.
 func (e *Encoder) Encode(dst []byte, src []int16) int {
-	if e.qmf.pos == 0 { // the zero Encoder
-		e.Reset()
-	}
+	e.ready()
 	n := min(len(dst), len(src)/2)
 	dst, src = dst[:n], src[:2*n]
 	for i := range dst {
