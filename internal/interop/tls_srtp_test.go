@@ -139,7 +139,7 @@ func tlsSRTPCall(t *testing.T, k *peertest.Kamailio, ph *testPhone, alice *peert
 		freq   float64
 		who    string
 	}{{true, 1000, "teaphone → baresip"}, {false, 440, "baresip → teaphone"}} {
-		plain, rtp := plainTone(pkts, dir.fromUs, lo, lo+39, dir.freq)
+		plain, rtp := plainTone(pkts, dir.fromUs, lo, lo+39, peerPort(t, st), dir.freq)
 		t.Logf("capture %s: %d RTP packets, %d with the tone in clear", dir.who, rtp, plain)
 		if rtp < 100 || plain > 0 {
 			t.Errorf("capture %s: %d RTP packets, %d with the tone in clear; want ≥ 100 and none", dir.who, rtp, plain)
