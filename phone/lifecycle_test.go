@@ -63,12 +63,26 @@ func TestCloseAfterFailedStart(t *testing.T) {
 // TestFailedStartReleasesThePort: after a Start that failed on its TCP port,
 // the UDP port it had bound is free again.
 func TestFailedStartReleasesThePort(t *testing.T) {
-	tcp, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	// A port free for UDP (other tests' sockets come and go on lo) whose
+	// TCP side we hold.
+	var tcp net.Listener
+	var port int
+	for range 50 {
+		udp, err := net.ListenPacket("udp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port = udp.LocalAddr().(*net.UDPAddr).Port
+		tcp, err = net.Listen("tcp4", "127.0.0.1:"+strconv.Itoa(port))
+		udp.Close()
+		if err == nil {
+			break
+		}
+	}
+	if tcp == nil {
+		t.Fatal("no port free for both UDP and TCP")
 	}
 	defer tcp.Close()
-	port := tcp.Addr().(*net.TCPAddr).Port
 	p, err := New(Options{Listen: "127.0.0.1:" + strconv.Itoa(port)})
 	if err != nil {
 		t.Fatal(err)
