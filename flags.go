@@ -46,8 +46,8 @@ func splitMode(args []string) (mode string, rest []string) {
 
 // common are the flags every mode takes.
 type common struct {
-	config, listen, audio, rtpPorts, logFile string
-	verbose                                  bool
+	config, listen, audio, rtpPorts, logFile, pprof string
+	verbose                                         bool
 }
 
 func (c *common) register(fs *flag.FlagSet) {
@@ -57,6 +57,7 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.rtpPorts, "rtp-ports", "", "RTP port range LOW-HIGH (overrides media.rtp_ports)")
 	fs.StringVar(&c.logFile, "log-file", "", "log file (default "+config.DefaultLogFile()+"; - for stderr)")
 	fs.BoolVar(&c.verbose, "verbose", false, "debug logging (SIP traces included)")
+	fs.StringVar(&c.pprof, "pprof", "", "serve net/http/pprof on this host:port (e.g. 127.0.0.1:6060; keep it on loopback)")
 }
 
 // flags are the command line of the phone's modes (tui, answer, dial).

@@ -93,6 +93,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return usageError{err}
 	}
 	defer closeLog()
+	if f.pprof != "" {
+		stopPprof, err := servePprof(f.pprof, logger)
+		if err != nil {
+			return usageError{err}
+		}
+		defer stopPprof()
+	}
 	if f.verbose {
 		// --verbose: every SIP message as on the wire, in the log.
 		var w io.Writer = stderr
