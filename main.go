@@ -1,6 +1,7 @@
 // Command teaphone is a SIP softphone for the terminal: a full-screen phone
 // (no subcommand), a headless auto-answer mode (answer), a one-shot dial mode
-// (dial URI), an audio device lister (devices) and its version (version).
+// (dial URI), a load generator (load URI), an audio device lister (devices)
+// and its version (version).
 //
 // main only wires things: flags → config → logging → audio backend → phone →
 // sessions → ui or headless.
@@ -64,7 +65,7 @@ func exitCode(err error, stderr io.Writer) int {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	mode, args := splitMode(args)
 	switch mode {
-	case "tui", "answer", "dial":
+	case "tui", "answer", "dial", "load":
 	case "doctor":
 		return runDoctor(ctx, args, stdout, stderr)
 	case "devices":
@@ -87,6 +88,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg, err := loadConfig(f.common)
 	if err != nil {
 		return usageError{err}
+	}
+	if mode == "load" {
+		loadDefaults(&cfg)
 	}
 	logger, logFile, closeLog, err := openLog(cfg, f.verbose, mode)
 	if err != nil {
@@ -190,8 +194,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer shutdown()
 	logger.Info("teaphone started", "mode", mode, "listen", ph.LocalAddr(), "audio", snd.name, "config", cfg.File())
 
-	if mode == "tui" {
+	switch mode {
+	case "tui":
 		return runTUI(ctx, mgr, cfg, hub, ringHub, snd, logger)
+	case "load":
+		return runLoad(ctx, mgr, f, stdout, stderr)
 	}
 	return runHeadless(ctx, mode, mgr, f, sc, cfg, hub, shutdown, stdout, stderr)
 }
