@@ -102,9 +102,9 @@ func Run(ctx context.Context, m *sessions.Manager, o Options) (Summary, error) {
 	cl := &caller{m: m, o: o, w: w}
 
 	var (
-		wg      sync.WaitGroup
-		mu      sync.Mutex
-		results []Result
+		wg sync.WaitGroup
+		mu sync.Mutex
+		tl = newTally()
 	)
 	slots := make(chan struct{}, o.Concurrent)
 	p := newPacer(o.Rate)
@@ -136,13 +136,13 @@ place:
 			r := cl.place(ctx, n+1)
 			pr.result(r, time.Now())
 			mu.Lock()
-			results = append(results, r)
+			tl.add(r)
 			mu.Unlock()
 		}()
 	}
 	wg.Wait()
 
-	s := tally(results, time.Since(start))
+	s := tl.summary(time.Since(start))
 	if s.Attempted > 1 && last.After(first) {
 		s.PlacedRate = float64(s.Attempted-1) / last.Sub(first).Seconds()
 	}

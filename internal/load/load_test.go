@@ -246,3 +246,33 @@ func TestOptionsCheck(t *testing.T) {
 		}
 	}
 }
+
+// TestRunInterrupted: the run's context ends mid-call (Ctrl-C): the calls
+// in progress are hung up at once and counted as interrupted, not failed;
+// Run returns ExitInterrupted promptly.
+func TestRunInterrupted(t *testing.T) {
+	if testing.Short() {
+		t.Skip("places calls")
+	}
+	_, target := startPhone(t, 22600, sessions.AcceptAll(0))
+	mgr, _ := startPhone(t, 22800, sessions.RejectAll(486))
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(1500*time.Millisecond, cancel)
+	start := time.Now()
+	s, err := Run(ctx, mgr, Options{
+		Target: "sip:load@" + target, Rate: 10, Concurrent: 3, Duration: time.Minute, Hold: 30 * time.Second, Timeout: 5 * time.Second,
+	})
+	var ee *headless.ExitError
+	if !errors.As(err, &ee) || ee.Code != headless.ExitInterrupted {
+		t.Errorf("Run = %v, want ExitInterrupted", err)
+	}
+	if s.Attempted != 3 || s.Interrupted != 3 || s.Failed != 0 || s.Answered != 3 {
+		t.Errorf("summary %+v, want 3 attempted, answered and interrupted, none failed", s)
+	}
+	if el := time.Since(start); el > 5*time.Second {
+		t.Errorf("Run took %s after an interrupt at 1.5 s", el)
+	}
+	if n := len(mgr.Calls()); n != 0 {
+		t.Errorf("%d calls still up after Run", n)
+	}
+}

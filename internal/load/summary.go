@@ -67,29 +67,41 @@ type Summary struct {
 	PlacedRate float64
 }
 
-// tally adds up results; elapsed is the length of the run.
-func tally(results []Result, elapsed time.Duration) Summary {
-	s := Summary{Attempted: len(results), Failures: map[string]int{}, Elapsed: elapsed}
-	var setups []time.Duration
-	rxMin := uint64(math.MaxUint64)
-	for _, r := range results {
-		if r.Answered {
-			s.Answered++
-			setups = append(setups, r.Setup)
-			rxMin = min(rxMin, r.RxPackets)
-		}
-		switch {
-		case r.Outcome == OutcomeInterrupted:
-			s.Interrupted++
-		case r.Failed():
-			s.Failed++
-			s.Failures[r.Outcome]++
-		}
+// tally adds up results as they come, keeping only the counts and the
+// setup times (a long run does not keep every Result).
+type tally struct {
+	s      Summary
+	setups []time.Duration
+}
+
+func newTally() *tally { return &tally{s: Summary{Failures: map[string]int{}, RxMin: math.MaxUint64}} }
+
+func (t *tally) add(r Result) {
+	s := &t.s
+	s.Attempted++
+	if r.Answered {
+		s.Answered++
+		t.setups = append(t.setups, r.Setup)
+		s.RxMin = min(s.RxMin, r.RxPackets)
 	}
-	if s.Answered > 0 {
-		s.RxMin = rxMin
+	switch {
+	case r.Outcome == OutcomeInterrupted:
+		s.Interrupted++
+	case r.Failed():
+		s.Failed++
+		s.Failures[r.Outcome]++
 	}
-	slices.Sort(setups)
+}
+
+// summary returns the totals so far; elapsed is the length of the run.
+func (t *tally) summary(elapsed time.Duration) Summary {
+	s := t.s
+	s.Failures = maps.Clone(t.s.Failures)
+	s.Elapsed = elapsed
+	if s.Answered == 0 {
+		s.RxMin = 0
+	}
+	setups := slices.Sorted(slices.Values(t.setups))
 	s.SetupP50 = percentile(setups, 50)
 	s.SetupP95 = percentile(setups, 95)
 	s.SetupP99 = percentile(setups, 99)

@@ -54,7 +54,11 @@ func TestTally(t *testing.T) {
 		{Outcome: OutcomeDropped, Answered: true, Setup: 5 * time.Millisecond, RxPackets: 12},
 		{Outcome: OutcomeInterrupted, Answered: true, Setup: 15 * time.Millisecond, RxPackets: 50},
 	}
-	s := tally(results, 3*time.Second)
+	tl := newTally()
+	for _, r := range results {
+		tl.add(r)
+	}
+	s := tl.summary(3 * time.Second)
 	if s.Attempted != 10 || s.Answered != 6 || s.Failed != 6 || s.Interrupted != 1 {
 		t.Errorf("attempted %d answered %d failed %d interrupted %d, want 10 6 6 1", s.Attempted, s.Answered, s.Failed, s.Interrupted)
 	}
@@ -69,7 +73,7 @@ func TestTally(t *testing.T) {
 	if s.RxMin != 0 {
 		t.Errorf("rx min %d, want 0 (the no_media call)", s.RxMin)
 	}
-	if got := tally(nil, 0); got.Attempted != 0 || got.RxMin != 0 || got.SetupP99 != 0 || len(got.Failures) != 0 {
+	if got := newTally().summary(0); got.Attempted != 0 || got.RxMin != 0 || got.SetupP99 != 0 || len(got.Failures) != 0 {
 		t.Errorf("empty tally %+v", got)
 	}
 }
