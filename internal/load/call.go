@@ -22,8 +22,14 @@ type caller struct {
 	w *watcher
 }
 
-func connectedOrOver(c sessions.CallInfo) bool { return !c.ConnectedAt.IsZero() || c.State.Final() }
-func over(c sessions.CallInfo) bool            { return c.State.Final() }
+// statsGrace is how long a call that was reported no RTP at the end of
+// its hold waits for a late statistics report (they come every 500 ms on a
+// clock that a busy machine delays) before it counts as no_media.
+const statsGrace = time.Second
+
+func connectedOrOver(w *watch) bool { return !w.info.ConnectedAt.IsZero() || w.info.State.Final() }
+func over(w *watch) bool            { return w.info.State.Final() }
+func received(w *watch) bool        { return w.rx > 0 || w.info.State.Final() }
 
 // place runs call n: dial, wait Timeout at most for the answer, hold for
 // Hold with RTP flowing both ways, hang up and wait for the end. ctx ending
@@ -61,6 +67,11 @@ func (cl *caller) place(ctx context.Context, n int) Result {
 	hold, cancel := context.WithTimeout(ctx, cl.o.Hold)
 	w.waitFor(hold, cl.w.done, over)
 	cancel()
+	if ctx.Err() == nil {
+		grace, cancel := context.WithTimeout(ctx, statsGrace)
+		w.waitFor(grace, cl.w.done, received)
+		cancel()
+	}
 	info, rx, tx := w.snapshot()
 	if now, ok := cl.m.Call(id); ok { // the latest statistics, not yet delivered as an event
 		rx, tx = max(rx, now.Stats.RxPackets), max(tx, now.Stats.TxPackets)
@@ -74,7 +85,7 @@ func (cl *caller) place(ctx context.Context, n int) Result {
 	case ctx.Err() != nil || cl.w.gone():
 		res.Outcome, res.Reason = cl.cut(ctx, "")
 	case rx == 0:
-		res.Outcome, res.Reason = OutcomeNoMedia, fmt.Sprintf("no RTP received in %s (sent %d packets)", cl.o.Hold, tx)
+		res.Outcome, res.Reason = OutcomeNoMedia, fmt.Sprintf("no RTP received in %s (sent %d packets)", cl.o.Hold+statsGrace, tx)
 	default:
 		res.Outcome = OutcomeOK
 	}

@@ -38,12 +38,13 @@ func (w *watch) snapshot() (sessions.CallInfo, uint64, uint64) {
 	return w.info, w.rx, w.tx
 }
 
-// waitFor waits until cond holds for the call's latest snapshot, ctx ends
-// or gone is closed (no more events will come); it reports whether cond held.
-func (w *watch) waitFor(ctx context.Context, gone <-chan struct{}, cond func(sessions.CallInfo) bool) bool {
+// waitFor waits until cond holds for the call (run with w.mu held), ctx
+// ends or gone is closed (no more events will come); it reports whether
+// cond held.
+func (w *watch) waitFor(ctx context.Context, gone <-chan struct{}, cond func(*watch) bool) bool {
 	for {
 		w.mu.Lock()
-		ok, ch := cond(w.info), w.changed
+		ok, ch := cond(w), w.changed
 		w.mu.Unlock()
 		if ok {
 			return true
@@ -136,6 +137,7 @@ func (w *watcher) onMedia(e sessions.MediaEvent) {
 	}
 	cw.mu.Lock()
 	cw.rx, cw.tx = max(cw.rx, e.Stats.RxPackets), max(cw.tx, e.Stats.TxPackets)
+	cw.notifyLocked()
 	cw.mu.Unlock()
 }
 
