@@ -5,9 +5,9 @@
 # 127.0.0.1 (UDP, a free port, --pprof on a free port, events to a file),
 # places SOAK_CALLS calls to it with "teaphone load" at SOAK_RATE calls/s,
 # SOAK_CONCURRENT at a time, each held SOAK_HOLD with RTP both ways; soakmon
-# samples the answering process's goroutines, open fds and RSS every
-# SOAK_EVERY into samples.jsonl and prints the load's summary and the report
-# with its verdict. Exit status: 0 PASS with no failed call, 1 otherwise.
+# samples the answering process's goroutines, open fds, heap and RSS (and
+# its calls up) every SOAK_EVERY into samples.jsonl and prints the load's
+# summary and the report with its verdict (internal/soak). Exit status: 0 PASS with no failed call, 1 otherwise.
 # Outputs stay in SOAK_DIR (default: a new directory under $TMPDIR).
 # Everything started here is stopped on exit.
 set -euo pipefail
@@ -18,6 +18,10 @@ rate=${SOAK_RATE:-50}
 conc=${SOAK_CONCURRENT:-100}
 hold=${SOAK_HOLD:-2s}
 every=${SOAK_EVERY:-10s}
+# SIP transactions outlive their call by 64*T1 = 32 s: compare nothing
+# sampled earlier in the load, and let the target settle as long after it.
+warmup=${SOAK_WARMUP:-40s}
+settle=${SOAK_SETTLE:-40s}
 # The answering side refuses calls beyond sip.max_calls (1..1000): room for
 # the calls in flight plus those whose BYE is on its way.
 max_calls=${SOAK_MAX_CALLS:-$(( conc * 2 > 1000 ? 1000 : conc * 2 ))}
@@ -77,7 +81,8 @@ echo "soak: teaphone answer pid $answer_pid on $sip, pprof $pprof"
 
 status=0
 "$dir/soakmon" -pid "$answer_pid" -pprof "$pprof" -calls "$calls" -concurrent "$conc" -every "$every" \
-  -samples "$dir/samples.jsonl" -load-out "$dir/load.jsonl" -- \
+  -warmup "$warmup" -settle "$settle" \
+  -samples "$dir/samples.jsonl" -load-out "$dir/load.jsonl" -target-events "$dir/answer.jsonl" -- \
   "$dir/teaphone" load --config "$dir/load.toml" --log-file "$dir/load.log" --listen 127.0.0.1:0 \
   --events jsonl "sip:soak@$sip" --rate "$rate" --concurrent "$conc" --calls "$calls" --hold "$hold" --timeout 10s ||
   status=$?

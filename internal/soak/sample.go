@@ -28,13 +28,16 @@ const (
 
 // Sample is one look at the target process.
 type Sample struct {
-	TS         string `json:"ts"`
-	Phase      string `json:"phase"`
-	Calls      int    `json:"calls"` // calls the load had finished
-	Goroutines int    `json:"goroutines"`
-	FDs        int    `json:"fds"`
-	RSSKiB     int64  `json:"rss_kib"`
-	Threads    int    `json:"threads"`
+	TS         string  `json:"ts"`
+	Phase      string  `json:"phase"`
+	Calls      int     `json:"calls"`  // calls the load had finished
+	T          float64 `json:"t_s"`    // seconds since the load started
+	Active     int     `json:"active"` // calls up at the target (from its events)
+	Goroutines int     `json:"goroutines"`
+	FDs        int     `json:"fds"`
+	HeapKiB    int64   `json:"heap_kib"` // live heap after a GC
+	RSSKiB     int64   `json:"rss_kib"`
+	Threads    int     `json:"threads"`
 }
 
 // Target is the process sampled: its pid and the address of its --pprof.
@@ -56,6 +59,9 @@ func (t Target) Sample(ctx context.Context) (Sample, error) {
 	// is then open in every sample, the first one included.
 	var err error
 	if s.Goroutines, err = goroutines(ctx, t.Pprof); err != nil {
+		return s, fmt.Errorf("sample pid %d: %w", t.PID, err)
+	}
+	if s.HeapKiB, err = heapAlloc(ctx, t.Pprof); err != nil {
 		return s, fmt.Errorf("sample pid %d: %w", t.PID, err)
 	}
 	dir := filepath.Join(proc, strconv.Itoa(t.PID))
@@ -114,26 +120,75 @@ func parseStatus(r io.Reader) (rssKiB int64, threads int, err error) {
 // goroutines reads the goroutine count from the first line of
 // /debug/pprof/goroutine?debug=1 on addr.
 func goroutines(ctx context.Context, addr string) (int, error) {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/debug/pprof/goroutine?debug=1", nil)
+	var n int
+	err := get(ctx, addr, "/debug/pprof/goroutine?debug=1", func(r io.Reader) error {
+		line, err := bufio.NewReader(r).ReadString('\n')
+		if err != nil && line == "" {
+			return err
+		}
+		n, err = parseGoroutineTotal(line)
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("goroutines: %w", err)
+	}
+	return n, nil
+}
+
+// heapAlloc reads the live heap (runtime.MemStats.HeapAlloc right after a
+// GC, which gc=1 asks for) from /debug/pprof/heap?gc=1&debug=1 on addr.
+func heapAlloc(ctx context.Context, addr string) (int64, error) {
+	var kib int64 = -1
+	err := get(ctx, addr, "/debug/pprof/heap?gc=1&debug=1", func(r io.Reader) error {
+		var err error
+		kib, err = parseHeapAlloc(r)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("heap: %w", err)
+	}
+	return kib, nil
+}
+
+// parseHeapAlloc finds "# HeapAlloc = N" (bytes) and returns N in KiB.
+func parseHeapAlloc(r io.Reader) (int64, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "# HeapAlloc = "); ok {
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("HeapAlloc %q: %w", v, err)
+			}
+			return n >> 10, nil
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return 0, err
+	}
+	return 0, errors.New("no HeapAlloc line")
+}
+
+// get fetches path from the pprof server at addr and hands the body to read
+// (5 s at most); the rest of the body is drained, so the connection is kept.
+func get(ctx context.Context, addr, path string, read func(io.Reader) error) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+path, nil)
+	if err != nil {
+		return err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("goroutines: %w", err)
+		return err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("goroutines: %s", resp.Status)
+		return errors.New(resp.Status)
 	}
-	line, err := bufio.NewReader(resp.Body).ReadString('\n')
-	if err != nil && line == "" {
-		return 0, fmt.Errorf("goroutines: %w", err)
-	}
+	err = read(resp.Body)
 	_, _ = io.Copy(io.Discard, resp.Body)
-	return parseGoroutineTotal(line)
+	return err
 }
 
 // parseGoroutineTotal parses "goroutine profile: total N".

@@ -5,8 +5,9 @@
 //
 // It samples the target once idle, starts the load command (its stdout goes
 // to -load-out, its stderr to ours), samples every -every while the load
-// runs (counting the load's "result" lines as calls done), waits -settle
-// after the load ended, samples the idle target again, writes every sample
+// runs (counting the load's "result" lines as calls done, and the calls up
+// at the target from its events file), waits -settle after the load ended,
+// samples the idle target again, writes every sample
 // as a JSON line to -samples, and prints the load's summary line and the
 // report. Exit status: 0 PASS and no failed call, 1 otherwise, 2 usage or
 // setup.
@@ -41,9 +42,11 @@ func run() int {
 	calls := flag.Int("calls", 0, "calls the load places (for the first/last thousand)")
 	concurrent := flag.Int("concurrent", 0, "calls the load keeps in flight at most")
 	every := flag.Duration("every", 10*time.Second, "sample period under load")
-	settle := flag.Duration("settle", 10*time.Second, "wait after the load before the idle sample")
+	settle := flag.Duration("settle", soak.DefaultWarmup, "wait after the load before the idle sample (SIP transactions outlive their calls by 32 s)")
+	warmup := flag.Duration("warmup", soak.DefaultWarmup, "compare nothing sampled earlier in the load")
 	samplesPath := flag.String("samples", "samples.jsonl", "write the samples here (JSON lines)")
 	loadOut := flag.String("load-out", "load.jsonl", "write the load's stdout here")
+	events := flag.String("target-events", "", "the target's JSON-lines events file (teaphone answer --events jsonl), for the calls up at each sample")
 	flag.Parse()
 	if *pid <= 0 || *pprof == "" || *calls <= 0 || flag.NArg() == 0 {
 		fmt.Fprintln(os.Stderr, "soakmon: want -pid, -pprof, -calls and a load command after --")
@@ -51,7 +54,7 @@ func run() int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	m, err := newMonitor(soak.Target{PID: *pid, Pprof: *pprof}, *samplesPath)
+	m, err := newMonitor(soak.Target{PID: *pid, Pprof: *pprof}, *samplesPath, *events)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "soakmon:", err)
 		return 2
@@ -75,7 +78,7 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "soakmon:", err)
 	}
 	fmt.Printf("load: %s\n", summary)
-	rep := soak.Analyze(m.samples, *calls, *concurrent, soak.DefaultTolerance)
+	rep := soak.Analyze(m.samples, soak.Run{Calls: *calls, Concurrent: *concurrent, Warmup: *warmup}, soak.DefaultTolerance)
 	rep.Write(os.Stdout)
 	fmt.Printf("samples: %s, load output: %s\n", *samplesPath, *loadOut)
 	if loadErr != nil {
@@ -91,19 +94,56 @@ func run() int {
 type monitor struct {
 	t       soak.Target
 	out     *os.File
+	events  *os.File // the target's events, read on as they grow; nil: none
+	active  *soak.Active
+	buf     []byte
 	samples []soak.Sample
 	done    atomic.Int64 // calls the load finished
+	start   time.Time    // the load's start
 }
 
-func newMonitor(t soak.Target, path string) (*monitor, error) {
+func newMonitor(t soak.Target, path, events string) (*monitor, error) {
+	m := &monitor{t: t, active: soak.NewActive(), buf: make([]byte, 1<<20)}
+	if events != "" {
+		f, err := os.Open(events)
+		if err != nil {
+			return nil, fmt.Errorf("target events: %w", err)
+		}
+		m.events = f
+	}
 	f, err := os.Create(path)
 	if err != nil {
+		m.close()
 		return nil, fmt.Errorf("samples: %w", err)
 	}
-	return &monitor{t: t, out: f}, nil
+	m.out = f
+	return m, nil
 }
 
-func (m *monitor) close() { _ = m.out.Close() }
+func (m *monitor) close() {
+	if m.out != nil {
+		_ = m.out.Close()
+	}
+	if m.events != nil {
+		_ = m.events.Close()
+	}
+}
+
+// callsUp reads the target's events written since the last sample and
+// returns the calls up (0 without an events file).
+func (m *monitor) callsUp() int {
+	if m.events == nil {
+		return 0
+	}
+	for {
+		n, err := m.events.Read(m.buf)
+		m.active.Feed(m.buf[:n])
+		if err != nil || n == 0 {
+			break
+		}
+	}
+	return m.active.Count()
+}
 
 // sample takes one sample, keeps it, writes it to the file and a line on stderr.
 func (m *monitor) sample(ctx context.Context, phase string, calls int) error {
@@ -111,7 +151,11 @@ func (m *monitor) sample(ctx context.Context, phase string, calls int) error {
 	if err != nil {
 		return err
 	}
-	s.TS, s.Phase, s.Calls = time.Now().UTC().Format("2006-01-02T15:04:05.000Z"), phase, calls
+	now := time.Now()
+	s.TS, s.Phase, s.Calls, s.Active = now.UTC().Format("2006-01-02T15:04:05.000Z"), phase, calls, m.callsUp()
+	if !m.start.IsZero() {
+		s.T = now.Sub(m.start).Round(100 * time.Millisecond).Seconds()
+	}
 	m.samples = append(m.samples, s)
 	b, _ := json.Marshal(s)
 	if _, err := m.out.Write(append(b, '\n')); err != nil {
@@ -143,6 +187,7 @@ func (m *monitor) runLoad(ctx context.Context, argv []string, outPath string, ev
 	if err := cmd.Start(); err != nil {
 		return "", fmt.Errorf("load: %w", err)
 	}
+	m.start = time.Now()
 	var (
 		wg   sync.WaitGroup
 		last []byte
