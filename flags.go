@@ -111,7 +111,7 @@ func parseFlags(mode string, args []string, stderr io.Writer) (flags, error) {
 		fs.StringVar(&f.account, "account", "", "account to call from (default: the first)")
 		fs.Float64Var(&f.load.rate, "rate", 20, "calls started per second at most")
 		fs.IntVar(&f.load.concurrent, "concurrent", 100, "calls in progress at once at most")
-		fs.DurationVar(&f.load.duration, "duration", 60*time.Second, "stop placing calls after this long (0 = no limit; default no limit with --calls)")
+		fs.DurationVar(&f.load.duration, "duration", 60*time.Second, "stop placing calls after this long (0 = no limit; with --calls and no --duration: no limit)")
 		fs.IntVar(&f.load.n, "calls", 0, "stop after placing this many calls (0 = no limit)")
 		fs.DurationVar(&f.load.hold, "hold", 2*time.Second, "how long each answered call stays up, with RTP, before we hang up (at least 1s)")
 		fs.DurationVar(&f.timeout, "timeout", 10*time.Second, "give up a call not answered within this long (counted as failed)")
