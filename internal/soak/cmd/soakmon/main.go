@@ -82,7 +82,9 @@ func run() int {
 	rep.Write(os.Stdout)
 	fmt.Printf("samples: %s, load output: %s\n", *samplesPath, *loadOut)
 	if loadErr != nil {
-		fmt.Printf("load: %v\n", loadErr)
+		fmt.Printf("calls: FAIL: the load ended with %v (failed calls by cause in its summary above)\n", loadErr)
+	} else {
+		fmt.Println("calls: PASS: no call failed")
 	}
 	if loadErr != nil || !rep.Pass {
 		return 1
