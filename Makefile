@@ -3,6 +3,8 @@
 #   make test    every test, race detector on, interop peers included
 #   make bench   benchmarks (codecs, jitter buffer, RTP path, calls, latency)
 #   make fuzz    every fuzz target, FUZZTIME each (make fuzz FUZZTIME=1m)
+#   make soak    10 000 calls against teaphone answer, watched for leaks
+#                (SOAK_CALLS, SOAK_RATE, SOAK_CONCURRENT, SOAK_HOLD; not in make test)
 
 GO        ?= go
 BIN       := teaphone
@@ -23,7 +25,7 @@ FUZZTIME  ?= 10s
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null)
 LDFLAGS   := -X github.com/teaphone/teaphone/internal/version.Version=$(VERSION)
 
-.PHONY: all build run test test-short bench lint fuzz deps-run deps-test deps-bench clean
+.PHONY: all build run test test-short bench lint fuzz soak deps-run deps-test deps-bench clean
 
 all: build
 
@@ -64,6 +66,9 @@ lint:
 
 fuzz:
 	GO=$(GO) FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
+
+soak: deps-run
+	GO=$(GO) scripts/soak.sh
 
 clean:
 	rm -f $(BIN)

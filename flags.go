@@ -23,6 +23,8 @@ usage:
   teaphone [flags]                 the full-screen phone
   teaphone answer [flags]          answer every call (headless, JSON-lines events)
   teaphone dial [flags] URI        place one call (headless, JSON-lines events)
+  teaphone load [flags] URI        place calls at a rate, N at a time, with RTP
+                                   (JSON lines: one per call, then a summary)
   teaphone doctor [flags]          check an account: provider, registration, NAT,
                                    incoming requests, RTP (exit 1 when it cannot register)
   teaphone devices                 list audio devices
@@ -46,8 +48,8 @@ func splitMode(args []string) (mode string, rest []string) {
 
 // common are the flags every mode takes.
 type common struct {
-	config, listen, audio, rtpPorts, logFile string
-	verbose                                  bool
+	config, listen, audio, rtpPorts, logFile, pprof string
+	verbose                                         bool
 }
 
 func (c *common) register(fs *flag.FlagSet) {
@@ -57,6 +59,7 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.rtpPorts, "rtp-ports", "", "RTP port range LOW-HIGH (overrides media.rtp_ports)")
 	fs.StringVar(&c.logFile, "log-file", "", "log file (default "+config.DefaultLogFile()+"; - for stderr)")
 	fs.BoolVar(&c.verbose, "verbose", false, "debug logging (SIP traces included)")
+	fs.StringVar(&c.pprof, "pprof", "", "serve net/http/pprof on this host:port (e.g. 127.0.0.1:6060; keep it on loopback)")
 }
 
 // flags are the command line of the phone's modes (tui, answer, dial).
@@ -67,7 +70,16 @@ type flags struct {
 	reject, maxCalls                          int // answer
 	account, subject                          string
 	timeout                                   time.Duration
-	target                                    string // dial
+	target                                    string // dial, load
+	load                                      loadFlags
+}
+
+// loadFlags are the flags of load mode (see internal/load.Options).
+type loadFlags struct {
+	rate             float64
+	concurrent, n    int
+	duration, hold   time.Duration
+	durationExplicit bool
 }
 
 // parseFlags parses the arguments of mode; -h prints the flags on stderr
@@ -79,6 +91,8 @@ func parseFlags(mode string, args []string, stderr io.Writer) (flags, error) {
 	f.register(fs)
 	if mode != "tui" {
 		fs.StringVar(&f.events, "events", "", "event output: jsonl | text | none (default jsonl, text on a terminal)")
+	}
+	if mode == "answer" || mode == "dial" {
 		fs.StringVar(&f.scriptText, "script", "", "call script, commands separated by ; or newlines")
 		fs.StringVar(&f.scriptFile, "script-file", "", "read the call script from a file")
 		fs.StringVar(&f.recordDir, "record-dir", "", "record every call to a WAV in this directory (made if missing)")
@@ -93,15 +107,47 @@ func parseFlags(mode string, args []string, stderr io.Writer) (flags, error) {
 		fs.StringVar(&f.subject, "subject", "", "Subject header")
 		fs.DurationVar(&f.timeout, "timeout", 0, "give up after this long (0 = no limit)")
 	}
+	if mode == "load" {
+		fs.StringVar(&f.account, "account", "", "account to call from (default: the first)")
+		fs.Float64Var(&f.load.rate, "rate", 20, "calls started per second at most")
+		fs.IntVar(&f.load.concurrent, "concurrent", 100, "calls in progress at once at most")
+		fs.DurationVar(&f.load.duration, "duration", 60*time.Second, "stop placing calls after this long (0 = no limit; with --calls and no --duration: no limit)")
+		fs.IntVar(&f.load.n, "calls", 0, "stop after placing this many calls (0 = no limit)")
+		fs.DurationVar(&f.load.hold, "hold", 2*time.Second, "how long each answered call stays up, with RTP, before we hang up (at least 1s)")
+		fs.DurationVar(&f.timeout, "timeout", 10*time.Second, "give up a call not answered within this long (counted as failed)")
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return f, err
 		}
 		return f, usageError{err}
 	}
-	if mode == "dial" {
+	if mode == "load" && fs.NArg() > 1 {
+		// teaphone load URI --rate 20: flags after the URI too.
+		uri := fs.Arg(0)
+		if err := fs.Parse(fs.Args()[1:]); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return f, err
+			}
+			return f, usageError{err}
+		}
+		if fs.NArg() > 0 {
+			return f, usageError{fmt.Errorf("load: want exactly one URI, got %q and %q", uri, fs.Arg(0))}
+		}
+		f.target = uri
+	}
+	if mode == "load" {
+		fs.Visit(func(fl *flag.Flag) { f.load.durationExplicit = f.load.durationExplicit || fl.Name == "duration" })
+		if f.load.n > 0 && !f.load.durationExplicit {
+			f.load.duration = 0 // --calls alone: as long as it takes
+		}
+	}
+	if mode == "load" && f.target != "" {
+		return f, nil
+	}
+	if mode == "dial" || mode == "load" {
 		if fs.NArg() != 1 {
-			return f, usageError{errors.New("dial: want exactly one URI, e.g. teaphone dial sip:bob@example.com")}
+			return f, usageError{fmt.Errorf("%s: want exactly one URI, e.g. teaphone %s sip:bob@example.com", mode, mode)}
 		}
 		f.target = fs.Arg(0)
 	} else if fs.NArg() > 0 {

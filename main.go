@@ -1,6 +1,7 @@
 // Command teaphone is a SIP softphone for the terminal: a full-screen phone
 // (no subcommand), a headless auto-answer mode (answer), a one-shot dial mode
-// (dial URI), an audio device lister (devices) and its version (version).
+// (dial URI), a load generator (load URI), an audio device lister (devices)
+// and its version (version).
 //
 // main only wires things: flags → config → logging → audio backend → phone →
 // sessions → ui or headless.
@@ -64,7 +65,7 @@ func exitCode(err error, stderr io.Writer) int {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	mode, args := splitMode(args)
 	switch mode {
-	case "tui", "answer", "dial":
+	case "tui", "answer", "dial", "load":
 	case "doctor":
 		return runDoctor(ctx, args, stdout, stderr)
 	case "devices":
@@ -88,11 +89,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usageError{err}
 	}
+	if mode == "load" {
+		loadDefaults(&cfg)
+	}
 	logger, logFile, closeLog, err := openLog(cfg, f.verbose, mode)
 	if err != nil {
 		return usageError{err}
 	}
 	defer closeLog()
+	if f.pprof != "" {
+		stopPprof, err := servePprof(f.pprof, logger)
+		if err != nil {
+			return usageError{err}
+		}
+		defer stopPprof()
+	}
 	if f.verbose {
 		// --verbose: every SIP message as on the wire, in the log.
 		var w io.Writer = stderr
@@ -196,8 +207,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer shutdown()
 	logger.Info("teaphone started", "mode", mode, "listen", ph.LocalAddr(), "audio", snd.name, "config", cfg.File())
 
-	if mode == "tui" {
+	switch mode {
+	case "tui":
 		return runTUI(ctx, mgr, cfg, rules, hub, ringHub, snd, logger)
+	case "load":
+		return runLoad(ctx, mgr, f, stdout, stderr)
 	}
 	return runHeadless(ctx, mode, mgr, f, sc, cfg, rules, hub, shutdown, stdout, stderr)
 }

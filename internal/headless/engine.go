@@ -165,7 +165,7 @@ func (e *engine) onCall(c sessions.CallInfo) {
 			close(e.enough)
 		}
 	}
-	if !e.keepEnded && !tr.hasRunner() {
+	if !e.keepEnded && (!tr.hasRunner() || tr.runnerDone) {
 		delete(e.calls, c.ID)
 	}
 }
@@ -209,7 +209,10 @@ func (e *engine) lookup(id sessions.CallID) *tracker {
 	return e.calls[id]
 }
 
-// forget drops the tracker of an ended call whose runner finished.
+// forget drops the tracker of an ended call whose runner finished. A
+// runner that finishes before its call ends (an empty script) leaves it to
+// the loop, which drops it when the call ends (onCall): runnerDone tells
+// it, under e.mu like the check here, so one of the two always does.
 func (e *engine) forget(tr *tracker) {
 	if e.keepEnded {
 		return
@@ -219,7 +222,8 @@ func (e *engine) forget(tr *tracker) {
 	select {
 	case <-tr.ended:
 		delete(e.calls, tr.id)
-	default: // the loop deletes it when the call ends
+	default:
+		tr.runnerDone = true
 	}
 }
 

@@ -511,3 +511,47 @@ func TestAnswerScriptAnswers(t *testing.T) {
 		t.Fatalf("ops %s", got)
 	}
 }
+
+// TestAnswerForgetsEndedCalls: answer mode without a script keeps nothing
+// of a call once it ended, whether its (empty) runner finished before the
+// call ended or after. It kept every such call's tracker: make soak saw
+// the heap grow by 1.4 KiB a call (14 MiB left idle after 10 000 calls).
+func TestAnswerForgetsEndedCalls(t *testing.T) {
+	r := newRig(t)
+	if err := r.m.SetRules(sessions.AcceptAll(0)); err != nil {
+		t.Fatal(err)
+	}
+	o := r.options("")
+	if err := o.check(answerMode); err != nil {
+		t.Fatal(err)
+	}
+	e := newEngine(context.Background(), r.m, o)
+	e.onNew = func(tr *tracker, c sessions.CallInfo) {
+		if c.Direction == sessions.DirectionIncoming {
+			e.startRunner(tr, false)
+		}
+	}
+	e.start()
+	defer e.stop()
+	tracked := func() int {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		return len(e.calls)
+	}
+	for _, sid := range []phone.SessionID{"s1", "s2", "s3"} {
+		ring(r, sid)
+		r.fp.state(sid, phone.DirectionIncoming, phone.StateActive, 200, "")
+		eventually(t, "the runner of "+string(sid)+" finished", func() bool {
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			for _, tr := range e.calls {
+				if tr.runnerDone {
+					return true
+				}
+			}
+			return false
+		})
+		r.fp.state(sid, phone.DirectionIncoming, phone.StateTerminated, 200, "remote hangup")
+		eventually(t, "call "+string(sid)+" forgotten", func() bool { return tracked() == 0 })
+	}
+}

@@ -13,6 +13,9 @@ import (
 type tracker struct {
 	id    sessions.CallID
 	ended chan struct{} // closed when the loop saw the call end
+	// runnerDone: its runner finished before the call ended. Guarded by
+	// engine.mu (see engine.forget).
+	runnerDone bool
 
 	mu           sync.Mutex
 	info         sessions.CallInfo
