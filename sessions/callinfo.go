@@ -1,6 +1,7 @@
 package sessions
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -94,6 +95,20 @@ func (c CallInfo) Held() bool { return c.HeldLocal || c.HeldRemote }
 
 // Ended reports whether the call is over.
 func (c CallInfo) Ended() bool { return c.State.Final() }
+
+// EndCause says how the call ended, for a person: "486 Busy Here",
+// "remote hangup", else its state ("cancelled").
+func (c CallInfo) EndCause() string {
+	switch {
+	case c.EndCode != 0 && c.EndReason != "":
+		return strconv.Itoa(c.EndCode) + " " + c.EndReason
+	case c.EndCode != 0:
+		return strconv.Itoa(c.EndCode)
+	case c.EndReason != "":
+		return c.EndReason
+	}
+	return c.State.String()
+}
 
 // Peer returns the display name if there is one, else the remote URI.
 func (c CallInfo) Peer() string {

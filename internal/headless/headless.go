@@ -336,24 +336,11 @@ func RunDial(ctx context.Context, m *sessions.Manager, o Options) error {
 	}
 	info, _ := tr.progress()
 	if info.ConnectedAt.IsZero() || info.State == sessions.StateFailed {
-		msg := fmt.Sprintf("call to %s failed: %s", info.RemoteURI, endCause(info))
+		msg := fmt.Sprintf("call to %s failed: %s", info.RemoteURI, info.EndCause())
 		e.stderr("%s", msg)
 		return &ExitError{Code: ExitFailed, Reason: msg}
 	}
 	return nil
-}
-
-// endCause describes how a call ended: "486 Busy Here", "cancelled".
-func endCause(c sessions.CallInfo) string {
-	switch {
-	case c.EndCode != 0 && c.EndReason != "":
-		return fmt.Sprintf("%d %s", c.EndCode, c.EndReason)
-	case c.EndCode != 0:
-		return fmt.Sprintf("%d", c.EndCode)
-	case c.EndReason != "":
-		return c.EndReason
-	}
-	return c.State.String()
 }
 
 // summary is the ExitError reason for script failures.

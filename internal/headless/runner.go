@@ -214,7 +214,7 @@ func (r *runner) waitConnected(ctx context.Context) error {
 		case !t.info.ConnectedAt.IsZero():
 			return true, nil
 		case t.info.State.Final():
-			return false, fmt.Errorf("the call ended (%s)", endCause(t.info))
+			return false, fmt.Errorf("the call ended (%s)", t.info.EndCause())
 		}
 		return false, nil
 	})
@@ -292,7 +292,7 @@ func observed(c *script.Command, t *tracker) string {
 		return fmt.Sprintf("held_local is %v", t.info.HeldLocal)
 	}
 	if t.info.State.Final() {
-		return "state is " + t.info.State.String() + ", " + endCause(t.info)
+		return "state is " + t.info.State.String() + ", " + t.info.EndCause()
 	}
 	return "state is " + t.info.State.String()
 }

@@ -54,7 +54,7 @@ func (cl *caller) place(ctx context.Context, n int) Result {
 	switch {
 	case !info.ConnectedAt.IsZero():
 	case info.State.Final():
-		res.Outcome, res.Code, res.Reason = outcomeOf(info.EndCode), info.EndCode, endCause(info)
+		res.Outcome, res.Code, res.Reason = outcomeOf(info.EndCode), info.EndCode, info.EndCause()
 		return res
 	default:
 		res.Outcome, res.Reason = cl.cut(ctx, fmt.Sprintf("not answered within %s", cl.o.Timeout))
@@ -80,7 +80,7 @@ func (cl *caller) place(ctx context.Context, n int) Result {
 	switch {
 	case info.State.Final():
 		res.Outcome, res.Code, res.Reason = OutcomeDropped, info.EndCode, "ended by the far end after "+
-			info.EndedAt.Sub(info.ConnectedAt).Round(time.Millisecond).String()+": "+endCause(info)
+			info.EndedAt.Sub(info.ConnectedAt).Round(time.Millisecond).String()+": "+info.EndCause()
 		return res
 	case ctx.Err() != nil || cl.w.gone():
 		res.Outcome, res.Reason = cl.cut(ctx, "")
@@ -119,17 +119,4 @@ func (cl *caller) hangup(w *watch, id sessions.CallID, res *Result) {
 	if !w.waitFor(ctx, cl.w.done, over) && res.Outcome == OutcomeOK {
 		res.Outcome, res.Reason = OutcomeError, fmt.Sprintf("not ended within %s of hanging up", endWait)
 	}
-}
-
-// endCause describes how a call ended: "486 Busy Here", "cancelled".
-func endCause(c sessions.CallInfo) string {
-	switch {
-	case c.EndCode != 0 && c.EndReason != "":
-		return fmt.Sprintf("%d %s", c.EndCode, c.EndReason)
-	case c.EndCode != 0:
-		return fmt.Sprintf("%d", c.EndCode)
-	case c.EndReason != "":
-		return c.EndReason
-	}
-	return c.State.String()
 }
