@@ -259,9 +259,6 @@ func (p *Phone) tlsConnect(ctx context.Context, req *sip.Request, peer tlsPeer) 
 		p.log.Warn("TLS certificate NOT verified (tls.verify = false): anybody on the path can read and change this signalling", "server", dest, "domain", peer.domain)
 	}
 	if err := p.tlsInj.inject(cctx, conn); err != nil {
-		if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
-			_ = conn.Close()
-		}
 		return fmt.Errorf("tls to %s: %w", dest, err)
 	}
 	return nil

@@ -77,14 +77,17 @@ func (l *tlsInjector) Close() error {
 // our TLS Vias and Contacts carry.
 func (l *tlsInjector) Addr() net.Addr { return l.addr }
 
-// inject hands conn to sipgo and returns once it is in sipgo's pool.
+// inject hands conn to sipgo and returns once it is in sipgo's pool. A
+// conn sipgo never took is closed here; one it took is sipgo's to close.
 func (l *tlsInjector) inject(ctx context.Context, conn net.Conn) error {
 	in := injected{conn: conn, pooled: make(chan struct{})}
 	select {
 	case l.conns <- in:
 	case <-l.done:
+		_ = conn.Close()
 		return net.ErrClosed
 	case <-ctx.Done():
+		_ = conn.Close()
 		return ctx.Err()
 	}
 	select {

@@ -1,11 +1,13 @@
 package phone
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strconv"
@@ -177,4 +179,41 @@ func FuzzCertMatches(f *testing.F) {
 		}
 		_ = verifyServerCert([]*x509.Certificate{c}, x509.NewCertPool(), domain, time.Now())
 	})
+}
+
+// TestTLSInjectorClosesWhatItDidNotHandOver: a connection sipgo's serve
+// loop never took (the injector closed, or the caller gave up) is closed
+// by inject; one it took is handed over and reported pooled at the next
+// Accept.
+func TestTLSInjectorClosesWhatItDidNotHandOver(t *testing.T) {
+	l := newTLSInjector(&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 5061})
+	a, b := net.Pipe()
+	defer b.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := l.inject(ctx, a); !errors.Is(err, context.Canceled) {
+		t.Fatalf("inject with nobody accepting = %v, want context.Canceled", err)
+	}
+	if _, err := a.Write([]byte("x")); !errors.Is(err, io.ErrClosedPipe) {
+		t.Errorf("the connection nobody took is still open (write: %v)", err)
+	}
+
+	c, d := net.Pipe()
+	defer d.Close()
+	got := make(chan net.Conn, 1)
+	go func() {
+		conn, _ := l.Accept()
+		got <- conn
+		_, _ = l.Accept() // sipgo's next Accept: the first is pooled
+	}()
+	if err := l.inject(context.Background(), c); err != nil {
+		t.Fatalf("inject = %v", err)
+	}
+	if conn := <-got; conn != c {
+		t.Errorf("Accept returned %v, want the injected connection", conn)
+	}
+	_ = l.Close()
+	if err := l.inject(context.Background(), c); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("inject after Close = %v, want net.ErrClosed", err)
+	}
 }
