@@ -10,49 +10,52 @@ import (
 const SilentDBFS = -90.0
 
 // levelMeter keeps the loudest captured frame since the meter was last
-// read, as RMS level in dBFS (0 dBFS: a full-scale square wave). It is
-// guarded by the Hub's mutex.
+// read, as its mean square (the capture path adds a frame with sums only;
+// the logarithm is taken when a person looks). It is guarded by the Hub's
+// mutex.
 type levelMeter struct {
-	peak float64   // loudest frame since the last read, dBFS
+	peak float64   // greatest mean square since the last read
 	at   time.Time // when a frame was last captured; zero: never
 }
 
 // add takes one captured frame.
 func (l *levelMeter) add(frame []int16, now time.Time) {
-	db := frameDBFS(frame)
-	if l.at.IsZero() || db > l.peak {
-		l.peak = db
-	}
+	l.peak = max(l.peak, meanSquare(frame))
 	l.at = now
 }
 
-// read returns the loudest level since the last read and resets it; ok is
-// false when no frame was captured within stale (no call reads the
-// microphone, or the device stalled).
+// read returns the loudest level since the last read in dBFS and resets
+// it; ok is false when no frame was captured within stale (no call reads
+// the microphone, or the device stalled).
 func (l *levelMeter) read(now time.Time, stale time.Duration) (dbfs float64, ok bool) {
 	if l.at.IsZero() || now.Sub(l.at) > stale {
 		return SilentDBFS, false
 	}
-	dbfs = l.peak
-	l.peak = SilentDBFS
+	dbfs = msDBFS(l.peak)
+	l.peak = 0
 	return dbfs, true
 }
 
-// frameDBFS is a frame's RMS level in dBFS, SilentDBFS at the least.
-func frameDBFS(frame []int16) float64 {
+// meanSquare is the mean of a frame's squared samples (0 for none).
+func meanSquare(frame []int16) float64 {
 	if len(frame) == 0 {
-		return SilentDBFS
+		return 0
 	}
 	var sum float64
 	for _, s := range frame {
 		v := float64(s)
 		sum += v * v
 	}
-	rms := math.Sqrt(sum / float64(len(frame)))
-	if rms == 0 {
+	return sum / float64(len(frame))
+}
+
+// msDBFS is the RMS level of a mean square in dBFS (0 dBFS: a full-scale
+// square wave), SilentDBFS at the least.
+func msDBFS(ms float64) float64 {
+	if ms <= 0 {
 		return SilentDBFS
 	}
-	return max(20*math.Log10(rms/32768), SilentDBFS)
+	return max(10*math.Log10(ms/(32768*32768)), SilentDBFS)
 }
 
 // levelStale is how long after the last captured frame the meter still

@@ -8,6 +8,9 @@ import (
 	"github.com/teaphone/teaphone/audio"
 )
 
+// frameDBFS is a frame's RMS level in dBFS, as the meter reports it.
+func frameDBFS(frame []int16) float64 { return msDBFS(meanSquare(frame)) }
+
 func TestFrameDBFS(t *testing.T) {
 	sine := make([]int16, audio.FrameSamples)
 	for i := range sine {
