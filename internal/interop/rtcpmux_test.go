@@ -5,7 +5,6 @@ package interop
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"os"
 	"strconv"
@@ -101,18 +100,7 @@ func TestRTCPMuxWithBaresip(t *testing.T) {
 func rtcpMuxCall(t *testing.T, bob *peertest.Baresip, ph *testPhone, h *callHandler, au *sineAudio,
 	caller string, wantMuxed, wantAnswers, weOffer bool, lo int) {
 	bm, pm, trace, heard := bob.Mark(), ph.mark(), len(bob.Log()), len(au.received())
-	var id phone.SessionID
-	if caller == "teaphone" {
-		var err error
-		if id, err = ph.Dial(context.Background(), bob.URI(), phone.DialOptions{}); err != nil {
-			t.Fatal(err)
-		}
-	} else {
-		if err := bob.Dial(ph.uri("dave")); err != nil {
-			t.Fatal(err)
-		}
-		id = h.next(t, waitShort).Session
-	}
+	id := startDirectCall(t, ph, bob, h, caller)
 	ph.waitCall(pm, id, phone.StateActive, waitShort)
 	if _, err := bob.WaitEvent(bm, "CALL_ESTABLISHED", waitShort); err != nil {
 		t.Fatal(err)

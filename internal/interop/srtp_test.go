@@ -154,21 +154,28 @@ func srtpRefused(t *testing.T, bob *peertest.Baresip, ph *testPhone, caller stri
 	}
 }
 
+// startDirectCall starts a call between teaphone and bob, no proxy
+// between: caller "teaphone" dials bob, else bob dials teaphone's dave;
+// it returns teaphone's session.
+func startDirectCall(t *testing.T, ph *testPhone, bob *peertest.Baresip, h *callHandler, caller string) phone.SessionID {
+	t.Helper()
+	if caller == "teaphone" {
+		id, err := ph.Dial(context.Background(), bob.URI(), phone.DialOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	if err := bob.Dial(ph.uri("dave")); err != nil {
+		t.Fatal(err)
+	}
+	return h.next(t, waitShort).Session
+}
+
 func srtpCall(t *testing.T, bob *peertest.Baresip, ph *testPhone, h *callHandler, au *sineAudio, caller string, encrypted, mux bool, lo int) {
 	capture := startCapture(t, lo, lo+39)
 	bm, pm, trace, heard := bob.Mark(), ph.mark(), len(bob.Log()), len(au.received())
-	var id phone.SessionID
-	if caller == "teaphone" {
-		var err error
-		if id, err = ph.Dial(context.Background(), bob.URI(), phone.DialOptions{}); err != nil {
-			t.Fatal(err)
-		}
-	} else {
-		if err := bob.Dial(ph.uri("dave")); err != nil {
-			t.Fatal(err)
-		}
-		id = h.next(t, waitShort).Session
-	}
+	id := startDirectCall(t, ph, bob, h, caller)
 	act := ph.waitCall(pm, id, phone.StateActive, waitShort)
 	if _, err := bob.WaitEvent(bm, "CALL_ESTABLISHED", waitShort); err != nil {
 		t.Fatal(err)
