@@ -3,6 +3,7 @@ package sdp
 import (
 	"fmt"
 	"slices"
+	"strconv"
 
 	psdp "github.com/pion/sdp/v3"
 )
@@ -88,9 +89,9 @@ func Answer(l *Local, offer []byte, localDir Direction) (answer []byte, remote M
 		}
 		switch {
 		case pt == chosen.PT:
-			addCodec(md, pt, chosen.Name, "")
-		case int(pt) == remote.DTMFPT:
-			addCodec(md, pt, "telephone-event", "0-16")
+			addCodec(md, pt, rtpmapValue(chosen.Name), localFmtp(chosen.Name))
+		case int(pt) == remote.DTMFFor(chosen.Rate):
+			addCodec(md, pt, "telephone-event/"+strconv.Itoa(chosen.Rate), "0-16")
 		default:
 			continue
 		}

@@ -238,7 +238,7 @@ func TestAnswerInvalidLocal(t *testing.T) {
 	if _, _, _, err := Answer(l, []byte(audio("0")), DirectionUnknown); !errors.Is(err, ErrInvalidLocal) {
 		t.Errorf("unknown direction: %v", err)
 	}
-	l.Codecs = []string{"opus"}
+	l.Codecs = []string{"speex"}
 	if _, _, _, err := Answer(l, []byte(audio("0")), SendRecv); !errors.Is(err, ErrInvalidLocal) {
 		t.Errorf("unknown codec: %v", err)
 	}
