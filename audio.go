@@ -49,8 +49,8 @@ func soundCard(cfg config.Config, input, output string, logger *slog.Logger) dev
 		d, err := portaudio.Open(portaudio.Config{
 			Input: input, Output: output,
 			FrameRate: frameRate(cfg.Media.Codecs),
-			Latency: cfg.Media.AudioLatency.Duration,
-			Logger:  logger,
+			Latency:   cfg.Media.AudioLatency.Duration,
+			Logger:    logger,
 		})
 		if err != nil {
 			return nil, err
