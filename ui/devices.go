@@ -137,7 +137,7 @@ func (p picker) move(delta int) picker {
 // and starts listing the devices.
 func (m Model) openPicker() (Model, tea.Cmd) {
 	if m.opts.ListDevices == nil {
-		m.msg = message{text: "choosing audio devices is not available", err: true}
+		m.msg = message{text: "no sound card in use: there are no audio devices to choose", err: true}
 		return m, nil
 	}
 	tag := m.picker.tag + 1

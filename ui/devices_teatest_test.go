@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -107,5 +108,14 @@ func TestFlowDevicePicker(t *testing.T) {
 	fm := tm.FinalModel(t).(Model)
 	if fm.picker.open || fm.opts.AudioIn != "Built-in Mic" || fm.opts.AudioOut != "default" {
 		t.Errorf("picker open %v, in %q, out %q", fm.picker.open, fm.opts.AudioIn, fm.opts.AudioOut)
+	}
+}
+
+// TestDevicePickerWithoutSoundCard: without a lister the key says why
+// nothing opens.
+func TestDevicePickerWithoutSoundCard(t *testing.T) {
+	m, _ := feed(t, New(newFake(), Options{Now: fixedNow}), keyMsg("s"))
+	if m.picker.open || !strings.Contains(m.msg.text, "no sound card") {
+		t.Errorf("picker open %v, message %q", m.picker.open, m.msg.text)
 	}
 }

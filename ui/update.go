@@ -187,7 +187,7 @@ func (m Model) handleCallKey(k tea.KeyMsg, km keys.KeyMap) (Model, tea.Cmd) {
 		return m.quit()
 	case key.Matches(k, km.Log):
 		m.showLog = !m.showLog
-	case key.Matches(k, km.Devices):
+	case key.Matches(k, m.keys.Devices): // disabled in the help without a sound card, but it says so
 		return m.openPicker()
 	case key.Matches(k, km.Dial):
 		m.dial = m.dial.Focus()
