@@ -188,7 +188,11 @@ func (s *soundDevices) Use(role ui.DeviceRole, name string) error {
 	case ui.RoleRing:
 		sw, out, component = s.ring, name, "ring"
 		if name == "" {
-			return s.ring.SwapOutput(device.PlayOn(s.main.Playback()))
+			if err := s.ring.SwapOutput(device.PlayOn(s.main.Playback())); err != nil {
+				return err
+			}
+			s.log.Info("audio device switched", "role", role.String(), "device", "the speaker")
+			return nil
 		}
 	}
 	start := time.Now()
