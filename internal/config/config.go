@@ -247,7 +247,7 @@ const (
 var keyActions = []string{
 	"answer", "reject", "end", "hold", "mute", "transfer", "attended_transfer",
 	"conference", "record", "next", "prev", "help", "quit", "dial", "forward", "defer",
-	"log",
+	"log", "devices",
 }
 
 // KeyActions returns the action names accepted in [ui.keys].
