@@ -94,7 +94,7 @@ type farEnd struct {
 	heard []int16
 }
 
-func (f *farEnd) CallAudio(phone.SessionID) (audio.Source, audio.Sink, func()) {
+func (f *farEnd) CallAudio(phone.SessionID, int) (audio.Source, audio.Sink, func()) {
 	return tone.NewSine(1000, 0.3), audio.SinkFunc(func(src []int16) error {
 		f.mu.Lock()
 		f.heard = append(f.heard, src...)

@@ -39,6 +39,7 @@ var (
 // Its methods are safe for concurrent use; reading the Source does not
 // allocate.
 type Switch struct {
+	rate  int        // the first device's frame rate: every device swapped in is opened at it
 	mixer *mix.Mixer // nil: the first device had no playback
 	sink  audio.Sink
 	done  chan struct{}
@@ -62,10 +63,10 @@ var _ Device = (*Switch)(nil)
 // NewSwitch returns a Switch that starts on d for capture and playback.
 // The Switch owns d: closing the Switch (or swapping d out) closes it.
 func NewSwitch(d Device) *Switch {
-	s := &Switch{done: make(chan struct{}), sink: Discard}
+	s := &Switch{done: make(chan struct{}), sink: Discard, rate: audio.RateOf(d)}
 	if d.Playback() != nil {
 		s.mixer = mix.NewMixer(switchMixerSamples)
-		b := NewBuffer(switchSinkFrames)
+		b := NewBufferAt(switchSinkFrames, audio.FrameSamplesAt(s.rate))
 		s.mixer.Add(b)
 		s.sink = b
 	}
@@ -114,6 +115,10 @@ func (s *Switch) setOutputLocked(d Device) {
 		s.attached = s.outMixer.Add(s.mixer)
 	}
 }
+
+// SampleRate implements audio.Rated: the rate of the first device's frames
+// (the Hub's rate; devices swapped in are opened at the same rate).
+func (s *Switch) SampleRate() int { return s.rate }
 
 // Source returns the capture of the current input device.
 func (s *Switch) Source() audio.Source { return switchSource{s} }
