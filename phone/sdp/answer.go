@@ -13,9 +13,11 @@ import (
 // whenever the offer parsed, also with ErrNoCommonCodec or ErrAudioRejected)
 // and the chosen codec.
 //
-// The audio stream is the one Parse selects. The chosen codec is the first
-// format of the offer, in the offerer's order, that is enabled in l.Codecs:
-// the offerer's preference wins, ours only decides what is enabled. The
+// The audio stream is the one Parse selects. The chosen codec is the
+// widest-band format of the offer that is enabled in l.Codecs (Opus, then
+// G.722, then G.711), and among equals the first in the offerer's order:
+// the offerer's preference wins between codecs of one class, and a call
+// both sides can make wideband is wideband. The
 // answer lists that codec and, if offered, telephone-event/8000, with the
 // offerer's payload types and in the offerer's order (RFC 3264 §6.1). The
 // direction is remote.Direction.Mirror().Intersect(localDir): for example a
@@ -68,7 +70,7 @@ func Answer(l *Local, offer []byte, localDir Direction) (answer []byte, remote M
 	if remote.Port == 0 {
 		return nil, remote, Codec{}, ErrAudioRejected
 	}
-	i := slices.IndexFunc(remote.Codecs, func(c Codec) bool { return slices.Contains(enabled, c.Name) })
+	i := chooseCodec(remote.Codecs, enabled)
 	if i < 0 {
 		return nil, remote, Codec{}, fmt.Errorf("%w: offered %v, enabled %v", ErrNoCommonCodec, remote.Codecs, enabled)
 	}
@@ -155,4 +157,30 @@ func ParseAnswer(answer []byte) (Media, Codec, error) {
 		return m, Codec{}, ErrNoCommonCodec
 	}
 	return m, m.Codecs[0], nil
+}
+
+// bandClass ranks a codec by the audio band it carries.
+func bandClass(name string) int {
+	switch name {
+	case Opus:
+		return 2
+	case G722:
+		return 1
+	}
+	return 0
+}
+
+// chooseCodec returns the index in offered of the answer's codec (see
+// Answer), or -1 when none is enabled.
+func chooseCodec(offered []Codec, enabled []string) int {
+	best := -1
+	for i, c := range offered {
+		if !slices.Contains(enabled, c.Name) {
+			continue
+		}
+		if best < 0 || bandClass(c.Name) > bandClass(offered[best].Name) {
+			best = i
+		}
+	}
+	return best
 }
