@@ -155,7 +155,32 @@ func TestWidebandWithBaresip(t *testing.T) {
 					if act.Codec != tc.codec {
 						t.Errorf("call event codec %q, want %q", act.Codec, tc.codec)
 					}
-					time.Sleep(3 * time.Second) // audio: inherent
+					time.Sleep(1500 * time.Millisecond) // audio before DTMF: inherent
+					// DTMF both ways: baresip offers telephone-event only on
+					// the 8 kHz clock, so on Opus teaphone sends SIP INFO
+					// (RFC 4733 §2.1: events use the audio's clock).
+					if err := ph.SendDTMF(id, "12"); err != nil {
+						t.Fatal(err)
+					}
+					var gotDigits string
+					if !waitUntil(waitShort, func() bool { gotDigits = bob.DTMFReceived(bm); return len(gotDigits) >= 2 }) || gotDigits != "12" {
+						t.Errorf("baresip received DTMF %q, want \"12\"", gotDigits)
+					}
+					if err := bob.SendDTMF("34"); err != nil {
+						t.Fatal(err)
+					}
+					var digits string
+					waitUntil(waitShort, func() bool {
+						digits = ""
+						for _, d := range ph.digits(id, true) {
+							digits += string(d.Digit)
+						}
+						return len(digits) >= 2
+					})
+					if digits != "34" {
+						t.Errorf("teaphone received DTMF %q, want \"34\"", digits)
+					}
+					time.Sleep(1500 * time.Millisecond) // audio: inherent
 					hangupAndWait(t, ph, bob, id, bm)
 					got, rate := au.received()
 					if rate != tc.rate {

@@ -83,6 +83,14 @@ func Answer(l *Local, offer []byte, localDir Direction) (answer []byte, remote M
 	// RFC 3264 §6.1: the answer uses the offerer's payload types; the
 	// formats keep the offer's relative order.
 	md := &psdp.MediaDescription{MediaName: audioName(l.Port, remote.SAVP)}
+	// RFC 4733 §2.1: events on the audio's clock. An Opus offer with only
+	// telephone-event/8000 (baresip's) keeps that one: its events are
+	// still understood (only the digit matters to us), and ours go as SIP
+	// INFO (the phone sends RFC 4733 only on a matching clock).
+	dtmfPT, dtmfRate := remote.DTMFFor(chosen.Rate), chosen.Rate
+	if dtmfPT < 0 {
+		dtmfPT, dtmfRate = remote.DTMFPT, G711Rate
+	}
 	var added [128]bool
 	for _, f := range offered.MediaName.Formats {
 		pt, _ := parsePT(f) // parseMedia checked every format
@@ -92,8 +100,8 @@ func Answer(l *Local, offer []byte, localDir Direction) (answer []byte, remote M
 		switch {
 		case pt == chosen.PT:
 			addCodec(md, pt, rtpmapValue(chosen.Name), localFmtp(chosen.Name))
-		case int(pt) == remote.DTMFFor(chosen.Rate):
-			addCodec(md, pt, "telephone-event/"+strconv.Itoa(chosen.Rate), "0-16")
+		case int(pt) == dtmfPT:
+			addCodec(md, pt, "telephone-event/"+strconv.Itoa(dtmfRate), "0-16")
 		default:
 			continue
 		}

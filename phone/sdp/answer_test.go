@@ -350,6 +350,8 @@ func TestWidebandOfferAnswer(t *testing.T) {
 		dtmf    string
 	}{
 		{[]string{"PCMU", "PCMA", "G722", "opus"}, audio("0 8 9 96 101 102", "rtpmap:96 opus/48000/2", "rtpmap:101 telephone-event/8000", "rtpmap:102 telephone-event/48000"), "96 opus/48000", "a=rtpmap:102 telephone-event/48000"},
+		// baresip: Opus with telephone-event on the 8 kHz clock only.
+		{[]string{"opus", "PCMU"}, audio("96 9 0 101", "rtpmap:96 opus/48000/2", "rtpmap:101 telephone-event/8000"), "96 opus/48000", "a=rtpmap:101 telephone-event/8000"},
 		{[]string{"PCMU", "G722"}, audio("0 8 9 96 101", "rtpmap:96 opus/48000/2", "rtpmap:101 telephone-event/8000"), "9 G722/8000", "a=rtpmap:101 telephone-event/8000"},
 		{[]string{"PCMU", "PCMA"}, audio("8 0 9", "rtpmap:9 G722/8000"), "8 PCMA/8000", ""},
 	} {
