@@ -68,7 +68,7 @@ func BenchmarkReceivePathSRTP(b *testing.B) {
 				s.mu.Lock()
 				n, st := s.jb.Pop(now, out[:])
 				s.mu.Unlock()
-				s.playFrame(discardSink{}, s.codec, st, out[:n], nil, s.tx.out[:160])
+				s.playFrame(discardSink{}, s.codec, s.conceal, st, out[:n], nil, s.tx.out[:160])
 			}
 			b.StopTimer()
 			if st := s.Stats(); st.DroppedSRTP != 0 || (b.N > 10 && st.RxPackets == 0) {

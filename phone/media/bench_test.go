@@ -93,7 +93,7 @@ func BenchmarkReceivePath(b *testing.B) {
 		s.mu.Lock()
 		n, st := s.jb.Pop(now, out[:])
 		s.mu.Unlock()
-		s.playFrame(discardSink{}, s.codec, st, out[:n], nil, s.tx.out[:160])
+		s.playFrame(discardSink{}, s.codec, s.conceal, st, out[:n], nil, s.tx.out[:160])
 	}
 }
 

@@ -25,7 +25,7 @@ func (s *Stream) tickPlay(now time.Time) {
 		s.mu.Unlock()
 		return
 	}
-	sink, codec, frame := s.sink, s.codec, s.info.frameSamples()
+	sink, codec, conceal, frame := s.sink, s.codec, s.conceal, s.info.frameSamples()
 	n, st := s.jb.Pop(now, t.play[:])
 	var next []byte
 	if st == PlayoutLost {
@@ -37,7 +37,7 @@ func (s *Stream) tickPlay(now time.Time) {
 	}
 	s.mu.Unlock()
 	if sink != nil {
-		s.playFrame(sink, codec, st, t.play[:n], next, t.out[:frame])
+		s.playFrame(sink, codec, conceal, st, t.play[:n], next, t.out[:frame])
 	}
 }
 
@@ -172,11 +172,11 @@ func (s *Stream) buildDTMF(step uint32) int {
 }
 
 // playFrame decodes, conceals or silences one frame and writes it to sink.
-// out is the frame to fill (the codec's frame length); next is the packet
+// conceal is the stream's concealer (read under s.mu: SetCodec replaces
+// it); out is the frame to fill (the codec's frame length); next is the packet
 // after a lost frame when the codec conceals itself and it is here.
-func (s *Stream) playFrame(sink audio.Sink, codec Codec, st PlayoutStatus, payload, next []byte, out []int16) {
+func (s *Stream) playFrame(sink audio.Sink, codec Codec, conceal Concealer, st PlayoutStatus, payload, next []byte, out []int16) {
 	lc, selfConceal := codec.(LossConcealer)
-	conceal := s.conceal
 	if selfConceal {
 		conceal = nil // the codec's own concealment replaces ours
 	}
