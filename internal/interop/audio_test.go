@@ -6,12 +6,10 @@ package interop
 
 import (
 	"context"
-	"math"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/teaphone/teaphone/audio/analyze"
 	"github.com/teaphone/teaphone/audio/wav"
 	"github.com/teaphone/teaphone/internal/peertest"
 	"github.com/teaphone/teaphone/phone"
@@ -22,26 +20,7 @@ import (
 // dominant frequency within 2 % of freq. minSeconds is how much active audio must be there.
 func checkTone(t *testing.T, who string, samples []int16, freq, minSeconds float64) {
 	t.Helper()
-	const rate = 8000
-	// Skip the first 200 ms (talkspurt onset, jitter buffer fill).
-	if len(samples) > rate/5 {
-		samples = samples[rate/5:]
-	}
-	frames := len(samples) / 160
-	share := analyze.ToneShare(samples, rate, freq)
-	active := analyze.ActiveFrames(samples, rate, -40)
-	dominant := analyze.DominantFrequency(samples[:min(len(samples), rate)], rate)
-	t.Logf("%s: %.2f s, %g Hz share %.2f, %d/%d frames above -40 dBFS, dominant %.1f Hz, level %.1f dBFS",
-		who, float64(len(samples))/rate, freq, share, active, frames, dominant, analyze.DBFS(samples))
-	if share < 0.5 {
-		t.Errorf("%s: %g Hz share %.2f < 0.5 (dominant %.1f Hz)", who, freq, share, dominant)
-	}
-	if float64(active) < minSeconds*50 || active < frames/2 {
-		t.Errorf("%s: only %d of %d frames above -40 dBFS, want >= %.0f and half", who, active, frames, minSeconds*50)
-	}
-	if math.Abs(dominant-freq) > freq*0.02 {
-		t.Errorf("%s: dominant frequency %.1f Hz, want %g Hz", who, dominant, freq)
-	}
+	checkToneAt(t, who, samples, 8000, freq, minSeconds)
 }
 
 // readRecording reads baresip's newest received-audio recording after the

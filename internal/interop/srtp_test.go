@@ -172,24 +172,10 @@ func startDirectCall(t *testing.T, ph *testPhone, bob *peertest.Baresip, h *call
 	return h.next(t, waitShort).Session
 }
 
-func srtpCall(t *testing.T, bob *peertest.Baresip, ph *testPhone, h *callHandler, au *sineAudio, caller string, encrypted, mux bool, lo int) {
-	capture := startCapture(t, lo, lo+39)
-	bm, pm, trace, heard := bob.Mark(), ph.mark(), len(bob.Log()), len(au.received())
-	id := startDirectCall(t, ph, bob, h, caller)
-	act := ph.waitCall(pm, id, phone.StateActive, waitShort)
-	if _, err := bob.WaitEvent(bm, "CALL_ESTABLISHED", waitShort); err != nil {
-		t.Fatal(err)
-	}
-	wantSuite := ""
-	if encrypted {
-		wantSuite = "AES_CM_128_HMAC_SHA1_80"
-	}
-	if act.SRTP != wantSuite {
-		t.Errorf("call event srtp %q, want %q", act.SRTP, wantSuite)
-	}
-	time.Sleep(1500 * time.Millisecond) // audio before DTMF: inherent (see TestDTMFBothWays)
-
-	// DTMF both ways, inside SRTP.
+// dtmfBothWays sends "12" from teaphone and "34" from baresip on call id
+// (baresip's events counted from mark bm) and checks both arrive.
+func dtmfBothWays(t *testing.T, ph *testPhone, bob *peertest.Baresip, id phone.SessionID, bm int) {
+	t.Helper()
 	if err := ph.SendDTMF(id, "12"); err != nil {
 		t.Fatal(err)
 	}
@@ -211,6 +197,27 @@ func srtpCall(t *testing.T, bob *peertest.Baresip, ph *testPhone, h *callHandler
 	if digits != "34" {
 		t.Errorf("teaphone received DTMF %q, want \"34\"", digits)
 	}
+}
+
+func srtpCall(t *testing.T, bob *peertest.Baresip, ph *testPhone, h *callHandler, au *sineAudio, caller string, encrypted, mux bool, lo int) {
+	capture := startCapture(t, lo, lo+39)
+	bm, pm, trace, heard := bob.Mark(), ph.mark(), len(bob.Log()), len(au.received())
+	id := startDirectCall(t, ph, bob, h, caller)
+	act := ph.waitCall(pm, id, phone.StateActive, waitShort)
+	if _, err := bob.WaitEvent(bm, "CALL_ESTABLISHED", waitShort); err != nil {
+		t.Fatal(err)
+	}
+	wantSuite := ""
+	if encrypted {
+		wantSuite = "AES_CM_128_HMAC_SHA1_80"
+	}
+	if act.SRTP != wantSuite {
+		t.Errorf("call event srtp %q, want %q", act.SRTP, wantSuite)
+	}
+	time.Sleep(1500 * time.Millisecond) // audio before DTMF: inherent (see TestDTMFBothWays)
+
+	// DTMF both ways, inside SRTP.
+	dtmfBothWays(t, ph, bob, id, bm)
 
 	// Hold and resume by the caller: the keys keep working.
 	for _, hold := range []bool{true, false} {

@@ -6,7 +6,6 @@ package interop
 // end to the other.
 
 import (
-	"context"
 	"math"
 	"strconv"
 	"sync"
@@ -136,18 +135,7 @@ func TestWidebandWithBaresip(t *testing.T) {
 					h := newCallHandler(phone.Accept())
 					ph := startPhone(t, phone.Options{Audio: au, Handler: h, Codecs: []string{tc.codec, "PCMU"}})
 					bm, pm := bob.Mark(), ph.mark()
-					var id phone.SessionID
-					if caller == "teaphone" {
-						var err error
-						if id, err = ph.Dial(context.Background(), bob.URI(), phone.DialOptions{}); err != nil {
-							t.Fatal(err)
-						}
-					} else {
-						if err := bob.Dial(ph.uri("dave")); err != nil {
-							t.Fatal(err)
-						}
-						id = h.next(t, waitShort).Session
-					}
+					id := startDirectCall(t, ph, bob, h, caller)
 					act := ph.waitCall(pm, id, phone.StateActive, waitShort)
 					if _, err := bob.WaitEvent(bm, "CALL_ESTABLISHED", waitShort); err != nil {
 						t.Fatal(err)
@@ -159,27 +147,7 @@ func TestWidebandWithBaresip(t *testing.T) {
 					// DTMF both ways: baresip offers telephone-event only on
 					// the 8 kHz clock, so on Opus teaphone sends SIP INFO
 					// (RFC 4733 §2.1: events use the audio's clock).
-					if err := ph.SendDTMF(id, "12"); err != nil {
-						t.Fatal(err)
-					}
-					var gotDigits string
-					if !waitUntil(waitShort, func() bool { gotDigits = bob.DTMFReceived(bm); return len(gotDigits) >= 2 }) || gotDigits != "12" {
-						t.Errorf("baresip received DTMF %q, want \"12\"", gotDigits)
-					}
-					if err := bob.SendDTMF("34"); err != nil {
-						t.Fatal(err)
-					}
-					var digits string
-					waitUntil(waitShort, func() bool {
-						digits = ""
-						for _, d := range ph.digits(id, true) {
-							digits += string(d.Digit)
-						}
-						return len(digits) >= 2
-					})
-					if digits != "34" {
-						t.Errorf("teaphone received DTMF %q, want \"34\"", digits)
-					}
+					dtmfBothWays(t, ph, bob, id, bm)
 					time.Sleep(1500 * time.Millisecond) // audio: inherent
 					hangupAndWait(t, ph, bob, id, bm)
 					got, rate := au.received()
