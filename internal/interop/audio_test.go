@@ -27,6 +27,17 @@ func checkTone(t *testing.T, who string, samples []int16, freq, minSeconds float
 // call closed.
 func readRecording(t *testing.T, b *peertest.Baresip) []int16 {
 	t.Helper()
+	samples, rate, ch := latestRecording(t, b)
+	if rate != 8000 || ch != 1 {
+		t.Fatalf("baresip's recording: %d Hz %d channels, want 8000 Hz mono", rate, ch)
+	}
+	return samples
+}
+
+// latestRecording reads baresip's newest received-audio recording as it
+// is: interleaved samples, rate, channels.
+func latestRecording(t *testing.T, b *peertest.Baresip) ([]int16, int, int) {
+	t.Helper()
 	path, err := b.LatestRecording("dec")
 	if err != nil {
 		t.Fatal(err)
@@ -35,10 +46,7 @@ func readRecording(t *testing.T, b *peertest.Baresip) []int16 {
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
-	if rate != 8000 || ch != 1 {
-		t.Fatalf("%s: %d Hz %d channels, want 8000 Hz mono", path, rate, ch)
-	}
-	return samples
+	return samples, rate, ch
 }
 
 // dialBaresip calls b from ph and waits until both sides are established.

@@ -16,7 +16,6 @@ import (
 	"github.com/teaphone/teaphone/audio/analyze"
 	"github.com/teaphone/teaphone/audio/opus"
 	"github.com/teaphone/teaphone/audio/tone"
-	"github.com/teaphone/teaphone/audio/wav"
 	"github.com/teaphone/teaphone/internal/peertest"
 	"github.com/teaphone/teaphone/phone"
 )
@@ -85,14 +84,7 @@ func checkToneAt(t *testing.T, who string, samples []int16, rate int, freq, minS
 // own rate, mixed down to mono.
 func readRecordingAny(t *testing.T, b *peertest.Baresip) ([]int16, int) {
 	t.Helper()
-	path, err := b.LatestRecording("dec")
-	if err != nil {
-		t.Fatal(err)
-	}
-	samples, rate, ch, err := wav.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
+	samples, rate, ch := latestRecording(t, b)
 	if ch > 1 {
 		mono := make([]int16, len(samples)/ch)
 		for i := range mono {

@@ -63,13 +63,7 @@ func TestWidebandCodecs(t *testing.T) {
 			b := newPeer(t, 0, set)
 			src := &rateTone{freq: 6000, rate: tc.rate, amp: 8000}
 			a.s.SetSource(src)
-			r := newRelay(t)
-			r.start(a.rtp, b.rtp)
-			via := addrOf(r.conn)
-			a.s.SetRemote(via, netip.AddrPort{})
-			b.s.SetRemote(via, netip.AddrPort{})
-			a.s.Start()
-			b.s.Start()
+			r := viaRelay(t, a, b, nil)
 			if got := b.s.AudioRate(); got != int(tc.rate) {
 				t.Fatalf("AudioRate %d, want %v", got, tc.rate)
 			}
@@ -126,14 +120,7 @@ func TestOpusFECRebuildsLostFrames(t *testing.T) {
 	a := newPeer(t, 0, set)
 	b := newPeer(t, 0, set, deep)
 	a.s.SetSource(&rateTone{freq: 1000, rate: 48000, amp: 8000})
-	r := newRelay(t)
-	r.drop = func(n int) bool { return n > 10 && n%5 == 0 }
-	r.start(a.rtp, b.rtp)
-	via := addrOf(r.conn)
-	a.s.SetRemote(via, netip.AddrPort{})
-	b.s.SetRemote(via, netip.AddrPort{})
-	a.s.Start()
-	b.s.Start()
+	viaRelay(t, a, b, func(n int) bool { return n > 10 && n%5 == 0 })
 	waitFor(t, 5*time.Second, "FEC used", func() bool {
 		b.s.mu.Lock()
 		defer b.s.mu.Unlock()
@@ -148,4 +135,18 @@ func TestOpusFECRebuildsLostFrames(t *testing.T) {
 	if lvl := 10 * math.Log10(total/(8000*8000/2)); lvl < -3 {
 		t.Errorf("level %.1f dB under the sent tone's with 20 %% loss and FEC", lvl)
 	}
+}
+
+// viaRelay starts a and b talking through a relay that drops what drop
+// says of a's datagrams (nil: none).
+func viaRelay(t *testing.T, a, b *peer, drop func(n int) bool) *relay {
+	r := newRelay(t)
+	r.drop = drop
+	r.start(a.rtp, b.rtp)
+	via := addrOf(r.conn)
+	a.s.SetRemote(via, netip.AddrPort{})
+	b.s.SetRemote(via, netip.AddrPort{})
+	a.s.Start()
+	b.s.Start()
+	return r
 }
