@@ -97,7 +97,7 @@ func TestOverlayErrorsNameTheSource(t *testing.T) {
 			`$TEAPHONE_RTP_PORTS: media.rtp_ports: want LOW-HIGH such as "10000-20000", got "10000:20000"`},
 		{"bad env ports range", map[string]string{EnvRTPPorts: "20001-30000"}, Overrides{},
 			`$TEAPHONE_RTP_PORTS: media.rtp_ports: want an even low port`},
-		{"bad env audio", map[string]string{EnvAudio: "tone:9000"}, Overrides{},
+		{"bad env audio", map[string]string{EnvAudio: "tone:90000"}, Overrides{},
 			`$TEAPHONE_AUDIO: media.audio: want tone:HZ`},
 		{"bad flag ports", nil, Overrides{RTPPorts: "x"},
 			`command line: media.rtp_ports: want LOW-HIGH`},

@@ -340,7 +340,9 @@ type AudioSpec struct {
 	Path string
 }
 
-// ParseAudio parses "portaudio", "null", "tone:HZ" (20..4000 Hz) or "file:PATH".
+// ParseAudio parses "portaudio", "null", "tone:HZ" (20..20000 Hz; above 4000 Hz
+// only a wideband call carries it, and the device refuses a tone above half
+// its rate) or "file:PATH".
 func ParseAudio(s string) (AudioSpec, error) {
 	kind, arg, hasArg := strings.Cut(s, ":")
 	switch {
@@ -348,8 +350,8 @@ func ParseAudio(s string) (AudioSpec, error) {
 		return AudioSpec{Kind: kind}, nil
 	case kind == AudioTone:
 		hz, err := strconv.ParseFloat(arg, 64)
-		if err != nil || math.IsNaN(hz) || hz < 20 || hz > 4000 {
-			return AudioSpec{}, fmt.Errorf("want tone:HZ with HZ a number in 20..4000, got %q", s)
+		if err != nil || math.IsNaN(hz) || hz < 20 || hz > 20000 {
+			return AudioSpec{}, fmt.Errorf("want tone:HZ with HZ a number in 20..20000, got %q", s)
 		}
 		return AudioSpec{Kind: AudioTone, ToneHz: hz}, nil
 	case kind == AudioFile:
