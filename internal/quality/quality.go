@@ -161,14 +161,18 @@ func LocalLags(ref, rx []float64, win, center, radius int, silence float64) []Wi
 // active and its correlation peak reaches minPeak.
 func (w Window) Confident(minPeak float64) bool { return w.Active && w.Peak >= minPeak }
 
-// Aligned returns rx moved onto ref's time axis, window by window: out[i]
-// = g·rx[i+lag] with the lag of the window holding i (a window whose
-// alignment is not confident takes the lag of the nearest confident window
-// before it, or after it at the start, or fallback when there is none), 0
-// where that leaves rx. g is the least-squares gain over the confident
-// windows, so a receiver that plays a little louder or softer is not
-// counted as noise.
-func Aligned(ref, rx []float64, ws []Window, minPeak float64, fallback int) []float64 {
+// Aligned returns rx moved onto ref's time axis: out[i] = g·rx[i+lag].
+// Each window has a lag: its own when its alignment is confident, else that
+// of the nearest confident window before it (after it at the start;
+// fallback when there is none). Each sub-frame of sub samples then takes,
+// of the lags of its own window and the two next to it, the one that
+// matches ref best: a delay step inside a window, or a window whose own
+// lag was thrown off by concealment, does not misalign speech that came
+// through intact (the step itself is counted by Steps). Samples whose lag
+// leaves rx are 0. g is the least-squares gain over the confident windows
+// at their own lags, so a receiver that plays a little louder or softer is
+// not counted as noise.
+func Aligned(ref, rx []float64, ws []Window, minPeak float64, fallback, sub int) []float64 {
 	lags := make([]int, len(ws))
 	last := fallback
 	if i := slices.IndexFunc(ws, func(w Window) bool { return w.Confident(minPeak) }); i >= 0 {
@@ -180,39 +184,57 @@ func Aligned(ref, rx []float64, ws []Window, minPeak float64, fallback int) []fl
 		}
 		lags[i] = last
 	}
-	out := make([]float64, len(ref))
 	win := len(ref)
 	if len(ws) > 1 {
 		win = ws[1].Start - ws[0].Start
 	}
-	for i := range out {
-		k := 0
-		if win > 0 {
-			k = min(i/win, len(lags)-1)
-		}
-		lag := fallback
-		if len(lags) > 0 {
-			lag = lags[k]
-		}
+	at := func(i, lag int) float64 {
 		if j := i + lag; j >= 0 && j < len(rx) {
-			out[i] = rx[j]
+			return rx[j]
 		}
+		return 0
 	}
-	// Gain over confident windows.
+	// Gain over confident windows at their own lags.
 	var num, den float64
 	for _, w := range ws {
 		if !w.Confident(minPeak) {
 			continue
 		}
 		for i := w.Start; i < min(w.Start+win, len(ref)); i++ {
-			num += ref[i] * out[i]
-			den += out[i] * out[i]
+			v := at(i, w.Lag)
+			num += ref[i] * v
+			den += v * v
 		}
 	}
+	g := 1.0
 	if den > 0 && num > 0 {
-		g := num / den
-		for i := range out {
-			out[i] *= g
+		g = num / den
+	}
+	sub = max(sub, 1)
+	out := make([]float64, len(ref))
+	for s := 0; s < len(ref); s += sub {
+		e := min(s+sub, len(ref))
+		k := 0
+		if win > 0 && len(lags) > 0 {
+			k = min(s/win, len(lags)-1)
+		}
+		cands := []int{fallback}
+		if len(lags) > 0 {
+			cands = []int{lags[k], lags[max(k-1, 0)], lags[min(k+1, len(lags)-1)]}
+		}
+		best, bestErr := cands[0], math.Inf(1)
+		for _, lag := range cands {
+			var err float64
+			for i := s; i < e; i++ {
+				d := ref[i] - g*at(i, lag)
+				err += d * d
+			}
+			if err < bestErr {
+				best, bestErr = lag, err
+			}
+		}
+		for i := s; i < e; i++ {
+			out[i] = g * at(i, best)
 		}
 	}
 	return out
@@ -281,18 +303,59 @@ func Impaired(ref, deg []float64, sub int, silence, limitDB float64) (share floa
 	return float64(bad) / float64(frames), frames
 }
 
-// Steps counts the delay steps: between consecutive confident windows
-// (skipping the others), a change of lag by more than tol samples.
-func Steps(ws []Window, minPeak float64, tol int) int {
-	n, prev, have := 0, 0, false
-	for _, w := range ws {
-		if !w.Confident(minPeak) {
+// ImpairedRuns groups the impaired active sub-frames (as Impaired counts
+// them) into runs: sub-frames at most gap sub-frames apart (counting
+// silent ones) belong to one run. It returns the number of runs and their
+// mean length in sub-frames (first to last, inclusive). One lost packet
+// shows up as one run as long as the damage it did: the lost frame itself
+// and whatever the concealment spoils around it.
+func ImpairedRuns(ref, deg []float64, sub int, silence, limitDB float64, gap int) (runs int, meanLen float64) {
+	first, last, total := -1, -1, 0
+	for k := 0; sub > 0 && (k+1)*sub <= min(len(ref), len(deg)); k++ {
+		s := k * sub
+		if rms(ref[s:s+sub]) < silence || FrameSNR(ref[s:s+sub], deg[s:s+sub]) >= limitDB {
 			continue
 		}
-		if have && abs(w.Lag-prev) > tol {
-			n++
+		if first >= 0 && k-last <= gap+1 {
+			last = k
+			continue
 		}
-		prev, have = w.Lag, true
+		if first >= 0 {
+			total += last - first + 1
+		}
+		runs++
+		first, last = k, k
+	}
+	if first >= 0 {
+		total += last - first + 1
+	}
+	if runs == 0 {
+		return 0, 0
+	}
+	return runs, float64(total) / float64(runs)
+}
+
+// Steps counts the delay steps: changes of the lag by more than tol
+// samples between confident windows (skipping the others) that the next
+// confident window confirms (its lag within tol of the new one). A single
+// window whose lag stands out, as concealed speech can make it, is not a
+// step.
+func Steps(ws []Window, minPeak float64, tol int) int {
+	var c []int
+	for _, w := range ws {
+		if w.Confident(minPeak) {
+			c = append(c, w.Lag)
+		}
+	}
+	if len(c) == 0 {
+		return 0
+	}
+	n, cur := 0, c[0]
+	for i := 1; i+1 < len(c); i++ {
+		if abs(c[i]-cur) > tol && abs(c[i+1]-c[i]) <= tol {
+			n++
+			cur = c[i]
+		}
 	}
 	return n
 }

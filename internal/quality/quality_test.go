@@ -150,16 +150,39 @@ func TestLocalLagsFollowADelayStep(t *testing.T) {
 	for i, v := range rx {
 		half[i] = v / 2
 	}
-	al := Aligned(ref, half, ws, 0.8, 0)
+	al := Aligned(ref, half, ws, 0.8, 0, 40)
 	if db, n := SegSNR(ref, al, 160, 100); n == 0 || db < MaxFrameSNR-0.01 {
 		t.Fatalf("aligned segSNR %.2f over %d frames, want %.0f", db, n, MaxFrameSNR)
 	}
 	// Aligned by the global lag alone, the second half is off by 240
 	// samples: about half of the active sub-frames are impaired.
-	fixed := Aligned(ref, rx, nil, 0.8, 400)
+	fixed := Aligned(ref, rx, nil, 0.8, 400, 40)
 	share, _ := Impaired(ref, fixed, 40, 100, 10)
 	if share < 0.45 || share > 0.55 {
 		t.Fatalf("impaired share with one global lag %.3f, want about 0.5", share)
+	}
+}
+
+func TestAlignedFollowsAStepInsideAWindow(t *testing.T) {
+	ref := speechLike(48000, 13)
+	// The step falls in the middle of window 30 (24000..24800).
+	rx := stepped(ref, 400, 560, 24400, 50000)
+	ws := LocalLags(ref, rx, 800, 400, 1000, 100)
+	al := Aligned(ref, rx, ws, 0.8, 400, 40)
+	if share, _ := Impaired(ref, al, 40, 100, 10); share != 0 {
+		t.Fatalf("impaired %.4f: intact speech around a step was misaligned", share)
+	}
+	// A lost 20 ms frame (silence in its place) stays impaired.
+	lost := append([]float64(nil), rx...)
+	clear(lost[400+8000 : 400+8160]) // ref 8000..8160: window 10, active
+	ws = LocalLags(ref, lost, 800, 400, 1000, 100)
+	al = Aligned(ref, lost, ws, 0.8, 400, 40)
+	share, n := Impaired(ref, al, 40, 100, 10)
+	if want := 4 / float64(n); math.Abs(share-want) > 1e-9 {
+		t.Fatalf("impaired %.4f, want the 4 sub-frames of the lost frame (%.4f)", share, want)
+	}
+	if steps := Steps(ws, 0.8, 16); steps != 1 {
+		t.Fatalf("%d steps, want 1", steps)
 	}
 }
 
@@ -253,10 +276,13 @@ func TestSteps(t *testing.T) {
 		{"none", nil, 0},
 		{"steady", []Window{w(400, 1), w(400, 1), w(401, 1), w(399, 1)}, 0},
 		{"within tolerance", []Window{w(400, 1), w(416, 1), w(400, 1)}, 0},
-		{"one up one down", []Window{w(400, 1), w(417, 1), w(417, 1), w(400, 1)}, 2},
+		{"one up one down", []Window{w(400, 1), w(417, 1), w(417, 1), w(400, 1), w(400, 1)}, 2},
+		{"one window off is not a step", []Window{w(400, 1), w(460, 0.8), w(400, 1), w(400, 1)}, 0},
+		{"a change in the last window is not confirmed", []Window{w(400, 1), w(400, 1), w(560, 1)}, 0},
 		{"an unsure window is skipped", []Window{w(400, 1), w(900, 0.3), w(400, 1)}, 0},
-		{"a step across an unsure window counts once", []Window{w(400, 1), w(900, 0.3), w(800, 0.9)}, 1},
+		{"a step across an unsure window counts once", []Window{w(400, 1), w(900, 0.3), w(800, 0.9), w(810, 1)}, 1},
 		{"inactive windows are skipped", []Window{w(400, 1), {Lag: 0, Peak: 1}, w(400, 1)}, 0},
+		{"a drift within tolerance per window is confirmed", []Window{w(400, 1), w(420, 1), w(430, 1)}, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := Steps(tc.ws, 0.8, 16); got != tc.want {
@@ -273,5 +299,33 @@ func TestActiveThreshold(t *testing.T) {
 	}
 	if got := ActiveThreshold(x, 40, 40); math.Abs(got-10) > 1e-9 {
 		t.Fatalf("threshold %g, want 10 (40 dB under 1000)", got)
+	}
+}
+
+func TestImpairedRuns(t *testing.T) {
+	ref := speechLike(16000, 17) // windows 0,1 active, 2 silent, …
+	for _, tc := range []struct {
+		name    string
+		bad     [][2]int // sub-frame ranges [from, to) zeroed in deg
+		gap     int
+		runs    int
+		meanLen float64
+	}{
+		{"none", nil, 1, 0, 0},
+		{"one lost frame", [][2]int{{4, 8}}, 1, 1, 4},
+		{"two frames far apart", [][2]int{{4, 8}, {60, 66}}, 1, 2, 5},
+		{"a good sub-frame between two bad ones joins them", [][2]int{{4, 8}, {9, 10}}, 1, 1, 6},
+		{"with gap 0 it does not", [][2]int{{4, 8}, {9, 10}}, 0, 2, 2.5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			deg := append([]float64(nil), ref...)
+			for _, r := range tc.bad {
+				clear(deg[40*r[0] : 40*r[1]])
+			}
+			runs, mean := ImpairedRuns(ref, deg, 40, 100, 10, tc.gap)
+			if runs != tc.runs || math.Abs(mean-tc.meanLen) > 1e-9 {
+				t.Fatalf("%d runs of %.2f, want %d of %.2f", runs, mean, tc.runs, tc.meanLen)
+			}
+		})
 	}
 }
