@@ -88,8 +88,10 @@ type qualityScore struct {
 	SubFrames  int
 	Delay      time.Duration // median mouth-to-ear over confident windows
 	Steps      int
-	Confident  int // windows aligned with confidence
-	Active     int // active windows
+	Runs       int     // runs of impaired sub-frames (about one per loss event)
+	RunLen     float64 // their mean length in sub-frames
+	Confident  int     // windows aligned with confidence
+	Active     int     // active windows
 	Forwarded  int64
 	Dropped    int64
 	Note       string
@@ -407,9 +409,10 @@ func score(mouth, ear []float64, silence float64, minLag, rate int) (s qualitySc
 	}
 	s.Delay, s.haveDelay = time.Duration(med)*time.Second/time.Duration(rate), true
 	s.Steps = quality.Steps(ws, minPeak, stepTolerance)
-	al := quality.Aligned(mouth, ear, ws, minPeak, lag)
+	al := quality.Aligned(mouth, ear, ws, minPeak, lag, subFrame)
 	s.SegSNR, _ = quality.SegSNR(mouth, al, segFrame, silence)
 	s.Impaired, s.SubFrames = quality.Impaired(mouth, al, subFrame, silence, impairedLimitDB)
+	s.Runs, s.RunLen = quality.ImpairedRuns(mouth, al, subFrame, silence, impairedLimitDB, 1)
 	return s
 }
 
@@ -457,15 +460,26 @@ func qualitySummary(cells []qualityCell, setupErr string) string {
 			fmt.Fprintf(&s, "%s clean cell mouth-to-ear: teaphone %s, baresip %s\n", c.Codec, c.Teaphone.delayText(), c.Baresip.delayText())
 		}
 	}
-	s.WriteString("teaphone's own call recording (its jitter buffer's output, before the sound card), same scores:\n")
+	s.WriteString("Where the impairment comes from: RTP packets the relay dropped toward the receiver (of those sent), runs of impaired sub-frames in what\n" +
+		"each receiver played (gaps of one sub-frame joined; about one run per loss that hit speech) × their mean length, and teaphone's own\n" +
+		"call recording (its jitter buffer and concealment output, before the sound card) scored the same way, with its playback counters:\n")
 	for _, c := range cells {
+		fmt.Fprintf(&s, "  %-6s %-9s relay dropped %3d/%-4d | teaphone %s | baresip %s | teaphone's recording ", c.Codec, c.Im,
+			c.Teaphone.Dropped, c.Teaphone.Dropped+c.Teaphone.Forwarded, c.Teaphone.runs(), c.Baresip.runs())
 		if c.Rec.Err != "" {
-			fmt.Fprintf(&s, "  %-6s %-9s not measured: %s\n", c.Codec, c.Im, oneLine(c.Rec.Err))
+			fmt.Fprintf(&s, "not measured: %s\n", oneLine(c.Rec.Err))
 			continue
 		}
-		fmt.Fprintf(&s, "  %-6s %-9s segSNR %5.1f dB, impaired %5.2f %%, %d steps; %s\n", c.Codec, c.Im, c.Rec.SegSNR, 100*c.Rec.Impaired, c.Rec.Steps, c.Teaphone.Note)
+		fmt.Fprintf(&s, "segSNR %4.1f dB, impaired %5.2f %%, %s, %d steps %s\n", c.Rec.SegSNR, 100*c.Rec.Impaired, c.Rec.runs(), c.Rec.Steps, c.Teaphone.Note)
 	}
 	return s.String()
+}
+
+func (s qualityScore) runs() string {
+	if s.Err != "" {
+		return "not measured"
+	}
+	return fmt.Sprintf("%3d runs × %4.1f ms", s.Runs, s.RunLen*1000*subFrame/latRate)
 }
 
 func (s qualityScore) delayText() string {
