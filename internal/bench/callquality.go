@@ -360,9 +360,21 @@ func recordSpeech(t *testing.T, pu *pulse, speech string) ([3][]float64, error) 
 		return ch, err
 	}
 	time.Sleep(300 * time.Millisecond)
-	if out, err := pu.cmd("paplay", "--device=micfeed", speech).CombinedOutput(); err != nil {
+	play, err := startProc(t, "paplay", pu.cmd("paplay", "--device=micfeed", speech))
+	if err != nil {
 		rec.stop()
-		return ch, fmt.Errorf("paplay: %v: %s", err, out)
+		return ch, err
+	}
+	select {
+	case <-play.done:
+	case <-time.After(2 * time.Minute):
+		play.stop()
+		rec.stop()
+		return ch, fmt.Errorf("paplay did not finish: %s", tail(play.out.String(), 400))
+	}
+	if !play.cmd.ProcessState.Success() {
+		rec.stop()
+		return ch, fmt.Errorf("paplay: %v: %s", play.cmd.ProcessState, tail(play.out.String(), 400))
 	}
 	time.Sleep(1200 * time.Millisecond) // the ears lag the mouth
 	rec.stop()
