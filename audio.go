@@ -26,7 +26,7 @@ type openedAudio struct {
 func openAudio(cfg config.Config, card device.SoundCard) (openedAudio, error) {
 	m := cfg.Media
 	explicit := cfg.Overridden("media.audio") || m.InputDevice != "" || m.OutputDevice != ""
-	c, err := device.Choose(m.Audio, explicit, card)
+	c, err := device.ChooseAt(m.Audio, explicit, card, frameRate(m.Codecs))
 	if err != nil {
 		return openedAudio{}, err
 	}
@@ -48,8 +48,9 @@ func soundCard(cfg config.Config, input, output string, logger *slog.Logger) dev
 	return func() (device.Device, error) {
 		d, err := portaudio.Open(portaudio.Config{
 			Input: input, Output: output,
-			Latency: cfg.Media.AudioLatency.Duration,
-			Logger:  logger,
+			FrameRate: frameRate(cfg.Media.Codecs),
+			Latency:   cfg.Media.AudioLatency.Duration,
+			Logger:    logger,
 		})
 		if err != nil {
 			return nil, err
@@ -58,12 +59,28 @@ func soundCard(cfg config.Config, input, output string, logger *slog.Logger) dev
 	}
 }
 
+// frameRate is the rate the audio device works at: the highest audio rate
+// of the codecs a call may use, so that a wideband call is wideband from
+// microphone to loudspeaker and a narrowband-only phone resamples nothing.
+func frameRate(codecs []string) int {
+	rate := audio.SampleRate
+	for _, c := range codecs {
+		switch c {
+		case "opus":
+			rate = max(rate, 48000)
+		case "G722":
+			rate = max(rate, 16000)
+		}
+	}
+	return rate
+}
+
 // hubAudio gives every call the shared device: the microphone to send, a
 // playback input for what it receives.
 type hubAudio struct{ hub *device.Hub }
 
-func (h hubAudio) CallAudio(phone.SessionID) (audio.Source, audio.Sink, func()) {
-	return h.hub.CallAudio()
+func (h hubAudio) CallAudio(_ phone.SessionID, rate int) (audio.Source, audio.Sink, func()) {
+	return h.hub.CallAudioAt(rate)
 }
 
 func listDevices(stdout io.Writer) error {

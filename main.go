@@ -135,22 +135,27 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer snd.Device.Close()
+	dev, sd := snd.Device, (*soundDevices)(nil)
+	if mode == "tui" && snd.soundCard {
+		// The device picker switches devices during calls.
+		if sd, err = newSoundDevices(cfg, snd.Device, logger); err != nil {
+			return err
+		}
+		dev = sd.main
+		defer sd.Close()
+	} else {
+		defer snd.Device.Close()
+	}
 	if snd.Fallback != nil {
 		logger.Warn(snd.Notice(), "reason", snd.Fallback)
 		if mode != "tui" {
 			fmt.Fprintf(stderr, "teaphone: %s: %v\n", snd.Notice(), snd.Fallback)
 		}
 	}
-	hub := device.NewHub(snd.Device)
+	hub := device.NewHub(dev)
 	ringHub := hub
-	if mode == "tui" && cfg.Media.RingDevice != "" && snd.soundCard {
-		rd, err := soundCard(cfg, portaudio.NoDevice, cfg.Media.RingDevice, logger.With("component", "ring"))()
-		if err != nil {
-			return fmt.Errorf("ring device: %w", err)
-		}
-		defer rd.Close()
-		ringHub = device.NewHub(rd)
+	if sd != nil {
+		ringHub = device.NewHub(sd.ring) // media.ring_device, or the speaker
 	}
 
 	accounts, err := phoneAccounts(ctx, cfg)
@@ -172,6 +177,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		sessions.WithAutoHold(mode == "tui" && cfg.Calls.AutoHold),
 		sessions.WithRecording(recDir, cfg.Media.RecordTemplate),
 	)
+	if sd != nil {
+		sd.idle = func() bool { return len(mgr.Calls()) == 0 } // rescans close the streams for a moment
+	}
 	po, err := phoneOptions(cfg, accounts, logger)
 	if err != nil {
 		return usageError{err}
@@ -209,7 +217,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	switch mode {
 	case "tui":
-		return runTUI(ctx, mgr, cfg, rules, hub, ringHub, snd, logger)
+		return runTUI(ctx, mgr, cfg, rules, hub, ringHub, snd, sd, logger)
 	case "load":
 		return runLoad(ctx, mgr, f, stdout, stderr)
 	}
@@ -253,7 +261,7 @@ func isTerminal(f *os.File) bool {
 // runTUI runs the full-screen phone: every incoming call no [[rules]] decides waits for the
 // person, the ring tone plays on ringHub and ringback and keypad tones with
 // the calls on hub, and the dial history is kept across runs.
-func runTUI(ctx context.Context, mgr *sessions.Manager, cfg config.Config, rules []sessions.Rule, hub, ringHub *device.Hub, snd openedAudio, logger *slog.Logger) error {
+func runTUI(ctx context.Context, mgr *sessions.Manager, cfg config.Config, rules []sessions.Rule, hub, ringHub *device.Hub, snd openedAudio, sd *soundDevices, logger *slog.Logger) error {
 	names := make([]string, len(cfg.Accounts))
 	for i := range cfg.Accounts {
 		names[i] = cfg.AccountName(i)
@@ -265,10 +273,15 @@ func runTUI(ctx context.Context, mgr *sessions.Manager, cfg config.Config, rules
 	tones := ringer.Start(mgr, ringer.Options{Ring: ringHub, Ringback: hub})
 	defer tones.Stop()
 	hist := history.Open(history.DefaultPath(), logger.With("component", "history"))
-	return ui.Run(ctx, mgr, ui.Options{
+	o := ui.Options{
 		Accounts: names, AudioIn: snd.name, AudioOut: snd.name, AudioNotice: snd.Notice(), Warnings: cfg.Warnings(),
 		Keys: cfg.UI.Keys, Contacts: contacts,
 		History: hist.Load(), OnDial: hist.Add, Keypad: ringer.Keypad(hub),
 		InputLevel: hub.InputLevel,
-	})
+	}
+	if sd != nil {
+		o.AudioIn, o.AudioOut, _ = sd.names()
+		o.ListDevices, o.UseDevice = sd.List, sd.Use
+	}
+	return ui.Run(ctx, mgr, o)
 }

@@ -26,7 +26,7 @@ import (
 
 type toneProvider float64
 
-func (hz toneProvider) CallAudio(phone.SessionID) (audio.Source, audio.Sink, func()) {
+func (hz toneProvider) CallAudio(phone.SessionID, int) (audio.Source, audio.Sink, func()) {
 	return tone.NewSine(float64(hz), 0.3), nil, func() {}
 }
 

@@ -1,5 +1,9 @@
 // Package audio holds the PCM frame format shared by codecs, media and devices:
-// 8 kHz mono signed 16-bit samples in 20 ms frames of 160 samples.
+// mono signed 16-bit samples in 20 ms frames. A frame's length gives its
+// rate: 160 samples at 8 kHz (narrowband, G.711), 320 at 16 kHz (G.722),
+// 960 at 48 kHz (Opus). A Source or Sink that is not at 8 kHz says so by
+// implementing [Rated]; the phone converts between a call's rate and a
+// source's rate once, where they meet.
 package audio
 
 import (
@@ -12,7 +16,32 @@ const (
 	SampleRate    = 8000
 	FrameDuration = 20 * time.Millisecond
 	FrameSamples  = SampleRate / 50 // 160
+
+	// MaxRate is the highest rate a frame may have (Opus: 48 kHz), and
+	// MaxFrameSamples its frame length.
+	MaxRate         = 48000
+	MaxFrameSamples = MaxRate / 50 // 960
 )
+
+// FrameSamplesAt returns the length of a 20 ms frame at rate Hz.
+func FrameSamplesAt(rate int) int { return rate / 50 }
+
+// Rated is implemented by a Source or Sink whose frames are not at
+// SampleRate: SampleRate returns the rate of the frames it reads or takes.
+type Rated interface {
+	SampleRate() int
+}
+
+// RateOf returns v's SampleRate when it implements [Rated], else SampleRate
+// (every Source and Sink without it works at 8 kHz).
+func RateOf(v any) int {
+	if r, ok := v.(Rated); ok {
+		if n := r.SampleRate(); n > 0 {
+			return n
+		}
+	}
+	return SampleRate
+}
 
 // Source produces 20 ms frames on demand. ReadFrame fills dst (len FrameSamples)
 // and must not block: a source with nothing to give fills silence. It returns

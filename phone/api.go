@@ -31,4 +31,4 @@ package phone
 //
 // Options.Audio supplies each new call's default source and sink:
 //
-//	type AudioProvider interface { CallAudio(id SessionID) (audio.Source, audio.Sink, func()) }
+//	type AudioProvider interface { CallAudio(id SessionID, rate int) (audio.Source, audio.Sink, func()) }

@@ -21,7 +21,7 @@ type toneAudio struct {
 	done bool
 }
 
-func (t *toneAudio) CallAudio(SessionID) (audio.Source, audio.Sink, func()) {
+func (t *toneAudio) CallAudio(SessionID, int) (audio.Source, audio.Sink, func()) {
 	src := tone.NewSine(t.hz, 0.3)
 	sink := audio.SinkFunc(func(f []int16) error {
 		t.mu.Lock()

@@ -5,6 +5,7 @@ import (
 
 	"github.com/teaphone/teaphone/audio"
 	"github.com/teaphone/teaphone/audio/mix"
+	"github.com/teaphone/teaphone/audio/resample"
 	"github.com/teaphone/teaphone/phone/media"
 )
 
@@ -25,14 +26,43 @@ func (p *Phone) Conference(a, b SessionID) error {
 		return err
 	}
 	// Frames received on one call wait here for the other call's next tick.
-	// Both run on the same media clock, so a few frames are plenty.
-	fromA := mix.NewRing(4, audio.FrameSamples, mix.OverwriteOldest)
-	fromB := mix.NewRing(4, audio.FrameSamples, mix.OverwriteOldest)
-	ca.media.setConference(fromB, fromA)
-	cb.media.setConference(fromA, fromB)
+	// Both run on the same media clock, so a few frames are plenty. Each
+	// ring holds frames at its writer's rate; a reader at another rate
+	// (a G.711 call with an Opus one) reads them resampled.
+	rateA, rateB := ca.media.audioRate(), cb.media.audioRate()
+	fromA := mix.NewRing(4, audio.FrameSamplesAt(rateA), mix.OverwriteOldest)
+	fromB := mix.NewRing(4, audio.FrameSamplesAt(rateB), mix.OverwriteOldest)
+	inA, err := ringAt(fromB, rateB, rateA)
+	if err != nil {
+		return fmt.Errorf("conference: %w", err)
+	}
+	inB, err := ringAt(fromA, rateA, rateB)
+	if err != nil {
+		return fmt.Errorf("conference: %w", err)
+	}
+	ca.media.setConference(inA, fromA)
+	cb.media.setConference(inB, fromB)
 	ca.changed("conference")
 	cb.changed("conference")
 	return nil
+}
+
+// ringAt returns r, holding frames at from Hz, as a source at to Hz.
+func ringAt(r *mix.Ring, from, to int) (audio.Source, error) {
+	if from == to {
+		return r, nil
+	}
+	return resample.NewSource(r, from, to)
+}
+
+// audioRate is the call's audio rate (8 kHz before media starts).
+func (m *mediaState) audioRate() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.rate == 0 && m.haveAns {
+		return m.codecRateLocked()
+	}
+	return max(m.rate, audio.SampleRate)
 }
 
 // setConference makes the call also send in (mixed with its source) and also
@@ -47,7 +77,7 @@ func (m *mediaState) setConference(in audio.Source, out audio.Sink) {
 // mixSource adds a second source to a first one, saturating.
 type mixSource struct {
 	a, b    audio.Source
-	scratch [audio.FrameSamples]int16
+	scratch [audio.MaxFrameSamples]int16
 }
 
 func (s *mixSource) ReadFrame(dst []int16) error {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/teaphone/teaphone/audio"
@@ -21,16 +22,17 @@ func (m *mediaState) start() {
 	if m.stream != nil || m.stopped || !m.haveAns {
 		return
 	}
+	m.rate = m.codecRateLocked()
 	if m.p.opts.Audio != nil {
-		m.defSrc, m.defSink, m.release = m.p.opts.Audio.CallAudio(m.id)
+		m.defSrc, m.defSink, m.release = m.p.opts.Audio.CallAudio(m.id, m.rate)
 	}
 	remote, remoteRTCP := m.remoteAddrsLocked()
 	id := m.id
 	p := m.p
 	st, err := p.engine.NewStream(media.StreamConfig{
 		RTP: m.rtp, RTCP: m.rtcp, Remote: remote, RemoteRTCP: remoteRTCP,
-		PayloadType: m.codec.PT, Codec: m.codec.Name,
-		DTMFPayloadType: m.remote.DTMFPT, RecvDTMFPayloadTypes: m.recvDTMFLocked(),
+		PayloadType: m.codec.PT, Codec: m.codec.Name, Fmtp: m.codec.Fmtp,
+		DTMFPayloadType: m.remote.DTMFFor(m.codec.Rate), RecvDTMFPayloadTypes: m.recvDTMFLocked(),
 		Source: m.sourceLocked(), Sink: m.sinkLocked(),
 		ICE: m.ice, RTCPMux: m.mux, SRTP: m.mediaKeysLocked(),
 		OnDTMF: func(d rune) {
@@ -62,8 +64,10 @@ func (m *mediaState) update() {
 	if remote.IsValid() {
 		m.stream.SetRemote(remote, remoteRTCP)
 	}
-	if err := m.stream.SetCodec(m.codec.PT, m.codec.Name, m.remote.DTMFPT); err != nil {
+	if err := m.stream.SetCodec(m.codec.PT, m.codec.Name, m.codec.Fmtp, m.remote.DTMFFor(m.codec.Rate)); err != nil {
 		m.p.log.Warn("media codec", "session", m.id, "err", err)
+	} else if r := m.codecRateLocked(); r != m.rate {
+		m.changeRateLocked(r)
 	}
 	m.stream.SetRecvDTMFPayloadTypes(m.recvDTMFLocked())
 	m.stream.SetRTCPMux(m.mux)
@@ -107,17 +111,42 @@ func (m *mediaState) remoteAddrsLocked() (netip.AddrPort, netip.AddrPort) {
 	return netip.AddrPortFrom(addr, uint16(m.remote.Port)), netip.AddrPortFrom(addr, uint16(rtcp))
 }
 
+// codecRateLocked is the audio rate of the negotiated codec.
+func (m *mediaState) codecRateLocked() int {
+	return max(m.p.engine.CodecAudioRate(m.codec.Name), audio.SampleRate)
+}
+
+// changeRateLocked moves the call to another audio rate after a codec
+// change: new default audio at that rate (a recording keeps its own rate,
+// see recorder).
+func (m *mediaState) changeRateLocked(rate int) {
+	m.p.log.Info("media rate changes", "session", m.id, "from", m.rate, "to", rate)
+	m.rate = rate
+	if m.p.opts.Audio != nil {
+		if m.release != nil {
+			m.release()
+		}
+		m.defSrc, m.defSink, m.release = m.p.opts.Audio.CallAudio(m.id, rate)
+	}
+	m.rewireLocked()
+}
+
 func (m *mediaState) recvDTMFLocked() []uint8 {
 	var pts []uint8
-	if m.remote.DTMFPT >= 0 {
-		pts = append(pts, uint8(m.remote.DTMFPT))
+	for _, pt := range []int{m.remote.DTMFPT, m.remote.DTMF48} {
+		if pt >= 0 {
+			pts = append(pts, uint8(pt))
+		}
 	}
 	ours := m.local.DTMFPT
 	if ours == 0 {
 		ours = 101
 	}
-	if len(pts) == 0 || pts[0] != ours {
+	if !slices.Contains(pts, ours) {
 		pts = append(pts, ours)
+	}
+	if ours+1 <= 127 && !slices.Contains(pts, ours+1) {
+		pts = append(pts, ours+1) // our telephone-event/48000 (sdp.Offer)
 	}
 	return pts
 }
@@ -127,6 +156,7 @@ func (m *mediaState) sourceLocked() audio.Source {
 	if src == nil {
 		src = m.defSrc
 	}
+	src = m.adaptSource(src)
 	if m.confIn != nil {
 		src = withClock(&mixSource{a: src, b: m.confIn}, src)
 	}
@@ -161,6 +191,7 @@ func (m *mediaState) sinkLocked() audio.Sink {
 	if sink == nil {
 		sink = m.defSink
 	}
+	sink = m.adaptSink(sink)
 	if m.confOut != nil {
 		sink = teeSink{a: sink, b: m.confOut}
 	}
@@ -222,7 +253,7 @@ func (m *mediaState) sendDTMF(d rune) bool {
 	st := m.stream
 	// RFC 4733 events ride the RTP stream: only while it is sending (not
 	// while we hold or the remote does not receive). SIP INFO does the rest.
-	ok := m.remote.DTMFPT >= 0 && m.localDir == sdp.SendRecv && m.remote.Direction.Recvs() && !m.remote.HoldC0
+	ok := m.remote.DTMFFor(m.codec.Rate) >= 0 && m.localDir == sdp.SendRecv && m.remote.Direction.Recvs() && !m.remote.HoldC0
 	m.mu.Unlock()
 	if st == nil || !ok {
 		return false
@@ -291,11 +322,17 @@ func (p *Phone) Record(id SessionID, path string) error {
 	if err != nil {
 		return err
 	}
-	w, err := file.CreateStereo(path)
+	m := &c.media
+	m.mu.Lock()
+	rate := m.rate
+	if rate == 0 && m.haveAns {
+		rate = m.codecRateLocked()
+	}
+	m.mu.Unlock()
+	w, err := file.CreateStereoAt(path, max(rate, audio.SampleRate))
 	if err != nil {
 		return fmt.Errorf("record %s: %w", id, err)
 	}
-	m := &c.media
 	m.mu.Lock()
 	if m.stopped {
 		m.mu.Unlock()

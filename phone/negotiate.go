@@ -36,6 +36,7 @@ type mediaState struct {
 	holdC0   bool
 	remote   sdp.Media
 	codec    sdp.Codec
+	rate     int                  // the stream's audio rate (its codec's), once started
 	haveAns  bool                 // an offer/answer exchange has completed
 	ice      media.ICECredentials // ours, when Options.ICE
 	mux      bool                 // RTCP multiplexed on the RTP port, as the last exchange agreed

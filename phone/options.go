@@ -8,10 +8,13 @@ import (
 	"github.com/teaphone/teaphone/audio"
 )
 
-// AudioProvider supplies a new call's default audio. release is called once
-// when the call's media stops.
+// AudioProvider supplies a new call's default audio: 20 ms frames at rate
+// Hz, the negotiated codec's audio rate (8000, 16000 for G.722, 48000 for
+// Opus). A source or sink at another rate must say so (audio.Rated): the
+// phone then converts. release is called once when the call's media stops
+// (or its rate changes, after which CallAudio is asked again).
 type AudioProvider interface {
-	CallAudio(id SessionID) (src audio.Source, sink audio.Sink, release func())
+	CallAudio(id SessionID, rate int) (src audio.Source, sink audio.Sink, release func())
 }
 
 // Account is one SIP identity. Registrar and OutboundProxy may be "host:port"

@@ -111,4 +111,12 @@ type Options struct {
 	// frame since the last call; ok false while nothing reads it). The
 	// call pane of a connected call shows it as a meter, read each tick.
 	InputLevel func() (dbfs float64, ok bool)
+	// ListDevices, if set, enables the audio device picker (key s): it
+	// lists the devices and names those in use. The open picker calls it
+	// about once a second, in a command, so a device plugged in shows up.
+	ListDevices func() (AudioDevices, error)
+	// UseDevice switches a role to the device named (for RoleRing, ""
+	// plays the ring on the speaker), during a call too. It runs in a
+	// command; its error, one sentence, is shown in the picker.
+	UseDevice func(role DeviceRole, name string) error
 }

@@ -95,6 +95,7 @@ type Model struct {
 	ask      ask
 	showHelp bool
 	showLog  bool
+	picker   picker // the audio device picker (devices.go)
 	logs     []string
 	msg      message
 	quitting bool

@@ -55,6 +55,8 @@ func (m Model) Update(msg tea.Msg) (res tea.Model, cmd tea.Cmd) {
 		}
 	case dialedMsg:
 		m = m.handleDialed(msg)
+	case devicesMsg, deviceTickMsg, deviceUsedMsg:
+		m, cmd = m.handleDevices(msg)
 	case panicMsg:
 		m.panicked = msg.value
 		return m, tea.Quit
@@ -64,7 +66,9 @@ func (m Model) Update(msg tea.Msg) (res tea.Model, cmd tea.Cmd) {
 
 // activeKeys is the key map with what applies now enabled.
 func (m Model) activeKeys() keys.KeyMap {
-	return enableKeys(m.keys, m.calls, m.sel, m.prevSel)
+	km := enableKeys(m.keys, m.calls, m.sel, m.prevSel)
+	km.Devices.SetEnabled(m.opts.ListDevices != nil)
+	return km
 }
 
 func (m Model) candidates() []dialer.Candidate {
@@ -99,6 +103,8 @@ func (m Model) handleKey(k tea.KeyMsg) (Model, tea.Cmd) {
 			return m.quit()
 		}
 		return m, nil
+	case m.picker.open:
+		return m.handlePickerKey(k)
 	case m.ask.kind != askNone:
 		return m.handleAsk(k, km)
 	case key.Matches(k, km.Interrupt):
@@ -181,6 +187,8 @@ func (m Model) handleCallKey(k tea.KeyMsg, km keys.KeyMap) (Model, tea.Cmd) {
 		return m.quit()
 	case key.Matches(k, km.Log):
 		m.showLog = !m.showLog
+	case key.Matches(k, m.keys.Devices): // disabled in the help without a sound card, but it says so
+		return m.openPicker()
 	case key.Matches(k, km.Dial):
 		m.dial = m.dial.Focus()
 	case key.Matches(k, km.Answer):
@@ -381,6 +389,7 @@ func (m Model) applyCall(e sessions.CallEvent) (Model, tea.Cmd) {
 		}
 	}
 	if newIncoming {
+		m.picker.open = false // the prompt matters more
 		m.msg = message{text: fmt.Sprintf("incoming call from %s", peerText(ci))}
 		return m, bellCmd(m.bell)
 	}

@@ -27,6 +27,14 @@ var testOpts = Options{
 	Now:      fixedNow,
 	Contacts: []Contact{{Name: "Dave Desk", URI: "sip:dave@example.com"}},
 	History:  []string{"sip:bob@example.com", "100"},
+	ListDevices: func() (AudioDevices, error) {
+		return AudioDevices{Devices: []AudioDevice{
+			{Name: "default", Input: true, Output: true},
+			{Name: "USB Headset", Input: true, Output: true},
+			{Name: "HDMI 0", Output: true},
+		}, Input: "USB Headset", Output: "USB Headset"}, nil
+	},
+	UseDevice: func(DeviceRole, string) error { return nil },
 }
 
 func regFake() *fakeClient {
@@ -76,6 +84,10 @@ func screens(t *testing.T) map[string]Model {
 
 	hp, _ := feed(t, m, keyMsg("?"))
 	out["help"] = hp
+
+	dv, _ := feed(t, m, keyMsg("s"))
+	dv, _ = feed(t, dv, keyMsg("down"), keyMsg("down"))
+	out["devices"] = dv
 	return out
 }
 

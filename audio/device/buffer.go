@@ -42,7 +42,8 @@ const (
 // Buffer is a frame queue between two clocks (the sound card and the 20 ms
 // media clock) that keeps the latency it adds low. It is an audio.Sink for
 // the writer and an audio.Source for the reader (silence on underrun), and
-// neither side ever blocks. Frames are audio.FrameSamples long.
+// neither side ever blocks. Frames are audio.FrameSamples long unless made
+// with NewBufferAt or NewLowLatencyBufferAt.
 //
 // A plain ring keeps whatever backlog it once built up: a microphone ring
 // that filled while no call was reading would delay every later call by
@@ -85,9 +86,12 @@ type Buffer struct {
 // NewBuffer returns a Buffer holding up to capacity frames (at least 3)
 // that lets its reader keep a backlog of up to two frames: for a writer
 // that keeps a few frames queued on purpose (such as Device.Sink's).
-func NewBuffer(capacity int) *Buffer {
+func NewBuffer(capacity int) *Buffer { return NewBufferAt(capacity, audio.FrameSamples) }
+
+// NewBufferAt is NewBuffer for frames of frameSamples samples.
+func NewBufferAt(capacity, frameSamples int) *Buffer {
 	return &Buffer{
-		ring: mix.NewRing(max(capacity, minBufferCapacity), audio.FrameSamples, mix.OverwriteOldest),
+		ring: mix.NewRing(max(capacity, minBufferCapacity), frameSamples, mix.OverwriteOldest),
 		last: time.Now(), // a first read long after creation finds stale frames
 		now:  time.Now,
 	}
@@ -99,7 +103,13 @@ func NewBuffer(capacity int) *Buffer {
 // 20 ms, a frame waits less than one period (plus what the two clocks'
 // jitter needs).
 func NewLowLatencyBuffer(capacity int) *Buffer {
-	b := NewBuffer(capacity)
+	return NewLowLatencyBufferAt(capacity, audio.FrameSamples)
+}
+
+// NewLowLatencyBufferAt is NewLowLatencyBuffer for frames of frameSamples
+// samples.
+func NewLowLatencyBufferAt(capacity, frameSamples int) *Buffer {
+	b := NewBufferAt(capacity, frameSamples)
 	b.tight = true
 	return b
 }

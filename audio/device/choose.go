@@ -1,6 +1,10 @@
 package device
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/teaphone/teaphone/audio"
+)
 
 // SoundCard opens the sound card. main passes one around audio/portaudio's
 // Open: this package does not link PortAudio.
@@ -37,8 +41,14 @@ func (c Choice) Notice() string {
 // DTMF and recording work; there is no sound), and Choice.Fallback says
 // why. Any other failure, and an explicit choice that fails, is an error.
 func Choose(spec string, explicit bool, card SoundCard) (Choice, error) {
+	return ChooseAt(spec, explicit, card, audio.SampleRate)
+}
+
+// ChooseAt is Choose for headless devices at rate Hz (card opens the sound
+// card at whatever rate it was made for).
+func ChooseAt(spec string, explicit bool, card SoundCard, rate int) (Choice, error) {
 	if spec != "" && spec != "portaudio" {
-		d, err := Open(spec)
+		d, err := OpenAt(spec, rate)
 		if err != nil {
 			return Choice{}, err
 		}
@@ -49,7 +59,7 @@ func Choose(spec string, explicit bool, card SoundCard) (Choice, error) {
 	case err == nil:
 		return Choice{Device: d}, nil
 	case errors.Is(err, ErrNoSoundCard) && !explicit:
-		return Choice{Device: NewNull(), Fallback: err}, nil
+		return Choice{Device: &headless{rate: rate}, Fallback: err}, nil
 	}
 	return Choice{}, err
 }

@@ -27,7 +27,9 @@ import (
 // Source and Sink follow the audio package contract: they never block.
 // Several goroutines may use a Device at once.
 type Device interface {
-	// Source returns the captured (microphone) audio as 8 kHz frames.
+	// Source returns the captured (microphone) audio as 20 ms frames at
+	// the device's rate: 8 kHz, or what its SampleRate method says (see
+	// audio.Rated and audio.RateOf).
 	// Frames come from a ring filled on the device's clock; when it is
 	// empty the source plays silence. A device without capture is silent.
 	// The source has one reader: use a Hub to give several calls the same

@@ -28,49 +28,59 @@ var ErrUnknownBackend = errors.New("unknown audio backend")
 //
 // Any other spec (such as "portaudio", which main opens with package
 // audio/portaudio) returns an error wrapping ErrUnknownBackend.
-func Open(spec string) (Device, error) {
+func Open(spec string) (Device, error) { return OpenAt(spec, audio.SampleRate) }
+
+// OpenAt is Open for a device whose frames are at rate Hz (8000, 16000 or
+// 48000: the highest rate of the codecs the phone may use).
+func OpenAt(spec string, rate int) (Device, error) {
 	kind, arg, hasArg := strings.Cut(spec, ":")
 	switch {
 	case kind == "null" && !hasArg:
-		return NewNull(), nil
+		return &headless{rate: rate}, nil
 	case kind == "tone":
 		hz, err := strconv.ParseFloat(arg, 64)
 		if err != nil {
 			return nil, fmt.Errorf("audio backend %q: want tone:HZ, e.g. tone:440", spec)
 		}
-		return NewTone(hz)
+		return NewToneAt(hz, rate)
 	case kind == "file":
 		if arg == "" {
 			return nil, fmt.Errorf("audio backend %q: want file:PATH to a WAV file", spec)
 		}
-		return OpenFile(arg)
+		return OpenFileAt(arg, rate)
 	}
 	return nil, fmt.Errorf("%w %q (want null, tone:HZ, file:PATH or portaudio)", ErrUnknownBackend, spec)
 }
 
 // NewNull returns a device whose capture is silence and whose playback is
 // discarded.
-func NewNull() Device { return &headless{} }
+func NewNull() Device { return &headless{rate: audio.SampleRate} }
 
 // NewTone returns a headless device whose capture is a continuous sine of
 // hz at ToneAmplitude and whose playback is discarded. hz must lie between
 // 0 and the Nyquist frequency (4000 Hz).
-func NewTone(hz float64) (Device, error) {
-	if !(hz > 0 && hz < audio.SampleRate/2) || math.IsInf(hz, 0) {
-		return nil, fmt.Errorf("audio backend tone:%g: frequency must be between 0 and %d Hz", hz, audio.SampleRate/2)
+func NewTone(hz float64) (Device, error) { return NewToneAt(hz, audio.SampleRate) }
+
+// NewToneAt is NewTone at rate Hz: hz must lie below rate/2.
+func NewToneAt(hz float64, rate int) (Device, error) {
+	if !(hz > 0 && hz < float64(rate)/2) || math.IsInf(hz, 0) {
+		return nil, fmt.Errorf("audio backend tone:%g: frequency must be between 0 and %d Hz (the audio runs at %d Hz)", hz, rate/2, rate)
 	}
-	return &headless{src: tone.NewSine(hz, ToneAmplitude)}, nil
+	return &headless{src: tone.NewSineAt(hz, ToneAmplitude, rate), rate: rate}, nil
 }
 
 // OpenFile returns a headless device whose capture loops the WAV file at
 // path (any rate and channel count, converted to 8 kHz mono) and whose
 // playback is discarded. Close closes the file.
-func OpenFile(path string) (Device, error) {
-	src, err := file.OpenSource(path, true)
+func OpenFile(path string) (Device, error) { return OpenFileAt(path, audio.SampleRate) }
+
+// OpenFileAt is OpenFile with frames at rate Hz.
+func OpenFileAt(path string, rate int) (Device, error) {
+	src, err := file.OpenSourceAt(path, true, rate)
 	if err != nil {
 		return nil, fmt.Errorf("audio backend file: %w", err)
 	}
-	return &headless{src: src, closer: src.Close}, nil
+	return &headless{src: src, closer: src.Close, rate: rate}, nil
 }
 
 // headless is a device without a clock of its own: its capture is computed
@@ -80,7 +90,11 @@ type headless struct {
 	src    audio.Source // nil: silence
 	closer func() error
 	closed bool
+	rate   int
 }
+
+// SampleRate implements audio.Rated: the rate of the device's frames.
+func (h *headless) SampleRate() int { return h.rate }
 
 func (h *headless) Source() audio.Source { return headlessSource{h} }
 func (h *headless) Sink() audio.Sink     { return Discard }

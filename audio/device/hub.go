@@ -7,6 +7,7 @@ import (
 
 	"github.com/teaphone/teaphone/audio"
 	"github.com/teaphone/teaphone/audio/mix"
+	"github.com/teaphone/teaphone/audio/resample"
 )
 
 const (
@@ -26,6 +27,10 @@ const (
 // frames (all calls hear the microphone) and its own playback input on the
 // device's mixer; tones play on the same mixer.
 //
+// The Hub works at the device's rate (audio.RateOf(d)); each call asks for
+// its own rate (CallAudioAt) and is converted once, in its source and
+// sink, when the two differ.
+//
 // Once a Hub is made, read the device's capture only through the Hub.
 // Its methods are safe for concurrent use, and its per-frame paths do not
 // allocate.
@@ -34,9 +39,11 @@ type Hub struct {
 	src   audio.Source
 	clock frameClock // src's, or nil
 	mixer *mix.Mixer // nil: the device discards playback
+	rate  int        // the device's frames' rate
+	frame int        // and length
 
 	mu    sync.Mutex
-	hist  [historyFrames][audio.FrameSamples]int16
+	hist  [historyFrames][audio.MaxFrameSamples]int16
 	head  uint64     // frames pulled from the device so far; hist holds [head-historyFrames, head)
 	level levelMeter // of the frames pulled (level.go)
 }
@@ -44,10 +51,17 @@ type Hub struct {
 // NewHub returns a Hub for d. The Hub does not own d: close d yourself
 // after the Hub's last use.
 func NewHub(d Device) *Hub {
-	h := &Hub{dev: d, src: d.Source(), mixer: d.Playback()}
+	h := &Hub{dev: d, src: d.Source(), mixer: d.Playback(), rate: audio.RateOf(d)}
+	if h.rate > audio.MaxRate {
+		h.rate = audio.MaxRate
+	}
+	h.frame = audio.FrameSamplesAt(h.rate)
 	h.clock, _ = h.src.(frameClock)
 	return h
 }
+
+// SampleRate returns the rate of the device's frames.
+func (h *Hub) SampleRate() int { return h.rate }
 
 // frameClock is a source that knows when its device delivered its last
 // frame (a Buffer).
@@ -65,14 +79,30 @@ func (h *Hub) Device() Device { return h.dev }
 // release detaches both (src then plays silence and sink discards); it is
 // idempotent.
 func (h *Hub) CallAudio() (src audio.Source, sink audio.Sink, release func()) {
-	cs := &callSource{h: h}
+	return h.CallAudioAt(audio.SampleRate)
+}
+
+// CallAudioAt is CallAudio for a call whose frames are at rate Hz (the
+// source gives and the sink takes 20 ms frames at that rate; both
+// implement audio.Rated). A rate the Hub cannot convert to is taken as the
+// device's.
+func (h *Hub) CallAudioAt(rate int) (src audio.Source, sink audio.Sink, release func()) {
+	cs := &callSource{h: h, rate: h.rate}
+	out := &callSink{mixer: h.mixer, rate: h.rate}
+	if rate != h.rate && rate > 0 && rate <= audio.MaxRate {
+		down, err1 := resample.New(h.rate, rate)
+		up, err2 := resample.New(rate, h.rate)
+		if err1 == nil && err2 == nil {
+			cs.rate, cs.rs, cs.scratch = rate, down, make([]int16, h.frame)
+			out.rate, out.rs, out.scratch = rate, up, make([]int16, h.frame+8)
+		}
+	}
 	h.mu.Lock()
 	cs.pos = h.head
 	h.mu.Unlock()
-	out := &callSink{mixer: h.mixer}
 	var in *mix.Input
 	if h.mixer != nil {
-		out.buf = NewLowLatencyBuffer(CallBufferFrames)
+		out.buf = NewLowLatencyBufferAt(CallBufferFrames, h.frame)
 		in = h.mixer.Add(out.buf)
 	}
 	release = sync.OnceFunc(func() {
@@ -96,6 +126,11 @@ func (h *Hub) PlayTone(src audio.Source) (stop func()) {
 	if h.mixer == nil {
 		return func() {}
 	}
+	if r := audio.RateOf(src); r != h.rate {
+		if fs, err := resample.NewSource(src, r, h.rate); err == nil {
+			src = fs
+		}
+	}
 	return h.mixer.Add(src).Remove
 }
 
@@ -104,7 +139,13 @@ type callSource struct {
 	h        *Hub
 	pos      uint64 // next frame number this call reads; guarded by h.mu
 	released bool   // guarded by h.mu
+	rate     int
+	rs       *resample.Resampler // device rate to rate; nil when equal
+	scratch  []int16             // one device frame, for rs
 }
+
+// SampleRate implements audio.Rated.
+func (s *callSource) SampleRate() int { return s.rate }
 
 // ReadFrame implements audio.Source. The first call to want a frame pulls
 // it from the device; the others get the same frame from the history.
@@ -122,9 +163,17 @@ func (s *callSource) ReadFrame(dst []int16) error {
 	if s.pos == h.head {
 		h.pullLocked()
 	}
-	frame := &h.hist[s.pos%historyFrames]
+	frame := h.hist[s.pos%historyFrames][:h.frame]
 	s.pos++
-	clear(dst[copy(dst, frame[:]):])
+	if s.rs == nil {
+		clear(dst[copy(dst, frame):])
+		return nil
+	}
+	k := 0
+	if s.rs.MaxOut(len(frame)) <= len(dst) {
+		k, _ = s.rs.Process(dst, frame)
+	}
+	clear(dst[k:])
 	return nil
 }
 
@@ -148,7 +197,7 @@ func (s *callSource) LastFrameAt() (time.Time, bool) {
 
 // pullLocked reads the next frame from the device into the history.
 func (h *Hub) pullLocked() {
-	frame := h.hist[h.head%historyFrames][:]
+	frame := h.hist[h.head%historyFrames][:h.frame]
 	if err := h.src.ReadFrame(frame); err != nil {
 		clear(frame)
 	}
@@ -161,7 +210,13 @@ type callSink struct {
 	buf      *Buffer    // nil: discard
 	mixer    *mix.Mixer // nudged by Played
 	released atomic.Bool
+	rate     int
+	rs       *resample.Resampler // rate to device rate; nil when equal (media clock goroutine only)
+	scratch  []int16
 }
+
+// SampleRate implements audio.Rated.
+func (s *callSink) SampleRate() int { return s.rate }
 
 // OnDevice reports whether frames written to the sink play on the device
 // (false without playback, or after release). The media engine then plays
@@ -174,7 +229,14 @@ func (s *callSink) WriteFrame(src []int16) error {
 	if s.buf == nil || s.released.Load() {
 		return nil
 	}
-	return s.buf.WriteFrame(src)
+	if s.rs == nil {
+		return s.buf.WriteFrame(src)
+	}
+	if s.rs.MaxOut(len(src)) > len(s.scratch) {
+		return nil
+	}
+	k, _ := s.rs.Process(s.scratch, src)
+	return s.buf.WriteFrame(s.scratch[:k])
 }
 
 // Played nudges the device's playback (see mix.Mixer.Nudge): the media

@@ -1,9 +1,10 @@
 // Package file plays WAV files into calls and records calls to WAV files.
 //
 // Source reads any WAV the wav package understands (any rate, any channel
-// count), mixes it down to mono and resamples it to audio.SampleRate. Sink
-// writes 8 kHz mono 16-bit WAV, and Stereo records a call as two channels
-// (remote left, local right).
+// count), mixes it down to mono and resamples it to audio.SampleRate (or the
+// rate OpenSourceAt is given). Sink writes mono 16-bit WAV, and Stereo
+// records a call as two channels (remote left, local right), at 8 kHz or
+// the rate they are created with.
 //
 // None of these is paced by the wall clock: the media engine's 20 ms clock
 // pulls and pushes frames, and each call does a little file I/O through a
@@ -39,6 +40,7 @@ type Source struct {
 	flushed bool  // resampler tail pushed out after the last pass
 	eof     bool
 	err     error
+	rate    int // output rate
 }
 
 // OpenSource opens a WAV file for playback as 8 kHz mono frames. With loop
@@ -46,11 +48,16 @@ type Source struct {
 // io.EOF after the last sample. A file with no samples ends at once even
 // with loop.
 func OpenSource(path string, loop bool) (*Source, error) {
+	return OpenSourceAt(path, loop, audio.SampleRate)
+}
+
+// OpenSourceAt is OpenSource with frames at rate Hz.
+func OpenSourceAt(path string, loop bool, rate int) (*Source, error) {
 	r, err := wav.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	rs, err := resample.New(r.Rate(), audio.SampleRate)
+	rs, err := resample.New(r.Rate(), rate)
 	if err != nil {
 		r.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -65,6 +72,7 @@ func OpenSource(path string, loop bool) (*Source, error) {
 		raw:     make([]int16, chunkFrames*ch),
 		mono:    make([]int16, max(chunkFrames, flush)),
 		pending: make([]int16, rs.MaxOut(max(chunkFrames, flush))+1),
+		rate:    rate,
 	}, nil
 }
 
@@ -76,6 +84,9 @@ func flushSamples(rs *resample.Resampler) int {
 	}
 	return int(rs.Latency().Seconds()*float64(rs.InRate())) + 2
 }
+
+// SampleRate implements audio.Rated: the rate of the frames ReadFrame gives.
+func (s *Source) SampleRate() int { return s.rate }
 
 // Rate returns the file's own sample rate in Hz.
 func (s *Source) Rate() int { return s.r.Rate() }

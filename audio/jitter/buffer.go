@@ -90,6 +90,7 @@ type Buffer struct {
 	stalled    int64 // frames the playout point was held in this underrun
 	lastShrink int64
 	lastNow    int64
+	lostSeq    int64 // the frame the last Pop reported Lost; -1 after any other outcome
 
 	// estimators
 	haveTransit bool
@@ -121,6 +122,7 @@ func New(opts ...Option) *Buffer {
 		maxNS:   int64(c.maxDelay),
 		rate:    int64(c.rate),
 		psize:   c.payloadSize,
+		lostSeq: -1,
 	}
 	b.frameTS = b.rate * b.frameNS / int64(time.Second)
 	if b.frameTS < 1 {
@@ -269,6 +271,7 @@ func (b *Buffer) Skip(seq uint16, ssrc uint32) PushResult {
 func (b *Buffer) Pop(now time.Time, dst []byte) (n int, st PopStatus) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.lostSeq = -1
 	if !b.active {
 		return 0, Empty
 	}

@@ -15,6 +15,7 @@ func (b *Buffer) next(t, delay, target int64, dst []byte) (int, PopStatus) {
 		// (DTX): hold the playout point, which grows the delay by a frame,
 		// unless that would pass the maximum delay.
 		b.underrun++
+		b.lostSeq = b.curSeq
 		if delay+b.frameNS <= b.maxNS {
 			b.stalled++
 		} else {
@@ -53,6 +54,7 @@ func (b *Buffer) next(t, delay, target int64, dst []byte) (int, PopStatus) {
 			case gap <= missing*b.frameTS:
 				// A frame is missing at the playout point.
 				b.st.Concealed++
+				b.lostSeq = b.curSeq
 				if delay+b.frameNS <= target {
 					// Below target: wait for it (it may be reordered)
 					// and so grow the delay by one frame.

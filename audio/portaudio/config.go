@@ -33,10 +33,15 @@ type Config struct {
 	// text matches a device name (exactly, else as a case-insensitive
 	// substring). NoDevice ("none") leaves that direction out.
 	Input, Output string
-	// Rate is the stream sample rate in Hz (8000 to 384000). 0 tries 8000
-	// (no resampling) and falls back to the device's default rate; any
-	// other rate is resampled to and from 8 kHz.
+	// Rate is the stream sample rate in Hz (8000 to 384000). 0 tries
+	// FrameRate (no resampling) and falls back to the device's default
+	// rate; any other rate is resampled to and from FrameRate.
 	Rate float64
+	// FrameRate is the rate of the Device's frames (its Source, Sink and
+	// Playback mixer): 8000 (the default), 16000 or 48000 — the highest
+	// rate of the codecs the phone may use, so that a wideband call is
+	// wideband from microphone to loudspeaker.
+	FrameRate int
 	// Pace paces the blocking loops with the wall clock: needed for
 	// unclocked devices such as the ALSA file device used in tests.
 	// TEAPHONE_AUDIO_PACE=1 turns it on too.

@@ -17,9 +17,11 @@ func framesPer20ms(rate int) int { return max(1, (rate+25)/50) }
 func period(rate int) int { return max(framesPer20ms(rate)/2, 1) }
 
 // captureConv turns device buffers (interleaved int16 at the stream rate)
-// into 8 kHz mono 20 ms frames. It never allocates after construction.
+// into mono 20 ms frames at the frame rate. It never allocates after
+// construction.
 type captureConv struct {
 	channels int
+	frame    int // samples per output frame
 	res      *resample.Resampler
 	mono     []int16 // one device buffer, downmixed
 	acc      []int16 // 8 kHz samples not yet put out as a frame
@@ -27,16 +29,18 @@ type captureConv struct {
 	out      audio.Sink
 }
 
-func newCaptureConv(rate, channels, bufFrames int, out audio.Sink) (*captureConv, error) {
-	res, err := resample.New(rate, audio.SampleRate)
+func newCaptureConv(rate, frameRate, channels, bufFrames int, out audio.Sink) (*captureConv, error) {
+	res, err := resample.New(rate, frameRate)
 	if err != nil {
-		return nil, fmt.Errorf("cannot resample %d Hz audio to %d Hz: %w", rate, audio.SampleRate, err)
+		return nil, fmt.Errorf("cannot resample %d Hz audio to %d Hz: %w", rate, frameRate, err)
 	}
+	frame := audio.FrameSamplesAt(frameRate)
 	return &captureConv{
 		channels: max(channels, 1),
+		frame:    frame,
 		res:      res,
 		mono:     make([]int16, bufFrames),
-		acc:      make([]int16, audio.FrameSamples+bufFrames*audio.SampleRate/rate+8),
+		acc:      make([]int16, frame+bufFrames*frameRate/rate+8),
 		out:      out,
 	}, nil
 }
@@ -55,41 +59,42 @@ func (c *captureConv) push(buf []int16) int {
 	}
 	c.n += k
 	frames := 0
-	for c.n >= audio.FrameSamples {
-		c.out.WriteFrame(c.acc[:audio.FrameSamples])
-		c.n = copy(c.acc, c.acc[audio.FrameSamples:c.n])
+	for c.n >= c.frame {
+		c.out.WriteFrame(c.acc[:c.frame])
+		c.n = copy(c.acc, c.acc[c.frame:c.n])
 		frames++
 	}
 	return frames
 }
 
-// playbackConv pulls 8 kHz frames from a source and fills device buffers
+// playbackConv pulls frames at the frame rate from a source and fills device buffers
 // (interleaved int16 at the stream rate). It never allocates after
 // construction.
 type playbackConv struct {
 	channels int
 	src      audio.Source
 	res      *resample.Resampler
-	frame    []int16 // one 8 kHz frame
+	frame    []int16 // one frame at the frame rate
 	pend     []int16 // stream-rate mono samples not yet written
 	n        int     // samples in pend
 }
 
-func newPlaybackConv(rate, channels, bufFrames int, src audio.Source) (*playbackConv, error) {
-	res, err := resample.New(audio.SampleRate, rate)
+func newPlaybackConv(rate, frameRate, channels, bufFrames int, src audio.Source) (*playbackConv, error) {
+	res, err := resample.New(frameRate, rate)
 	if err != nil {
-		return nil, fmt.Errorf("cannot resample %d Hz audio to %d Hz: %w", audio.SampleRate, rate, err)
+		return nil, fmt.Errorf("cannot resample %d Hz audio to %d Hz: %w", frameRate, rate, err)
 	}
+	frame := audio.FrameSamplesAt(frameRate)
 	return &playbackConv{
 		channels: max(channels, 1),
 		src:      src,
 		res:      res,
-		frame:    make([]int16, audio.FrameSamples),
-		pend:     make([]int16, bufFrames+audio.FrameSamples*rate/audio.SampleRate+8),
+		frame:    make([]int16, frame),
+		pend:     make([]int16, bufFrames+frame*rate/frameRate+8),
 	}, nil
 }
 
-// fill writes one device buffer, pulling as many 8 kHz frames as that
+// fill writes one device buffer, pulling as many frames as that
 // takes; it returns how many it pulled.
 func (p *playbackConv) fill(buf []int16) int {
 	frames := len(buf) / p.channels

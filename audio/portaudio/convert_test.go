@@ -33,7 +33,7 @@ func drain(r *mix.Ring) []int16 {
 func TestCaptureConvStereo48k(t *testing.T) {
 	const rate, ch = 48000, 2
 	ring := mix.NewRing(100, audio.FrameSamples, mix.DropNewest)
-	c, err := newCaptureConv(rate, ch, framesPer20ms(rate), ring)
+	c, err := newCaptureConv(rate, 8000, ch, framesPer20ms(rate), ring)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func TestCaptureConvOddRate(t *testing.T) {
 	const rate = 11025
 	ring := mix.NewRing(100, audio.FrameSamples, mix.DropNewest)
 	n := framesPer20ms(rate)
-	c, err := newCaptureConv(rate, 1, n, ring)
+	c, err := newCaptureConv(rate, 8000, 1, n, ring)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestPlaybackConv(t *testing.T) {
 		mixer := mix.NewMixer(audio.FrameSamples)
 		mixer.Add(tone.NewSine(1000, 0.5))
 		n := framesPer20ms(tc.rate)
-		p, err := newPlaybackConv(tc.rate, tc.ch, n, mixer)
+		p, err := newPlaybackConv(tc.rate, 8000, tc.ch, n, mixer)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -197,15 +197,15 @@ var (
 func TestLoopsOnFakeStreams(t *testing.T) {
 	var logged strings.Builder
 	var logMu sync.Mutex
-	d := newDevice(slog.New(slog.NewTextHandler(lockedWriter{&logged, &logMu}, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	d := newDevice(slog.New(slog.NewTextHandler(lockedWriter{&logged, &logMu}, &slog.HandlerOptions{Level: slog.LevelDebug})), 8000)
 	d.in = StreamInfo{Device: "fake", Rate: 8000, Channels: 1}
 	d.out = StreamInfo{Device: "fake", Rate: 8000, Channels: 1}
 	released := 0
 	d.release = func() error { released++; return nil }
 	in := &fakeIO{buf: make([]int16, 160), fail: map[int]error{3: errXrun, 5: errBroken}}
 	out := &fakeIO{buf: make([]int16, 160), fail: map[int]error{2: errXrun, 4: errBroken}}
-	capConv, _ := newCaptureConv(8000, 1, 160, d.capture)
-	playConv, _ := newPlaybackConv(8000, 1, 160, d.mixer)
+	capConv, _ := newCaptureConv(8000, 8000, 1, 160, d.capture)
+	playConv, _ := newPlaybackConv(8000, 8000, 1, 160, d.mixer)
 	lio := func(f *fakeIO, fill bool) loopIO {
 		return loopIO{
 			io:      func() error { return f.call(fill) },

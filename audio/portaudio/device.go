@@ -33,11 +33,12 @@ var _ device.Device = (*Device)(nil)
 // served by one goroutine it owns. It implements device.Device; its
 // methods are safe for concurrent use.
 type Device struct {
-	log     *slog.Logger
-	capture *device.Buffer // filled by the capture loop, read by Source's user
-	mixer   *mix.Mixer     // read by the playback loop
-	sink    *device.Buffer // the mixer input behind Sink
-	in, out StreamInfo
+	frameRate int
+	log       *slog.Logger
+	capture   *device.Buffer // filled by the capture loop, read by Source's user
+	mixer     *mix.Mixer     // read by the playback loop
+	sink      *device.Buffer // the mixer input behind Sink
+	in, out   StreamInfo
 
 	done      chan struct{}
 	wg        sync.WaitGroup
@@ -52,19 +53,25 @@ type Device struct {
 	autoPaced                               atomic.Bool
 }
 
-func newDevice(log *slog.Logger) *Device {
+func newDevice(log *slog.Logger, frameRate int) *Device {
+	frame := audio.FrameSamplesAt(frameRate)
 	d := &Device{
-		log:     log,
-		capture: device.NewLowLatencyBuffer(captureBufferFrames),
-		mixer:   mix.NewMixer(audio.FrameSamples),
-		sink:    device.NewBuffer(sinkBufferFrames),
-		done:    make(chan struct{}),
+		log:       log,
+		frameRate: frameRate,
+		capture:   device.NewLowLatencyBufferAt(captureBufferFrames, frame),
+		mixer:     mix.NewMixer(frame),
+		sink:      device.NewBufferAt(sinkBufferFrames, frame),
+		done:      make(chan struct{}),
 	}
 	d.mixer.Add(d.sink)
 	return d
 }
 
-// Source returns the captured audio as 8 kHz frames from a device.Buffer
+// SampleRate implements audio.Rated: the rate of the device's frames
+// (Config.FrameRate).
+func (d *Device) SampleRate() int { return d.frameRate }
+
+// Source returns the captured audio as frames at SampleRate from a device.Buffer
 // filled by the capture loop (silence on underrun, or without an input
 // device). It has one reader; use a device.Hub to share it between calls.
 func (d *Device) Source() audio.Source { return d.capture }

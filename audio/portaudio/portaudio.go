@@ -13,6 +13,8 @@ import (
 	"sync"
 
 	pa "github.com/gordonklaus/portaudio"
+
+	"github.com/teaphone/teaphone/audio"
 )
 
 // Available reports whether this build has PortAudio support (cgo and no
@@ -109,6 +111,10 @@ func Open(cfg Config) (*Device, error) {
 		return nil, errors.New(`audio input and output are both "none": nothing to open (use --audio null instead)`)
 	case math.IsNaN(cfg.Rate) || cfg.Rate < 0 || (cfg.Rate > 0 && (cfg.Rate < 8000 || cfg.Rate > 384000)):
 		return nil, fmt.Errorf("audio sample rate %g Hz is out of range (use 0 for automatic, or 8000 to 384000)", cfg.Rate)
+	case cfg.FrameRate == 0:
+		cfg.FrameRate = audio.SampleRate
+	case cfg.FrameRate != 8000 && cfg.FrameRate != 16000 && cfg.FrameRate != 48000:
+		return nil, fmt.Errorf("audio frame rate %d Hz: want 8000, 16000 or 48000", cfg.FrameRate)
 	}
 
 	paMu.Lock()
@@ -116,7 +122,7 @@ func Open(cfg Config) (*Device, error) {
 	if err := acquireLocked(cfg.Logger); err != nil {
 		return nil, err
 	}
-	d := newDevice(log)
+	d := newDevice(log, cfg.FrameRate)
 	var in, out *stream
 	fail := func(err error) (*Device, error) {
 		in.close()
@@ -146,12 +152,12 @@ func Open(cfg Config) (*Device, error) {
 	var capConv *captureConv
 	var playConv *playbackConv
 	if in != nil {
-		if capConv, err = newCaptureConv(in.info.Rate, in.info.Channels, in.frames, d.capture); err != nil {
+		if capConv, err = newCaptureConv(in.info.Rate, cfg.FrameRate, in.info.Channels, in.frames, d.capture); err != nil {
 			return fail(err)
 		}
 	}
 	if out != nil {
-		if playConv, err = newPlaybackConv(out.info.Rate, out.info.Channels, out.frames, d.mixer); err != nil {
+		if playConv, err = newPlaybackConv(out.info.Rate, cfg.FrameRate, out.info.Channels, out.frames, d.mixer); err != nil {
 			return fail(err)
 		}
 	}
@@ -315,8 +321,9 @@ func openStream(dev *pa.DeviceInfo, input bool, cfg Config) (*stream, error) {
 	if rate == 0 {
 		rate = int(math.Round(dev.DefaultSampleRate))
 		for _, ch := range channelChoices {
-			if pa.IsFormatSupported(params(ch, 8000), make([]int16, 160*ch)) == nil {
-				rate = 8000
+			fr := max(cfg.FrameRate, audio.SampleRate)
+			if pa.IsFormatSupported(params(ch, fr), make([]int16, audio.FrameSamplesAt(fr)*ch)) == nil {
+				rate = fr
 				break
 			}
 		}

@@ -18,8 +18,8 @@ import (
 	"github.com/teaphone/teaphone/audio"
 )
 
-// rampSamples is the fade-in/out length of each burst (2 ms).
-const rampSamples = audio.SampleRate / 500
+// rampPerSecond: the fade-in/out of each burst lasts 1/500 s (2 ms).
+const rampPerSecond = 500
 
 // Level converts a peak level in dB relative to full scale into the linear
 // amplitude the constructors take: Level(-6) ≈ 0.5.
@@ -57,14 +57,23 @@ type Tone struct {
 	pos     int // samples played in the current segment
 	done    bool
 	pattern Pattern
+	rate    int
+	ramp    int // fade length in samples
 }
 
 // New returns a generator for p. Cadence entries are rounded to whole
 // samples; at most 16 entries are used.
-func New(p Pattern) *Tone {
-	t := &Tone{once: p.Once && len(p.Cadence) > 0, pattern: p}
+func New(p Pattern) *Tone { return NewAt(p, audio.SampleRate) }
+
+// NewAt returns a generator for p whose samples are at rate Hz (a rate of
+// 0 or less means audio.SampleRate).
+func NewAt(p Pattern, rate int) *Tone {
+	if rate <= 0 {
+		rate = audio.SampleRate
+	}
+	t := &Tone{once: p.Once && len(p.Cadence) > 0, pattern: p, rate: rate, ramp: max(rate/rampPerSecond, 1)}
 	for i := range 2 {
-		t.inc[i] = p.Freqs[i] / audio.SampleRate
+		t.inc[i] = p.Freqs[i] / float64(rate)
 		t.amp[i] = p.Amplitudes[i]
 		if p.Freqs[i] == 0 {
 			t.amp[i] = 0
@@ -75,7 +84,7 @@ func New(p Pattern) *Tone {
 		t.segs = make([]int, len(c))
 		total := 0
 		for i, d := range c {
-			t.segs[i] = max(int(math.Round(d.Seconds()*audio.SampleRate)), 0)
+			t.segs[i] = max(int(math.Round(d.Seconds()*float64(rate))), 0)
 			total += t.segs[i]
 		}
 		if total == 0 { // a cadence of zeros would spin; treat as silence
@@ -93,6 +102,14 @@ func (t *Tone) Pattern() Pattern { return t.pattern }
 func NewSine(freqHz, amplitude float64) *Tone {
 	return New(Pattern{Freqs: [2]float64{freqHz}, Amplitudes: [2]float64{amplitude}})
 }
+
+// NewSineAt is NewSine with samples at rate Hz.
+func NewSineAt(freqHz, amplitude float64, rate int) *Tone {
+	return NewAt(Pattern{Freqs: [2]float64{freqHz}, Amplitudes: [2]float64{amplitude}}, rate)
+}
+
+// SampleRate implements audio.Rated: the rate of the samples.
+func (t *Tone) SampleRate() int { return t.rate }
 
 // Reset restarts the tone from the beginning of its cadence with zero phase.
 func (t *Tone) Reset() {
@@ -157,7 +174,7 @@ func (t *Tone) next() int16 {
 			gain = 0
 		} else {
 			n := t.segs[t.seg]
-			r := float64(min(t.pos+1, n-t.pos, rampSamples)) / rampSamples
+			r := float64(min(t.pos+1, n-t.pos, t.ramp)) / float64(t.ramp)
 			gain = min(r, 1)
 		}
 		t.pos++

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/teaphone/teaphone/audio/opus"
 	"os"
 	"path/filepath"
 	"time"
@@ -247,12 +248,22 @@ const (
 var keyActions = []string{
 	"answer", "reject", "end", "hold", "mute", "transfer", "attended_transfer",
 	"conference", "record", "next", "prev", "help", "quit", "dial", "forward", "defer",
-	"log",
+	"log", "devices",
 }
 
 // KeyActions returns the action names accepted in [ui.keys].
 func KeyActions() []string {
 	return append([]string(nil), keyActions...)
+}
+
+// DefaultCodecs is media.codecs when the file does not say: wideband first
+// (Opus when this build has it, then G.722), then G.711, as the anchors
+// offer them; the answer takes the widest band both sides have.
+func DefaultCodecs() []string {
+	if opus.Available {
+		return []string{"opus", "G722", "PCMU", "PCMA"}
+	}
+	return []string{"G722", "PCMU", "PCMA"}
 }
 
 // Default returns the built-in configuration: no accounts, no contacts.
@@ -272,7 +283,7 @@ func Default() Config {
 		},
 		Media: Media{
 			RTPPorts:       []int{10000, 20000},
-			Codecs:         []string{"PCMU", "PCMA"},
+			Codecs:         DefaultCodecs(),
 			Audio:          "portaudio",
 			AudioLatency:   Duration{20 * time.Millisecond},
 			DTMFMode:       DTMFAuto,

@@ -244,7 +244,7 @@ answer = ["a", "enter"]
 		}
 	}
 	// Default() must not be changed through shared slices.
-	if strings.Join(Default().Media.Codecs, ",") != "PCMU,PCMA" {
+	if strings.Join(Default().Media.Codecs, ",") != strings.Join(DefaultCodecs(), ",") {
 		t.Error("Default() was modified by Load")
 	}
 }

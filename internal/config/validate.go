@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"github.com/teaphone/teaphone/audio/opus"
 	"maps"
 	"math"
 	"net/netip"
@@ -210,13 +211,15 @@ func (v *validator) media() {
 		}
 	}
 	if len(m.Codecs) == 0 {
-		v.addf("media.codecs", "want at least one of \"PCMU\", \"PCMA\"")
+		v.addf("media.codecs", "want at least one of \"opus\", \"G722\", \"PCMU\", \"PCMA\"")
 	}
 	for i, c := range m.Codecs {
 		key := fmt.Sprintf("media.codecs[%d]", i)
 		switch {
-		case c != "PCMU" && c != "PCMA":
-			v.addf(key, "want \"PCMU\" or \"PCMA\", got %q", c)
+		case c != "PCMU" && c != "PCMA" && c != "G722" && c != "opus":
+			v.addf(key, "want \"opus\", \"G722\", \"PCMU\" or \"PCMA\", got %q", c)
+		case c == "opus" && !opus.Available:
+			v.addf(key, "this teaphone was built without Opus (no cgo or libopus); use \"G722\", \"PCMU\" or \"PCMA\", or rebuild with libopus-dev")
 		case slices.Index(m.Codecs, c) < i:
 			v.addf(key, "%q is listed twice", c)
 		}

@@ -90,7 +90,7 @@ func TestValidateErrors(t *testing.T) {
 		{"audio_latency too low", "[media]\naudio_latency = \"5ms\"\n",
 			[]string{`@:2: media.audio_latency: want 20ms..500ms, got 5ms`}},
 		{"codec unknown on its own line", "[media]\ncodecs = [\n  \"PCMU\",\n  \"G729\",\n]\n",
-			[]string{`@:4: media.codecs[1]: want "PCMU" or "PCMA", got "G729"`}},
+			[]string{`@:4: media.codecs[1]: want "opus", "G722", "PCMU" or "PCMA", got "G729"`}},
 		{"codec twice", "[media]\ncodecs = [\"PCMA\", \"PCMA\"]\n",
 			[]string{`@:2: media.codecs[1]: "PCMA" is listed twice`}},
 		{"codecs empty", "[media]\ncodecs = []\n",

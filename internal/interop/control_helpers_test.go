@@ -338,7 +338,7 @@ func ctlNewToneAudio(hz float64) *ctlToneAudio {
 	return &ctlToneAudio{hz: hz, got: map[phone.SessionID][]int16{}}
 }
 
-func (a *ctlToneAudio) CallAudio(id phone.SessionID) (audio.Source, audio.Sink, func()) {
+func (a *ctlToneAudio) CallAudio(id phone.SessionID, _ int) (audio.Source, audio.Sink, func()) {
 	sink := audio.SinkFunc(func(f []int16) error {
 		a.mu.Lock()
 		a.got[id] = append(a.got[id], f...)

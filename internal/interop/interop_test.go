@@ -334,7 +334,7 @@ type sineAudio struct {
 }
 
 // CallAudio implements phone.AudioProvider.
-func (a *sineAudio) CallAudio(phone.SessionID) (audio.Source, audio.Sink, func()) {
+func (a *sineAudio) CallAudio(phone.SessionID, int) (audio.Source, audio.Sink, func()) {
 	sink := audio.SinkFunc(func(f []int16) error {
 		a.mu.Lock()
 		a.got = append(a.got, f...)

@@ -24,7 +24,7 @@ import (
 
 type toneAudio struct{}
 
-func (toneAudio) CallAudio(phone.SessionID) (audio.Source, audio.Sink, func()) {
+func (toneAudio) CallAudio(phone.SessionID, int) (audio.Source, audio.Sink, func()) {
 	return tone.NewSine(440, 0.5), device.Discard, func() {}
 }
 

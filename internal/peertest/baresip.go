@@ -287,7 +287,7 @@ func (b *Baresip) configFile() string {
 	kv("jitter_buffer_delay", "5-10")
 	kv("rtp_stats", "no")
 	kv("module_path", "/usr/lib/baresip/modules")
-	for _, m := range []string{"g711.so", "aufile.so", "ausine.so", "sndfile.so"} {
+	for _, m := range []string{"g711.so", "g722.so", "opus.so", "aufile.so", "ausine.so", "sndfile.so"} {
 		kv("module", m)
 	}
 	if b.cfg.MediaNAT != "" {

@@ -22,7 +22,7 @@ func BenchmarkSendPathSRTP(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for range b.N {
-				s.sendFrame(dst, src, false, codec, 0)
+				s.sendFrame(dst, src, false, codec, 0, s.tx.pcm[:160], 160)
 				s.tx.ts += 160
 			}
 		})
@@ -68,7 +68,7 @@ func BenchmarkReceivePathSRTP(b *testing.B) {
 				s.mu.Lock()
 				n, st := s.jb.Pop(now, out[:])
 				s.mu.Unlock()
-				s.playFrame(discardSink{}, s.codec, st, out[:n])
+				s.playFrame(discardSink{}, s.codec, st, out[:n], nil, s.tx.out[:160])
 			}
 			b.StopTimer()
 			if st := s.Stats(); st.DroppedSRTP != 0 || (b.N > 10 && st.RxPackets == 0) {

@@ -70,7 +70,7 @@ func BenchmarkSendPath(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		s.sendFrame(dst, src, false, codec, 0)
+		s.sendFrame(dst, src, false, codec, 0, s.tx.pcm[:160], 160)
 		s.tx.ts += 160
 	}
 }
@@ -93,7 +93,7 @@ func BenchmarkReceivePath(b *testing.B) {
 		s.mu.Lock()
 		n, st := s.jb.Pop(now, out[:])
 		s.mu.Unlock()
-		s.playFrame(discardSink{}, s.codec, st, out[:n])
+		s.playFrame(discardSink{}, s.codec, st, out[:n], nil, s.tx.out[:160])
 	}
 }
 

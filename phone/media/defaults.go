@@ -4,18 +4,8 @@ import (
 	"time"
 
 	"github.com/teaphone/teaphone/audio"
-	"github.com/teaphone/teaphone/audio/g711"
 	"github.com/teaphone/teaphone/audio/jitter"
 )
-
-// defaultCodecs are the codecs every engine knows: G.711 µ-law and A-law
-// (RFC 3551 §4.5.14), static payload types 0 and 8.
-func defaultCodecs() map[string]Codec {
-	return map[string]Codec{
-		"PCMU": CodecFuncs{EncodeFunc: g711.EncodeUlaw, DecodeFunc: g711.DecodeUlaw},
-		"PCMA": CodecFuncs{EncodeFunc: g711.EncodeAlaw, DecodeFunc: g711.DecodeAlaw},
-	}
-}
 
 // playoutMinDelay is the jitter buffer's delay on a clean network: half a
 // frame, so that a frame plays at the first tick after it arrives (0 to
@@ -23,10 +13,19 @@ func defaultCodecs() map[string]Codec {
 // after it (10 to 30 ms). Jitter raises the delay from there.
 const playoutMinDelay = audio.FrameDuration / 2
 
-// defaultPlayout is the adaptive jitter buffer of audio/jitter.
-var defaultPlayout = func() PlayoutBuffer { return jitterPlayout{jitter.New(jitter.WithMinDelay(playoutMinDelay))} }
+// defaultPlayout is the adaptive jitter buffer of audio/jitter, on the
+// codec's RTP clock and holding its largest packets.
+func defaultPlayout(c CodecInfo) PlayoutBuffer {
+	return jitterPlayout{jitter.New(jitter.WithMinDelay(playoutMinDelay),
+		jitter.WithClockRate(c.ClockRate), jitter.WithPayloadSize(max(c.MaxPayload, jitter.DefaultPayloadSize)))}
+}
 
-// defaultConcealer is the G.711 Appendix I concealer of audio/jitter.
+// defaultConcealer is the G.711 Appendix I concealer of audio/jitter. On
+// G.722's 16 kHz frames it runs as written for 8 kHz: its pitch search
+// then spans 133-400 Hz instead of 67-200 Hz and its fade lasts 30 ms
+// instead of 60 (a deliberate simplification: G.722 has no concealment of
+// its own, and this one still repeats the last pitch period smoothly).
+// Opus conceals in its decoder (LossConcealer).
 var defaultConcealer = func() Concealer { return new(jitter.Concealer) }
 
 // jitterPlayout adapts *jitter.Buffer to PlayoutBuffer.
@@ -51,3 +50,13 @@ func (p jitterPlayout) Pop(now time.Time, dst []byte) (int, PlayoutStatus) {
 }
 
 func (p jitterPlayout) Delay() time.Duration { return p.b.Stats().CurrentDelay }
+
+// LostNext implements lostNexter.
+func (p jitterPlayout) LostNext(dst []byte) int { return p.b.LostNext(dst) }
+
+// lostNexter is a PlayoutBuffer that can give, after a Pop that reported
+// PlayoutLost, the payload of the packet following the lost frame if it is
+// already buffered (for Opus FEC).
+type lostNexter interface {
+	LostNext(dst []byte) int
+}

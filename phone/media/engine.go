@@ -57,8 +57,8 @@ type Engine struct {
 	now           func() time.Time
 	statsInterval time.Duration
 	rtcpInterval  time.Duration
-	codecs        map[string]Codec
-	newPlayout    func() PlayoutBuffer
+	codecs        map[string]CodecInfo
+	newPlayout    func(CodecInfo) PlayoutBuffer
 	newConcealer  func() Concealer
 	workers       int
 	minPerShard   int

@@ -3,6 +3,8 @@ package media
 import (
 	"log/slog"
 	"time"
+
+	"github.com/teaphone/teaphone/audio"
 )
 
 // EngineOption configures an [Engine].
@@ -60,10 +62,21 @@ func WithWorkers(n int) EngineOption {
 	}
 }
 
-// WithCodec registers (or replaces) a codec by its SDP encoding name, e.g.
-// "PCMU". G.711 µ-law and A-law are registered by default when available.
+// WithCodec registers (or replaces) a stateless narrowband codec (8 kHz
+// audio and RTP clock, 160-byte packets at most) by its SDP encoding name,
+// e.g. "PCMU". G.711 µ-law and A-law, G.722 and (in builds with cgo) Opus
+// are registered by default.
 func WithCodec(name string, c Codec) EngineOption {
-	return func(e *Engine) { e.codecs[name] = c }
+	return WithCodecInfo(CodecInfo{Name: name, AudioRate: audio.SampleRate, ClockRate: audio.SampleRate, MaxPayload: 160, New: stateless(c)})
+}
+
+// WithCodecInfo registers (or replaces) a codec by info.Name.
+func WithCodecInfo(info CodecInfo) EngineOption {
+	return func(e *Engine) {
+		if info.New != nil && info.AudioRate > 0 && info.AudioRate <= audio.MaxRate && info.ClockRate > 0 {
+			e.codecs[info.Name] = info
+		}
+	}
 }
 
 // withRTPReaders makes each started stream read its RTP socket on a
@@ -75,7 +88,12 @@ func withRTPReaders() EngineOption {
 
 // WithPlayout sets the factory for each stream's jitter buffer.
 func WithPlayout(f func() PlayoutBuffer) EngineOption {
-	return func(e *Engine) { e.newPlayout = f }
+	return func(e *Engine) {
+		e.newPlayout = nil
+		if f != nil {
+			e.newPlayout = func(CodecInfo) PlayoutBuffer { return f() }
+		}
+	}
 }
 
 // WithConcealer sets the factory for each stream's loss concealer (nil

@@ -89,7 +89,7 @@ func FuzzReceive(f *testing.F) {
 			s.mu.Lock()
 			n, st := s.jb.Pop(now, out[:])
 			s.mu.Unlock()
-			s.playFrame(discardSink{}, s.codec, st, out[:n])
+			s.playFrame(discardSink{}, s.codec, st, out[:n], nil, s.tx.out[:160])
 		}
 		_ = s.Stats()
 	})

@@ -326,7 +326,7 @@ func TestGarbageAndForeign(t *testing.T) {
 	}
 	noise := &toneSource{freq: 3000, amp: 16000}
 	pcm := make([]int16, 160)
-	enc := b.e.codecs["PCMU"]
+	enc, _ := b.e.codecs["PCMU"].New("")
 	for i := range 50 {
 		_ = noise.ReadFrame(pcm)
 		pay := make([]byte, 160)
@@ -542,7 +542,7 @@ func TestNewStreamErrors(t *testing.T) {
 	if err := s.SendDTMF('1', 0); err == nil {
 		t.Error("DTMF without a payload type accepted")
 	}
-	if err := s.SetCodec(8, "PCMA", 101); err != nil {
+	if err := s.SetCodec(8, "PCMA", "", 101); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.SendDTMF('1', 0); err != nil {
@@ -618,10 +618,10 @@ func TestMuteAndSwap(t *testing.T) {
 	b.sink = sink2
 	checkTone(t, "new source", b, 2000, 4000)
 
-	if err := a.s.SetCodec(8, "PCMA", 101); err != nil {
+	if err := a.s.SetCodec(8, "PCMA", "", 101); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.s.SetCodec(8, "PCMA", 101); err != nil {
+	if err := b.s.SetCodec(8, "PCMA", "", 101); err != nil {
 		t.Fatal(err)
 	}
 	rx = b.s.Stats().RxPackets

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/teaphone/teaphone/audio"
 	"github.com/teaphone/teaphone/internal/sipaddr"
 )
 
@@ -184,7 +183,13 @@ func (s *Stream) probeLocked(h rtpHeader, from netip.AddrPort) bool {
 // jitterLocked updates the RFC 3550 A.8 interarrival jitter estimate.
 func (s *Stream) jitterLocked(ts uint32, now time.Time) {
 	rx := &s.rx
-	arrival := now.Sub(s.epoch).Nanoseconds() / (int64(time.Second) / audio.SampleRate)
+	ns, rate := now.Sub(s.epoch).Nanoseconds(), int64(s.info.ClockRate)
+	var arrival int64
+	if step := int64(time.Second) / rate; step*rate == int64(time.Second) {
+		arrival = ns / step // 8 and 16 kHz: one division, as exact
+	} else {
+		arrival = ns/int64(time.Second)*rate + ns%int64(time.Second)*rate/int64(time.Second)
+	}
 	transit := arrival - int64(int32(ts))
 	if rx.haveTransit {
 		d := int64(int32(transit - rx.transit))

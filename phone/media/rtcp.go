@@ -147,6 +147,8 @@ func (s *Stream) reportBlocksLocked(blocks []byte, now time.Time) {
 			continue
 		}
 		s.rtcpRx.remoteFrac = r.fraction
+		// For the encoder (LossAdapter), applied on the clock goroutine.
+		s.remoteLoss.Store(int32(r.fraction) * 100 / 256)
 		lost := int64(r.lost & 0xffffff)
 		if lost&0x800000 != 0 {
 			lost -= 1 << 24 // signed 24 bit

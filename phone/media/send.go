@@ -25,11 +25,19 @@ func (s *Stream) tickPlay(now time.Time) {
 		s.mu.Unlock()
 		return
 	}
-	sink, codec := s.sink, s.codec
+	sink, codec, frame := s.sink, s.codec, s.info.frameSamples()
 	n, st := s.jb.Pop(now, t.play[:])
+	var next []byte
+	if st == PlayoutLost {
+		if _, ok := codec.(LossConcealer); ok {
+			if ln, ok := s.jb.(lostNexter); ok {
+				next = t.next[:ln.LostNext(t.next[:])]
+			}
+		}
+	}
 	s.mu.Unlock()
 	if sink != nil {
-		s.playFrame(sink, codec, st, t.play[:n])
+		s.playFrame(sink, codec, st, t.play[:n], next, t.out[:frame])
 	}
 }
 
@@ -54,7 +62,7 @@ func (s *Stream) tickSend(now time.Time, skipped int) (stats bool, digit rune) {
 	} else if skipped > 0 {
 		// The clock skipped frames: keep the RTP clock on wall time and
 		// start a new talkspurt.
-		t.ts += uint32(skipped * audio.FrameSamples)
+		t.ts += uint32(skipped) * s.info.frameTS()
 		t.marker = true
 	}
 	if s.markNext {
@@ -70,6 +78,7 @@ func (s *Stream) tickSend(now time.Time, skipped int) (stats bool, digit rune) {
 		t.dtmf = dtmfTx{active: true, event: r.event, pt: uint8(s.dtmfPT), startTS: t.ts, frames: r.frames}
 	}
 	src, muted, codec, pt := s.src, s.muted, s.codec, s.pt
+	frame, step := s.info.frameSamples(), s.info.frameTS()
 	if s.rx.dtmfOpen && now.Sub(s.rx.dtmfLast) > dtmfRecvTimeout {
 		// RFC 4733 §2.5.2 (receiver procedures): the end packets were lost.
 		digit = s.rx.closeDTMFLocked()
@@ -77,7 +86,7 @@ func (s *Stream) tickSend(now time.Time, skipped int) (stats bool, digit rune) {
 	s.mu.Unlock()
 
 	if sending {
-		s.sendFrame(dst, src, muted, codec, pt)
+		s.sendFrame(dst, src, muted, codec, pt, t.pcm[:frame], step)
 	}
 	if !now.Before(t.nextRTCP) {
 		s.sendRTCP(now, false)
@@ -87,26 +96,31 @@ func (s *Stream) tickSend(now time.Time, skipped int) (stats bool, digit rune) {
 		stats = true
 		t.nextStats = now.Add(s.e.statsInterval)
 	}
-	t.ts += audio.FrameSamples
+	t.ts += step
 	return stats, digit
 }
 
 // sendFrame sends this tick's RTP packet: a telephone-event packet while a
 // DTMF event is on, else one frame of audio. It does not allocate.
-func (s *Stream) sendFrame(dst netip.AddrPort, src audio.Source, muted bool, codec Codec, pt uint8) {
+func (s *Stream) sendFrame(dst netip.AddrPort, src audio.Source, muted bool, codec Codec, pt uint8, pcm []int16, step uint32) {
 	t := &s.tx
 	var n int
 	if t.dtmf.active {
-		n = s.buildDTMF()
+		n = s.buildDTMF(step)
 	} else {
 		if src != nil && !muted {
-			if err := src.ReadFrame(t.pcm[:]); err != nil {
-				clear(t.pcm[:])
+			if err := src.ReadFrame(pcm); err != nil {
+				clear(pcm)
 			}
 		} else {
-			clear(t.pcm[:])
+			clear(pcm)
 		}
-		n = rtpHeaderLen + codec.Encode(t.buf[rtpHeaderLen:], t.pcm[:])
+		if la, ok := codec.(LossAdapter); ok {
+			if p := s.remoteLoss.Load(); p >= 0 {
+				la.SetLossPercent(int(p))
+			}
+		}
+		n = rtpHeaderLen + codec.Encode(t.buf[rtpHeaderLen:], pcm)
 		putRTPHeader(t.buf[:], t.marker, pt, t.seq, t.ts, s.ssrc)
 		t.marker = false
 		if t.gap > 0 {
@@ -138,7 +152,7 @@ func (s *Stream) sendFrame(dst netip.AddrPort, src audio.Source, muted bool, cod
 // bit; the final packet, with the E bit and the final duration, is sent
 // three times. Sequence numbers go on as for audio. The audio timestamp keeps running meanwhile, so the next audio
 // packet is stamped past the event and starts a new talkspurt.
-func (s *Stream) buildDTMF() int {
+func (s *Stream) buildDTMF(step uint32) int {
 	t := &s.tx
 	d := &t.dtmf
 	d.k++
@@ -148,7 +162,7 @@ func (s *Stream) buildDTMF() int {
 		dur = d.frames
 	}
 	putRTPHeader(t.buf[:], d.k == 1, d.pt, t.seq, d.startTS, s.ssrc)
-	putDTMF(t.buf[rtpHeaderLen:], d.event, end, uint16(dur*audio.FrameSamples))
+	putDTMF(t.buf[rtpHeaderLen:], d.event, end, uint16(uint32(dur)*step))
 	if d.k >= d.frames+2 {
 		d.active = false
 		t.gap = dtmfGapFrames
@@ -158,30 +172,40 @@ func (s *Stream) buildDTMF() int {
 }
 
 // playFrame decodes, conceals or silences one frame and writes it to sink.
-func (s *Stream) playFrame(sink audio.Sink, codec Codec, st PlayoutStatus, payload []byte) {
-	t := &s.tx
+// out is the frame to fill (the codec's frame length); next is the packet
+// after a lost frame when the codec conceals itself and it is here.
+func (s *Stream) playFrame(sink audio.Sink, codec Codec, st PlayoutStatus, payload, next []byte, out []int16) {
+	lc, selfConceal := codec.(LossConcealer)
+	conceal := s.conceal
+	if selfConceal {
+		conceal = nil // the codec's own concealment replaces ours
+	}
 	switch st {
 	case PlayoutFrame:
-		k := codec.Decode(t.out[:], payload)
-		clear(t.out[min(max(k, 0), len(t.out)):])
-		if s.conceal != nil {
-			s.conceal.Good(t.out[:])
+		k := codec.Decode(out, payload)
+		clear(out[min(max(k, 0), len(out)):])
+		if conceal != nil {
+			conceal.Good(out)
 		}
 	case PlayoutLost:
-		if s.conceal != nil {
-			s.conceal.Conceal(t.out[:])
-		} else {
-			clear(t.out[:])
+		switch {
+		case selfConceal:
+			k := lc.DecodeLost(out, next)
+			clear(out[min(max(k, 0), len(out)):])
+		case conceal != nil:
+			conceal.Conceal(out)
+		default:
+			clear(out)
 		}
 	default:
 		// Silence still goes through the concealer, which keeps its
 		// history (and delay line) continuous.
-		clear(t.out[:])
-		if s.conceal != nil {
-			s.conceal.Good(t.out[:])
+		clear(out)
+		if conceal != nil {
+			conceal.Good(out)
 		}
 	}
-	_ = sink.WriteFrame(t.out[:])
+	_ = sink.WriteFrame(out)
 }
 
 // rtcpDelay is the RFC 3550 §6.3.1 randomised interval: base × [0.5, 1.5].

@@ -66,7 +66,7 @@ func TestSRTPTwoWay(t *testing.T) {
 				plain := make([]byte, 160)
 				pcm := make([]int16, 160)
 				src := &toneSource{freq: 1000, amp: 8000}
-				codec := a.e.codecs["PCMU"]
+				codec, _ := a.e.codecs["PCMU"].New("")
 				frames := map[string]bool{}
 				for range 50 {
 					_ = src.ReadFrame(pcm)
@@ -301,7 +301,7 @@ func FuzzReceiveSRTP(f *testing.F) {
 			s.mu.Lock()
 			n, st := s.jb.Pop(now, out[:])
 			s.mu.Unlock()
-			s.playFrame(discardSink{}, s.codec, st, out[:n])
+			s.playFrame(discardSink{}, s.codec, st, out[:n], nil, s.tx.out[:160])
 		}
 		_ = s.Stats()
 	})

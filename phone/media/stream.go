@@ -48,10 +48,14 @@ type StreamConfig struct {
 	// negotiated with a=rtcp-mux); the RTCP socket is then not read. See
 	// Stream.SetRTCPMux.
 	RTCPMux bool
-	// PayloadType and Codec ("PCMU" or "PCMA") of the audio we send and
-	// accept.
+	// PayloadType and Codec (a name the engine knows: "PCMU", "PCMA",
+	// "G722", "opus") of the audio we send and accept. Source and Sink
+	// work at the codec's audio rate (CodecAudioRate).
 	PayloadType uint8
 	Codec       string
+	// Fmtp is the far end's a=fmtp parameters for the codec ("" if none):
+	// Opus sets its encoder up by them (RFC 7587 §6.1).
+	Fmtp string
 	// DTMFPayloadType is the remote's telephone-event payload type used for
 	// sending (RFC 4733 §7.1.1 registers it without a static type: usually 96-127); -1 when none was
 	// negotiated. Values that cannot be a telephone-event type (0-34, the
@@ -110,6 +114,7 @@ type Stream struct {
 	pt         uint8
 	codecName  string
 	codec      Codec
+	info       CodecInfo
 	dtmfPT     int
 	recvDTMF   []uint8
 	sendOn     bool
@@ -137,6 +142,8 @@ type Stream struct {
 
 	clock atomic.Pointer[frameClockBox] // the source as a FrameClock, or nil
 	dev   atomic.Pointer[deviceSinkBox] // the sink as a DeviceSink, or nil
+
+	remoteLoss atomic.Int32 // percent lost the far end last reported; -1 before any report
 
 	txPackets atomic.Uint64
 	txOctets  atomic.Uint64
@@ -205,8 +212,9 @@ type txState struct {
 	gap         int
 	nextRTCP    time.Time
 	nextStats   time.Time
-	pcm         [audio.FrameSamples]int16
-	out         [audio.FrameSamples]int16
+	pcm         [audio.MaxFrameSamples]int16
+	out         [audio.MaxFrameSamples]int16
+	next        [maxPacket]byte // the packet after a lost one (Opus FEC)
 	buf         [maxPacket]byte
 	sbuf        [maxPacket + srtpOverhead]byte // buf protected (SRTP)
 	shdr        rtp.Header                     // EncryptRTP's header
@@ -231,14 +239,18 @@ func (e *Engine) NewStream(cfg StreamConfig) (*Stream, error) {
 	if cfg.RTP == nil {
 		return nil, ErrNoConn
 	}
-	codec, ok := e.codecs[cfg.Codec]
+	info, ok := e.codecs[cfg.Codec]
 	if !ok {
 		return nil, fmt.Errorf("new stream: %w %q", ErrUnknownCodec, cfg.Codec)
+	}
+	codec, err := info.New(cfg.Fmtp)
+	if err != nil {
+		return nil, fmt.Errorf("new stream: %w", err)
 	}
 	if e.newPlayout == nil {
 		return nil, ErrNoPlayout
 	}
-	jb := e.newPlayout()
+	jb := e.newPlayout(info)
 	if jb == nil {
 		return nil, ErrNoPlayout
 	}
@@ -257,6 +269,7 @@ func (e *Engine) NewStream(cfg StreamConfig) (*Stream, error) {
 		epoch:    e.now(),
 		pt:       cfg.PayloadType & 0x7f,
 		codec:    codec,
+		info:     info,
 		dtmfPT:   dtmfPT(cfg.DTMFPayloadType, cfg.PayloadType),
 		recvDTMF: append([]uint8(nil), cfg.RecvDTMFPayloadTypes...),
 		ice:      cfg.ICE,
@@ -269,6 +282,7 @@ func (e *Engine) NewStream(cfg StreamConfig) (*Stream, error) {
 		conceal:  conceal,
 	}
 	s.codecName = cfg.Codec
+	s.remoteLoss.Store(-1)
 	s.setClock(cfg.Source)
 	s.setDevice(cfg.Sink)
 	if s.cname == "" {
@@ -367,14 +381,14 @@ func (s *Stream) Stats() Stats {
 		if exp := s.rx.seq.Expected(); exp > 0 && st.Lost > 0 {
 			st.LossPct = 100 * float64(st.Lost) / float64(exp)
 		}
-		st.JitterMs = s.rx.jitter / (audio.SampleRate / 1000)
+		st.JitterMs = s.rx.jitter / float64(s.info.ClockRate/1000)
 	}
 	if s.rtcpRx.rttKnown {
 		st.RTTMs = ms(s.rtcpRx.rtt)
 	}
 	st.RemoteLost = s.rtcpRx.remoteLost
 	st.RemoteLossPct = 100 * float64(s.rtcpRx.remoteFrac) / 256
-	st.RemoteJitterMs = float64(s.rtcpRx.remoteJitter) / (audio.SampleRate / 1000)
+	st.RemoteJitterMs = float64(s.rtcpRx.remoteJitter) / float64(s.info.ClockRate/1000)
 	jbDelay := s.jb.Delay()
 	st.JitterBufferMs = ms(jbDelay)
 	if s.rx.packets > 0 {

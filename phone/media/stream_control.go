@@ -63,10 +63,14 @@ func (s *Stream) readRTCPLocked() {
 	go s.readRTCP()
 }
 
-// SetCodec changes the audio payload type and codec and the remote's
-// telephone-event payload type (-1: none) after a re-negotiation.
-func (s *Stream) SetCodec(pt uint8, codec string, dtmf int) error {
-	c, ok := s.e.codecs[codec]
+// SetCodec changes the audio payload type, codec (with the far end's
+// a=fmtp parameters for it) and the remote's telephone-event payload type
+// (-1: none) after a re-negotiation. The same codec keeps its state; another
+// one starts afresh, and one on another RTP clock gets a new jitter buffer.
+// A codec at another audio rate needs a Source and Sink at that rate
+// (CodecAudioRate): the caller sets them.
+func (s *Stream) SetCodec(pt uint8, codec, fmtp string, dtmf int) error {
+	info, ok := s.e.codecs[codec]
 	if !ok {
 		return fmt.Errorf("set codec: %w %q", ErrUnknownCodec, codec)
 	}
@@ -75,12 +79,45 @@ func (s *Stream) SetCodec(pt uint8, codec string, dtmf int) error {
 	if pt&0x7f != s.pt {
 		s.markNext = true
 	}
-	s.pt, s.codec, s.codecName = pt&0x7f, c, codec
+	if codec != s.codecName {
+		c, err := info.New(fmtp)
+		if err != nil {
+			return fmt.Errorf("set codec: %w", err)
+		}
+		if info.ClockRate != s.info.ClockRate || info.MaxPayload > s.info.MaxPayload {
+			if jb := s.e.newPlayout(info); jb != nil {
+				s.jb = jb
+			}
+		}
+		if s.e.newConcealer != nil {
+			s.conceal = s.e.newConcealer()
+		}
+		s.codec, s.info = c, info
+	}
+	s.pt, s.codecName = pt&0x7f, codec
 	s.dtmfPT = dtmfPT(dtmf, pt)
 	if s.dtmfPT < 0 {
 		s.dtmfQ = s.dtmfQ[:0]
 	}
 	return nil
+}
+
+// AudioRate returns the rate of the frames the stream's Source and Sink
+// work at: its codec's audio rate.
+func (s *Stream) AudioRate() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.info.AudioRate
+}
+
+// CodecAudioRate returns the audio rate of a codec the engine knows (0 for
+// one it does not).
+func (e *Engine) CodecAudioRate(codec string) int { return e.codecs[codec].AudioRate }
+
+// HasCodec reports whether the engine can send and receive codec.
+func (e *Engine) HasCodec(codec string) bool {
+	_, ok := e.codecs[codec]
+	return ok
 }
 
 // SetRecvDTMFPayloadTypes replaces the accepted telephone-event payload
@@ -171,9 +208,9 @@ func (s *Stream) SendDTMF(digit rune, dur time.Duration) error {
 	}
 	frames := int((dur + audio.FrameDuration - 1) / audio.FrameDuration)
 	// RFC 4733 §2.3: the duration field is 16 bit; keep one event below it.
-	frames = min(max(frames, 2), 0xffff/audio.FrameSamples)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	frames = min(max(frames, 2), 0xffff/int(s.info.frameTS()))
 	switch {
 	case s.closed:
 		return ErrClosed

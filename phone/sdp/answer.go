@@ -3,6 +3,7 @@ package sdp
 import (
 	"fmt"
 	"slices"
+	"strconv"
 
 	psdp "github.com/pion/sdp/v3"
 )
@@ -12,9 +13,11 @@ import (
 // whenever the offer parsed, also with ErrNoCommonCodec or ErrAudioRejected)
 // and the chosen codec.
 //
-// The audio stream is the one Parse selects. The chosen codec is the first
-// format of the offer, in the offerer's order, that is enabled in l.Codecs:
-// the offerer's preference wins, ours only decides what is enabled. The
+// The audio stream is the one Parse selects. The chosen codec is the
+// widest-band format of the offer that is enabled in l.Codecs (Opus, then
+// G.722, then G.711), and among equals the first in the offerer's order:
+// the offerer's preference wins between codecs of one class, and a call
+// both sides can make wideband is wideband. The
 // answer lists that codec and, if offered, telephone-event/8000, with the
 // offerer's payload types and in the offerer's order (RFC 3264 §6.1). The
 // direction is remote.Direction.Mirror().Intersect(localDir): for example a
@@ -67,7 +70,7 @@ func Answer(l *Local, offer []byte, localDir Direction) (answer []byte, remote M
 	if remote.Port == 0 {
 		return nil, remote, Codec{}, ErrAudioRejected
 	}
-	i := slices.IndexFunc(remote.Codecs, func(c Codec) bool { return slices.Contains(enabled, c.Name) })
+	i := chooseCodec(remote.Codecs, enabled)
 	if i < 0 {
 		return nil, remote, Codec{}, fmt.Errorf("%w: offered %v, enabled %v", ErrNoCommonCodec, remote.Codecs, enabled)
 	}
@@ -80,6 +83,14 @@ func Answer(l *Local, offer []byte, localDir Direction) (answer []byte, remote M
 	// RFC 3264 §6.1: the answer uses the offerer's payload types; the
 	// formats keep the offer's relative order.
 	md := &psdp.MediaDescription{MediaName: audioName(l.Port, remote.SAVP)}
+	// RFC 4733 §2.1: events on the audio's clock. An Opus offer with only
+	// telephone-event/8000 (baresip's) keeps that one: its events are
+	// still understood (only the digit matters to us), and ours go as SIP
+	// INFO (the phone sends RFC 4733 only on a matching clock).
+	dtmfPT, dtmfRate := remote.DTMFFor(chosen.Rate), chosen.Rate
+	if dtmfPT < 0 {
+		dtmfPT, dtmfRate = remote.DTMFPT, G711Rate
+	}
 	var added [128]bool
 	for _, f := range offered.MediaName.Formats {
 		pt, _ := parsePT(f) // parseMedia checked every format
@@ -88,9 +99,9 @@ func Answer(l *Local, offer []byte, localDir Direction) (answer []byte, remote M
 		}
 		switch {
 		case pt == chosen.PT:
-			addCodec(md, pt, chosen.Name, "")
-		case int(pt) == remote.DTMFPT:
-			addCodec(md, pt, "telephone-event", "0-16")
+			addCodec(md, pt, rtpmapValue(chosen.Name), localFmtp(chosen.Name))
+		case int(pt) == dtmfPT:
+			addCodec(md, pt, "telephone-event/"+strconv.Itoa(dtmfRate), "0-16")
 		default:
 			continue
 		}
@@ -154,4 +165,30 @@ func ParseAnswer(answer []byte) (Media, Codec, error) {
 		return m, Codec{}, ErrNoCommonCodec
 	}
 	return m, m.Codecs[0], nil
+}
+
+// bandClass ranks a codec by the audio band it carries.
+func bandClass(name string) int {
+	switch name {
+	case Opus:
+		return 2
+	case G722:
+		return 1
+	}
+	return 0
+}
+
+// chooseCodec returns the index in offered of the answer's codec (see
+// Answer), or -1 when none is enabled.
+func chooseCodec(offered []Codec, enabled []string) int {
+	best := -1
+	for i, c := range offered {
+		if !slices.Contains(enabled, c.Name) {
+			continue
+		}
+		if best < 0 || bandClass(c.Name) > bandClass(offered[best].Name) {
+			best = i
+		}
+	}
+	return best
 }

@@ -238,7 +238,7 @@ func TestAnswerInvalidLocal(t *testing.T) {
 	if _, _, _, err := Answer(l, []byte(audio("0")), DirectionUnknown); !errors.Is(err, ErrInvalidLocal) {
 		t.Errorf("unknown direction: %v", err)
 	}
-	l.Codecs = []string{"opus"}
+	l.Codecs = []string{"speex"}
 	if _, _, _, err := Answer(l, []byte(audio("0")), SendRecv); !errors.Is(err, ErrInvalidLocal) {
 		t.Errorf("unknown codec: %v", err)
 	}
@@ -319,5 +319,53 @@ func TestRoundTrip(t *testing.T) {
 				t.Errorf("UAC direction %v, want %v", got, tt.wantDir.Mirror())
 			}
 		})
+	}
+}
+
+// TestWidebandOfferAnswer: our offer lists Opus (RFC 7587 rtpmap and fmtp),
+// G.722 on its static type and telephone-event on both clocks; an answer
+// takes the widest band both sides enable, the offerer's order deciding
+// between equals, and keeps the telephone-event on the chosen codec's clock.
+func TestWidebandOfferAnswer(t *testing.T) {
+	l := testLocal()
+	l.Codecs = []string{"opus", "G722", "PCMU"}
+	offer, err := Offer(l, SendRecv, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"m=audio 40000 RTP/AVP 111 9 0 101 102", "a=rtpmap:111 opus/48000/2", "a=fmtp:111 maxplaybackrate=48000;stereo=0;useinbandfec=1",
+		"a=rtpmap:9 G722/8000", "a=rtpmap:101 telephone-event/8000", "a=rtpmap:102 telephone-event/48000"} {
+		if !strings.Contains(string(offer), want+"\r\n") {
+			t.Errorf("offer lacks %q:\n%s", want, offer)
+		}
+	}
+	m, err := Parse(offer)
+	if err != nil || len(m.Codecs) != 3 || m.Codecs[0].Fmtp == "" || m.DTMFFor(48000) != 102 || m.DTMFFor(8000) != 101 {
+		t.Fatalf("Parse(offer) = %+v, %v", m, err)
+	}
+	for _, tc := range []struct {
+		enabled []string
+		offer   string
+		want    string
+		dtmf    string
+	}{
+		{[]string{"PCMU", "PCMA", "G722", "opus"}, audio("0 8 9 96 101 102", "rtpmap:96 opus/48000/2", "rtpmap:101 telephone-event/8000", "rtpmap:102 telephone-event/48000"), "96 opus/48000", "a=rtpmap:102 telephone-event/48000"},
+		// baresip: Opus with telephone-event on the 8 kHz clock only.
+		{[]string{"opus", "PCMU"}, audio("96 9 0 101", "rtpmap:96 opus/48000/2", "rtpmap:101 telephone-event/8000"), "96 opus/48000", "a=rtpmap:101 telephone-event/8000"},
+		{[]string{"PCMU", "G722"}, audio("0 8 9 96 101", "rtpmap:96 opus/48000/2", "rtpmap:101 telephone-event/8000"), "9 G722/8000", "a=rtpmap:101 telephone-event/8000"},
+		{[]string{"PCMU", "PCMA"}, audio("8 0 9", "rtpmap:9 G722/8000"), "8 PCMA/8000", ""},
+	} {
+		l := testLocal()
+		l.Codecs = tc.enabled
+		ans, _, chosen, err := Answer(l, []byte(tc.offer), SendRecv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if chosen.String() != tc.want {
+			t.Errorf("enabled %v: chose %v, want %s", tc.enabled, chosen, tc.want)
+		}
+		if tc.dtmf != "" && !strings.Contains(string(ans), tc.dtmf+"\r\n") {
+			t.Errorf("enabled %v: answer lacks %q:\n%s", tc.enabled, tc.dtmf, ans)
+		}
 	}
 }

@@ -56,7 +56,7 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("c=0.0.0.0 but receiving: %+v", m)
 		}
 		for _, c := range m.Codecs {
-			if (c.Name != PCMU && c.Name != PCMA) || c.Rate != G711Rate || c.PT > 127 {
+			if canonicalCodec(c.Name) != c.Name || c.Rate != ClockRate(c.Name) || c.PT > 127 {
 				t.Fatalf("bad codec %+v", c)
 			}
 		}

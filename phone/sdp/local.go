@@ -94,10 +94,17 @@ func Offer(l *Local, dir Direction, holdC0 bool) ([]byte, error) {
 		}
 	}
 	md := &psdp.MediaDescription{MediaName: audioName(l.Port, l.SRTP.savp())}
+	wide := false
 	for _, name := range codecs {
-		addCodec(md, staticPT(name), name, "")
+		addCodec(md, offerPT(name), rtpmapValue(name), localFmtp(name))
+		wide = wide || ClockRate(name) != G711Rate
 	}
-	addCodec(md, dtmf, "telephone-event", "0-16")
+	addCodec(md, dtmf, "telephone-event/8000", "0-16")
+	if wide && dtmf+opusDTMFOffset <= 127 && dtmf+opusDTMFOffset != OpusPT {
+		// RFC 4733 §2.1: events on Opus's 48 kHz clock need their own
+		// format.
+		addCodec(md, dtmf+opusDTMFOffset, "telephone-event/48000", "0-16")
+	}
 	addTail(md, l.ptime(), dir)
 	if l.RTCPMux {
 		addMuxOffer(md, l.Port)
@@ -143,7 +150,7 @@ func (l *Local) codecs() ([]string, error) {
 	if len(l.Codecs) == 0 {
 		return []string{PCMU, PCMA}, nil
 	}
-	out := make([]string, 0, 2)
+	out := make([]string, 0, len(l.Codecs))
 	for _, c := range l.Codecs {
 		name := canonicalCodec(c)
 		if name == "" {
@@ -218,12 +225,13 @@ func audioName(port int, savp bool) psdp.MediaName {
 	return psdp.MediaName{Media: "audio", Port: psdp.RangedPort{Value: port}, Protos: []string{"RTP", p}}
 }
 
-// addCodec appends a format to the m= line with its a=rtpmap, written for
-// static payload types too, and an optional a=fmtp (RFC 4566 §6).
-func addCodec(md *psdp.MediaDescription, pt uint8, name, fmtp string) {
+// addCodec appends a format to the m= line with its a=rtpmap (enc is the
+// encoding, e.g. "PCMU/8000"), written for static payload types too, and an
+// optional a=fmtp (RFC 4566 §6).
+func addCodec(md *psdp.MediaDescription, pt uint8, enc, fmtp string) {
 	p := strconv.Itoa(int(pt))
 	md.MediaName.Formats = append(md.MediaName.Formats, p)
-	md.Attributes = append(md.Attributes, psdp.NewAttribute("rtpmap", p+" "+name+"/"+strconv.Itoa(G711Rate)))
+	md.Attributes = append(md.Attributes, psdp.NewAttribute("rtpmap", p+" "+enc))
 	if fmtp != "" {
 		md.Attributes = append(md.Attributes, psdp.NewAttribute("fmtp", p+" "+fmtp))
 	}

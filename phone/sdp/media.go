@@ -32,6 +32,9 @@ type Media struct {
 	// DTMFPT is the payload type of the first telephone-event/8000 format
 	// in m= order (RFC 4733 §7.1.1), or -1 if there is none.
 	DTMFPT int
+	// DTMF48 is the same for telephone-event/48000 (the events of an Opus
+	// stream, RFC 4733 §2.1), or -1; see DTMFFor.
+	DTMF48 int
 	// Direction is the writer's direction: the media-level attribute, else
 	// the session-level one, else SendRecv (RFC 3264 §5.1). With HoldC0 the
 	// receive half is removed (sendrecv becomes sendonly, recvonly becomes
@@ -181,7 +184,7 @@ type rtpmap struct {
 
 // parseMedia builds the Media view of md, a section of sd.
 func parseMedia(sd *psdp.SessionDescription, md *psdp.MediaDescription) (Media, error) {
-	m := Media{Port: md.MediaName.Port.Value, DTMFPT: -1}
+	m := Media{Port: md.MediaName.Port.Value, DTMFPT: -1, DTMF48: -1}
 
 	// RFC 4566 §5.7: a media-level c= overrides the session-level one, and
 	// one of them must be present.
@@ -209,6 +212,19 @@ func parseMedia(sd *psdp.SessionDescription, md *psdp.MediaDescription) (Media, 
 		}
 	}
 
+	fmtps := make(map[uint8]string)
+	for _, a := range md.Attributes {
+		if a.Key != "fmtp" {
+			continue
+		}
+		ptStr, params, _ := strings.Cut(strings.TrimSpace(a.Value), " ")
+		if pt, err := parsePT(ptStr); err == nil {
+			if _, dup := fmtps[pt]; !dup {
+				fmtps[pt] = strings.TrimSpace(params)
+			}
+		}
+	}
+
 	// RFC 3264 §5.1: formats are listed in order of preference. RFC 3551 §6:
 	// PT 0 and 8 are PCMU and PCMA without a=rtpmap; an a=rtpmap (also for
 	// a dynamic PT, RFC 4566 §6) names the encoding, case-insensitively.
@@ -223,20 +239,31 @@ func parseMedia(sd *psdp.SessionDescription, md *psdp.MediaDescription) (Media, 
 		}
 		seen[pt] = true
 		rm, ok := maps[pt]
+		name := canonicalCodec(rm.name)
+		spec, _ := specOf(name)
 		switch {
 		case !ok && pt == ptPCMU:
 			m.Codecs = append(m.Codecs, Codec{PT: pt, Name: PCMU, Rate: G711Rate})
 		case !ok && pt == ptPCMA:
 			m.Codecs = append(m.Codecs, Codec{PT: pt, Name: PCMA, Rate: G711Rate})
-		case !ok || rm.rate != G711Rate:
-			// unknown dynamic format, or another clock rate
+		case !ok && pt == ptG722:
+			m.Codecs = append(m.Codecs, Codec{PT: pt, Name: G722, Rate: 8000})
+		case !ok:
+			// unknown dynamic format
 		case strings.EqualFold(rm.name, "telephone-event"):
 			// RFC 4733 §7.1.1: the PT is whatever the writer chose.
-			if m.DTMFPT < 0 {
+			if rm.rate == G711Rate && m.DTMFPT < 0 {
 				m.DTMFPT = int(pt)
+			} else if rm.rate == 48000 && m.DTMF48 < 0 {
+				m.DTMF48 = int(pt)
 			}
-		case canonicalCodec(rm.name) != "" && (rm.channels == "" || rm.channels == "1"):
-			m.Codecs = append(m.Codecs, Codec{PT: pt, Name: canonicalCodec(rm.name), Rate: G711Rate})
+		case name == "" || rm.rate != spec.rate:
+			// unknown format, or another clock rate
+		case name == Opus && (rm.channels == "2" || rm.channels == ""):
+			// RFC 7587 §7 says /2; a missing count is taken as well.
+			m.Codecs = append(m.Codecs, Codec{PT: pt, Name: name, Rate: spec.rate, Fmtp: fmtps[pt]})
+		case name != Opus && (rm.channels == "" || rm.channels == "1"):
+			m.Codecs = append(m.Codecs, Codec{PT: pt, Name: name, Rate: spec.rate, Fmtp: fmtps[pt]})
 		}
 	}
 
@@ -389,4 +416,17 @@ func isHostname(s string) bool {
 	}
 	last := labels[len(labels)-1]
 	return strings.Trim(last, "0123456789") != ""
+}
+
+// DTMFFor returns the payload type of the telephone-event format on the
+// given RTP clock rate (RFC 4733 §2.1: the events use the audio's clock), or
+// -1 when the description has none.
+func (m Media) DTMFFor(rate int) int {
+	switch rate {
+	case G711Rate:
+		return m.DTMFPT
+	case 48000:
+		return m.DTMF48
+	}
+	return -1
 }

@@ -29,12 +29,13 @@ const (
 	Forward          = "forward"
 	Defer            = "defer"
 	Log              = "log"
+	Devices          = "devices"
 )
 
 // Actions lists every remappable action, in help order.
 var Actions = []string{
 	Answer, Reject, Forward, Defer, End, Hold, Mute, Record, Transfer,
-	AttendedTransfer, Conference, Next, Prev, Dial, Log, Help, Quit,
+	AttendedTransfer, Conference, Next, Prev, Dial, Log, Devices, Help, Quit,
 }
 
 // KeyMap is every binding of the UI. Context keys start enabled; the UI
@@ -48,6 +49,7 @@ type KeyMap struct {
 	Next, Prev                              key.Binding
 	DTMF                                    key.Binding // help only: digits 0-9 * # A-D
 	Dial, Log, Help, Quit                   key.Binding
+	Devices                                 key.Binding // the audio device picker
 
 	// Line editing (dial line and target questions).
 	Submit, HistoryPrev, HistoryNext, Complete, Leave key.Binding
@@ -84,6 +86,7 @@ func Default() KeyMap {
 		DTMF:             b(strings.Split("0123456789*#ABCD", ""), "0-9*#", "dtmf"),
 		Dial:             b([]string{"d", ":"}, "d", "dial"),
 		Log:              b([]string{"l"}, "l", "log"),
+		Devices:          b([]string{"s"}, "s", "sound devices"),
 		Help:             b([]string{"?"}, "?", "help"),
 		Quit:             b([]string{"q"}, "q", "quit"),
 
@@ -170,6 +173,8 @@ func (k *KeyMap) binding(action string) *key.Binding {
 		return &k.Defer
 	case Log:
 		return &k.Log
+	case Devices:
+		return &k.Devices
 	}
 	return nil
 }
@@ -189,7 +194,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		{k.Answer, k.Reject, k.Decline, k.Forward, k.Defer},
 		{k.End, k.Hold, k.Mute, k.Record, k.DTMF},
 		{k.Transfer, k.AttendedTransfer, k.Conference, k.Next, k.Prev},
-		{k.Dial, k.Log, k.Help, k.Quit, k.Interrupt},
+		{k.Dial, k.Log, k.Devices, k.Help, k.Quit, k.Interrupt},
 	}
 }
 

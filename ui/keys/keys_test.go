@@ -59,7 +59,7 @@ func TestDefaultsDoNotCollide(t *testing.T) {
 	seen := map[string]string{}
 	for _, b := range []key.Binding{km.Answer, km.Reject, km.Decline, km.Forward, km.Defer, km.End, km.Hold,
 		km.Mute, km.Record, km.Transfer, km.AttendedTransfer, km.Conference, km.Next, km.Prev, km.DTMF,
-		km.Dial, km.Log, km.Help, km.Quit} {
+		km.Dial, km.Log, km.Devices, km.Help, km.Quit} {
 		for _, k := range b.Keys() {
 			if prev, ok := seen[k]; ok {
 				t.Errorf("key %q used by %q and %q", k, prev, b.Help().Desc)

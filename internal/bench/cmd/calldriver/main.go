@@ -57,7 +57,7 @@ func (discard) WriteFrame([]int16) error { return nil }
 
 type provider struct{ tab []int16 }
 
-func (p provider) CallAudio(phone.SessionID) (audio.Source, audio.Sink, func()) {
+func (p provider) CallAudio(phone.SessionID, int) (audio.Source, audio.Sink, func()) {
 	return &tableSource{tab: p.tab}, discard{}, func() {}
 }
 
