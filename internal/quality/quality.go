@@ -40,6 +40,57 @@ func GlobalLag(ref, rx []float64, minLag, maxLag int) (lag int, peak float64) {
 	return lag, best / den
 }
 
+// SubSampleLag refines an integer lag (as GlobalLag finds it) to a
+// fraction of a sample: the vertex of the parabola through the
+// cross-correlation sums at lag-1, lag and lag+1. A receiver that resamples
+// (an 8 kHz call through a 48 kHz device) can be half a sample off, which
+// alone costs speech at 8 kHz some 20 dB of SNR at an integer lag.
+func SubSampleLag(ref, rx []float64, lag int) float64 {
+	dot := func(l int) float64 {
+		var d float64
+		for i := max(0, -l); i < min(len(ref), len(rx)-l); i++ {
+			d += ref[i] * rx[i+l]
+		}
+		return d
+	}
+	cm, c0, cp := dot(lag-1), dot(lag), dot(lag+1)
+	den := cm - 2*c0 + cp
+	if den >= 0 { // not a maximum
+		return float64(lag)
+	}
+	return float64(lag) + min(max(0.5*(cm-cp)/den, -0.5), 0.5)
+}
+
+// Shift returns x advanced by frac samples (|frac| ≤ 1): out[i] ≈
+// x(i+frac), by a Hann-windowed sinc over 33 taps (frac 0 copies x).
+func Shift(x []float64, frac float64) []float64 {
+	out := make([]float64, len(x))
+	if frac == 0 {
+		copy(out, x)
+		return out
+	}
+	const half = 16
+	var taps [2*half + 1]float64
+	for k := -half; k <= half; k++ {
+		t := float64(k) - frac
+		s := 1.0
+		if t != 0 {
+			s = math.Sin(math.Pi*t) / (math.Pi * t)
+		}
+		taps[k+half] = s * (0.5 + 0.5*math.Cos(math.Pi*t/(half+1)))
+	}
+	for i := range out {
+		var v float64
+		for k := -half; k <= half; k++ {
+			if j := i + k; j >= 0 && j < len(x) {
+				v += x[j] * taps[k+half]
+			}
+		}
+		out[i] = v
+	}
+	return out
+}
+
 // XCorr returns the cross-correlation c of a and b: c[len(a)-1+l] =
 // Σ a[i]·b[i+l] for l from -(len(a)-1) to len(b)-1 (length len(a)+len(b)-1),
 // computed with a radix-2 FFT.

@@ -329,3 +329,36 @@ func TestImpairedRuns(t *testing.T) {
 		})
 	}
 }
+
+func TestSubSampleLagAndShift(t *testing.T) {
+	ref := speechLike(24000, 19)
+	// rx is ref delayed by 10.5 samples: a half-sample shift of a 10
+	// sample delay.
+	rx := Shift(delayed(ref, 11, 26000), 0.5)
+	lag, _ := GlobalLag(ref, rx, 0, 100)
+	if lag != 10 && lag != 11 {
+		t.Fatalf("integer lag %d, want 10 or 11", lag)
+	}
+	frac := SubSampleLag(ref, rx, lag)
+	if math.Abs(frac-10.5) > 0.1 {
+		t.Fatalf("sub-sample lag %.3f, want 10.5", frac)
+	}
+	sil := 100.0
+	score := func(rx []float64, lag int) float64 {
+		ws := LocalLags(ref, rx, 800, lag, 20, sil)
+		db, _ := SegSNR(ref, Aligned(ref, rx, ws, 0.6, lag, 40), 160, sil)
+		return db
+	}
+	coarse := score(rx, lag)
+	fl := math.Floor(frac)
+	fine := score(Shift(rx, frac-fl), int(fl))
+	if fine < 20 || fine < coarse+12 {
+		t.Fatalf("segSNR %.1f dB at the integer lag, %.1f dB shifted by the fraction: want the fraction to recover ≥ 20 dB (the test signal reaches Nyquist, where a 33-tap sinc is not exact)", coarse, fine)
+	}
+	if got := SubSampleLag(ref, delayed(ref, 7, 25000), 7); math.Abs(got-7) > 0.05 {
+		t.Fatalf("whole-sample delay refined to %.3f", got)
+	}
+	if got := Shift([]float64{1, 2, 3}, 0); got[0] != 1 || got[2] != 3 {
+		t.Fatalf("Shift by 0 = %v", got)
+	}
+}
