@@ -352,6 +352,19 @@ func runQualityCell(t *testing.T, b bins, pu *pulse, codec qualityCodec, im impa
 		*l.score = score(mouth, bus[i+1], silence, 0, latRate)
 		l.score.Forwarded, l.score.Dropped = fwd, drop
 	}
+	for i, l := range legs {
+		if l.log != "" {
+			keep(t, l.log, fmt.Sprintf("sender%d.log", i))
+		}
+		if l.dial != nil {
+			if f := filepath.Join(dir, fmt.Sprintf("sender%d.events", i)); os.WriteFile(f, []byte(l.dial.out.String()), 0o644) == nil {
+				keep(t, f, filepath.Base(f))
+			}
+		}
+	}
+	if tp != nil {
+		keep(t, filepath.Join(tp.cmd.Dir, "teaphone.log"), "receiver.log")
+	}
 	if tp != nil && c.Rec.Err == "" {
 		if files, _ := filepath.Glob(filepath.Join(recDir, "*.wav")); len(files) == 1 {
 			keep(t, files[0], "teaphone-rec.wav")
