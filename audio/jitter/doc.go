@@ -88,7 +88,9 @@
 // packets. Pop reports Lost for the first 60 ms of an underrun (the caller
 // conceals) and Empty after that. If the packets that end the underrun show
 // it was loss rather than delay, the held frames are counted as the lost ones
-// and the time is given back (down to the floor).
+// and the time is given back, even below the floor: the delay before the
+// underrun was enough for every packet so far (keeping the frame would only
+// have the shrink rule cut it out of the speech later).
 //
 // Shrinking. When the delay is a frame or more above the floor the buffer drops
 // one frame, at most every 200 ms, while frames are contiguous; silence gaps

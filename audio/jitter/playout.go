@@ -30,10 +30,10 @@ func (b *Buffer) next(t, delay, target int64, dst []byte) (int, PopStatus) {
 
 	if e.seq > b.curSeq {
 		missing := b.missing(e.seq)
-		if gap := e.ts - b.curTS; gap > 0 && gap <= missing*b.frameTS && b.stalled > 0 && delay > floor {
+		if gap := e.ts - b.curTS; gap > 0 && gap <= missing*b.frameTS && b.stalled > 0 {
 			// The underrun was loss, not delay: the held frames already
-			// covered missing ones. Give that time back (down to the floor).
-			k := min(b.stalled, missing, (delay-floor)/b.frameNS)
+			// covered missing ones. Give that time back.
+			k := min(b.stalled, missing)
 			b.st.Lost += uint64(k)
 			for range k {
 				b.curSeq++

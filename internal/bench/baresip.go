@@ -30,6 +30,10 @@ type baresipOpts struct {
 	// aufile holds the whole file in memory per call).
 	Audio string
 	Env   []string
+	// Codec is the account's audio_codecs (default "pcmu"); Modules are
+	// extra modules to load for it (e.g. "opus.so").
+	Codec   string
+	Modules []string
 }
 
 // startBaresip writes the config into a temp dir and starts "baresip -f DIR"
@@ -85,7 +89,14 @@ statmode_default     off
 ringback_disabled    yes
 menu_bell            no
 `, o.SIPPort, o.MaxCalls, o.RTPMin, o.RTPMax, audio, o.Ctrl)
-	acc := fmt.Sprintf("<sip:%s@127.0.0.1:%d>;regint=0;answermode=auto;audio_codecs=pcmu;ptime=20\n", o.User, o.SIPPort)
+	for _, m := range o.Modules {
+		cfg += "module               " + m + "\n"
+	}
+	codec := o.Codec
+	if codec == "" {
+		codec = "pcmu"
+	}
+	acc := fmt.Sprintf("<sip:%s@127.0.0.1:%d>;regint=0;answermode=auto;audio_codecs=%s;ptime=20\n", o.User, o.SIPPort, codec)
 	if err := os.WriteFile(filepath.Join(dir, "config"), []byte(cfg), 0o644); err != nil {
 		return nil, err
 	}

@@ -107,7 +107,11 @@ func TestBench(t *testing.T) {
 		})
 	})
 
-	sum := summary(loads, lats, time.Since(start), load0, loadAvg())
+	var qcells []qualityCell
+	var qerr string
+	t.Run("quality", func(t *testing.T) { qcells, qerr = runQuality(t, b) })
+
+	sum := summary(loads, lats, time.Since(start), load0, loadAvg()) + qualitySummary(qcells, qerr)
 	fmt.Print(sum)
 	if err := os.WriteFile(lastRunFile, []byte(time.Now().UTC().Format(time.RFC3339)+sum), 0o644); err != nil {
 		t.Logf("could not keep the summary: %v", err)

@@ -1,7 +1,10 @@
 // Package bench holds teaphone's end-to-end measurements that cannot be Go
 // micro-benchmarks: CPU and memory per call with hundreds of real calls
 // between separate processes (teaphone and baresip as the answering side),
-// and mouth-to-ear latency through a private PulseAudio. They run from
+// mouth-to-ear latency through a private PulseAudio, and call quality
+// (speech scored with internal/quality) through a seeded relay that loses
+// and delays RTP (callquality.go, relay.go; TEAPHONE_BENCH_KEEP=DIR keeps
+// each quality cell's recordings and logs there). They run from
 // TestBench when TEAPHONE_BENCH=1 (make bench) and print a summary table.
 //
 // Everything runs on 127.0.0.1 and in temporary directories; every process

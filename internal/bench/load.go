@@ -105,6 +105,13 @@ const (
 // extra config; it returns the process and its SIP port.
 func startTeaphoneAnswer(t *testing.T, bin, audio string, maxCalls, rtpLow, rtpHigh int, extraMedia string, env []string) (*proc, int, error) {
 	t.Helper()
+	return startTeaphoneAnswerCodecs(t, bin, audio, `"PCMU"`, maxCalls, rtpLow, rtpHigh, extraMedia, env)
+}
+
+// startTeaphoneAnswerCodecs is startTeaphoneAnswer with media.codecs set to
+// codecs (the inside of the TOML array, e.g. `"PCMU"`).
+func startTeaphoneAnswerCodecs(t *testing.T, bin, audio, codecs string, maxCalls, rtpLow, rtpHigh int, extraMedia string, env []string, args ...string) (*proc, int, error) {
+	t.Helper()
 	dir := t.TempDir()
 	port, err := peertest.FreePorts(1, 1)
 	if err != nil {
@@ -118,14 +125,14 @@ max_calls = %d
 max_new_calls_per_s = 0
 [media]
 rtp_ports = [%d, %d]
-codecs = ["PCMU"]
+codecs = [%s]
 audio = %q
-%s`, port, maxCalls, rtpLow, rtpHigh, audio, extraMedia)
+%s`, port, maxCalls, rtpLow, rtpHigh, codecs, audio, extraMedia)
 	path := filepath.Join(dir, "config.toml")
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		return nil, 0, err
 	}
-	cmd := exec.Command(bin, "answer", "--config", path, "--events", answerEvents, "--log-file", filepath.Join(dir, "teaphone.log"))
+	cmd := exec.Command(bin, append([]string{"answer", "--config", path, "--events", answerEvents, "--log-file", filepath.Join(dir, "teaphone.log")}, args...)...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
 	p, err := startProc(t, "teaphone answer", cmd)

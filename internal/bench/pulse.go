@@ -31,6 +31,21 @@ type pulse struct {
 }
 
 func startPulse(t *testing.T) (*pulse, error) {
+	return startPulseLayout(t, `load-module module-null-sink sink_name=bus rate=8000 channels=2 format=s16le channel_map=front-left,front-right
+load-module module-remap-sink sink_name=micfeed master=bus channels=1 master_channel_map=front-left channel_map=mono remix=no
+load-module module-remap-sink sink_name=spk master=bus channels=1 master_channel_map=front-right channel_map=mono remix=no
+load-module module-remap-source source_name=mic master=bus.monitor channels=1 master_channel_map=front-left channel_map=mono remix=no
+load-module module-null-sink sink_name=junkA rate=8000 channels=1 format=s16le
+load-module module-null-sink sink_name=quiet rate=8000 channels=1 format=s16le
+set-default-sink junkA
+set-default-source quiet.monitor
+`, []string{"micfeed", "spk", "junkA", "quiet"})
+}
+
+// startPulseLayout starts a private PulseAudio with the given module
+// lines (after its own socket module) and keeps the mono 8 kHz sinks in
+// keepAlive awake.
+func startPulseLayout(t *testing.T, modules string, keepAlive []string) (*pulse, error) {
 	t.Helper()
 	// A short path: unix socket paths are limited to 107 bytes.
 	dir, err := os.MkdirTemp("", "tpb")
@@ -42,16 +57,7 @@ func startPulse(t *testing.T) (*pulse, error) {
 		return nil, err
 	}
 	sock := filepath.Join(dir, "native")
-	pa := fmt.Sprintf(`load-module module-native-protocol-unix socket=%s auth-anonymous=1
-load-module module-null-sink sink_name=bus rate=8000 channels=2 format=s16le channel_map=front-left,front-right
-load-module module-remap-sink sink_name=micfeed master=bus channels=1 master_channel_map=front-left channel_map=mono remix=no
-load-module module-remap-sink sink_name=spk master=bus channels=1 master_channel_map=front-right channel_map=mono remix=no
-load-module module-remap-source source_name=mic master=bus.monitor channels=1 master_channel_map=front-left channel_map=mono remix=no
-load-module module-null-sink sink_name=junkA rate=8000 channels=1 format=s16le
-load-module module-null-sink sink_name=quiet rate=8000 channels=1 format=s16le
-set-default-sink junkA
-set-default-source quiet.monitor
-`, sock)
+	pa := fmt.Sprintf("load-module module-native-protocol-unix socket=%s auth-anonymous=1\n%s", sock, modules)
 	if err := os.WriteFile(filepath.Join(dir, "test.pa"), []byte(pa), 0o644); err != nil {
 		return nil, err
 	}
@@ -75,7 +81,7 @@ set-default-source quiet.monitor
 	pu := &pulse{dir: dir, server: "unix:" + sock}
 	// Keep-alive streams: an idle null sink sleeps in cycles of up to 2 s and
 	// stalls new streams (§7).
-	for _, dev := range []string{"micfeed", "spk", "junkA", "quiet"} {
+	for _, dev := range keepAlive {
 		if _, err := startProc(t, "keepalive "+dev, pu.cmd("pacat", "-p", "--raw", "--device="+dev, "--format=s16le", "--rate=8000",
 			"--channels=1", "--latency-msec=10", "/dev/zero")); err != nil {
 			return nil, err
