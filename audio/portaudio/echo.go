@@ -65,6 +65,16 @@ const (
 // with the reference late meanwhile: so an overflow empties the capture
 // side's window, and an underflow the playback side's.
 //
+// The reference cannot lead further than what has been written: when the
+// stage takes a frame, the playback loop has written only so far ahead of
+// it (slack). A mic sample can only hold the echo of a reference sample
+// written before it was captured, so the true offset never exceeds the
+// slack, and the applied offset is kept within the smallest slack of the
+// last alignWindow frames (at once when it shrinks): otherwise the frames
+// whose reference is not written yet would each take it from a different
+// place (wherever the playback loop was), which the canceller cannot
+// follow.
+//
 // The applied offset changes with hysteresis: at once when the reference
 // would come later than the estimate by more than hystLate (the canceller
 // cannot cancel an echo that precedes its reference), and only past
@@ -78,6 +88,7 @@ type aligner struct {
 	lead                int64   // samples
 	hystLate, hystEarly int64   // samples
 	play, capt          minWindow
+	slack               minWindow // reference written beyond each frame's end, when it was taken
 	offset              int64 // applied: microphone sample j ↔ reference sample j + offset
 	ready               bool  // offset is set
 }
@@ -109,15 +120,29 @@ func (a *aligner) captured(now time.Duration, converted int64, age time.Duration
 	a.update()
 }
 
+// took records that the stage took a frame whose reference would end
+// slack samples before the last one written (with an offset of 0).
+func (a *aligner) took(slack int64) {
+	a.slack.add(float64(slack))
+	if a.ready && float64(a.offset) > a.slack.min() {
+		a.offset = int64(a.slack.min())
+	}
+}
+
 func (a *aligner) update() {
 	if a.play.n == 0 || a.capt.n == 0 {
 		return
 	}
 	target := int64(math.Round(a.capt.min()-a.play.min())) + a.lead
+	if a.slack.n > 0 {
+		target = min(target, int64(a.slack.min()))
+	}
 	switch {
 	case !a.ready:
 		a.offset, a.ready = target, true
 	case target > a.offset+a.hystLate, target < a.offset-a.hystEarly:
+		a.offset = target
+	case a.slack.n > 0 && float64(a.offset) > a.slack.min():
 		a.offset = target
 	}
 }
@@ -294,6 +319,7 @@ func (e *echoStage) WriteFrame(frame []int16) error {
 		return e.next.WriteFrame(frame)
 	}
 	e.mu.Lock()
+	e.al.took(e.written - e.capIdx - int64(e.frame))
 	start, ok := e.al.refStart(e.capIdx)
 	if ok && start+int64(e.frame) > e.written { // not played yet: as late as there is
 		start = e.written - int64(e.frame)
