@@ -89,8 +89,8 @@ type aligner struct {
 	hystLate, hystEarly int64   // samples
 	play, capt          minWindow
 	slack               minWindow // reference written beyond each frame's end, when it was taken
-	offset              int64 // applied: microphone sample j ↔ reference sample j + offset
-	ready               bool  // offset is set
+	offset              int64     // applied: microphone sample j ↔ reference sample j + offset
+	ready               bool      // offset is set
 }
 
 func newAligner(rate int, lead time.Duration) aligner {
