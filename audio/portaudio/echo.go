@@ -63,7 +63,8 @@ const (
 // lost) makes later microphone samples later than C + j, by as much as
 // was lost, which the window would follow only after alignWindow reports,
 // with the reference late meanwhile: so an overflow empties the capture
-// side's window, and an underflow the playback side's.
+// side's window (and the slack's, see below), and an underflow the
+// playback side's.
 //
 // The reference cannot lead further than what has been written: when the
 // stage takes a frame, the playback loop has written only so far ahead of
@@ -114,7 +115,7 @@ func (a *aligner) played(now time.Duration, written int64, ahead time.Duration, 
 // reported an overflow (it lost captured audio).
 func (a *aligner) captured(now time.Duration, converted int64, age time.Duration, xrun bool) {
 	if xrun {
-		a.capt.n = 0
+		a.capt.n, a.slack.n = 0, 0
 	}
 	a.capt.add((now-age).Seconds()*a.rate - float64(converted-1))
 	a.update()

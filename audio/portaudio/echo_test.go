@@ -39,7 +39,7 @@ func TestAlignerTable(t *testing.T) {
 		gap            time.Duration // ...this long (0: none)
 		lostAt         int           // after this many capture reads the device loses captured audio (overflow)...
 		lost           time.Duration // ...this long
-		wantLateOnly   bool          // check only that the reference is never late
+		queue          time.Duration // what playback keeps queued (0: 20 ms)
 		wantFinalDelay time.Duration // the delay the aligner ends with (±1 sample)
 	}{
 		{name: "exact reports, 60 ms from speaker to microphone", playAt: ms(100), capAt: ms(160),
@@ -62,6 +62,8 @@ func TestAlignerTable(t *testing.T) {
 			reports: func(int) report { return report{} }, gapAt: 300, gap: ms(30), wantFinalDelay: ms(50)},
 		{name: "an overflow loses 40 ms of capture: followed at once", playAt: ms(100), capAt: ms(180),
 			reports: func(int) report { return report{} }, lostAt: 150, lost: ms(40), wantFinalDelay: ms(120)},
+		{name: "playback keeps 5 ms queued, less than the lead: the reference leads only that far", playAt: ms(105), capAt: ms(160),
+			reports: func(int) report { return report{} }, queue: ms(5), wantFinalDelay: ms(50)},
 		{name: "a 15 ms gap (under the hysteresis): kept early", playAt: ms(100), capAt: ms(180),
 			reports: func(int) report { return report{} }, gapAt: 300, gap: ms(15), wantFinalDelay: ms(80)},
 	} {
@@ -71,12 +73,35 @@ func TestAlignerTable(t *testing.T) {
 			var written, converted int64
 			playAt, capAt := tc.playAt, tc.capAt
 			writes, reads := 0, 0
+			lostDone := false
+			queue := tc.queue
+			if queue == 0 {
+				queue = ms(20)
+			}
+			// check runs as the stage takes each frame.
+			check := func(now time.Duration) {
+				if !a.ready {
+					return
+				}
+				// The true offset: microphone sample j was captured when
+				// reference sample j + (capAt - playAt)·rate played.
+				truth0 := int64(math.Round((capAt - playAt).Seconds() * rate))
+				if a.offset < truth0-a.hystLate-1 {
+					t.Fatalf("at %v: offset %d, the true one %d: the reference is late by %d samples", now, a.offset, truth0, truth0-a.offset)
+				}
+				// Settled, the offset is the true one plus the lead, or as
+				// far ahead as the playback queue allows.
+				want := min(truth0+a.lead, truth0+int64(queue.Seconds()*rate))
+				if now > 2*time.Second && (tc.gap == 0 || writes > tc.gapAt+2*alignWindow) && (a.offset > want+a.hystEarly+1 || a.offset < want-a.hystLate-1) {
+					t.Fatalf("at %v: offset %d, want %d", now, a.offset, want)
+				}
+			}
 			for step := 0; step < 1000; step++ { // 10 s in 10 ms steps
 				now := time.Duration(step) * 10 * time.Millisecond
 				r := tc.reports(step)
-				// Playback: keep 20 ms queued: write while the last written
-				// sample plays within 20 ms.
-				for playAt+samplesDuration(int(written), rate) < now+ms(20) {
+				// Playback: keep queue queued: write while the last written
+				// sample plays within it.
+				for playAt+samplesDuration(int(written), rate) < now+queue {
 					if writes == tc.gapAt && tc.gap > 0 {
 						playAt += tc.gap
 					}
@@ -87,27 +112,27 @@ func TestAlignerTable(t *testing.T) {
 					a.played(at, written, last-at+r.staleQ, writes == tc.gapAt+1 && tc.gap > 0)
 				}
 				// Capture: read every whole buffer captured by now.
-				for capAt+samplesDuration(int(converted+int64(buf)-1), rate) <= now {
-					if reads == tc.lostAt && tc.lost > 0 {
+				for {
+					if reads == tc.lostAt && tc.lost > 0 && !lostDone { // the device drops what it captured
 						capAt += tc.lost
+						lostDone = true
+					}
+					if capAt+samplesDuration(int(converted+int64(buf)-1), rate) > now {
+						break
 					}
 					converted += int64(buf)
 					reads++
 					at := now + r.lateC
 					last := capAt + samplesDuration(int(converted-1), rate)
 					a.captured(at, converted, at-last, reads == tc.lostAt+1 && tc.lost > 0)
-				}
-				if !a.ready {
-					continue
-				}
-				// The true offset: microphone sample j was captured when
-				// reference sample j + (capAt - playAt)·rate played.
-				truth := int64(math.Round((capAt-playAt).Seconds()*rate)) + a.lead
-				if a.offset < truth-a.hystLate-1 {
-					t.Fatalf("at %v: offset %d, the true one %d: the reference is late by %d samples", now, a.offset, truth, truth-a.offset)
-				}
-				if !tc.wantLateOnly && step > 200 && (tc.gap == 0 || writes > tc.gapAt+2*alignWindow) && a.offset > truth+a.hystEarly+1 {
-					t.Fatalf("at %v: offset %d, the true one %d: the reference is early by %d samples", now, a.offset, truth, a.offset-truth)
+					// The stage takes the frame: the reference it may use
+					// ends at written.
+					slack := written - converted
+					a.took(slack)
+					if a.ready && a.offset > slack {
+						t.Fatalf("at %v: offset %d beyond the reference written (%d ahead of the frame)", now, a.offset, slack)
+					}
+					check(now)
 				}
 			}
 			if d := a.delay(); d < tc.wantFinalDelay-time.Second/rate || d > tc.wantFinalDelay+time.Second/rate {
