@@ -160,6 +160,13 @@ func runEchoCall(t *testing.T, ctx context.Context, pu *testPulse, aecOn bool, f
 	lag, peak := analyze.CrossCorrelateDelay(mic[a:a+pulseRate/2], out[b:b+pulseRate/2], pulseRate/10)
 	b += lag
 	t.Logf("AEC %v: onsets %d (parecord) and %d (device), refined by %d samples (correlation %.2f)", aecOn, a, b, lag, peak)
+	// Where the near end starts in the microphone: by cross-correlation
+	// with what pacat played (it started with the far end, but the far
+	// end's way to the microphone is longer).
+	ns0 := int((leadIn + nearFrom) * pulseRate)
+	nlag, npeak := analyze.CrossCorrelateDelay(near[ns0-pulseRate/4:ns0+pulseRate], mic[ns0-pulseRate/4:ns0+pulseRate], pulseRate/2)
+	nearAt := float64(ns0+nlag-a) / pulseRate // seconds after the echo's onset
+	t.Logf("AEC %v: the near end starts %.3f s after the echo's onset (correlation %.2f)", aecOn, nearAt, npeak)
 	mic, out = mic[a:], out[b:]
 	farAt := onset(far)
 	w := func(x []int16, from, to float64) []int16 {
@@ -186,7 +193,7 @@ func runEchoCall(t *testing.T, ctx context.Context, pu *testPulse, aecOn bool, f
 		run.converged = 0
 	}
 	// Double talk: from 1 s into it to its end.
-	nm, no := w(mic, nearFrom+1, farSecs-0.5), w(out, nearFrom+1, farSecs-0.5)
+	nm, no := w(mic, nearAt+1, farSecs-0.5), w(out, nearAt+1, farSecs-0.5)
 	toneIn := analyze.ToneShare(nm, pulseRate, 1000) * energy16(nm)
 	toneOut := analyze.ToneShare(no, pulseRate, 1000) * energy16(no)
 	run.nearLevel = 10 * math.Log10(toneOut/toneIn)
@@ -194,7 +201,7 @@ func runEchoCall(t *testing.T, ctx context.Context, pu *testPulse, aecOn bool, f
 	// The near end's pauses during double talk: the far end alone again,
 	// so the echo left there says whether the filter held.
 	var pm, po float64
-	for s := nearFrom; s+1.65 < farSecs; s += 1.7 {
+	for s := nearAt; s+1.65 < farSecs; s += 1.7 {
 		pm += energy16(w(mic, s+1.25, s+1.65))
 		po += energy16(w(out, s+1.25, s+1.65))
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/teaphone/teaphone/audio"
 	"github.com/teaphone/teaphone/audio/aec"
+	"github.com/teaphone/teaphone/audio/analyze"
 )
 
 func ms(f float64) time.Duration { return time.Duration(f * float64(time.Millisecond)) }
@@ -393,5 +394,36 @@ func BenchmarkEchoStage(b *testing.B) {
 				i++
 			}
 		})
+	}
+}
+
+// TestEchoStageDelay: the stage delays the microphone by its canceller's
+// frame, 10 ms (the post-filter's overlap-add), not by a whole 20 ms frame.
+func TestEchoStageDelay(t *testing.T) {
+	requireAEC(t)
+	for _, rate := range []int{8000, 16000} {
+		rec := &frameRecorder{}
+		e, err := newEchoStage(echoConfig{
+			rate: rate, frame: rate / 50, tail: DefaultEchoTail, noiseSuppress: true,
+			outRate: rate, outCh: 1, outChunk: rate / 100, outAvail: func() (int, error) { return 0, nil },
+			inRate: rate, inAvail: func() (int, error) { return 0, nil }, next: rec,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		near := farEnd(3*rate, rate, 8)
+		silence := make([]int16, rate/100)
+		for off := 0; off+rate/50 <= len(near); off += rate / 50 {
+			e.played(silence, false)
+			e.played(silence, false)
+			e.captured(0, false)
+			e.WriteFrame(near[off : off+rate/50])
+		}
+		e.close()
+		lag, peak := analyze.CrossCorrelateDelay(near[rate:], rec.all[rate:], rate/20)
+		t.Logf("%d Hz: the microphone comes out %d samples (%v) later (correlation %.2f)", rate, lag, samplesDuration(lag, rate), peak)
+		if lag > rate/100 || peak < 0.8 {
+			t.Errorf("%d Hz: the stage delays the microphone by %d samples (correlation %.2f), want at most %d", rate, lag, peak, rate/100)
+		}
 	}
 }
