@@ -122,7 +122,23 @@ func runEchoCall(t *testing.T, ctx context.Context, pu *testPulse, aecOn bool, f
 	nearPath := filepath.Join(dir, "near.raw")
 	writeRaw(t, nearPath, near)
 
-	d := openTest(t, Config{EchoCancel: aecOn, NoiseSuppress: true})
+	// TEAPHONE_ECHO_TEST_RATE=16000 (say) opens the device at that rate:
+	// both the microphone and the reference are then resampled;
+	// TEAPHONE_ECHO_TEST_LATENCY=40ms asks for that device latency.
+	var rate float64
+	if v := os.Getenv("TEAPHONE_ECHO_TEST_RATE"); v != "" {
+		if _, err := fmt.Sscan(v, &rate); err != nil {
+			t.Fatalf("TEAPHONE_ECHO_TEST_RATE=%q: %v", v, err)
+		}
+	}
+	var latency time.Duration
+	if v := os.Getenv("TEAPHONE_ECHO_TEST_LATENCY"); v != "" { // Config.Latency
+		var err error
+		if latency, err = time.ParseDuration(v); err != nil {
+			t.Fatalf("TEAPHONE_ECHO_TEST_LATENCY=%q: %v", v, err)
+		}
+	}
+	d := openTest(t, Config{EchoCancel: aecOn, NoiseSuppress: true, Rate: rate, Latency: latency})
 	if d.Input().Rate == 0 || d.Output().Rate == 0 {
 		t.Fatalf("device without both directions: %+v %+v", d.Input(), d.Output())
 	}
@@ -178,6 +194,19 @@ func runEchoCall(t *testing.T, ctx context.Context, pu *testPulse, aecOn bool, f
 	}
 	run.erle = erle(w(mic, erleFrom, nearFrom-0.5), w(out, erleFrom, nearFrom-0.5))
 	run.echoGain = 10 * math.Log10(energy16(w(mic, erleFrom, nearFrom-0.5))/energy16(w(far[farAt:], erleFrom, nearFrom-0.5)))
+	// The echo path's delay over the run (the far end as the mixer gave it
+	// against the microphone): it grows wherever the playback played a gap
+	// (an underflow) or the sound server took more into its buffers.
+	var drift []string
+	for s := 1.0; s+1.5 < nearFrom; s += 2 {
+		fs := far[farAt+int(s*pulseRate):][:pulseRate]
+		ms := mic[int((s-0.25)*pulseRate):][:pulseRate+pulseRate/2]
+		lag, peak := analyze.CrossCorrelateDelay(fs, ms, pulseRate/4)
+		if peak > 0.3 {
+			drift = append(drift, fmt.Sprintf("%.0fs:%+dms", s, (lag-pulseRate/4)*1000/pulseRate))
+		}
+	}
+	t.Logf("AEC %v: the echo's delay after its onset, by time: %s", aecOn, strings.Join(drift, " "))
 	// Convergence: 1 s blocks every 0.25 s; the first time from which every
 	// block with far-end sound has ERLE ≥ 20 dB.
 	run.converged = -1
