@@ -149,7 +149,8 @@ func (d *Device) Close() error {
 		st := d.Stats()
 		d.log.Info("audio device closed", "captured_frames", st.CaptureFrames, "played_frames", st.PlaybackFrames,
 			"followed_frames", st.FollowedFrames, "dropped_chunks", st.DroppedChunks, "padded_chunks", st.PaddedChunks,
-			"overflows", st.Overflows, "underflows", st.Underflows, "errors", st.Errors)
+			"overflows", st.Overflows, "underflows", st.Underflows, "errors", st.Errors,
+			"echo_cancel", st.EchoCancel, "echo_delay", st.EchoDelay, "echo_clamped", st.EchoClamped)
 	})
 	return d.closeErr
 }

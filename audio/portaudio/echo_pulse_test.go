@@ -91,10 +91,10 @@ func TestEchoCancelOnPulseAudio(t *testing.T) {
 		t.Errorf("AEC off: ERLE %.1f dB, want about 0 (the measurement is wrong)", off.erle)
 	}
 	if on.erle < 25 {
-		t.Errorf("AEC on: ERLE %.1f dB, want at least 25", on.erle)
+		t.Errorf("AEC on: ERLE %.1f dB, want at least 25 (%d playback underflows: each moves the echo path)", on.erle, on.stats.Underflows)
 	}
 	if on.converged < 0 || on.converged > 8*time.Second {
-		t.Errorf("AEC on: converged after %v, want within 8 s", on.converged)
+		t.Errorf("AEC on: converged after %v, want within 8 s (%d playback underflows: each moves the echo path)", on.converged, on.stats.Underflows)
 	}
 	if math.Abs(on.nearLevel) > 4 {
 		t.Errorf("double talk: the near-end tone comes out %+.1f dB from its level, want within 4 dB", on.nearLevel)
@@ -131,7 +131,11 @@ func runEchoCall(t *testing.T, ctx context.Context, pu *testPulse, aecOn bool, f
 			t.Fatalf("TEAPHONE_ECHO_TEST_RATE=%q: %v", v, err)
 		}
 	}
-	var latency time.Duration
+	// 40 ms rather than the default 20: a playback underflow plays a gap,
+	// which moves the echo path and makes the canceller adapt again, and a
+	// loaded machine (make test runs packages in parallel) underflows at
+	// 20 ms now and then.
+	latency := 40 * time.Millisecond
 	if v := os.Getenv("TEAPHONE_ECHO_TEST_LATENCY"); v != "" { // Config.Latency
 		var err error
 		if latency, err = time.ParseDuration(v); err != nil {
