@@ -32,6 +32,9 @@ const (
 	// alignWindow is how many timing reports each side of the alignment
 	// takes the earliest of.
 	alignWindow = 64
+	// slackSpare is how many of the last alignWindow frames the alignment
+	// lets take a reference not written yet (see aligner).
+	slackSpare = 6
 )
 
 // aligner works out which far-end reference sample a microphone sample's
@@ -70,17 +73,20 @@ const (
 // stage takes a frame, the playback loop has written only so far ahead of
 // it (slack). A mic sample can only hold the echo of a reference sample
 // written before it was captured, so the true offset never exceeds the
-// slack, and the applied offset is kept within the smallest slack of the
-// last alignWindow frames (at once when it shrinks): otherwise the frames
-// whose reference is not written yet would each take it from a different
-// place (wherever the playback loop was), which the canceller cannot
-// follow.
+// slack, and the applied offset is kept within the slack of all but the
+// few smallest of the last alignWindow frames (slackSpare; at once when it
+// shrinks): otherwise every frame whose reference is not written yet would
+// take it from a different place (wherever the playback loop was), which
+// the canceller cannot follow. The few are a playback loop that ran late
+// once: those frames take the reference as late as there is, rather than
+// the alignment moving twice.
 //
-// The applied offset changes with hysteresis: at once when the reference
-// would come later than the estimate by more than hystLate (the canceller
+// The applied offset changes with hysteresis: when the reference would
+// lead the estimate by less than half the lead (hystLate; the canceller
 // cannot cancel an echo that precedes its reference), and only past
-// hystEarly the other way (an early reference only uses some of the tail).
-// Each change makes the canceller adapt again.
+// hystEarly the other way (an early reference only uses some of the
+// tail). Each change makes the canceller adapt again, so jitter must not
+// move it.
 //
 // aligner is pure (times are given, not read) and not safe for concurrent
 // use.
@@ -96,7 +102,7 @@ type aligner struct {
 
 func newAligner(rate int, lead time.Duration) aligner {
 	s := func(d time.Duration) int64 { return int64(math.Round(d.Seconds() * float64(rate))) }
-	return aligner{rate: float64(rate), lead: s(lead), hystLate: s(2 * time.Millisecond), hystEarly: s(20 * time.Millisecond)}
+	return aligner{rate: float64(rate), lead: s(lead), hystLate: s(lead / 2), hystEarly: s(20 * time.Millisecond)}
 }
 
 // played records a playback write at now: written reference samples so
@@ -125,8 +131,8 @@ func (a *aligner) captured(now time.Duration, converted int64, age time.Duration
 // slack samples before the last one written (with an offset of 0).
 func (a *aligner) took(slack int64) {
 	a.slack.add(float64(slack))
-	if a.ready && float64(a.offset) > a.slack.min() {
-		a.offset = int64(a.slack.min())
+	if lim := a.slack.kth(slackSpare); a.ready && float64(a.offset) > lim {
+		a.offset = int64(lim)
 	}
 }
 
@@ -135,15 +141,17 @@ func (a *aligner) update() {
 		return
 	}
 	target := int64(math.Round(a.capt.min()-a.play.min())) + a.lead
+	lim := math.Inf(1)
 	if a.slack.n > 0 {
-		target = min(target, int64(a.slack.min()))
+		lim = a.slack.kth(slackSpare)
+		target = min(target, int64(lim))
 	}
 	switch {
 	case !a.ready:
 		a.offset, a.ready = target, true
 	case target > a.offset+a.hystLate, target < a.offset-a.hystEarly:
 		a.offset = target
-	case a.slack.n > 0 && float64(a.offset) > a.slack.min():
+	case float64(a.offset) > lim:
 		a.offset = target
 	}
 }
@@ -161,10 +169,28 @@ func (a *aligner) delay() time.Duration {
 	return time.Duration(float64(a.offset-a.lead) / a.rate * float64(time.Second))
 }
 
-// minWindow keeps the smallest of the last alignWindow values.
+// minWindow keeps the last alignWindow values, for their smallest.
 type minWindow struct {
-	v [alignWindow]float64
-	n int // values added (the window holds min(n, alignWindow))
+	v       [alignWindow]float64
+	n       int // values added (the window holds min(n, alignWindow))
+	scratch [alignWindow]float64
+}
+
+// kth returns the k+1-th smallest value held (k = 0: the smallest), or
+// the largest when it holds k or fewer.
+func (w *minWindow) kth(k int) float64 {
+	v := w.scratch[:min(w.n, alignWindow)]
+	copy(v, w.v[:len(v)])
+	for i := 0; i <= k && i < len(v); i++ { // partial selection sort
+		m := i
+		for j := i + 1; j < len(v); j++ {
+			if v[j] < v[m] {
+				m = j
+			}
+		}
+		v[i], v[m] = v[m], v[i]
+	}
+	return v[min(k, len(v)-1)]
 }
 
 func (w *minWindow) add(x float64) {
