@@ -275,12 +275,13 @@ func (s *sliceSource) ReadFrame(dst []int16) error {
 }
 
 // farEndSpeech returns leadIn seconds of silence, then farSecs of the far
-// end at pulseRate: espeak-ng reading a text when it is installed, else
-// this package's synthetic speech-like signal.
+// end at pulseRate: espeak-ng reading a text when it is installed (and
+// TEAPHONE_ECHO_TEST_FAR is not "synthetic"), else this package's
+// synthetic speech-like signal.
 func farEndSpeech(t *testing.T) ([]int16, string) {
 	n := int((farSecs + leadIn) * pulseRate)
 	s := make([]int16, int(leadIn*pulseRate), n)
-	if path, err := exec.LookPath("espeak-ng"); err == nil {
+	if path, err := exec.LookPath("espeak-ng"); err == nil && os.Getenv("TEAPHONE_ECHO_TEST_FAR") != "synthetic" {
 		wavPath := filepath.Join(t.TempDir(), "far.wav")
 		text := "The quick brown fox jumps over the lazy dog. A softphone for the terminal places calls through the sound card. " +
 			"When the far end talks on a loudspeaker, the microphone hears it again, and the echo canceller must take it out. " +
