@@ -245,7 +245,7 @@ type echoStage struct {
 	al      aligner
 
 	delay   atomic.Int64  // the aligner's delay, ns
-	clamped atomic.Uint64 // frames whose reference had to be taken earlier than the aligner said
+	clamped atomic.Uint64 // frames whose aligned reference was not written yet (taken as late as there was)
 }
 
 // echoConfig is what newEchoStage needs to know of the device.
