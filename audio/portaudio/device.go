@@ -215,6 +215,7 @@ func (d *Device) runPlayback(l loopIO, conv *playbackConv, p *pacer) {
 		d.dropped.Add(uint64(drop))
 		xrun, err := l.write(frame, pad, drop)
 		l.room.wrote(queued, xrun)
+		l.echo.wrote(xrun)
 		if xrun {
 			d.xrun("playback underflow (a gap was played)", &d.underflows)
 		}
@@ -246,7 +247,7 @@ func (l loopIO) write(frame []int16, pad, drop int) (xrun bool, err error) {
 			}
 			xrun = true
 		}
-		l.echo.played(l.buf, err != nil) // the far-end reference: exactly what was written
+		l.echo.played(l.buf) // the far-end reference: exactly what was written
 		return nil
 	}
 	for range pad {

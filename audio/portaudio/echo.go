@@ -32,6 +32,9 @@ const (
 	// alignWindow is how many timing reports each side of the alignment
 	// takes the earliest of.
 	alignWindow = 64
+	// echoReportEvery is how many frames pass between the timing reports
+	// each loop gives the alignment (64 reports then span 5 s).
+	echoReportEvery = 4
 	// slackSpare is how many of the last alignWindow frames the alignment
 	// lets take a reference not written yet (see aligner).
 	slackSpare = 6
@@ -209,12 +212,13 @@ func (w *minWindow) min() float64 {
 // echoStage cancels the speaker's echo in the captured frames. It sits
 // between the capture conversion (whose frames it takes as an audio.Sink)
 // and the capture buffer, and the playback loop gives it every chunk it
-// writes to the device (played): that, resampled to the stage's rate, is
+// writes to the device (played), and says when a frame's writes are done
+// (wrote): that, resampled to the stage's rate, is
 // the far-end reference, exactly what the speaker played (the mixer's
 // frames after any chunk dropped, with the silence padded). It works at
 // whatever rate and frame length it is made for.
 //
-// played runs on the playback goroutine, captured and WriteFrame on the
+// played and wrote run on the playback goroutine, captured and WriteFrame on the
 // capture goroutine; they share the reference ring and the aligner under
 // mu, held for a copy. Nothing allocates after construction.
 type echoStage struct {
@@ -231,11 +235,13 @@ type echoStage struct {
 	outLatency     time.Duration       // what the stream reports: used when outAvail fails
 	outRes         *resample.Resampler
 	mono, res      []int16
+	wrotes         int // calls of wrote
 
 	// Capture goroutine.
 	inRate  int
 	inAvail func() (int, error) // captured frames not read yet (nil: unknown)
 	capIdx  int64               // microphone samples put out so far
+	reads   int                 // calls of captured
 	ref     []int16
 	out     []int16
 
@@ -292,19 +298,10 @@ func newEchoStage(c echoConfig) (*echoStage, error) {
 }
 
 // played takes one chunk (interleaved, at the output rate) the playback
-// loop has just written; xrun when the write reported an underflow.
-// nil-safe.
-func (e *echoStage) played(buf []int16, xrun bool) {
+// loop has just written. nil-safe.
+func (e *echoStage) played(buf []int16) {
 	if e == nil {
 		return
-	}
-	now := e.clock()
-	ahead := e.outLatency
-	if e.outAvail != nil {
-		if n, err := e.outAvail(); err == nil {
-			e.outSize = max(e.outSize, n)
-			ahead = samplesDuration(e.outSize-n, e.outRate)
-		}
 	}
 	frames := min(len(buf)/e.outCh, len(e.mono))
 	mono := e.mono[:frames]
@@ -318,15 +315,47 @@ func (e *echoStage) played(buf []int16, xrun bool) {
 		e.ring[e.written%int64(len(e.ring))] = s
 		e.written++
 	}
+	e.mu.Unlock()
+}
+
+// wrote reports that the playback loop has written a frame's chunks;
+// xrun when a write reported an underflow. Every echoReportEvery-th call
+// (and on an underflow) it asks the device how much it has queued, for
+// the alignment: after the frame, not between its chunks, where the
+// question (a round trip to the sound server for the ALSA pulse plugin)
+// would hold up the frame. nil-safe.
+func (e *echoStage) wrote(xrun bool) {
+	if e == nil {
+		return
+	}
+	e.wrotes++
+	if !xrun && (e.wrotes-1)%echoReportEvery != 0 {
+		return
+	}
+	now := e.clock()
+	ahead := e.outLatency
+	if e.outAvail != nil {
+		if n, err := e.outAvail(); err == nil {
+			e.outSize = max(e.outSize, n)
+			ahead = samplesDuration(e.outSize-n, e.outRate)
+		}
+	}
+	e.mu.Lock()
 	e.al.played(now, e.written, ahead, xrun)
 	e.mu.Unlock()
 }
 
 // captured reports that the capture loop has just read and converted a
 // buffer, pending microphone samples of which are not yet put out as a
-// frame; xrun when the read reported an overflow. nil-safe.
+// frame; xrun when the read reported an overflow. Every
+// echoReportEvery-th call (and on an overflow) it asks the device how
+// much it holds captured, for the alignment. nil-safe.
 func (e *echoStage) captured(pending int, xrun bool) {
 	if e == nil {
+		return
+	}
+	e.reads++
+	if !xrun && (e.reads-1)%echoReportEvery != 0 {
 		return
 	}
 	now := e.clock()

@@ -264,8 +264,9 @@ func simCall(t testing.TB, devRate int, secs float64, unreported, lateRef time.D
 		for written < n-chunk && samplesDuration(written, devRate) < now+lead {
 			written += chunk
 			queued = written - int(now.Seconds()*float64(devRate))
+			e.played(far[written-chunk : written])
 			now += lateRef
-			e.played(far[written-chunk:written], false)
+			e.wrote(false)
 			now -= lateRef
 		}
 		// Read each buffer once it is captured.
@@ -353,8 +354,9 @@ func TestEchoStageNoAllocations(t *testing.T) {
 		chunk := make([]int16, 2*480)
 		frame := farEnd(rate/50, rate, 1)
 		if a := testing.AllocsPerRun(100, func() {
-			e.played(chunk, false)
-			e.played(chunk, false)
+			e.played(chunk)
+			e.played(chunk)
+			e.wrote(false)
 			e.captured(0, false)
 			e.WriteFrame(frame)
 		}); a != 0 {
@@ -397,8 +399,9 @@ func BenchmarkEchoStage(b *testing.B) {
 			i := 0
 			for b.Loop() {
 				k := i % frames * f
-				e.played(far[k:k+f/2], false)
-				e.played(far[k+f/2:k+f], false)
+				e.played(far[k : k+f/2])
+				e.played(far[k+f/2 : k+f])
+				e.wrote(false)
 				e.captured(0, false)
 				copy(frame, mic[k:k+f])
 				e.WriteFrame(frame)
@@ -425,8 +428,9 @@ func TestEchoStageDelay(t *testing.T) {
 		near := farEnd(3*rate, rate, 8)
 		silence := make([]int16, rate/100)
 		for off := 0; off+rate/50 <= len(near); off += rate / 50 {
-			e.played(silence, false)
-			e.played(silence, false)
+			e.played(silence)
+			e.played(silence)
+			e.wrote(false)
 			e.captured(0, false)
 			e.WriteFrame(near[off : off+rate/50])
 		}
