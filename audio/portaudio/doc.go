@@ -23,11 +23,13 @@
 // by chunk (silence padded after an underflow included, chunks dropped
 // left out), resampled to that rate into a ring indexed by sample count.
 // Which reference sample a microphone sample's echo comes from follows
-// from the devices' own reports: each write tells how long the device
-// still has queued ahead of it (AvailableToWrite), each read how long it
-// has held captured audio not yet read (AvailableToRead); both sides'
-// timing is filtered to its earliest report over the last 64, which
-// removes scheduling jitter and stale reports, and reset after an xrun.
+// from the devices' own reports: every fourth frame, the playback loop
+// asks how long the device still has queued ahead of what it wrote
+// (AvailableToWrite, after the frame's writes), and the capture loop how
+// long the device has held captured audio not yet read
+// (AvailableToRead); each side's timing is the earliest of its last 64
+// reports, which removes scheduling jitter and stale reports, and starts
+// afresh after an xrun.
 // The canceller is given the reference 10 ms earlier than the estimate
 // (never later than written), because it can cancel an echo that comes
 // after its reference, within its tail, but never one that comes before;
