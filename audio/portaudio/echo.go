@@ -82,7 +82,8 @@ const (
 // take it from a different place (wherever the playback loop was), which
 // the canceller cannot follow. The few are a playback loop that ran late
 // once: those frames take the reference as late as there is, rather than
-// the alignment moving twice.
+// the alignment moving twice. The offset rises again only as far as the
+// smallest slack of the window allows.
 //
 // The applied offset changes with hysteresis: when the reference would
 // lead the estimate by less than half the lead (hystLate; the canceller
@@ -143,19 +144,23 @@ func (a *aligner) update() {
 	if a.play.n == 0 || a.capt.n == 0 {
 		return
 	}
-	target := int64(math.Round(a.capt.min()-a.play.min())) + a.lead
-	lim := math.Inf(1)
+	est := int64(math.Round(a.capt.min()-a.play.min())) + a.lead
+	// The slack limits: lowering the offset, all but the slackSpare
+	// smallest of the window (a systematic shortage, not a playback loop
+	// late once); raising it, the smallest (so that a slack that takes
+	// two values, as the two loops' phases drift, does not make the
+	// offset swing between them).
+	lower, raise := int64(math.MaxInt64), int64(math.MaxInt64)
 	if a.slack.n > 0 {
-		lim = a.slack.kth(slackSpare)
-		target = min(target, int64(lim))
+		lower, raise = int64(a.slack.kth(slackSpare)), int64(a.slack.min())
 	}
 	switch {
 	case !a.ready:
-		a.offset, a.ready = target, true
-	case target > a.offset+a.hystLate, target < a.offset-a.hystEarly:
-		a.offset = target
-	case float64(a.offset) > lim:
-		a.offset = target
+		a.offset, a.ready = min(est, lower), true
+	case a.offset > lower, est < a.offset-a.hystEarly:
+		a.offset = min(est, lower)
+	case min(est, raise) > a.offset+a.hystLate:
+		a.offset = min(est, raise)
 	}
 }
 

@@ -79,6 +79,7 @@ func TestAlignerTable(t *testing.T) {
 			writes, reads := 0, 0
 			lostDone := false
 			var before int64 // the offset as the playback loop stalls
+			changes, lastOffset := 0, int64(math.MinInt64)
 			queue := tc.queue
 			if queue == 0 {
 				queue = ms(20)
@@ -142,7 +143,16 @@ func TestAlignerTable(t *testing.T) {
 						t.Fatalf("at %v: offset %d beyond the reference written (%d ahead of the frame)", now, a.offset, slack)
 					}
 					check(now)
+					if a.ready && a.offset != lastOffset {
+						if now > 2*time.Second {
+							changes++
+						}
+						lastOffset = a.offset
+					}
 				}
+			}
+			if changes > 1 {
+				t.Errorf("the offset changed %d times after the first 2 s, want at most once", changes)
 			}
 			if tc.stallAt > 0 && a.offset != before {
 				t.Errorf("the offset moved from %d to %d with a playback loop late once", before, a.offset)
@@ -151,6 +161,35 @@ func TestAlignerTable(t *testing.T) {
 				t.Errorf("final delay %v, want %v", d, tc.wantFinalDelay)
 			}
 		})
+	}
+}
+
+// TestAlignerSlackTwoValues: as the playback and capture loops' phases
+// drift, the slack a frame finds takes two values, the smaller for a share
+// of the frames that comes and goes; where it limits the offset, the
+// offset settles on the smaller and stays, rather than swinging between
+// them (each move makes the canceller adapt again).
+func TestAlignerSlackTwoValues(t *testing.T) {
+	a := newAligner(8000, echoLead)
+	changes, last := -1, int64(math.MinInt64)
+	for i := range 2000 {
+		now := time.Duration(i) * 20 * time.Millisecond
+		if i%4 == 0 { // reports put the estimate at 400 samples
+			a.played(now, int64(i)*160, 0, false)
+			a.captured(now, int64(i)*160-400+a.lead, 0, false)
+		}
+		slack := int64(320)
+		if i%25 == 0 || i%100 < 15 {
+			slack = 160
+		}
+		a.took(slack)
+		if a.offset != last {
+			changes++
+			last = a.offset
+		}
+	}
+	if changes > 1 || a.offset != 160 {
+		t.Errorf("the offset changed %d times after it was first set, and ended at %d; want at most once, to 160", changes, a.offset)
 	}
 }
 
