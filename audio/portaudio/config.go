@@ -105,7 +105,7 @@ type Stats struct {
 	AutoPaced      bool          // a loop ran far ahead of real time (a device without a clock) and paces itself
 	EchoCancel     bool          // the echo canceller runs on the microphone (Config.EchoCancel)
 	EchoDelay      time.Duration // the delay from playing to capturing the canceller's reference is aligned to (see the package doc)
-	EchoClamped    uint64        // captured frames whose aligned reference was not written yet (a playback loop running late) and was taken as late as there was
+	EchoClamped    uint64        // captured frames whose aligned reference was not all written yet (a playback loop running late): the rest went in as silence
 }
 
 // ErrUnavailable is returned by Open and Devices in a build without

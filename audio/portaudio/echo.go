@@ -35,9 +35,9 @@ const (
 	// echoReportEvery is how many frames pass between the timing reports
 	// each loop gives the alignment (64 reports then span 5 s).
 	echoReportEvery = 4
-	// slackSpare is how many of the last alignWindow frames the alignment
-	// lets take a reference not written yet (see aligner).
-	slackSpare = 6
+	// slackBlock and slackBlocks: the slack's floor is the smallest of
+	// the last slackBlocks blocks of slackBlock frames (32 s).
+	slackBlock, slackBlocks = 100, 16
 )
 
 // aligner works out which far-end reference sample a microphone sample's
@@ -75,22 +75,20 @@ const (
 // The reference cannot lead further than what has been written: when the
 // stage takes a frame, the playback loop has written only so far ahead of
 // it (slack). A mic sample can only hold the echo of a reference sample
-// written before it was captured, so the true offset never exceeds the
-// slack, and the applied offset is kept within the slack of all but the
-// few smallest of the last alignWindow frames (slackSpare; at once when it
-// shrinks): otherwise every frame whose reference is not written yet would
-// take it from a different place (wherever the playback loop was), which
-// the canceller cannot follow. The few are a playback loop that ran late
-// once: those frames take the reference as late as there is, rather than
-// the alignment moving twice. The offset rises again only as far as the
-// smallest slack of the window allows.
+// written before it was captured, so the true offset never exceeds any
+// frame's slack: the applied offset is kept within the slack's floor, the
+// smallest of the last 32 s (at once when a smaller one comes). Otherwise
+// every frame whose reference is not written yet would take it from a
+// different place (wherever the playback loop was), which the canceller
+// cannot follow; and a limit that followed the slack up again would
+// swing the offset as the two loops' phases drift.
 //
-// The applied offset changes with hysteresis: when the reference would
-// lead the estimate by less than half the lead (hystLate; the canceller
-// cannot cancel an echo that precedes its reference), and only past
-// hystEarly the other way (an early reference only uses some of the
-// tail). Each change makes the canceller adapt again, so jitter must not
-// move it.
+// The applied offset changes with hysteresis: up when the reference would
+// lead the estimate by less than a quarter of the lead (hystLate; the
+// canceller cannot cancel an echo that precedes its reference), as far as
+// the lead and the slack allow; down past hystEarly (an early reference
+// only uses some of the tail), or at once when the slack is short. Each
+// change makes the canceller adapt again, so jitter must not move it.
 //
 // aligner is pure (times are given, not read) and not safe for concurrent
 // use.
@@ -99,14 +97,14 @@ type aligner struct {
 	lead                int64   // samples
 	hystLate, hystEarly int64   // samples
 	play, capt          minWindow
-	slack               minWindow // reference written beyond each frame's end, when it was taken
-	offset              int64     // applied: microphone sample j ↔ reference sample j + offset
-	ready               bool      // offset is set
+	slack               floorWindow // reference written beyond each frame's end, when it was taken
+	offset              int64       // applied: microphone sample j ↔ reference sample j + offset
+	ready               bool        // offset is set
 }
 
 func newAligner(rate int, lead time.Duration) aligner {
 	s := func(d time.Duration) int64 { return int64(math.Round(d.Seconds() * float64(rate))) }
-	return aligner{rate: float64(rate), lead: s(lead), hystLate: s(lead / 2), hystEarly: s(20 * time.Millisecond)}
+	return aligner{rate: float64(rate), lead: s(lead), hystLate: s(lead / 4), hystEarly: s(20 * time.Millisecond)}
 }
 
 // played records a playback write at now: written reference samples so
@@ -125,7 +123,8 @@ func (a *aligner) played(now time.Duration, written int64, ahead time.Duration, 
 // reported an overflow (it lost captured audio).
 func (a *aligner) captured(now time.Duration, converted int64, age time.Duration, xrun bool) {
 	if xrun {
-		a.capt.n, a.slack.n = 0, 0
+		a.capt.n = 0
+		a.slack.reset()
 	}
 	a.capt.add((now-age).Seconds()*a.rate - float64(converted-1))
 	a.update()
@@ -134,9 +133,9 @@ func (a *aligner) captured(now time.Duration, converted int64, age time.Duration
 // took records that the stage took a frame whose reference would end
 // slack samples before the last one written (with an offset of 0).
 func (a *aligner) took(slack int64) {
-	a.slack.add(float64(slack))
-	if lim := a.slack.kth(slackSpare); a.ready && float64(a.offset) > lim {
-		a.offset = int64(lim)
+	a.slack.add(slack)
+	if a.ready && a.offset > a.slack.floor() {
+		a.offset = a.slack.floor()
 	}
 }
 
@@ -145,22 +144,15 @@ func (a *aligner) update() {
 		return
 	}
 	est := int64(math.Round(a.capt.min()-a.play.min())) + a.lead
-	// The slack limits: lowering the offset, all but the slackSpare
-	// smallest of the window (a systematic shortage, not a playback loop
-	// late once); raising it, the smallest (so that a slack that takes
-	// two values, as the two loops' phases drift, does not make the
-	// offset swing between them).
-	lower, raise := int64(math.MaxInt64), int64(math.MaxInt64)
-	if a.slack.n > 0 {
-		lower, raise = int64(a.slack.kth(slackSpare)), int64(a.slack.min())
-	}
+	lim := a.slack.floor()
 	switch {
 	case !a.ready:
-		a.offset, a.ready = min(est, lower), true
-	case a.offset > lower, est < a.offset-a.hystEarly:
-		a.offset = min(est, lower)
-	case min(est, raise) > a.offset+a.hystLate:
-		a.offset = min(est, raise)
+		a.offset, a.ready = min(est, lim), true
+	case a.offset > lim, est < a.offset-a.hystEarly:
+		a.offset = min(est, lim)
+	case est-a.lead+a.hystLate > a.offset && min(est, lim) > a.offset:
+		// Less than hystLate of the lead is left: take all there is.
+		a.offset = min(est, lim)
 	}
 }
 
@@ -179,27 +171,37 @@ func (a *aligner) delay() time.Duration {
 
 // minWindow keeps the last alignWindow values, for their smallest.
 type minWindow struct {
-	v       [alignWindow]float64
-	n       int // values added (the window holds min(n, alignWindow))
-	scratch [alignWindow]float64
+	v [alignWindow]float64
+	n int // values added (the window holds min(n, alignWindow))
 }
 
-// kth returns the k+1-th smallest value held (k = 0: the smallest), or
-// the largest when it holds k or fewer.
-func (w *minWindow) kth(k int) float64 {
-	v := w.scratch[:min(w.n, alignWindow)]
-	copy(v, w.v[:len(v)])
-	for i := 0; i <= k && i < len(v); i++ { // partial selection sort
-		m := i
-		for j := i + 1; j < len(v); j++ {
-			if v[j] < v[m] {
-				m = j
-			}
-		}
-		v[i], v[m] = v[m], v[i]
-	}
-	return v[min(k, len(v)-1)]
+// floorWindow keeps the smallest value of each of the last slackBlocks
+// blocks of slackBlock values, for the smallest of them all.
+type floorWindow struct {
+	block [slackBlocks]int64
+	n     int // values added since the last reset
 }
+
+func (w *floorWindow) add(x int64) {
+	b := w.n / slackBlock % slackBlocks
+	if w.n%slackBlock == 0 {
+		w.block[b] = x
+	} else {
+		w.block[b] = min(w.block[b], x)
+	}
+	w.n++
+}
+
+// floor returns the smallest value held, or math.MaxInt64 for none.
+func (w *floorWindow) floor() int64 {
+	m := int64(math.MaxInt64)
+	for _, x := range w.block[:min((w.n+slackBlock-1)/slackBlock, slackBlocks)] {
+		m = min(m, x)
+	}
+	return m
+}
+
+func (w *floorWindow) reset() { w.n = 0 }
 
 func (w *minWindow) add(x float64) {
 	w.v[w.n%alignWindow] = x
@@ -256,7 +258,7 @@ type echoStage struct {
 	al      aligner
 
 	delay   atomic.Int64  // the aligner's delay, ns
-	clamped atomic.Uint64 // frames whose aligned reference was not written yet (taken as late as there was)
+	clamped atomic.Uint64 // frames whose aligned reference was not all written yet (the rest went in as silence)
 }
 
 // echoConfig is what newEchoStage needs to know of the device.
@@ -384,8 +386,10 @@ func (e *echoStage) WriteFrame(frame []int16) error {
 	e.mu.Lock()
 	e.al.took(e.written - e.capIdx - int64(e.frame))
 	start, ok := e.al.refStart(e.capIdx)
-	if ok && start+int64(e.frame) > e.written { // not played yet: as late as there is
-		start = e.written - int64(e.frame)
+	if ok && start+int64(e.frame) > e.written {
+		// The playback loop is late: the end of this frame's reference is
+		// not written yet. It goes in as silence; taking the whole frame
+		// from earlier instead would misalign all of it.
 		e.clamped.Add(1)
 	}
 	oldest := e.written - int64(len(e.ring))
