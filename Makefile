@@ -17,8 +17,11 @@ RACEFLAGS := -race -gcflags=github.com/gordonklaus/portaudio=-d=checkptr=0
 # (behind !nolibopusfile, and go.mod cannot set tags); libspeexdsp-dev:
 # audio/aec (echo cancellation, cgo).
 RUN_PKGS  := portaudio19-dev pkg-config libopus-dev libopusfile-dev libspeexdsp-dev
-TEST_PKGS := $(RUN_PKGS) baresip baresip-core kamailio kamailio-tls-modules linphone-cli sox tmux iproute2 nftables dnsmasq-base coturn sipvicious
-BENCH_PKGS := $(TEST_PKGS) pulseaudio pulseaudio-utils libasound2-plugins espeak-ng
+# pulseaudio, pulseaudio-utils, libasound2-plugins, espeak-ng: audio/portaudio's
+# echo cancellation test plays speech through a private PulseAudio's echo
+# path; make bench's latency and call-quality cases use the same.
+TEST_PKGS := $(RUN_PKGS) baresip baresip-core kamailio kamailio-tls-modules linphone-cli sox tmux iproute2 nftables dnsmasq-base coturn sipvicious pulseaudio pulseaudio-utils libasound2-plugins espeak-ng
+BENCH_PKGS := $(TEST_PKGS)
 ARGS      ?=
 FUZZTIME  ?= 10s
 # teaphone version prints it (internal/version); empty outside a git checkout.

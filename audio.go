@@ -43,14 +43,20 @@ func openAudio(cfg config.Config, card device.SoundCard) (openedAudio, error) {
 	return a, nil
 }
 
-// soundCard opens the sound card's input and output devices with PortAudio.
+// soundCard opens the sound card's input and output devices with PortAudio,
+// with echo cancellation on the microphone as media.echo_cancel says (it
+// needs both directions, so the ring device has none).
 func soundCard(cfg config.Config, input, output string, logger *slog.Logger) device.SoundCard {
 	return func() (device.Device, error) {
 		d, err := portaudio.Open(portaudio.Config{
-			Input: input, Output: output,
-			FrameRate: frameRate(cfg.Media.Codecs),
-			Latency:   cfg.Media.AudioLatency.Duration,
-			Logger:    logger,
+			Input:         input,
+			Output:        output,
+			FrameRate:     frameRate(cfg.Media.Codecs),
+			Latency:       cfg.Media.AudioLatency.Duration,
+			EchoCancel:    cfg.Media.EchoCancel,
+			EchoTail:      cfg.Media.EchoTail.Duration,
+			NoiseSuppress: cfg.Media.NoiseSuppress,
+			Logger:        logger,
 		})
 		if err != nil {
 			return nil, err

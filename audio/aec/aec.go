@@ -25,6 +25,7 @@ type Canceller struct {
 	echo  *C.SpeexEchoState
 	pre   *C.SpeexPreprocessState // nil: linear echo filter only (tests)
 	frame int
+	rate  int
 	buf   []int16 // the frame between the echo filter and the preprocessor
 }
 
@@ -49,7 +50,7 @@ func newCanceller(rate, frameSamples int, tail time.Duration, preprocess bool) (
 	case taps < frameSamples || tail > time.Second:
 		return nil, fmt.Errorf("echo canceller: tail %v, want from one frame to 1s", tail)
 	}
-	c := &Canceller{frame: frameSamples, buf: make([]int16, frameSamples)}
+	c := &Canceller{frame: frameSamples, rate: rate, buf: make([]int16, frameSamples)}
 	c.echo = C.speex_echo_state_init(C.int(frameSamples), C.int(taps))
 	if c.echo == nil {
 		return nil, fmt.Errorf("echo canceller: speex_echo_state_init(%d, %d) failed", frameSamples, taps)
@@ -91,6 +92,57 @@ func (c *Canceller) Process(out, mic, farEnd []int16) {
 		C.speex_preprocess_run(c.pre, (*C.spx_int16_t)(unsafe.Pointer(&c.buf[0])))
 	}
 	copy(out, c.buf)
+}
+
+// noiseSuppressDB is the most the preprocessor takes off stationary noise
+// with the noise suppressor on (speex's default).
+const noiseSuppressDB = -15
+
+// SuppressNoise turns the noise suppressor on (the default) or off. Off,
+// the preprocessor still removes the echo the linear filter leaves, but
+// takes nothing off stationary sound: noise, a hum, a steady tone (which
+// the suppressor would learn as noise within about 2 s). Call it before
+// Process, not concurrently with it.
+func (c *Canceller) SuppressNoise(on bool) {
+	if c.pre == nil {
+		return
+	}
+	db := C.spx_int32_t(noiseSuppressDB)
+	if !on {
+		db = 0 // a noise floor of 0 dB: the suppressor's gain stays at 1
+	}
+	C.speex_preprocess_ctl(c.pre, C.SPEEX_PREPROCESS_SET_NOISE_SUPPRESS, unsafe.Pointer(&db))
+}
+
+// EchoDelay returns where the adaptive filter has put the echo path: the
+// delay of its largest tap from the far-end reference to the microphone,
+// and that tap's share of the filter's energy (0..1; near 0 before the
+// filter has converged, or when the echo is diffuse). It allocates (the
+// filter's taps): use it for diagnostics, not per frame.
+func (c *Canceller) EchoDelay() (time.Duration, float64) {
+	if c.echo == nil {
+		return 0, 0
+	}
+	var n C.spx_int32_t
+	C.speex_echo_ctl(c.echo, C.SPEEX_ECHO_GET_IMPULSE_RESPONSE_SIZE, unsafe.Pointer(&n))
+	if n <= 0 {
+		return 0, 0
+	}
+	h := make([]C.spx_int32_t, n)
+	C.speex_echo_ctl(c.echo, C.SPEEX_ECHO_GET_IMPULSE_RESPONSE, unsafe.Pointer(&h[0]))
+	best, at := 0.0, 0
+	var sum float64
+	for i, v := range h {
+		e := float64(v) * float64(v)
+		sum += e
+		if e > best {
+			best, at = e, i
+		}
+	}
+	if sum == 0 {
+		return 0, 0
+	}
+	return time.Duration(at) * time.Second / time.Duration(c.rate), best / sum
 }
 
 // Close frees the canceller's C state. It may be called more than once.

@@ -232,3 +232,57 @@ func TestNoiseSuppressed(t *testing.T) {
 		}
 	}
 }
+
+// TestSuppressNoiseOff: with the noise suppressor off, a steady hum that
+// it would learn as noise and take down (TestNoiseSuppressed) passes
+// within 1 dB, and the echo is still cancelled.
+func TestSuppressNoiseOff(t *testing.T) {
+	requireAEC(t)
+	const rate = 16000
+	c, err := New(rate, rate/50, 100*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SuppressNoise(false)
+	n, f := 5*rate, rate/50
+	hum, out, silence := make([]int16, n), make([]int16, n), make([]int16, f)
+	for i := range hum {
+		hum[i] = audio.Int16(32768 * math.Pow(10, -30.0/20) * math.Sqrt2 * math.Sin(2*math.Pi*100*float64(i)/rate))
+	}
+	for off := 0; off < n; off += f {
+		c.Process(out[off:off+f], hum[off:off+f], silence)
+	}
+	from := 3 * rate
+	if down := 10 * math.Log10(energy(hum[from:])/energy(out[from:])); math.Abs(down) > 1 {
+		t.Errorf("noise suppressor off: a steady hum comes out %.1f dB down, want within 1 dB", down)
+	}
+
+	// The echo canceller still works without it.
+	e, err := New(8000, 160, 200*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	e.SuppressNoise(false)
+	m := 8 * 8000
+	sc := sceneAt(8000, m)
+	mic, res := make([]int16, m), make([]int16, m)
+	for i := range mic {
+		mic[i] = audio.Int16(sc.echo[i])
+	}
+	for off := 0; off < m; off += 160 {
+		e.Process(res[off:off+160], mic[off:off+160], sc.far[off:off+160])
+	}
+	erle := 10 * math.Log10(energy(mic[5*8000:])/energy(res[5*8000:]))
+	t.Logf("noise suppressor off: ERLE %.1f dB over 5-8 s", erle)
+	if erle < 20 {
+		t.Errorf("noise suppressor off: ERLE %.1f dB, want at least 20", erle)
+	}
+	// The test room delays the echo by 40 ms: the filter's main tap is there.
+	if d, share := e.EchoDelay(); d < 38*time.Millisecond || d > 42*time.Millisecond {
+		t.Errorf("EchoDelay = %v (%.2f of the energy), want about 40ms", d, share)
+	} else {
+		t.Logf("EchoDelay = %v (%.2f of the energy)", d, share)
+	}
+}

@@ -22,6 +22,10 @@
 // microphone that never pauses is learnt within about 2 s and taken down
 // by 15 dB. Speech pauses and survives. So the canceller belongs on a real
 // microphone only, not on synthetic sources such as tone or file.
+// [Canceller.SuppressNoise](false) sets the suppressor's noise floor to
+// 0 dB: steady sound then passes, and the residual echo suppression stays.
+// [Canceller.EchoDelay] tells where the filter has put the echo path, for
+// diagnostics.
 //
 // The binding is hand-written cgo, a dozen calls: no Go module binding
 // speexdsp is served to teaphone by the module proxy, and the calls needed

@@ -26,3 +26,9 @@ func (*Canceller) Process(out, mic, farEnd []int16) { copy(out, mic) }
 
 // Close does nothing.
 func (*Canceller) Close() {}
+
+// SuppressNoise does nothing.
+func (*Canceller) SuppressNoise(bool) {}
+
+// EchoDelay returns 0, 0.
+func (*Canceller) EchoDelay() (time.Duration, float64) { return 0, 0 }

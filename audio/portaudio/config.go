@@ -56,6 +56,21 @@ type Config struct {
 	// device's own low latency when that is higher. Raise it if Stats
 	// reports underflows or overflows; lower it for less delay.
 	Latency time.Duration
+	// EchoCancel runs an echo canceller on the microphone (audio/aec:
+	// speex's adaptive filter and residual echo suppressor), with the
+	// frames written to the speaker as its reference, aligned by the
+	// delays the device reports (see the package doc). It needs both an
+	// input and an output; a build without libspeexdsp logs that and goes
+	// on without it.
+	EchoCancel bool
+	// EchoTail is the longest echo the canceller follows beyond the
+	// aligned delay: room reverberation and latency the device does not
+	// report. 0 is DefaultEchoTail; at most 1s.
+	EchoTail time.Duration
+	// NoiseSuppress makes the echo canceller's post-filter take steady
+	// noise down too (up to 15 dB). It learns any steady sound as noise,
+	// a test tone included. It runs only with EchoCancel.
+	NoiseSuppress bool
 	// Logger receives stream setup, xrun and error reports, and (at debug
 	// level) the ALSA and JACK library messages that would otherwise go
 	// to stderr. nil discards them.
@@ -83,16 +98,19 @@ type StreamInfo struct {
 
 // Stats counts what a Device's loops did. It is a snapshot.
 type Stats struct {
-	CaptureFrames  uint64 // 20 ms frames put into the capture buffer
-	PlaybackFrames uint64 // 20 ms frames pulled from the playback mixer
-	FollowedFrames uint64 // of those, frames played as soon as the media engine had them (see the package doc)
-	DroppedChunks  uint64 // 10 ms chunks dropped to keep the playback buffer from staying full
-	PaddedChunks   uint64 // 10 ms chunks of silence played after an underflow
-	Overflows      uint64 // capture overruns the device reported (audio lost)
-	Underflows     uint64 // playback underruns the device reported (a gap played)
-	Errors         uint64 // other failed reads and writes
-	LastError      error  // the last of those, or nil
-	AutoPaced      bool   // a loop ran far ahead of real time (a device without a clock) and paces itself
+	CaptureFrames  uint64        // 20 ms frames put into the capture buffer
+	PlaybackFrames uint64        // 20 ms frames pulled from the playback mixer
+	FollowedFrames uint64        // of those, frames played as soon as the media engine had them (see the package doc)
+	DroppedChunks  uint64        // 10 ms chunks dropped to keep the playback buffer from staying full
+	PaddedChunks   uint64        // 10 ms chunks of silence played after an underflow
+	Overflows      uint64        // capture overruns the device reported (audio lost)
+	Underflows     uint64        // playback underruns the device reported (a gap played)
+	Errors         uint64        // other failed reads and writes
+	LastError      error         // the last of those, or nil
+	AutoPaced      bool          // a loop ran far ahead of real time (a device without a clock) and paces itself
+	EchoCancel     bool          // the echo canceller runs on the microphone (Config.EchoCancel)
+	EchoDelay      time.Duration // the delay from playing to capturing the canceller's reference is aligned to (see the package doc)
+	EchoClamped    uint64        // captured frames whose aligned reference was not all written yet (a playback loop running late): the rest went in as silence
 }
 
 // ErrUnavailable is returned by Open and Devices in a build without

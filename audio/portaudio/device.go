@@ -45,6 +45,7 @@ type Device struct {
 	closeOnce sync.Once
 	closeErr  error
 	release   func() error // stops and closes the streams, releases PortAudio
+	echo      *echoStage   // nil: no echo cancellation
 
 	captured, played, overflows, underflows atomic.Uint64
 	followed, dropped, padded               atomic.Uint64
@@ -115,6 +116,11 @@ func (d *Device) Stats() Stats {
 		Errors:         d.captureErrs.Load() + d.playbackErrs.Load(),
 		AutoPaced:      d.autoPaced.Load(),
 	}
+	if d.echo != nil {
+		s.EchoCancel = true
+		s.EchoDelay = time.Duration(d.echo.delay.Load())
+		s.EchoClamped = d.echo.clamped.Load()
+	}
 	if p := d.lastErr.Load(); p != nil {
 		s.LastError = *p
 	}
@@ -145,11 +151,13 @@ func (d *Device) Close() error {
 		if d.release != nil {
 			d.closeErr = d.release()
 		}
+		d.echo.close()
 		d.capture.Reset()
 		st := d.Stats()
 		d.log.Info("audio device closed", "captured_frames", st.CaptureFrames, "played_frames", st.PlaybackFrames,
 			"followed_frames", st.FollowedFrames, "dropped_chunks", st.DroppedChunks, "padded_chunks", st.PaddedChunks,
-			"overflows", st.Overflows, "underflows", st.Underflows, "errors", st.Errors)
+			"overflows", st.Overflows, "underflows", st.Underflows, "errors", st.Errors,
+			"echo_cancel", st.EchoCancel, "echo_delay", st.EchoDelay, "echo_clamped", st.EchoClamped)
 	})
 	return d.closeErr
 }
@@ -164,14 +172,16 @@ type loopIO struct {
 	frame   []int16          // playback: one 20 ms buffer, written len(buf) at a time (nil: len(buf) long)
 	isXrun  func(error) bool // an overflow or underflow report, not a failure
 	errText func(error) string
-	room    *room // playback only: when to write (nil: as soon as the stream takes it)
+	room    *room      // playback only: when to write (nil: as soon as the stream takes it)
+	echo    *echoStage // told of every buffer read and written (nil: no echo cancellation)
 }
 
 // runCapture is the capture goroutine: read a buffer, convert, queue.
 func (d *Device) runCapture(l loopIO, conv *captureConv, p *pacer) {
 	defer d.wg.Done()
 	for p.wait(d.done) {
-		if err := l.io(); err != nil {
+		err := l.io()
+		if err != nil {
 			if !l.isXrun(err) {
 				d.fail("capture", err, l.errText, &d.captureErrs)
 				if !p.sleep(errorBackoff, d.done) {
@@ -182,6 +192,7 @@ func (d *Device) runCapture(l loopIO, conv *captureConv, p *pacer) {
 			d.xrun("capture overflow (audio lost)", &d.overflows)
 		}
 		d.captured.Add(uint64(conv.push(l.buf)))
+		l.echo.captured(conv.n, err != nil)
 		if p.advance() {
 			d.autoPaced.Store(true)
 			d.log.Warn("audio capture runs far ahead of real time (device without a clock?); pacing it with the wall clock")
@@ -211,6 +222,7 @@ func (d *Device) runPlayback(l loopIO, conv *playbackConv, p *pacer) {
 		d.dropped.Add(uint64(drop))
 		xrun, err := l.write(frame, pad, drop)
 		l.room.wrote(queued, xrun)
+		l.echo.wrote(xrun)
 		if xrun {
 			d.xrun("playback underflow (a gap was played)", &d.underflows)
 		}
@@ -235,12 +247,14 @@ func (d *Device) runPlayback(l loopIO, conv *playbackConv, p *pacer) {
 // other error.
 func (l loopIO) write(frame []int16, pad, drop int) (xrun bool, err error) {
 	io := func() error {
-		if err := l.io(); err != nil {
+		err := l.io()
+		if err != nil {
 			if !l.isXrun(err) {
 				return err
 			}
 			xrun = true
 		}
+		l.echo.played(l.buf) // the far-end reference: exactly what was written
 		return nil
 	}
 	for range pad {

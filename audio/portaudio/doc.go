@@ -14,7 +14,33 @@
 // chunk when the buffer stays full and pads one after an underflow.
 // Otherwise (tones only) it writes when at most one 10 ms period is still
 // queued for the speaker.
-// [Device.Close] stops both and waits for them. [Devices] lists what
+// [Device.Close] stops both and waits for them.
+//
+// Echo cancellation ([Config.EchoCancel]): between the capture conversion
+// and the capture buffer, an echo stage (echo.go) runs audio/aec's
+// canceller on every captured frame, at the frames' rate. Its far-end
+// reference is exactly what the playback loop wrote to the device, chunk
+// by chunk (silence padded after an underflow included, chunks dropped
+// left out), resampled to that rate into a ring indexed by sample count.
+// Which reference sample a microphone sample's echo comes from follows
+// from the devices' own reports: every fourth frame, the playback loop
+// asks how long the device still has queued ahead of what it wrote
+// (AvailableToWrite, after the frame's writes), and the capture loop how
+// long the device has held captured audio not yet read
+// (AvailableToRead); each side's timing is the earliest of its last 64
+// reports, which removes scheduling jitter and stale reports, and starts
+// afresh after an xrun.
+// The canceller is given the reference 10 ms earlier than the estimate
+// (never later than written), because it can cancel an echo that comes
+// after its reference, within its tail, but never one that comes before;
+// the tail (Config.EchoTail) covers the acoustic path and the latency the
+// devices do not report (a sound server's own buffers). Stats.EchoDelay
+// is the aligned delay.
+//
+// The noise suppressor ([Config.NoiseSuppress]) is the canceller's
+// post-filter with its noise floor on; it learns any steady sound as
+// noise (a test tone included). The headless sources (null, tone, file)
+// have no sound card and never run either. [Devices] lists what
 // PortAudio sees, for `teaphone devices`.
 //
 // Builds: with cgo this package needs portaudio19-dev (pkg-config

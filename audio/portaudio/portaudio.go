@@ -125,6 +125,7 @@ func Open(cfg Config) (*Device, error) {
 	d := newDevice(log, cfg.FrameRate)
 	var in, out *stream
 	fail := func(err error) (*Device, error) {
+		d.echo.close()
 		in.close()
 		out.close()
 		releaseLocked()
@@ -152,7 +153,14 @@ func Open(cfg Config) (*Device, error) {
 	var capConv *captureConv
 	var playConv *playbackConv
 	if in != nil {
-		if capConv, err = newCaptureConv(in.info.Rate, cfg.FrameRate, in.info.Channels, in.frames, d.capture); err != nil {
+		var capOut audio.Sink = d.capture
+		if cfg.EchoCancel {
+			d.echo = openEcho(cfg, in, out, d.capture, log)
+			if d.echo != nil {
+				capOut = d.echo
+			}
+		}
+		if capConv, err = newCaptureConv(in.info.Rate, cfg.FrameRate, in.info.Channels, in.frames, capOut); err != nil {
 			return fail(err)
 		}
 	}
@@ -184,18 +192,47 @@ func Open(cfg Config) (*Device, error) {
 		l.room = newRoom(out.s.AvailableToWrite, out.keep, len(out.buf)/out.info.Channels, out.info.Rate)
 		// Play each call's frame as soon as the engine has it (see room).
 		l.room.follow(d.mixer.Nudges())
+		l.echo = d.echo
 		go d.runPlayback(l, playConv, newPacer(cfg.Pace, out.frames, out.info.Rate))
 	}
 	if in != nil {
 		d.in = in.info
 		d.wg.Add(1)
-		go d.runCapture(in.loopIO(in.s.Read), capConv, newPacer(cfg.Pace, in.frames, in.info.Rate))
+		l := in.loopIO(in.s.Read)
+		l.echo = d.echo
+		go d.runCapture(l, capConv, newPacer(cfg.Pace, in.frames, in.info.Rate))
 	}
 	log.Info("audio device opened",
 		"input", d.in.Device, "input_rate", d.in.Rate, "input_latency", d.in.Latency,
 		"output", d.out.Device, "output_rate", d.out.Rate, "output_latency", d.out.Latency,
-		"paced", cfg.Pace)
+		"paced", cfg.Pace, "echo_cancel", d.echo != nil)
 	return d, nil
+}
+
+// openEcho returns the echo stage for the opened streams, or nil (logged)
+// when there is no playback to cancel or the build cannot.
+func openEcho(cfg Config, in, out *stream, next audio.Sink, log *slog.Logger) *echoStage {
+	if out == nil {
+		log.Info("echo cancellation off: no audio output")
+		return nil
+	}
+	tail := cfg.EchoTail
+	if tail == 0 {
+		tail = DefaultEchoTail
+	}
+	e, err := newEchoStage(echoConfig{
+		rate: cfg.FrameRate, frame: audio.FrameSamplesAt(cfg.FrameRate),
+		tail: tail, noiseSuppress: cfg.NoiseSuppress,
+		outRate: out.info.Rate, outCh: out.info.Channels, outChunk: len(out.buf) / out.info.Channels,
+		outLatency: out.info.Latency, outAvail: out.s.AvailableToWrite,
+		inRate: in.info.Rate, inAvail: in.s.AvailableToRead,
+		next: next,
+	})
+	if err != nil {
+		log.Warn("echo cancellation off", "err", err)
+		return nil
+	}
+	return e
 }
 
 // stream is one opened half-duplex blocking stream.

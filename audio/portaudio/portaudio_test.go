@@ -153,12 +153,13 @@ func playFrames(t *testing.T, d *Device, src audio.Source, n int) {
 // arrives (so none is dropped or padded).
 func captureFrames(t *testing.T, d *Device, n int) []int16 {
 	t.Helper()
-	got := make([]int16, 0, n*audio.FrameSamples)
-	f := make([]int16, audio.FrameSamples)
+	frame := audio.FrameSamplesAt(d.SampleRate())
+	got := make([]int16, 0, n*frame)
+	f := make([]int16, frame)
 	deadline := time.Now().Add(time.Duration(n)*audio.FrameDuration + 5*time.Second)
-	for len(got) < n*audio.FrameSamples {
+	for len(got) < n*frame {
 		if time.Now().After(deadline) {
-			t.Fatalf("captured only %d of %d frames in time", len(got)/audio.FrameSamples, n)
+			t.Fatalf("captured only %d of %d frames in time", len(got)/frame, n)
 		}
 		if d.capture.Len() == 0 {
 			time.Sleep(time.Millisecond)

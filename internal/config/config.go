@@ -131,6 +131,18 @@ type Media struct {
 	// keeps this minus 10 ms queued ahead of the speaker. Raise it when the
 	// log reports underflows (gaps).
 	AudioLatency Duration `toml:"audio_latency"`
+	// EchoCancel cancels the speaker's echo in the microphone signal of the
+	// sound card (audio "portaudio"; the null, tone and file sources never
+	// run it): for calls on loudspeakers. A headset needs none.
+	EchoCancel bool `toml:"echo_cancel"`
+	// EchoTail is the longest echo the canceller follows beyond the delay
+	// the sound card reports: room reverberation and latency the card
+	// does not report (20ms..1s).
+	EchoTail Duration `toml:"echo_tail"`
+	// NoiseSuppress makes the echo canceller take steady background noise
+	// down too (up to 15 dB); it learns any steady sound as noise, a test
+	// tone played into the microphone included. Only with EchoCancel.
+	NoiseSuppress bool `toml:"noise_suppress"`
 	// DTMFMode is "auto", "rfc4733" or "info".
 	DTMFMode string `toml:"dtmf_mode"`
 	// HoldStyle is "sendonly" or "c0" (c=0.0.0.0, for old PBXes).
@@ -286,6 +298,9 @@ func Default() Config {
 			Codecs:         DefaultCodecs(),
 			Audio:          "portaudio",
 			AudioLatency:   Duration{20 * time.Millisecond},
+			EchoCancel:     true,
+			EchoTail:       Duration{200 * time.Millisecond},
+			NoiseSuppress:  true,
 			DTMFMode:       DTMFAuto,
 			HoldStyle:      HoldSendonly,
 			RTPTimeout:     Duration{30 * time.Second},

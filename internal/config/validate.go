@@ -197,6 +197,9 @@ func (v *validator) media() {
 	if d := m.AudioLatency.Duration; d < 20*time.Millisecond || d > 500*time.Millisecond {
 		v.addf("media.audio_latency", "want 20ms..500ms, got %s", d)
 	}
+	if d := m.EchoTail.Duration; d < 20*time.Millisecond || d > time.Second {
+		v.addf("media.echo_tail", "want 20ms..1s, got %s", d)
+	}
 	if len(m.RTPPorts) != 2 {
 		v.addf("media.rtp_ports", "want [low, high], got %d numbers", len(m.RTPPorts))
 	} else {
