@@ -80,7 +80,8 @@ func pickCells(keep func(impairment) bool) []impairment {
 
 // Goals of issue 14 (reported, never asserted).
 const (
-	goalLossImpaired   = 0.03 // ≤ 3 % impaired at 3 % loss
+	goalLossImpaired   = 0.03 // ≤ 3 % impaired at 3 % loss (G.711)
+	goalOpusImpaired   = 0.01 // ≤ 1 % impaired at 3 % loss (Opus, spectral measure)
 	goalJitterDelayMs  = 70.0 // ≤ +70 ms at 60 ms jitter (and 0 % impaired)
 	impairedLimitDB    = 10.0
 	subFrame           = 40  // 5 ms at 8 kHz
@@ -97,6 +98,9 @@ type qualityScore struct {
 	SegSNR     float64
 	Impaired   float64 // share of active 5 ms sub-frames under 10 dB
 	SubFrames  int
+	SpecSNR    float64 // mean spectral SNR over active 20 ms frames (quality.Narrowband)
+	SpecImp    float64 // share of those under quality.SpectralImpairedDB
+	SpecFrames int
 	Delay      time.Duration // median mouth-to-ear over confident windows
 	Steps      int
 	Runs       int     // runs of impaired sub-frames (about one per loss event)
@@ -110,6 +114,9 @@ type qualityScore struct {
 	haveDelay  bool
 	addedDelay float64 // ms, filled in against the clean cell
 	haveAdded  bool
+	// SpecImp of the clean cell of the same codec and receiver.
+	cleanSpecImp float64
+	haveClean    bool
 }
 
 // qualityCell is one impairment cell, both receivers.
@@ -166,8 +173,8 @@ func (s qualityScore) line() string {
 	if s.Err != "" {
 		return "not measured: " + oneLine(s.Err)
 	}
-	return fmt.Sprintf("segSNR %.1f dB, impaired %.2f %% of %d, delay %.1f ms, %d steps, %d/%d windows aligned, relay %d sent %d dropped %s",
-		s.SegSNR, 100*s.Impaired, s.SubFrames, ms(s.Delay), s.Steps, s.Confident, s.Active, s.Forwarded, s.Dropped, s.Note)
+	return fmt.Sprintf("segSNR %.1f dB, impaired %.2f %% of %d, spectral SNR %.1f dB, impaired %.2f %% of %d, delay %.1f ms, %d steps, %d/%d windows aligned, relay %d sent %d dropped %s",
+		s.SegSNR, 100*s.Impaired, s.SubFrames, s.SpecSNR, 100*s.SpecImp, s.SpecFrames, ms(s.Delay), s.Steps, s.Confident, s.Active, s.Forwarded, s.Dropped, s.Note)
 }
 
 // addDelays fills in each score's delay added against the clean cell of
@@ -185,6 +192,9 @@ func addDelays(cells []qualityCell) {
 			continue
 		}
 		for _, p := range []struct{ s, ref *qualityScore }{{&cells[i].Teaphone, &c.Teaphone}, {&cells[i].Baresip, &c.Baresip}} {
+			if p.ref.Err == "" {
+				p.s.cleanSpecImp, p.s.haveClean = p.ref.SpecImp, true
+			}
 			if p.s.haveDelay && p.ref.haveDelay {
 				p.s.addedDelay, p.s.haveAdded = ms(p.s.Delay-p.ref.Delay), true
 			}

@@ -98,6 +98,8 @@ func score(mouth, ear []float64, silence float64, minLag, rate int) (s qualitySc
 	s.SegSNR, _ = quality.SegSNR(mouth, al, segFrame, silence)
 	s.Impaired, s.SubFrames = quality.Impaired(mouth, al, subFrame, silence, impairedLimitDB)
 	s.Runs, s.RunLen = quality.ImpairedRuns(mouth, al, subFrame, silence, impairedLimitDB, 1)
+	sp := quality.Narrowband.Score(mouth, al, silence)
+	s.SpecSNR, s.SpecImp, s.SpecFrames = sp.Mean(), sp.Impaired(quality.SpectralImpairedDB), len(sp.FrameDB)
 	return s
 }
 
@@ -138,116 +140,6 @@ func scoreRecording(mouth []float64, dir string, silence float64) qualityScore {
 	s := score(mouth, left, silence, -1, latRate)
 	s.Delay, s.haveDelay = 0, false // another clock: not a delay
 	return s
-}
-
-// qualitySummary is the table of the call-quality cells.
-func qualitySummary(cells []qualityCell, setupErr string) string {
-	var s strings.Builder
-	s.WriteString("\nCall quality under loss and jitter: speech (espeak-ng en-us, 165 wpm, Harvard sentences 1–7) said into the mouth channel of a private PulseAudio;\n" +
-		"sender teaphone dial (PortAudio capture) → seeded relay (random loss, uniform jitter, RTP both ways) → receiver playing through ALSA/PulseAudio into its own channel;\n" +
-		"the teaphone and baresip receivers are called at the same time with the same loss pattern. Scores of what each receiver played against what was said:\n" +
-		"segSNR over active 20 ms frames (clamped −10..35 dB), impaired = active 5 ms sub-frames under 10 dB SNR, +delay = median mouth-to-ear against the 0%/0ms cell,\n" +
-		"steps = changes of the best alignment by more than 2 ms between consecutive aligned 100 ms windows\n")
-	if setupErr != "" {
-		fmt.Fprintf(&s, "not measured: %s\n", oneLine(setupErr))
-		return s.String()
-	}
-	fmt.Fprintf(&s, "%-6s %-9s | %-36s | %-36s | %s\n", "codec", "cell", "teaphone segSNR impaired +delay steps", "baresip segSNR impaired +delay steps", "goal (teaphone; baresip)")
-	for _, c := range cells {
-		fmt.Fprintf(&s, "%-6s %-9s | %s | %s | %s\n", c.Codec, c.Im, c.Teaphone.cols(), c.Baresip.cols(), goal(c))
-	}
-	for _, c := range cells {
-		if c.Im.Loss == 0 && c.Im.Jitter == 0 {
-			fmt.Fprintf(&s, "%s clean cell mouth-to-ear: teaphone %s, baresip %s\n", c.Codec, c.Teaphone.delayText(), c.Baresip.delayText())
-			if c.Teaphone.Err == "" && c.Teaphone.Impaired > 0.05 {
-				fmt.Fprintf(&s, "%s: %.0f %% of the clean cell is already \"impaired\": a codec that does not keep the waveform (Opus) scores low on SNR without any loss;\n"+
-					"    read its other cells against its clean cell (the goals are G.711's)\n", c.Codec, 100*c.Teaphone.Impaired)
-			}
-		}
-	}
-	s.WriteString("Where the impairment comes from: RTP packets the relay dropped toward the receiver (of those sent), runs of impaired sub-frames in what\n" +
-		"each receiver played (gaps of one sub-frame joined; about one run per loss that hit speech) × their mean length, and teaphone's own\n" +
-		"call recording (its jitter buffer and concealment output, before the sound card) scored the same way, with its playback counters:\n")
-	for _, c := range cells {
-		fmt.Fprintf(&s, "  %-6s %-9s relay dropped %3d/%-4d | teaphone %s | baresip %s | teaphone's recording ", c.Codec, c.Im,
-			c.Teaphone.Dropped, c.Teaphone.Dropped+c.Teaphone.Forwarded, c.Teaphone.runs(), c.Baresip.runs())
-		if c.Rec.Err != "" {
-			fmt.Fprintf(&s, "not measured: %s\n", oneLine(c.Rec.Err))
-			continue
-		}
-		fmt.Fprintf(&s, "segSNR %4.1f dB, impaired %5.2f %%, %s, %d steps %s\n", c.Rec.SegSNR, 100*c.Rec.Impaired, c.Rec.runs(), c.Rec.Steps, c.Teaphone.Note)
-	}
-	return s.String()
-}
-
-func (s qualityScore) runs() string {
-	if s.Err != "" {
-		return "not measured"
-	}
-	return fmt.Sprintf("%3d runs × %4.1f ms", s.Runs, s.RunLen*1000*subFrame/latRate)
-}
-
-func (s qualityScore) delayText() string {
-	if !s.haveDelay {
-		return "not measured"
-	}
-	return fmt.Sprintf("%.1f ms", ms(s.Delay))
-}
-
-func (s qualityScore) cols() string {
-	if s.Err != "" {
-		return fmt.Sprintf("%-36s", "not measured: "+truncate(oneLine(s.Err), 22))
-	}
-	added := "     n/a"
-	if s.haveAdded {
-		added = fmt.Sprintf("%+8.1f", s.addedDelay)
-	}
-	return fmt.Sprintf("%8.1f dB %6.2f %% %s ms %4d", s.SegSNR, 100*s.Impaired, added, s.Steps)
-}
-
-func truncate(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n]) + "…"
-	}
-	return s
-}
-
-// goal is the verdict of issue 14's goals for the cells that have one.
-func goal(c qualityCell) string {
-	var check func(s qualityScore) string
-	switch {
-	case c.Im.Loss == 0.03 && c.Im.Jitter == 0:
-		check = func(s qualityScore) string { return metOrNot(s.Impaired <= goalLossImpaired) }
-		return "≤3 % impaired: " + both(c, check)
-	case c.Im.Loss == 0 && c.Im.Jitter == 60*time.Millisecond:
-		check = func(s qualityScore) string {
-			return metOrNot(s.SubFrames > 0 && s.Impaired == 0 && s.haveAdded && s.addedDelay <= goalJitterDelayMs)
-		}
-		return "0 % impaired, ≤ +70 ms: " + both(c, check)
-	}
-	return ""
-}
-
-func both(c qualityCell, check func(qualityScore) string) string {
-	f := func(s qualityScore) string {
-		if s.Err != "" {
-			return "not measured"
-		}
-		return check(s)
-	}
-	return f(c.Teaphone) + "; " + f(c.Baresip)
-}
-
-// formatCell names an impairment cell: "3%/20ms".
-func formatCell(loss float64, jitter time.Duration) string {
-	return fmt.Sprintf("%g%%/%dms", 100*loss, jitter.Milliseconds())
-}
-
-func metOrNot(ok bool) string {
-	if ok {
-		return "met"
-	}
-	return "NOT met"
 }
 
 // keep copies a file of a cell into $TEAPHONE_BENCH_KEEP/<test name>/ when

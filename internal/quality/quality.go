@@ -4,6 +4,13 @@
 // signal with segmental SNR, the share of impaired 5 ms sub-frames and the
 // number of delay steps.
 //
+// Those measures compare waveforms, so they hold only for a codec that
+// keeps the waveform (G.711) and a concealment that keeps the phase: Opus,
+// which rebuilds speech perceptually, reads half "impaired" on them with
+// no loss at all. Spectral (spectral.go) compares short-time magnitude
+// spectra instead and ignores phase; its share of impaired 20 ms frames
+// is the measure to judge any codec by.
+//
 // The functions are pure and work on float64 samples of one rate; none is
 // meant for a real-time path. The bench in internal/bench uses them on
 // 8 kHz mouth and ear recordings of one PulseAudio clock.
