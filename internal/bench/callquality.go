@@ -203,9 +203,13 @@ func addDelays(cells []qualityCell) {
 }
 
 // senderConf is a teaphone dial configuration capturing through PortAudio.
+// Echo cancellation (and its noise suppressor) is off on every teaphone of
+// this case: there is no echo path, and the mouth must reach the network
+// as said, or the measure would score the sender's capture processing
+// with the network's damage.
 func senderConf(dir, name, codec string, rtpLow int) (string, error) {
 	path := filepath.Join(dir, name+".toml")
-	cfg := fmt.Sprintf("[sip]\nlisten = \"127.0.0.1:0\"\ntransports = [\"udp\"]\n[media]\nrtp_ports = [%d, %d]\ncodecs = [%q]\naudio = \"portaudio\"\nice = false\nrtcp_mux = false\n",
+	cfg := fmt.Sprintf("[sip]\nlisten = \"127.0.0.1:0\"\ntransports = [\"udp\"]\n[media]\nrtp_ports = [%d, %d]\ncodecs = [%q]\naudio = \"portaudio\"\nice = false\nrtcp_mux = false\necho_cancel = false\n",
 		rtpLow, rtpLow+998, codec)
 	return path, os.WriteFile(path, []byte(cfg), 0o644)
 }
@@ -236,7 +240,7 @@ func runQualityCell(t *testing.T, b bins, pu *pulse, codec qualityCodec, im impa
 	}
 	recDir := filepath.Join(dir, "rec")
 	tp, tpPort, err := startTeaphoneAnswerCodecs(t, b.teaphone, "portaudio", fmt.Sprintf("%q", codec.Teaphone), 4, 50000, 50998,
-		"ice = false\nrtcp_mux = false\n", envT, "--record-dir", recDir)
+		"ice = false\nrtcp_mux = false\necho_cancel = false\n", envT, "--record-dir", recDir)
 	if err != nil {
 		fail(&c.Teaphone, err)
 		fail(&c.Rec, err)

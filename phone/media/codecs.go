@@ -93,7 +93,12 @@ type opusCodec struct {
 }
 
 // newOpusCodec sets the encoder up for what the far end said it receives
-// (RFC 7587 §6.1, opus.ConfigFor).
+// (RFC 7587 §6.1, opus.ConfigFor), with in-band FEC enabled when it asked
+// for it but an expected loss of 0 until its RTCP reports say otherwise:
+// libopus codes the FEC copy only for an expected loss above 0, and the
+// copy is not free (at 32 kbit/s, 10 % expected loss takes a clean call's
+// speech from 0.6 % to 1.5 % of frames under 4 dB spectral SNR in the
+// quality bench's measure; 0 % costs nothing).
 func newOpusCodec(fmtp string) (Codec, error) {
 	p, _ := opus.ParseFmtp(fmtp) // a bad parameter keeps its default
 	cfg := opus.ConfigFor(p)
@@ -101,11 +106,14 @@ func newOpusCodec(fmtp string) (Codec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opus: %w", err)
 	}
+	if err := enc.SetLossPercent(0); err != nil {
+		return nil, fmt.Errorf("opus: %w", err)
+	}
 	dec, err := opus.NewDecoder()
 	if err != nil {
 		return nil, fmt.Errorf("opus: %w", err)
 	}
-	return &opusCodec{enc: enc, dec: dec, loss: -1}, nil
+	return &opusCodec{enc: enc, dec: dec}, nil
 }
 
 func (c *opusCodec) Encode(dst []byte, src []int16) int {
@@ -139,12 +147,16 @@ func (c *opusCodec) DecodeLost(dst []int16, next []byte) int {
 	return n
 }
 
-// SetLossPercent implements LossAdapter; it only calls into libopus when
-// the figure changes.
+// SetLossPercent implements LossAdapter: the far end's reported loss,
+// plus one point of margin when there is any, sizes the FEC copy. It only
+// calls into libopus when the figure changes.
 func (c *opusCodec) SetLossPercent(p int) {
+	if p > 0 {
+		p++
+	}
 	p = min(max(p, 0), 100)
 	if p != c.loss {
 		c.loss = p
-		_ = c.enc.SetLossPercent(max(p, opus.DefaultLossPercent/2))
+		_ = c.enc.SetLossPercent(p)
 	}
 }
