@@ -7,10 +7,14 @@ import (
 
 // FrameSNR returns the SNR in dB of deg against ref over one frame,
 // clamped to [MinFrameSNR, MaxFrameSNR].
-func FrameSNR(ref, deg []float64) float64 {
+func FrameSNR(ref, deg []float64) float64 { return gainSNR(ref, deg, 1) }
+
+// gainSNR is the SNR in dB of deg scaled by g against ref (equal lengths),
+// clamped to [MinFrameSNR, MaxFrameSNR].
+func gainSNR(ref, deg []float64, g float64) float64 {
 	var sig, noise float64
 	for i, v := range ref {
-		d := v - deg[i]
+		d := v - g*deg[i]
 		sig += v * v
 		noise += d * d
 	}

@@ -127,26 +127,9 @@ func (sp Spectral) Score(ref, deg []float64, silence float64) SpectralScore {
 		out.Gain = num / den
 	}
 	for i := range sm {
-		out.FrameDB = append(out.FrameDB, magSNR(sm[i], rm[i], out.Gain))
+		out.FrameDB = append(out.FrameDB, gainSNR(sm[i], rm[i], out.Gain)) // 10·log10(Σ|S|² / Σ(|S|−g·|R|)²), clamped
 	}
 	return out
-}
-
-// magSNR is 10·log10(Σa² / Σ(a−g·b)²), clamped.
-func magSNR(a, b []float64, g float64) float64 {
-	var sig, noise float64
-	for k, v := range a {
-		d := v - g*b[k]
-		sig += v * v
-		noise += d * d
-	}
-	switch {
-	case sig == 0:
-		return MinFrameSNR
-	case noise == 0:
-		return MaxFrameSNR
-	}
-	return min(max(10*math.Log10(sig/noise), MinFrameSNR), MaxFrameSNR)
 }
 
 // hann is the periodic Hann window of n samples.
