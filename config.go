@@ -19,7 +19,7 @@ func loadConfig(c common) (config.Config, error) {
 		return cfg, err
 	}
 	cfg.ApplyEnv(os.LookupEnv)
-	cfg.ApplyOverrides(config.Overrides{Listen: c.listen, Audio: c.audio, RTPPorts: c.rtpPorts, LogFile: c.logFile})
+	cfg.ApplyOverrides(config.Overrides{Listen: c.listen, Audio: c.audio, RTPPorts: c.rtpPorts, LogFile: c.logFile, Metrics: c.metrics})
 	if err := cfg.Validate(); err != nil {
 		return cfg, err
 	}

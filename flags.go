@@ -48,8 +48,8 @@ func splitMode(args []string) (mode string, rest []string) {
 
 // common are the flags every mode takes.
 type common struct {
-	config, listen, audio, rtpPorts, logFile, pprof string
-	verbose                                         bool
+	config, listen, audio, rtpPorts, logFile, pprof, metrics string
+	verbose                                                  bool
 }
 
 func (c *common) register(fs *flag.FlagSet) {
@@ -59,6 +59,7 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.rtpPorts, "rtp-ports", "", "RTP port range LOW-HIGH (overrides media.rtp_ports)")
 	fs.StringVar(&c.logFile, "log-file", "", "log file (default "+config.DefaultLogFile()+"; - for stderr)")
 	fs.BoolVar(&c.verbose, "verbose", false, "debug logging (SIP traces included)")
+	fs.StringVar(&c.metrics, "metrics", "", "serve Prometheus metrics at http://ADDR/metrics (host:port, or a port for 127.0.0.1; overrides metrics.listen)")
 	fs.StringVar(&c.pprof, "pprof", "", "serve net/http/pprof on this host:port (e.g. 127.0.0.1:6060; keep it on loopback)")
 }
 

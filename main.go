@@ -104,6 +104,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		defer stopPprof()
 	}
+	met, stopMetrics, err := serveMetrics(cfg, logger)
+	if err != nil {
+		return usageError{err}
+	}
+	defer stopMetrics()
 	if f.verbose {
 		// --verbose: every SIP message as on the wire, in the log.
 		var w io.Writer = stderr
@@ -197,6 +202,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer mgr.Close()
+	if met != nil {
+		if err := met.Start(mgr); err != nil {
+			return err
+		}
+		defer met.Close()
+	}
 	// The rules in force before the mode sets its own: a call in the first
 	// moments after the listeners open must not be left ringing with
 	// nobody to decide (the Manager's zero rules defer every call).

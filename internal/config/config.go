@@ -25,6 +25,8 @@ type Config struct {
 	TLS TLS `toml:"tls"`
 	// UI holds the terminal interface settings ([ui]).
 	UI UI `toml:"ui"`
+	// Metrics holds the Prometheus endpoint settings ([metrics]).
+	Metrics Metrics `toml:"metrics"`
 	// Contacts is the address book ([[contacts]]).
 	Contacts []Contact `toml:"contacts"`
 	// Rules decide what happens to incoming calls ([[rules]]), before the

@@ -41,6 +41,9 @@ func TestExampleFile(t *testing.T) {
 	if cfg.UI.LogFile != def.UI.LogFile || len(cfg.UI.Keys) != 0 {
 		t.Errorf("example [ui] = %+v, want the defaults %+v", cfg.UI, def.UI)
 	}
+	if cfg.Metrics != def.Metrics {
+		t.Errorf("example [metrics] = %+v, want the defaults %+v", cfg.Metrics, def.Metrics)
+	}
 	if len(cfg.Accounts) == 0 {
 		t.Fatal("example has no [[accounts]]")
 	}

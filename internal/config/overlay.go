@@ -57,6 +57,8 @@ type Overrides struct {
 	RTPPorts string
 	// LogFile overrides ui.log_file.
 	LogFile string
+	// Metrics overrides metrics.listen (host:port or a port).
+	Metrics string
 }
 
 // ApplyOverrides overlays the flag values that are set. Values that do not
@@ -77,6 +79,10 @@ func (c *Config) ApplyOverrides(o Overrides) {
 	if o.LogFile != "" {
 		c.UI.LogFile = o.LogFile
 		c.setSource("ui.log_file", src)
+	}
+	if o.Metrics != "" {
+		c.Metrics.Listen = o.Metrics
+		c.setSource("metrics.listen", src)
 	}
 }
 

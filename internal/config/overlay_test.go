@@ -178,3 +178,18 @@ func TestOverridden(t *testing.T) {
 		t.Error("--audio: want media.audio overridden, sip.listen not")
 	}
 }
+
+func TestMetricsOverride(t *testing.T) {
+	cfg, err := Load(writeConfig(t, "[metrics]\nlisten = \"127.0.0.1:9464\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.ApplyOverrides(Overrides{Metrics: "bad"})
+	if cfg.Metrics.Listen != "bad" || !cfg.Overridden("metrics.listen") {
+		t.Fatalf("--metrics: metrics.listen = %q, overridden %v", cfg.Metrics.Listen, cfg.Overridden("metrics.listen"))
+	}
+	err = cfg.Validate()
+	if err == nil || !strings.Contains(err.Error(), "command line") || !strings.Contains(err.Error(), "metrics.listen") {
+		t.Errorf("Validate after --metrics bad: %v, want an error naming metrics.listen and the command line", err)
+	}
+}

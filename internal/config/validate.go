@@ -68,6 +68,7 @@ func (c Config) Validate() error {
 	v.nat()
 	v.tls()
 	v.ui()
+	v.metrics()
 	v.contacts()
 	v.rules()
 	return errors.Join(v.errs...)
