@@ -46,7 +46,7 @@ func splitMode(args []string) (mode string, rest []string) {
 	return mode, args
 }
 
-// common are the flags every mode takes.
+// common are the flags every mode takes (metrics: the phone's modes only).
 type common struct {
 	config, listen, audio, rtpPorts, logFile, pprof, metrics string
 	verbose                                                  bool
@@ -59,7 +59,6 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.rtpPorts, "rtp-ports", "", "RTP port range LOW-HIGH (overrides media.rtp_ports)")
 	fs.StringVar(&c.logFile, "log-file", "", "log file (default "+config.DefaultLogFile()+"; - for stderr)")
 	fs.BoolVar(&c.verbose, "verbose", false, "debug logging (SIP traces included)")
-	fs.StringVar(&c.metrics, "metrics", "", "serve Prometheus metrics at http://ADDR/metrics (host:port, or a port for 127.0.0.1; overrides metrics.listen)")
 	fs.StringVar(&c.pprof, "pprof", "", "serve net/http/pprof on this host:port (e.g. 127.0.0.1:6060; keep it on loopback)")
 }
 
@@ -90,6 +89,7 @@ func parseFlags(mode string, args []string, stderr io.Writer) (flags, error) {
 	fs.SetOutput(stderr)
 	var f flags
 	f.register(fs)
+	fs.StringVar(&f.metrics, "metrics", "", "serve Prometheus metrics at http://ADDR/metrics (host:port, or a port for 127.0.0.1; overrides metrics.listen)")
 	if mode != "tui" {
 		fs.StringVar(&f.events, "events", "", "event output: jsonl | text | none (default jsonl, text on a terminal)")
 	}
