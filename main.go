@@ -68,6 +68,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "tui", "answer", "dial", "load":
 	case "doctor":
 		return runDoctor(ctx, args, stdout, stderr)
+	case "ctl":
+		return runCtl(ctx, args, stdout, stderr)
 	case "devices":
 		return listDevices(stdout)
 	case "version":
@@ -205,6 +207,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if err := ph.Start(ctx); err != nil {
 		return err
+	}
+	if mode != "load" {
+		svc, err := startCtl(f.ctlSocket, mgr, logger)
+		if err != nil {
+			_ = mgr.HangupAll()
+			_ = ph.Close()
+			return usageError{err}
+		}
+		if svc != nil {
+			defer svc.Close() // after shutdown: the last events reach the clients
+			logger.Info("control socket", "path", svc.Path())
+		}
 	}
 	// Ctrl-C (ctx), a quit key or the end of a dial: hang up every call,
 	// un-REGISTER (Close does both, bounded in time), then stop.
