@@ -71,7 +71,7 @@ var controlCommands = []string{"dial", "calls", "events", "answer", "reject", "h
 func (c Commands) Do(ctx context.Context, req Request) (Result, error) {
 	text := strings.TrimSpace(req.Cmd)
 	name, rest := text, ""
-	if i := strings.IndexFunc(text, unicode.IsSpace); i >= 0 {
+	if i := strings.IndexFunc(text, func(r rune) bool { return unicode.IsSpace(r) || r == ';' || r == '#' }); i >= 0 {
 		name, rest = text[:i], strings.TrimSpace(text[i:])
 	}
 	switch strings.ToLower(name) {
@@ -82,6 +82,10 @@ func (c Commands) Do(ctx context.Context, req Request) (Result, error) {
 			return nil, fmt.Errorf("calls: unexpected argument %q", rest)
 		}
 		return Result{"calls": c.calls()}, nil
+	}
+	switch strings.ToLower(name) {
+	case "wait", "expect", "log":
+		return nil, fmt.Errorf("%s: only in call scripts (a control command acts at once)", strings.ToLower(name))
 	}
 	if !slices.Contains(controlCommands, strings.ToLower(name)) {
 		return nil, fmt.Errorf("unknown command %q (want one of %s)", name, strings.Join(controlCommands, ", "))
@@ -98,10 +102,6 @@ func (c Commands) Do(ctx context.Context, req Request) (Result, error) {
 		return nil, fmt.Errorf("one command per request, got %d", len(sc.Commands))
 	}
 	cmd := sc.Commands[0]
-	switch {
-	case cmd.Op == script.OpWait || cmd.Op == script.OpLog || cmd.Op.Expect():
-		return nil, fmt.Errorf("%s: only in call scripts (a control command acts at once)", cmd.Op)
-	}
 	info, err := c.target(req.Call, cmd.Op)
 	if err != nil {
 		return nil, err
