@@ -60,8 +60,10 @@ func Do(ctx context.Context, path string, req Request) (ReplyLine, error) {
 	return ReplyLine{}, readErr(ctx, sc.Err())
 }
 
-// Follow subscribes to events on the socket at path and copies every event
-// line to w until ctx ends (nil) or teaphone closes the connection.
+// Follow subscribes to events on the socket at path and copies the reply
+// ({"id":"events","ok":true,"events":true}: from now on no event is missed)
+// and then every event line to w until ctx ends (nil) or teaphone closes
+// the connection.
 func Follow(ctx context.Context, path string, w io.Writer) error {
 	nc, done, err := dial(ctx, path)
 	if err != nil {
@@ -75,13 +77,12 @@ func Follow(ctx context.Context, path string, w io.Writer) error {
 	sc.Buffer(make([]byte, 4096), 16<<20)
 	first := true
 	for sc.Scan() {
-		if first { // the reply to "events"
+		if first { // the reply to "events": printed too, it tells the subscription is in place
 			first = false
 			var r ReplyLine
 			if err := json.Unmarshal(sc.Bytes(), &r); err != nil || !r.OK {
 				return fmt.Errorf("events: %s", sc.Bytes())
 			}
-			continue
 		}
 		if _, err := w.Write(append(sc.Bytes(), '\n')); err != nil {
 			return err
