@@ -183,13 +183,19 @@ func TestCtlDrivesHeadlessAnswer(t *testing.T) {
 	if !strings.Contains(answerOut.String(), `"state":"terminated"`) {
 		t.Errorf("answer's stdout lacks the call:\n%s", answerOut.String())
 	}
-	stopFollow()
-	if err := <-followed; err != nil {
-		t.Errorf("ctl events: %v", err)
-	}
+	// teaphone ends: ctl events ends too, without an error.
+	defer stopFollow()
 	stop()
 	if err := <-answered; err != nil {
 		t.Errorf("teaphone answer: %v\n%s", err, answerErr.String())
+	}
+	select {
+	case err := <-followed:
+		if err != nil {
+			t.Errorf("ctl events: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("ctl events still running after teaphone ended")
 	}
 	if _, err := os.Stat(sock); !os.IsNotExist(err) {
 		t.Errorf("socket left behind: %v", err)

@@ -62,8 +62,8 @@ func Do(ctx context.Context, path string, req Request) (ReplyLine, error) {
 
 // Follow subscribes to events on the socket at path and copies the reply
 // ({"id":"events","ok":true,"events":true}: from now on no event is missed)
-// and then every event line to w until ctx ends (nil) or teaphone closes
-// the connection.
+// and then every event line to w until ctx ends or teaphone ends (nil), or
+// teaphone disconnects it for reading too slowly (an error).
 func Follow(ctx context.Context, path string, w io.Writer) error {
 	nc, done, err := dial(ctx, path)
 	if err != nil {
@@ -75,8 +75,14 @@ func Follow(ctx context.Context, path string, w io.Writer) error {
 	}
 	sc := bufio.NewScanner(nc)
 	sc.Buffer(make([]byte, 4096), 16<<20)
-	first := true
+	first, kicked := true, ""
 	for sc.Scan() {
+		var ev struct {
+			Event, Error string
+		}
+		if json.Unmarshal(sc.Bytes(), &ev) == nil && ev.Event == "ctl" {
+			kicked = ev.Error
+		}
 		if first { // the reply to "events": printed too, it tells the subscription is in place
 			first = false
 			var r ReplyLine
@@ -91,10 +97,12 @@ func Follow(ctx context.Context, path string, w io.Writer) error {
 	switch {
 	case ctx.Err() != nil:
 		return nil // interrupted: the normal end
+	case kicked != "":
+		return fmt.Errorf("control socket: %s", kicked)
 	case sc.Err() != nil:
 		return fmt.Errorf("control socket: %w", sc.Err())
 	}
-	return errors.New("teaphone closed the connection")
+	return nil // teaphone ended
 }
 
 func writeRequest(nc net.Conn, req Request) error {

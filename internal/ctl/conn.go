@@ -25,6 +25,7 @@ type conn struct {
 	q      [][]byte
 	events bool // subscribed to events
 	eof    bool // the client sent its last request
+	ending bool // the server is closing: write what is queued, then stop
 	kicked bool // over its queue: the notice is all that is left to write
 }
 
@@ -61,6 +62,24 @@ func (c *conn) send(line []byte) {
 	}
 }
 
+// finish ends the connection for Server.Close: the reader stops, the writer
+// writes what is queued (flushGrace at most) and closes it.
+func (c *conn) finish() {
+	c.mu.Lock()
+	c.ending = true
+	c.mu.Unlock()
+	_ = c.nc.SetWriteDeadline(time.Now().Add(flushGrace))
+	if uc, ok := c.nc.(*net.UnixConn); ok {
+		_ = uc.CloseRead()
+	} else {
+		_ = c.nc.SetReadDeadline(time.Now())
+	}
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
 // write is the connection's writer goroutine. Its end closes the
 // connection, which ends the reader too.
 func (c *conn) write() {
@@ -71,17 +90,13 @@ func (c *conn) write() {
 		c.mu.Lock()
 		batch := c.q
 		c.q = nil
-		done := c.kicked || (c.eof && !c.events)
+		done := c.kicked || c.ending || (c.eof && !c.events)
 		c.mu.Unlock()
 		if len(batch) == 0 {
 			if done {
 				return
 			}
-			select {
-			case <-c.wake:
-			case <-c.s.ctx.Done():
-				return
-			}
+			<-c.wake
 			continue
 		}
 		bufs := net.Buffers(batch)

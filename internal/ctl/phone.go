@@ -50,7 +50,13 @@ func Start(path string, m *sessions.Manager, o Options) (*Service, error) {
 func (s *Service) Path() string { return s.srv.Path() }
 
 // Close stops the event printer and the server, and removes the socket.
+// Call it after closing the phone: the last events (calls hung up,
+// accounts unregistered) still reach the clients, for a second at most.
 func (s *Service) Close() error {
+	select {
+	case <-s.done: // the phone's event stream ended and all was printed
+	case <-time.After(time.Second):
+	}
 	s.sub.Close()
 	<-s.done
 	return s.srv.Close()

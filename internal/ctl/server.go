@@ -49,6 +49,9 @@ const (
 	DefaultQueue = 4096
 	// kickGrace is how long a disconnected client has to read the notice.
 	kickGrace = 2 * time.Second
+	// flushGrace is how long Close waits for a client to read what is
+	// queued for it.
+	flushGrace = time.Second
 )
 
 // Request is one request line.
@@ -163,10 +166,17 @@ func (s *Server) accept() {
 	for {
 		nc, err := s.ln.Accept()
 		if err != nil {
-			if s.ctx.Err() == nil {
-				s.log.Warn("ctl: accept", "err", err)
+			if s.ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return
 			}
-			return
+			// Out of file descriptors, say: try again in a moment.
+			s.log.Warn("ctl: accept", "err", err)
+			select {
+			case <-time.After(100 * time.Millisecond):
+			case <-s.ctx.Done():
+				return
+			}
+			continue
 		}
 		c := newConn(s, nc)
 		s.mu.Lock()
@@ -204,16 +214,17 @@ func (s *Server) drop(c *conn) {
 	s.mu.Unlock()
 }
 
-// Close stops accepting, disconnects every client, waits for every
-// goroutine of the server and removes the socket file. It is idempotent.
+// Close stops accepting, removes the socket file, gives each client
+// flushGrace at most to read what is queued for it, disconnects it, and
+// waits for every goroutine of the server. It is idempotent.
 func (s *Server) Close() error {
 	var err error
 	s.closeMu.Do(func() {
-		s.cancel()
+		s.cancel() // commands in progress
 		s.mu.Lock()
 		s.closed = true
 		for c := range s.conns {
-			_ = c.nc.Close()
+			c.finish()
 		}
 		s.mu.Unlock()
 		err = s.ln.Close()

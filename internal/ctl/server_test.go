@@ -208,7 +208,11 @@ func TestSocketMode0600AndCloseRemovesIt(t *testing.T) {
 	c := connect(t, path)
 	c.send(`{"cmd":"events"}`)
 	c.next()
+	fmt.Fprintln(s, `{"event":"registration","state":"unregistered"}`)
 	_ = s.Close()
+	if ev := c.next(); ev["state"] != "unregistered" { // what was queued is delivered
+		t.Errorf("last event %v", ev)
+	}
 	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("socket left behind: %v", err)
 	}
