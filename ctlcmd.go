@@ -60,7 +60,7 @@ func runCtl(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if strings.EqualFold(cmd, "events") {
 		return ctl.Follow(ctx, path, stdout)
 	}
-	r, err := ctl.Do(ctx, path, ctl.Request{Cmd: cmd, Call: *call})
+	r, err := ctl.Do(ctx, path, ctl.Request{Cmd: cmd, Call: ctl.CallRef(*call)})
 	if err != nil {
 		return err
 	}

@@ -108,7 +108,7 @@ func (c Commands) Do(ctx context.Context, req Request) (Result, error) {
 		return nil, fmt.Errorf("one command per request, got %d", len(sc.Commands))
 	}
 	cmd := sc.Commands[0]
-	info, err := c.target(req.Call, cmd.Op)
+	info, err := c.target(string(req.Call), cmd.Op)
 	if err != nil {
 		return nil, err
 	}

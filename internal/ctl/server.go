@@ -58,7 +58,26 @@ const (
 type Request struct {
 	ID   json.RawMessage `json:"id,omitempty"`
 	Cmd  string          `json:"cmd"`
-	Call string          `json:"call,omitempty"`
+	Call CallRef         `json:"call,omitempty"`
+}
+
+// CallRef names a call: a line or a call ID, written as a JSON string or a
+// number ("call":2 is "call":"2").
+type CallRef string
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (r *CallRef) UnmarshalJSON(b []byte) error {
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err == nil {
+		*r = CallRef(n.String())
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return errors.New(`"call": want a line number or a call ID`)
+	}
+	*r = CallRef(s)
+	return nil
 }
 
 // Result is the fields a successful command adds to its reply.

@@ -97,6 +97,55 @@ func TestGarbageLinesGetErrorsAndTheConnectionStays(t *testing.T) {
 	if r := c.next(); r["ok"] != true || r["id"] != 2.0 || r["echo"] != "hold" || r["call"] != "1" {
 		t.Fatalf("reply %v", r)
 	}
+	c.send(`{"id":3,"cmd":"hold","call":2}`)
+	if r := c.next(); r["ok"] != true || r["call"] != "2" {
+		t.Fatalf("call as a number: reply %v", r)
+	}
+	c.send(`{"id":4,"cmd":"hold","call":[2]}`)
+	if r := c.next(); r["ok"] != false || !strings.Contains(fmt.Sprint(r["error"]), "want a line number") {
+		t.Fatalf("call as a list: reply %v", r)
+	}
+}
+
+// TestHalfClosedClient: a client that sends its request and closes its
+// side (printf … | socat) still gets the reply, then the end.
+func TestHalfClosedClient(t *testing.T) {
+	_, path := listen(t, Options{})
+	c := connect(t, path)
+	c.send(`{"id":"1","cmd":"calls"}`)
+	if err := c.nc.(*net.UnixConn).CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	if r := c.next(); r["id"] != "1" || r["ok"] != true {
+		t.Fatalf("reply %v", r)
+	}
+	if c.sc.Scan() {
+		t.Fatalf("more after the reply: %q", c.sc.Text())
+	}
+}
+
+// TestFallbackDirectory: without XDG_RUNTIME_DIR the sockets go to a
+// private directory of ours under the temporary directory.
+func TestFallbackDirectory(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("XDG_RUNTIME_DIR", "")
+	t.Setenv("TMPDIR", tmp)
+	want := filepath.Join(tmp, fmt.Sprintf("teaphone-%d", os.Getuid()))
+	if Dir() != want {
+		t.Fatalf("Dir() = %q, want %q", Dir(), want)
+	}
+	s, err := Listen(SocketPath(42), echo, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	fi, err := os.Stat(want)
+	if err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("%s: %v, %v; want a 0700 directory", want, fi, err)
+	}
+	if got, err := Find(Dir()); err != nil || got != filepath.Join(want, "teaphone-42.sock") {
+		t.Fatalf("Find: %q, %v", got, err)
+	}
 }
 
 func TestReplyPutsIDAndOKFirst(t *testing.T) {
