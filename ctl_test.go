@@ -201,3 +201,42 @@ func TestCtlDrivesHeadlessAnswer(t *testing.T) {
 		t.Errorf("socket left behind: %v", err)
 	}
 }
+
+// TestCtlSocketInAnUnsafeDirectory: a group- or world-writable socket
+// directory is refused. The default socket's refusal is a warning (the
+// phone runs without one); a --ctl-socket asked for must work.
+func TestCtlSocketInAnUnsafeDirectory(t *testing.T) {
+	dir := t.TempDir()
+	runDir := filepath.Join(dir, "run")
+	open := filepath.Join(runDir, "teaphone")
+	if err := os.MkdirAll(open, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(open, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("XDG_RUNTIME_DIR", runDir)
+	cfg := filepath.Join(dir, "config.toml")
+	if err := os.WriteFile(cfg, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"answer", "--config", cfg, "--log-file", filepath.Join(dir, "log"),
+		"--listen", "127.0.0.1:0", "--audio", "null", "--rtp-ports", "19700-19799", "--events", "none"}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	var out, errOut strings.Builder
+	if err := run(ctx, args, &out, &errOut); err != nil {
+		t.Fatalf("answer with an unsafe default socket directory: %v\n%s", err, errOut.String())
+	}
+	if s := errOut.String(); !strings.Contains(s, "warning: no control socket") || !strings.Contains(s, "group or world writable") {
+		t.Errorf("stderr %q, want the warning", s)
+	}
+
+	errOut.Reset()
+	err := run(context.Background(), append(args, "--ctl-socket", filepath.Join(open, "mine.sock")), &out, &errOut)
+	var msg strings.Builder
+	if exitCode(err, &msg) != 2 || !strings.Contains(msg.String(), "group or world writable") {
+		t.Errorf("--ctl-socket in an unsafe directory: %v (%q)", err, msg.String())
+	}
+}

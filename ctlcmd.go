@@ -72,18 +72,24 @@ func runCtl(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	return nil
 }
 
-// startCtl opens the control socket of a running phone: at path, at
-// ctl.SocketPath(pid) when path is empty, nowhere when it is "off" (nil).
-func startCtl(path string, mgr *sessions.Manager, logger *slog.Logger) (*ctl.Service, error) {
+// startCtl opens the control socket of a running phone: at path, nowhere
+// when path is "off" (nil). Without a path it is ctl.SocketPath(pid), and a
+// failure there is only a warning — the phone runs without a socket —
+// while a path asked for must work.
+func startCtl(path string, mgr *sessions.Manager, logger *slog.Logger) (svc *ctl.Service, warning string, err error) {
+	asked := path != ""
 	switch path {
 	case "off", "none":
-		return nil, nil
+		return nil, "", nil
 	case "":
 		path = ctl.SocketPath(os.Getpid())
 	}
-	svc, err := ctl.Start(path, mgr, ctl.Options{Log: logger.With("component", "ctl")})
-	if err != nil {
-		return nil, fmt.Errorf("%w (--ctl-socket off runs without one)", err)
+	svc, err = ctl.Start(path, mgr, ctl.Options{Log: logger.With("component", "ctl")})
+	switch {
+	case err == nil:
+		return svc, "", nil
+	case asked:
+		return nil, "", fmt.Errorf("%w (--ctl-socket off runs without one)", err)
 	}
-	return svc, nil
+	return nil, fmt.Sprintf("no control socket: %v (teaphone ctl cannot reach this phone; --ctl-socket PATH puts it elsewhere)", err), nil
 }

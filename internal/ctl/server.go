@@ -52,6 +52,9 @@ const (
 	// flushGrace is how long Close waits for a client to read what is
 	// queued for it.
 	flushGrace = time.Second
+	// maxPath is the longest socket path (sun_path holds 108 bytes on
+	// Linux, 104 on the BSDs, with a terminating NUL).
+	maxPath = 103
 )
 
 // Request is one request line.
@@ -126,6 +129,9 @@ type Server struct {
 // CheckDir — made with mode 0700 when missing — and serves h on it. A stale
 // socket at path (nobody listening) is replaced; a live one is an error.
 func Listen(path string, h Handler, o Options) (*Server, error) {
+	if len(path) > maxPath {
+		return nil, fmt.Errorf("control socket %s: path too long (%d bytes; a Unix socket path holds %d)", path, len(path), maxPath)
+	}
 	if err := PrepareDir(filepath.Dir(path)); err != nil {
 		return nil, err
 	}
