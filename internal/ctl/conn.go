@@ -24,7 +24,7 @@ type conn struct {
 	mu     sync.Mutex
 	q      [][]byte
 	events bool // subscribed to events
-	eof    bool // the client sent its last request
+	eof    bool // the client closed its side: write the replies, then stop
 	ending bool // the server is closing: write what is queued, then stop
 	kicked bool // over its queue: the notice is all that is left to write
 }
@@ -36,7 +36,7 @@ func newConn(s *Server, nc net.Conn) *conn {
 func (c *conn) subscribed() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.events && !c.kicked
+	return c.events && !c.kicked && !c.eof && !c.ending
 }
 
 // send queues one line (with its newline) without waiting. A client over
@@ -56,6 +56,11 @@ func (c *conn) send(line []byte) {
 		c.q = append(c.q, line)
 	}
 	c.mu.Unlock()
+	c.signal()
+}
+
+// signal wakes the writer.
+func (c *conn) signal() {
 	select {
 	case c.wake <- struct{}{}:
 	default:
@@ -74,10 +79,7 @@ func (c *conn) finish() {
 	} else {
 		_ = c.nc.SetReadDeadline(time.Now())
 	}
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
+	c.signal()
 }
 
 // write is the connection's writer goroutine. Its end closes the
@@ -90,7 +92,7 @@ func (c *conn) write() {
 		c.mu.Lock()
 		batch := c.q
 		c.q = nil
-		done := c.kicked || c.ending || (c.eof && !c.events)
+		done := c.kicked || c.ending || c.eof
 		c.mu.Unlock()
 		if len(batch) == 0 {
 			if done {
@@ -114,7 +116,7 @@ func (c *conn) read() {
 		c.mu.Lock()
 		c.eof = true
 		c.mu.Unlock()
-		c.send(nil) // wake the writer; an empty line writes nothing
+		c.signal()
 	}()
 	br := bufio.NewReader(c.nc)
 	for {

@@ -16,7 +16,9 @@
 //
 // {"cmd":"events"} subscribes the connection to the events the headless
 // modes print (the same JSON lines); replies and events then share the
-// connection, events being the lines with an "event" field.
+// connection, events being the lines with an "event" field. A client that
+// closes its side (shutdown SHUT_WR) gets the replies to what it sent, and
+// then the connection ends: a client following events keeps its side open.
 //
 // Each connection has a bounded queue of lines to write. A client that lets
 // it fill up (it does not read) is disconnected: the queue is replaced by
