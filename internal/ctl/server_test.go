@@ -414,3 +414,26 @@ func (w chanWriter) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+// TestGoneSubscriberDropped: a subscriber that goes away is dropped at
+// once, not at the next event.
+func TestGoneSubscriberDropped(t *testing.T) {
+	s, path := listen(t, Options{})
+	c := connect(t, path)
+	c.send(`{"cmd":"events"}`)
+	c.next()
+	_ = c.nc.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		s.mu.Lock()
+		n := len(s.conns)
+		s.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections still held", n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
