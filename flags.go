@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/teaphone/teaphone/internal/config"
+	"github.com/teaphone/teaphone/internal/ctl"
 	"github.com/teaphone/teaphone/internal/script"
 )
 
@@ -27,6 +28,10 @@ usage:
                                    (JSON lines: one per call, then a summary)
   teaphone doctor [flags]          check an account: provider, registration, NAT,
                                    incoming requests, RTP (exit 1 when it cannot register)
+  teaphone ctl [--socket PATH] [--call LINE] COMMAND…
+                                   drive a running teaphone through its control
+                                   socket (dial URI, hangup, hold, dtmf 12, calls,
+                                   events …); prints the JSON reply
   teaphone devices                 list audio devices
   teaphone version                 version, Go version, PortAudio support (also --version)
 
@@ -72,6 +77,7 @@ type flags struct {
 	timeout                                   time.Duration
 	target                                    string // dial, load
 	load                                      loadFlags
+	ctlSocket                                 string // tui, answer, dial
 }
 
 // loadFlags are the flags of load mode (see internal/load.Options).
@@ -92,6 +98,9 @@ func parseFlags(mode string, args []string, stderr io.Writer) (flags, error) {
 	fs.StringVar(&f.metrics, "metrics", "", "serve Prometheus metrics at http://ADDR/metrics (host:port, or a port for 127.0.0.1; overrides metrics.listen)")
 	if mode != "tui" {
 		fs.StringVar(&f.events, "events", "", "event output: jsonl | text | none (default jsonl, text on a terminal)")
+	}
+	if mode == "tui" || mode == "answer" || mode == "dial" {
+		fs.StringVar(&f.ctlSocket, "ctl-socket", "", "control socket (default "+ctl.SocketPath(os.Getpid())+`; "off": none)`)
 	}
 	if mode == "answer" || mode == "dial" {
 		fs.StringVar(&f.scriptText, "script", "", "call script, commands separated by ; or newlines")

@@ -68,6 +68,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "tui", "answer", "dial", "load":
 	case "doctor":
 		return runDoctor(ctx, args, stdout, stderr)
+	case "ctl":
+		return runCtl(ctx, args, stdout, stderr)
 	case "devices":
 		return listDevices(stdout)
 	case "version":
@@ -217,6 +219,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := ph.Start(ctx); err != nil {
 		return err
 	}
+	warnings := cfg.Warnings()
+	if mode != "load" {
+		svc, warning, err := startCtl(f.ctlSocket, mgr, logger)
+		if err != nil {
+			_ = mgr.HangupAll()
+			_ = ph.Close()
+			return usageError{err}
+		}
+		if warning != "" {
+			logger.Warn(warning)
+			warnings = append(warnings, warning)
+			if mode != "tui" {
+				fmt.Fprintf(stderr, "teaphone: warning: %s\n", warning)
+			}
+		}
+		if svc != nil {
+			defer svc.Close() // after shutdown: the last events reach the clients
+			logger.Info("control socket", "path", svc.Path())
+		}
+	}
 	// Ctrl-C (ctx), a quit key or the end of a dial: hang up every call,
 	// un-REGISTER (Close does both, bounded in time), then stop.
 	shutdown := func() {
@@ -228,7 +250,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	switch mode {
 	case "tui":
-		return runTUI(ctx, mgr, cfg, rules, hub, ringHub, snd, sd, logger)
+		return runTUI(ctx, mgr, cfg, warnings, rules, hub, ringHub, snd, sd, logger)
 	case "load":
 		return runLoad(ctx, mgr, f, stdout, stderr)
 	}
@@ -272,7 +294,7 @@ func isTerminal(f *os.File) bool {
 // runTUI runs the full-screen phone: every incoming call no [[rules]] decides waits for the
 // person, the ring tone plays on ringHub and ringback and keypad tones with
 // the calls on hub, and the dial history is kept across runs.
-func runTUI(ctx context.Context, mgr *sessions.Manager, cfg config.Config, rules []sessions.Rule, hub, ringHub *device.Hub, snd openedAudio, sd *soundDevices, logger *slog.Logger) error {
+func runTUI(ctx context.Context, mgr *sessions.Manager, cfg config.Config, warnings []string, rules []sessions.Rule, hub, ringHub *device.Hub, snd openedAudio, sd *soundDevices, logger *slog.Logger) error {
 	names := make([]string, len(cfg.Accounts))
 	for i := range cfg.Accounts {
 		names[i] = cfg.AccountName(i)
@@ -285,7 +307,7 @@ func runTUI(ctx context.Context, mgr *sessions.Manager, cfg config.Config, rules
 	defer tones.Stop()
 	hist := history.Open(history.DefaultPath(), logger.With("component", "history"))
 	o := ui.Options{
-		Accounts: names, AudioIn: snd.name, AudioOut: snd.name, AudioNotice: snd.Notice(), Warnings: cfg.Warnings(),
+		Accounts: names, AudioIn: snd.name, AudioOut: snd.name, AudioNotice: snd.Notice(), Warnings: warnings,
 		Keys: cfg.UI.Keys, Contacts: contacts,
 		History: hist.Load(), OnDial: hist.Add, Keypad: ringer.Keypad(hub),
 		InputLevel: hub.InputLevel,
