@@ -46,9 +46,11 @@ func Record(db *DB, src Source, log *slog.Logger) *Recorder {
 	return r
 }
 
-// Close stops the Recorder and waits for its goroutine. When the phone's
-// event stream has ended it first writes what is still queued (for at most
-// a couple of seconds). Close does not close the DB. It is idempotent.
+// Close stops the Recorder and waits for its goroutine. Call it after the
+// phone is closed and before the Manager is: it first gives the Recorder a
+// couple of seconds to write what the end of the phone's event stream left
+// queued (the calls hung up at exit). Close does not close the DB. It is
+// idempotent.
 func (r *Recorder) Close() {
 	select {
 	case <-r.done:
