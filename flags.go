@@ -27,6 +27,8 @@ usage:
                                    (JSON lines: one per call, then a summary)
   teaphone doctor [flags]          check an account: provider, registration, NAT,
                                    incoming requests, RTP (exit 1 when it cannot register)
+  teaphone history [flags]         the calls made and received, newest first
+                                   (--missed, --since 24h, --json, --limit N)
   teaphone devices                 list audio devices
   teaphone version                 version, Go version, PortAudio support (also --version)
 

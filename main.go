@@ -68,6 +68,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "tui", "answer", "dial", "load":
 	case "doctor":
 		return runDoctor(ctx, args, stdout, stderr)
+	case "history":
+		return runHistory(ctx, args, stdout, stderr)
 	case "devices":
 		return listDevices(stdout)
 	case "version":
@@ -197,6 +199,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer mgr.Close()
+	// Subscribed before the phone listens: no call goes unrecorded. Stopped
+	// after shutdown (deferred below, so run before) hung up the calls.
+	stopHistory, historyWarning := startHistory(cfg, mgr, mode, logger, stderr)
+	defer stopHistory()
 	// The rules in force before the mode sets its own: a call in the first
 	// moments after the listeners open must not be left ringing with
 	// nobody to decide (the Manager's zero rules defer every call).
@@ -217,7 +223,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	switch mode {
 	case "tui":
-		return runTUI(ctx, mgr, cfg, rules, hub, ringHub, snd, sd, logger)
+		return runTUI(ctx, mgr, cfg, rules, hub, ringHub, snd, sd, logger, historyWarning)
 	case "load":
 		return runLoad(ctx, mgr, f, stdout, stderr)
 	}
@@ -261,7 +267,7 @@ func isTerminal(f *os.File) bool {
 // runTUI runs the full-screen phone: every incoming call no [[rules]] decides waits for the
 // person, the ring tone plays on ringHub and ringback and keypad tones with
 // the calls on hub, and the dial history is kept across runs.
-func runTUI(ctx context.Context, mgr *sessions.Manager, cfg config.Config, rules []sessions.Rule, hub, ringHub *device.Hub, snd openedAudio, sd *soundDevices, logger *slog.Logger) error {
+func runTUI(ctx context.Context, mgr *sessions.Manager, cfg config.Config, rules []sessions.Rule, hub, ringHub *device.Hub, snd openedAudio, sd *soundDevices, logger *slog.Logger, historyWarning string) error {
 	names := make([]string, len(cfg.Accounts))
 	for i := range cfg.Accounts {
 		names[i] = cfg.AccountName(i)
@@ -273,8 +279,12 @@ func runTUI(ctx context.Context, mgr *sessions.Manager, cfg config.Config, rules
 	tones := ringer.Start(mgr, ringer.Options{Ring: ringHub, Ringback: hub})
 	defer tones.Stop()
 	hist := history.Open(history.DefaultPath(), logger.With("component", "history"))
+	warnings := cfg.Warnings()
+	if historyWarning != "" {
+		warnings = append(warnings, historyWarning)
+	}
 	o := ui.Options{
-		Accounts: names, AudioIn: snd.name, AudioOut: snd.name, AudioNotice: snd.Notice(), Warnings: cfg.Warnings(),
+		Accounts: names, AudioIn: snd.name, AudioOut: snd.name, AudioNotice: snd.Notice(), Warnings: warnings,
 		Keys: cfg.UI.Keys, Contacts: contacts,
 		History: hist.Load(), OnDial: hist.Add, Keypad: ringer.Keypad(hub),
 		InputLevel: hub.InputLevel,

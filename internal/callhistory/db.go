@@ -43,17 +43,12 @@ func DefaultPath() string {
 type Option func(*options)
 
 type options struct {
-	busy     time.Duration
-	readOnly bool
+	busy time.Duration
 }
 
 // WithBusyTimeout sets how long statements wait for a lock held by another
 // connection (default DefaultBusyTimeout).
 func WithBusyTimeout(d time.Duration) Option { return func(o *options) { o.busy = d } }
-
-// ReadOnly opens an existing database for reading only: nothing is created
-// or migrated (a database of an older schema is an error).
-func ReadOnly() Option { return func(o *options) { o.readOnly = true } }
 
 // Open opens (creating it and its directory if needed) the history database
 // at path, in WAL mode, and brings its schema up to date. A file that is not
@@ -70,22 +65,15 @@ func Open(path string, opts ...Option) (*DB, error) {
 	if strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("call history %s: ? and # are not allowed in the path", path)
 	}
-	if o.readOnly {
-		if _, err := os.Stat(path); err != nil {
-			return nil, fmt.Errorf("call history: %w", err)
-		}
-	} else if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("call history: %w", err)
 	}
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", o.busy.Milliseconds()))
-	q.Add("_pragma", "foreign_keys(1)")
-	if o.readOnly {
-		q.Set("mode", "ro")
-	} else {
-		q.Add("_pragma", "journal_mode(WAL)")
-		q.Add("_pragma", "synchronous(NORMAL)")
-	}
+	q.Add("_pragma", "journal_mode(WAL)")
+	// WAL with synchronous=NORMAL: a committed call survives the process
+	// being killed (only a power cut may lose the last commits).
+	q.Add("_pragma", "synchronous(NORMAL)")
 	db, err := sql.Open("sqlite", path+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("call history %s: %w", path, err)
@@ -95,15 +83,10 @@ func Open(path string, opts ...Option) (*DB, error) {
 	d := &DB{db: db, path: path}
 	ctx, cancel := context.WithTimeout(context.Background(), o.busy+5*time.Second)
 	defer cancel()
-	if o.readOnly {
-		err = d.checkVersion(ctx)
-	} else {
-		if !fileExists(path) {
-			_ = os.WriteFile(path, nil, 0o600) // private from the start
-		}
-		err = migrate(ctx, db)
+	if !fileExists(path) {
+		_ = os.WriteFile(path, nil, 0o600) // private from the start
 	}
-	if err != nil {
+	if err := migrate(ctx, db); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("call history %s: %w", path, err)
 	}
@@ -120,14 +103,3 @@ func (d *DB) Path() string { return d.path }
 
 // Close closes the database.
 func (d *DB) Close() error { return d.db.Close() }
-
-func (d *DB) checkVersion(ctx context.Context) error {
-	v, err := version(ctx, d.db)
-	if err != nil {
-		return err
-	}
-	if v != len(migrations) {
-		return fmt.Errorf("schema version %d, want %d (open it once with teaphone to upgrade it)", v, len(migrations))
-	}
-	return nil
-}

@@ -25,6 +25,8 @@ type Config struct {
 	TLS TLS `toml:"tls"`
 	// UI holds the terminal interface settings ([ui]).
 	UI UI `toml:"ui"`
+	// History holds the call history settings ([history]).
+	History History `toml:"history"`
 	// Contacts is the address book ([[contacts]]).
 	Contacts []Contact `toml:"contacts"`
 	// Rules decide what happens to incoming calls ([[rules]]), before the
@@ -309,9 +311,10 @@ func Default() Config {
 			Encryption:     EncryptionNone,
 			RecordTemplate: "{date}-{remote}-{call_id}.wav",
 		},
-		Calls: Calls{AutoHold: true, TransferAllow: []string{}},
-		NAT:   NAT{ContactRewrite: true, KeepAlive: Duration{25 * time.Second}},
-		TLS:   TLS{Verify: true},
+		Calls:   Calls{AutoHold: true, TransferAllow: []string{}},
+		NAT:     NAT{ContactRewrite: true, KeepAlive: Duration{25 * time.Second}},
+		TLS:     TLS{Verify: true},
+		History: History{Enabled: true},
 	}
 }
 
