@@ -13,6 +13,7 @@ import (
 	"github.com/teaphone/teaphone/internal/callhistory"
 	"github.com/teaphone/teaphone/internal/config"
 	"github.com/teaphone/teaphone/sessions"
+	"github.com/teaphone/teaphone/ui"
 )
 
 // historyPath is where the call history is kept: history.file, else the
@@ -24,31 +25,65 @@ func historyPath(cfg config.Config) string {
 	return callhistory.DefaultPath()
 }
 
+// phoneHistory is the call history of a running phone.
+type phoneHistory struct {
+	db      *callhistory.DB // nil: no history
+	stop    func()
+	warning string // why there is none, for the TUI's log pane
+}
+
 // startHistory opens the call history and records mgr's calls in it until
-// the returned stop runs (after the phone is closed: the calls hung up at
-// exit are written). A history that cannot be opened is a warning, returned
-// for the TUI to show (and on stderr in the other modes), never an error:
-// the phone runs without it.
-func startHistory(cfg config.Config, mgr *sessions.Manager, mode string, logger *slog.Logger, stderr io.Writer) (stop func(), warning string) {
+// stop runs (after the phone is closed: the calls hung up at exit are
+// written). A history that cannot be opened is a warning (on stderr in the
+// headless modes, in the log pane of the TUI), never an error: the phone
+// runs without it.
+func startHistory(cfg config.Config, mgr *sessions.Manager, mode string, logger *slog.Logger, stderr io.Writer) phoneHistory {
 	if !cfg.History.Enabled || mode == "load" { // load's thousands of test calls are no history
-		return func() {}, ""
+		return phoneHistory{stop: func() {}}
 	}
 	db, err := callhistory.Open(historyPath(cfg))
 	if err != nil {
-		warning = fmt.Sprintf("call history off: %v", err)
+		warning := fmt.Sprintf("call history off: %v", err)
 		logger.Warn(warning)
 		if mode != "tui" {
 			fmt.Fprintf(stderr, "teaphone: warning: %s\n", warning)
 		}
-		return func() {}, warning
+		return phoneHistory{stop: func() {}, warning: warning}
 	}
 	rec := callhistory.Record(db, mgr, logger.With("component", "callhistory"))
-	return func() {
+	return phoneHistory{db: db, stop: func() {
 		rec.Close()
 		if err := db.Close(); err != nil {
 			logger.Warn("call history: close", "err", err)
 		}
-	}, ""
+	}}
+}
+
+// tuiHistoryLimit is how many calls the TUI's history view lists.
+const tuiHistoryLimit = 200
+
+// recent reads the newest calls for the TUI's history view (nil without a
+// history).
+func (h phoneHistory) recent(ctx context.Context) func() ([]ui.HistoryEntry, error) {
+	if h.db == nil {
+		return nil
+	}
+	db := h.db
+	return func() ([]ui.HistoryEntry, error) {
+		calls, err := db.Recent(ctx, tuiHistoryLimit)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]ui.HistoryEntry, len(calls))
+		for i, c := range calls {
+			out[i] = ui.HistoryEntry{
+				Started: c.StartedAt, Incoming: c.Direction == "incoming", Missed: c.Missed,
+				Remote: c.RemoteURI, Display: c.DisplayName, Account: c.Account,
+				Duration: c.Duration(), Result: c.Result(),
+			}
+		}
+		return out, nil
+	}
 }
 
 const historyUsage = `usage: teaphone history [flags]
