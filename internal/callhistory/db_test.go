@@ -57,6 +57,23 @@ func TestMigrateFromEmpty(t *testing.T) {
 	}
 }
 
+// TestMigrateEmptyFile: a zero-byte file (touched, or left by a crash
+// before the first write) becomes a history.
+func TestMigrateEmptyFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "history.db")
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if v := schemaVersion(t, d.db); v != SchemaVersion() {
+		t.Errorf("schema version %d, want %d", v, SchemaVersion())
+	}
+}
+
 // TestMigrateFromVersion1: a database written by version 1 keeps its calls
 // and gains the new columns with their defaults.
 func TestMigrateFromVersion1(t *testing.T) {
