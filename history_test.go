@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"strings"
@@ -174,6 +175,30 @@ func TestDialRecordsHistory(t *testing.T) {
 	}
 	if !strings.Contains(stderr, "warning: call history off") {
 		t.Errorf("no warning on stderr: %q", stderr)
+	}
+
+	// Another program holds the history exclusively: the call is placed
+	// after the busy timeout, with a warning.
+	other, err := sql.Open("sqlite", good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	other.SetMaxOpenConns(1)
+	for _, q := range []string{`PRAGMA locking_mode = EXCLUSIVE`, `BEGIN EXCLUSIVE`, `DELETE FROM calls`} {
+		if _, err := other.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	stderr, err = dial(good)
+	if err != nil {
+		t.Fatalf("dial with a locked history: %v\n%s", err, stderr)
+	}
+	if !strings.Contains(stderr, "warning: call history off") || !strings.Contains(stderr, "locked") {
+		t.Errorf("no warning on stderr: %q", stderr)
+	}
+	if _, err := other.Exec(`ROLLBACK`); err != nil {
+		t.Fatal(err)
 	}
 }
 
