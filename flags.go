@@ -32,6 +32,8 @@ usage:
                                    drive a running teaphone through its control
                                    socket (dial URI, hangup, hold, dtmf 12, calls,
                                    events …); prints the JSON reply
+  teaphone history [flags]         the calls made and received, newest first
+                                   (--missed, --since 24h, --json, --limit N)
   teaphone devices                 list audio devices
   teaphone version                 version, Go version, PortAudio support (also --version)
 

@@ -70,6 +70,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runDoctor(ctx, args, stdout, stderr)
 	case "ctl":
 		return runCtl(ctx, args, stdout, stderr)
+	case "history":
+		return runHistory(ctx, args, stdout, stderr)
 	case "devices":
 		return listDevices(stdout)
 	case "version":
@@ -210,6 +212,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		defer met.Close()
 	}
+	// Subscribed before the phone listens: no call goes unrecorded. Stopped
+	// after shutdown (deferred below, so run before) hung up the calls.
+	hist := startHistory(cfg, mgr, mode, logger, stderr)
+	defer hist.stop()
 	// The rules in force before the mode sets its own: a call in the first
 	// moments after the listeners open must not be left ringing with
 	// nobody to decide (the Manager's zero rules defer every call).
@@ -250,7 +256,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	switch mode {
 	case "tui":
-		return runTUI(ctx, mgr, cfg, warnings, rules, hub, ringHub, snd, sd, logger)
+		return runTUI(ctx, mgr, cfg, warnings, rules, hub, ringHub, snd, sd, logger, hist)
 	case "load":
 		return runLoad(ctx, mgr, f, stdout, stderr)
 	}
@@ -294,7 +300,7 @@ func isTerminal(f *os.File) bool {
 // runTUI runs the full-screen phone: every incoming call no [[rules]] decides waits for the
 // person, the ring tone plays on ringHub and ringback and keypad tones with
 // the calls on hub, and the dial history is kept across runs.
-func runTUI(ctx context.Context, mgr *sessions.Manager, cfg config.Config, warnings []string, rules []sessions.Rule, hub, ringHub *device.Hub, snd openedAudio, sd *soundDevices, logger *slog.Logger) error {
+func runTUI(ctx context.Context, mgr *sessions.Manager, cfg config.Config, warnings []string, rules []sessions.Rule, hub, ringHub *device.Hub, snd openedAudio, sd *soundDevices, logger *slog.Logger, calls phoneHistory) error {
 	names := make([]string, len(cfg.Accounts))
 	for i := range cfg.Accounts {
 		names[i] = cfg.AccountName(i)
@@ -306,11 +312,14 @@ func runTUI(ctx context.Context, mgr *sessions.Manager, cfg config.Config, warni
 	tones := ringer.Start(mgr, ringer.Options{Ring: ringHub, Ringback: hub})
 	defer tones.Stop()
 	hist := history.Open(history.DefaultPath(), logger.With("component", "history"))
+	if calls.warning != "" {
+		warnings = append(warnings, calls.warning)
+	}
 	o := ui.Options{
 		Accounts: names, AudioIn: snd.name, AudioOut: snd.name, AudioNotice: snd.Notice(), Warnings: warnings,
 		Keys: cfg.UI.Keys, Contacts: contacts,
 		History: hist.Load(), OnDial: hist.Add, Keypad: ringer.Keypad(hub),
-		InputLevel: hub.InputLevel,
+		InputLevel: hub.InputLevel, CallHistory: calls.recent(ctx),
 	}
 	if sd != nil {
 		o.AudioIn, o.AudioOut, _ = sd.names()

@@ -119,4 +119,7 @@ type Options struct {
 	// plays the ring on the speaker), during a call too. It runs in a
 	// command; its error, one sentence, is shown in the picker.
 	UseDevice func(role DeviceRole, name string) error
+	// CallHistory, if set, enables the call history view (key H): it
+	// returns the recent calls, newest first. It runs in a command.
+	CallHistory func() ([]HistoryEntry, error)
 }

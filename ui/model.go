@@ -95,7 +95,8 @@ type Model struct {
 	ask      ask
 	showHelp bool
 	showLog  bool
-	picker   picker // the audio device picker (devices.go)
+	picker   picker      // the audio device picker (devices.go)
+	hist     callHistory // the call history view (callhist.go)
 	logs     []string
 	msg      message
 	quitting bool

@@ -57,6 +57,8 @@ func (m Model) Update(msg tea.Msg) (res tea.Model, cmd tea.Cmd) {
 		m = m.handleDialed(msg)
 	case devicesMsg, deviceTickMsg, deviceUsedMsg:
 		m, cmd = m.handleDevices(msg)
+	case historyMsg:
+		m = m.handleHistory(msg)
 	case panicMsg:
 		m.panicked = msg.value
 		return m, tea.Quit
@@ -68,6 +70,7 @@ func (m Model) Update(msg tea.Msg) (res tea.Model, cmd tea.Cmd) {
 func (m Model) activeKeys() keys.KeyMap {
 	km := enableKeys(m.keys, m.calls, m.sel, m.prevSel)
 	km.Devices.SetEnabled(m.opts.ListDevices != nil)
+	km.History.SetEnabled(m.opts.CallHistory != nil)
 	return km
 }
 
@@ -105,6 +108,8 @@ func (m Model) handleKey(k tea.KeyMsg) (Model, tea.Cmd) {
 		return m, nil
 	case m.picker.open:
 		return m.handlePickerKey(k)
+	case m.hist.open:
+		return m.handleHistoryKey(k)
 	case m.ask.kind != askNone:
 		return m.handleAsk(k, km)
 	case key.Matches(k, km.Interrupt):
@@ -189,6 +194,8 @@ func (m Model) handleCallKey(k tea.KeyMsg, km keys.KeyMap) (Model, tea.Cmd) {
 		m.showLog = !m.showLog
 	case key.Matches(k, m.keys.Devices): // disabled in the help without a sound card, but it says so
 		return m.openPicker()
+	case key.Matches(k, m.keys.History): // disabled in the help without a history, but it says so
+		return m.openHistory()
 	case key.Matches(k, km.Dial):
 		m.dial = m.dial.Focus()
 	case key.Matches(k, km.Answer):
@@ -389,7 +396,7 @@ func (m Model) applyCall(e sessions.CallEvent) (Model, tea.Cmd) {
 		}
 	}
 	if newIncoming {
-		m.picker.open = false // the prompt matters more
+		m.picker.open, m.hist.open = false, false // the prompt matters more
 		m.msg = message{text: fmt.Sprintf("incoming call from %s", peerText(ci))}
 		return m, bellCmd(m.bell)
 	}

@@ -46,6 +46,9 @@ func (m Model) View() (out string) {
 	if m.picker.open {
 		return assemble(w, h, top, m.pickerView(w, h-len(top)-len(footer)), footer)
 	}
+	if m.hist.open {
+		return assemble(w, h, top, m.historyView(w, h-len(top)-len(footer)), footer)
+	}
 
 	box := m.boxView(w, km)
 	fixed := 1 + 2 + len(box) + 2 // status, calls heading+1 row, box, dial+msg
@@ -272,6 +275,8 @@ func (m Model) footer(w int, km keys.KeyMap) string {
 		bs = []key.Binding{with(km.Leave, "close help")}
 	case m.picker.open:
 		bs = pickerHelp(km)
+	case m.hist.open:
+		bs = historyHelp(km)
 	case m.ask.kind == askQuit:
 		bs = []key.Binding{with(km.Confirm, "quit"), with(km.Cancel, "stay")}
 	case m.ask.kind == askConsult:

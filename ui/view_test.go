@@ -34,7 +34,19 @@ var testOpts = Options{
 			{Name: "HDMI 0", Output: true},
 		}, Input: "USB Headset", Output: "USB Headset"}, nil
 	},
-	UseDevice: func(DeviceRole, string) error { return nil },
+	UseDevice:   func(DeviceRole, string) error { return nil },
+	CallHistory: func() ([]HistoryEntry, error) { return historyEntries, nil },
+}
+
+// historyEntries are the calls the history view shows, newest first.
+var historyEntries = []HistoryEntry{
+	{Started: t0.Add(-10 * time.Minute), Incoming: true, Missed: true, Remote: "sip:alice@example.com",
+		Display: "Alice Smith", Account: "work", Result: "missed"},
+	{Started: t0.Add(-2 * time.Hour), Remote: "sip:bob@example.com", Display: "Bob Jones", Account: "work",
+		Duration: 3*time.Minute + 12*time.Second, Result: "remote hangup"},
+	{Started: t0.Add(-26 * time.Hour), Remote: "sip:carol@example.org", Account: "home", Result: "486 Busy Here"},
+	{Started: t0.Add(-50 * time.Hour), Incoming: true, Remote: "sip:+4930123456@carrier.example",
+		Duration: 47 * time.Second, Result: "local hangup"},
 }
 
 func regFake() *fakeClient {
@@ -88,6 +100,10 @@ func screens(t *testing.T) map[string]Model {
 	dv, _ := feed(t, m, keyMsg("s"))
 	dv, _ = feed(t, dv, keyMsg("down"), keyMsg("down"))
 	out["devices"] = dv
+
+	hv, _ := feed(t, New(regFake(), testOpts), keyMsg("H"))
+	hv, _ = feed(t, hv, keyMsg("j"))
+	out["history"] = hv
 	return out
 }
 

@@ -27,6 +27,8 @@ type Config struct {
 	UI UI `toml:"ui"`
 	// Metrics holds the Prometheus endpoint settings ([metrics]).
 	Metrics Metrics `toml:"metrics"`
+	// History holds the call history settings ([history]).
+	History History `toml:"history"`
 	// Contacts is the address book ([[contacts]]).
 	Contacts []Contact `toml:"contacts"`
 	// Rules decide what happens to incoming calls ([[rules]]), before the
@@ -262,7 +264,7 @@ const (
 var keyActions = []string{
 	"answer", "reject", "end", "hold", "mute", "transfer", "attended_transfer",
 	"conference", "record", "next", "prev", "help", "quit", "dial", "forward", "defer",
-	"log", "devices",
+	"log", "devices", "history",
 }
 
 // KeyActions returns the action names accepted in [ui.keys].
@@ -311,9 +313,10 @@ func Default() Config {
 			Encryption:     EncryptionNone,
 			RecordTemplate: "{date}-{remote}-{call_id}.wav",
 		},
-		Calls: Calls{AutoHold: true, TransferAllow: []string{}},
-		NAT:   NAT{ContactRewrite: true, KeepAlive: Duration{25 * time.Second}},
-		TLS:   TLS{Verify: true},
+		Calls:   Calls{AutoHold: true, TransferAllow: []string{}},
+		NAT:     NAT{ContactRewrite: true, KeepAlive: Duration{25 * time.Second}},
+		TLS:     TLS{Verify: true},
+		History: History{Enabled: true},
 	}
 }
 

@@ -425,10 +425,12 @@ func newTeaphoneCmdConfig(t *testing.T, config string, args ...string) *teaphone
 	cmd := exec.Command(bin, full...)
 	cmd.Dir = dir
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "TEAPHONE_") {
+		if !strings.HasPrefix(kv, "TEAPHONE_") && !strings.HasPrefix(kv, "XDG_DATA_HOME=") {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
+	// The call history of these calls stays in the test's directory.
+	cmd.Env = append(cmd.Env, "XDG_DATA_HOME="+filepath.Join(dir, "data"))
 	tc := &teaphoneCmd{Cmd: cmd, dir: dir, stdout: &syncBuffer{}, stderr: &syncBuffer{}, waitDone: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = tc.stdout, tc.stderr
 	return tc

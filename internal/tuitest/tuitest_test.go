@@ -245,7 +245,8 @@ func startTeaphone(t *testing.T, dir, bin string) (*terminal, int) {
 			t.Fatal(err)
 		}
 		cfg := filepath.Join(dir, "config.toml")
-		conf := fmt.Sprintf("[sip]\nlisten = \"127.0.0.1:%d\"\n\n[media]\nrtp_ports = [%d, %d]\naudio = \"null\"\n", port, rtp, rtp+19)
+		conf := fmt.Sprintf("[sip]\nlisten = \"127.0.0.1:%d\"\n\n[media]\nrtp_ports = [%d, %d]\naudio = \"null\"\n\n[history]\nfile = %q\n",
+			port, rtp, rtp+19, filepath.Join(dir, "history.db"))
 		if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
 			t.Fatal(err)
 		}

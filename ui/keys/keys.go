@@ -30,12 +30,13 @@ const (
 	Defer            = "defer"
 	Log              = "log"
 	Devices          = "devices"
+	History          = "history"
 )
 
 // Actions lists every remappable action, in help order.
 var Actions = []string{
 	Answer, Reject, Forward, Defer, End, Hold, Mute, Record, Transfer,
-	AttendedTransfer, Conference, Next, Prev, Dial, Log, Devices, Help, Quit,
+	AttendedTransfer, Conference, Next, Prev, Dial, Log, Devices, History, Help, Quit,
 }
 
 // KeyMap is every binding of the UI. Context keys start enabled; the UI
@@ -50,6 +51,7 @@ type KeyMap struct {
 	DTMF                                    key.Binding // help only: digits 0-9 * # A-D
 	Dial, Log, Help, Quit                   key.Binding
 	Devices                                 key.Binding // the audio device picker
+	History                                 key.Binding // the call history
 
 	// Line editing (dial line and target questions).
 	Submit, HistoryPrev, HistoryNext, Complete, Leave key.Binding
@@ -87,6 +89,7 @@ func Default() KeyMap {
 		Dial:             b([]string{"d", ":"}, "d", "dial"),
 		Log:              b([]string{"l"}, "l", "log"),
 		Devices:          b([]string{"s"}, "s", "sound devices"),
+		History:          b([]string{"H"}, "H", "call history"),
 		Help:             b([]string{"?"}, "?", "help"),
 		Quit:             b([]string{"q"}, "q", "quit"),
 
@@ -175,6 +178,8 @@ func (k *KeyMap) binding(action string) *key.Binding {
 		return &k.Log
 	case Devices:
 		return &k.Devices
+	case History:
+		return &k.History
 	}
 	return nil
 }
@@ -194,7 +199,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		{k.Answer, k.Reject, k.Decline, k.Forward, k.Defer},
 		{k.End, k.Hold, k.Mute, k.Record, k.DTMF},
 		{k.Transfer, k.AttendedTransfer, k.Conference, k.Next, k.Prev},
-		{k.Dial, k.Log, k.Devices, k.Help, k.Quit, k.Interrupt},
+		{k.Dial, k.Log, k.Devices, k.History, k.Help, k.Quit, k.Interrupt},
 	}
 }
 

@@ -1,0 +1,130 @@
+package callhistory
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/teaphone/teaphone/sessions"
+)
+
+// Source is where a Recorder gets its events: *sessions.Manager.
+type Source interface {
+	Subscribe() *sessions.Subscription
+}
+
+// drainGrace is how long Close lets the Recorder write the events still
+// queued when the phone's event stream has ended (the calls hung up at
+// exit).
+const drainGrace = 2 * time.Second
+
+// writeTimeout bounds one write (the busy timeout bounds the wait for a lock).
+const writeTimeout = 10 * time.Second
+
+// Recorder writes every call of a sessions event stream to a DB. It is a
+// subscriber like any other: it never blocks the phone (a Recorder that
+// falls too far behind is cut off, with a warning, and the phone goes on).
+type Recorder struct {
+	db   *DB
+	sub  *sessions.Subscription
+	log  *slog.Logger
+	done chan struct{}
+	mos  map[sessions.CallID]float64 // last MOS seen per call in progress
+}
+
+// Record subscribes to src and writes each call to db as it progresses,
+// until Close. Failed writes are logged to log (nil: discarded) and the
+// next change of the call writes its whole row again.
+func Record(db *DB, src Source, log *slog.Logger) *Recorder {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	r := &Recorder{db: db, sub: src.Subscribe(), log: log, done: make(chan struct{}),
+		mos: make(map[sessions.CallID]float64)}
+	go r.run()
+	return r
+}
+
+// Close stops the Recorder and waits for its goroutine. Call it after the
+// phone is closed and before the Manager is: it first gives the Recorder a
+// couple of seconds to write what the end of the phone's event stream left
+// queued (the calls hung up at exit). Close does not close the DB. It is
+// idempotent.
+func (r *Recorder) Close() {
+	select {
+	case <-r.done:
+	case <-time.After(drainGrace):
+	}
+	r.sub.Close()
+	<-r.done
+}
+
+// Done is closed when the Recorder's goroutine has ended.
+func (r *Recorder) Done() <-chan struct{} { return r.done }
+
+func (r *Recorder) run() {
+	defer close(r.done)
+	for ev := range r.sub.C() {
+		switch e := ev.(type) {
+		case sessions.MediaEvent:
+			if e.Stats.MOS > 0 {
+				r.mos[e.CallID] = e.Stats.MOS
+			}
+		case sessions.CallEvent:
+			r.write(e.Call)
+		}
+	}
+	if err := r.sub.Err(); err != nil {
+		r.log.Warn("call history: recording stopped", "err", err)
+	}
+}
+
+func (r *Recorder) write(info sessions.CallInfo) {
+	c := FromInfo(info)
+	if c.MOS == 0 {
+		c.MOS = r.mos[info.ID]
+	}
+	if info.Ended() {
+		delete(r.mos, info.ID)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	defer cancel()
+	if err := r.db.Put(ctx, c); err != nil {
+		r.log.Warn("call history: write failed", "call_id", info.ID, "err", err)
+	}
+}
+
+// FromInfo is the row of a call snapshot.
+func FromInfo(info sessions.CallInfo) Call {
+	c := Call{
+		ID:          string(info.ID),
+		Direction:   string(info.Direction),
+		RemoteURI:   info.RemoteURI,
+		DisplayName: info.RemoteDisplay,
+		Account:     info.Account,
+		State:       info.State.String(),
+		StartedAt:   info.CreatedAt,
+		AnsweredAt:  info.ConnectedAt,
+		EndedAt:     info.EndedAt,
+		EndReason:   info.EndReason,
+		EndCode:     info.EndCode,
+		Codec:       info.Codec,
+		MOS:         info.Stats.MOS,
+	}
+	if c.StartedAt.IsZero() {
+		c.StartedAt = time.Now()
+	}
+	if info.Ended() && c.EndedAt.IsZero() {
+		c.EndedAt = time.Now()
+	}
+	c.Missed = info.Direction == sessions.DirectionIncoming && info.Ended() &&
+		info.ConnectedAt.IsZero() && !declined(info.Decision)
+	return c
+}
+
+// declined reports whether an incoming call's decision refused it
+// (sessions: "reject 486", "rejected 603", "forward sip:…", "forwarded sip:…").
+func declined(decision string) bool {
+	return strings.HasPrefix(decision, "reject") || strings.HasPrefix(decision, "forward")
+}
