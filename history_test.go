@@ -12,8 +12,6 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/teaphone/teaphone/internal/callhistory"
-	"github.com/teaphone/teaphone/phone"
-	"github.com/teaphone/teaphone/sessions"
 )
 
 // TestMain keeps the call history of the phones these tests run out of the
@@ -118,21 +116,7 @@ func TestHistoryBadFlags(t *testing.T) {
 // history.file; with a corrupt history file the call is placed all the same,
 // with a warning on stderr.
 func TestDialRecordsHistory(t *testing.T) {
-	far := sessions.New()
-	if err := far.SetRules(sessions.AcceptAll(0)); err != nil {
-		t.Fatal(err)
-	}
-	b, err := phone.New(phone.Options{Listen: "127.0.0.1:0", RTPPortMin: 19500, RTPPortMax: 19599, Handler: far})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := far.Start(b); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close(); _ = far.Close() })
+	b := answeringPeer(t, 19500, 19599)
 
 	dir := t.TempDir()
 	dial := func(histFile string) (string, error) {

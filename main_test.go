@@ -290,3 +290,25 @@ func TestOpenAudio(t *testing.T) {
 		})
 	}
 }
+
+// answeringPeer starts a phone on 127.0.0.1 whose sessions Manager answers
+// every call, with RTP on ports low..high; both close with the test.
+func answeringPeer(t *testing.T, low, high int) *phone.Phone {
+	t.Helper()
+	far := sessions.New()
+	if err := far.SetRules(sessions.AcceptAll(0)); err != nil {
+		t.Fatal(err)
+	}
+	b, err := phone.New(phone.Options{Listen: "127.0.0.1:0", RTPPortMin: low, RTPPortMax: high, Handler: far})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := far.Start(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close(); _ = far.Close() })
+	return b
+}

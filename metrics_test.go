@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/teaphone/teaphone/phone"
-	"github.com/teaphone/teaphone/sessions"
 )
 
 // scrapeMetrics reads the samples at url by series as written ("name" or
@@ -77,21 +76,7 @@ func emptyConfig(t *testing.T) (cfg, log string) {
 // answers and reads /metrics during the call; the server is gone once
 // dial returns.
 func TestDialMetrics(t *testing.T) {
-	far := sessions.New()
-	if err := far.SetRules(sessions.AcceptAll(0)); err != nil {
-		t.Fatal(err)
-	}
-	b, err := phone.New(phone.Options{Listen: "127.0.0.1:0", RTPPortMin: 28400, RTPPortMax: 28499, Handler: far})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := far.Start(b); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close(); _ = far.Close() })
+	b := answeringPeer(t, 28400, 28499)
 
 	cfg, logFile := emptyConfig(t)
 	addr := "127.0.0.1:" + strconv.Itoa(freePort(t))

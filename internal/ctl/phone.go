@@ -180,31 +180,14 @@ func (c Commands) target(ref string, op script.Op) (sessions.CallInfo, error) {
 // exec runs a script command on the call id.
 func (c Commands) exec(id sessions.CallID, cmd script.Command) error {
 	m := c.M
+	if handled, err := script.Control(m, id, cmd); handled {
+		return err
+	}
 	switch cmd.Op {
 	case script.OpAnswer:
 		return m.Accept(id)
 	case script.OpReject:
 		return m.Reject(id, cmd.Code, cmd.Arg)
-	case script.OpHangup:
-		return m.Hangup(id)
-	case script.OpDTMF:
-		return m.SendDTMF(id, cmd.Arg)
-	case script.OpHold:
-		return m.Hold(id)
-	case script.OpResume:
-		return m.Resume(id)
-	case script.OpMute:
-		return m.Mute(id)
-	case script.OpUnmute:
-		return m.Unmute(id)
-	case script.OpTransfer:
-		return m.Transfer(id, cmd.Arg)
-	case script.OpTransferAttended:
-		consult, ok := m.Resolve(cmd.Arg)
-		if !ok {
-			return fmt.Errorf("transfer-attended: no call %s", cmd.Arg)
-		}
-		return m.AttendedTransfer(id, consult)
 	case script.OpPlay:
 		return m.PlayFile(id, cmd.Arg)
 	case script.OpRecord:

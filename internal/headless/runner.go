@@ -130,6 +130,9 @@ func (r *runner) stopPlayback() {
 func (r *runner) exec(ctx context.Context, c *script.Command) error {
 	m, id := r.e.m, r.tr.id
 	info, _ := r.tr.progress()
+	if handled, err := script.Control(m, id, *c); handled {
+		return err
+	}
 	switch c.Op {
 	case script.OpWait:
 		t := time.NewTimer(c.Duration)
@@ -140,31 +143,11 @@ func (r *runner) exec(ctx context.Context, c *script.Command) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-	case script.OpHangup:
-		return m.Hangup(id)
-	case script.OpDTMF:
-		return m.SendDTMF(id, c.Arg)
 	case script.OpPlay:
 		return r.play(ctx, c.Arg)
 	case script.OpRecord, script.OpRecordStart, script.OpRecordStop:
 		r.tr.markAutoRecorded() // the script takes over from RecordDir
 		return r.recordCmd(c, info)
-	case script.OpHold:
-		return m.Hold(id)
-	case script.OpResume:
-		return m.Resume(id)
-	case script.OpMute:
-		return m.Mute(id)
-	case script.OpUnmute:
-		return m.Unmute(id)
-	case script.OpTransfer:
-		return m.Transfer(id, c.Arg)
-	case script.OpTransferAttended:
-		consult, ok := m.Resolve(c.Arg)
-		if !ok {
-			return fmt.Errorf("no call %s", c.Arg)
-		}
-		return m.AttendedTransfer(id, consult)
 	case script.OpExpectState, script.OpExpectDTMF, script.OpExpectHeldRemote, script.OpExpectHeldLocal:
 		return r.expect(ctx, c)
 	case script.OpAnswer:
