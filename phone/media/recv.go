@@ -185,9 +185,12 @@ func (s *Stream) jitterLocked(ts uint32, now time.Time) {
 	rx := &s.rx
 	ns, rate := now.Sub(s.epoch).Nanoseconds(), int64(s.info.ClockRate)
 	var arrival int64
-	if step := int64(time.Second) / rate; step*rate == int64(time.Second) {
-		arrival = ns / step // 8 and 16 kHz: one division, as exact
-	} else {
+	switch rate { // constant divisors: the compiler multiplies instead
+	case 8000:
+		arrival = ns / (int64(time.Second) / 8000)
+	case 16000:
+		arrival = ns / (int64(time.Second) / 16000)
+	default: // 48 kHz does not divide a second in whole nanoseconds
 		arrival = ns/int64(time.Second)*rate + ns%int64(time.Second)*rate/int64(time.Second)
 	}
 	transit := arrival - int64(int32(ts))
