@@ -68,6 +68,13 @@ type KamailioConfig struct {
 	// TLS, if not nil, loads the tls module and listens for TLS on
 	// another free port of Addr (Kamailio.TLSPort) with this certificate.
 	TLS *KamailioTLS
+	// Config, if not nil, returns the whole kamailio.cfg for the SIP port
+	// and Kamailio's directory (where it may write further files, e.g. a
+	// dispatcher.list) instead of the built-in registrar/proxy; the other
+	// fields but Addr, Port and Netns are then ignored. It must listen on
+	// udp+tcp Addr:port and answer an OPTIONS for sip:Addr:port with 200,
+	// logging its Call-ID (the readiness probe).
+	Config func(port int, dir string) (string, error)
 }
 
 // KamailioTLS is the server certificate of Kamailio's TLS listener (PEM
@@ -169,7 +176,14 @@ func startKamailio(t testing.TB, cfg KamailioConfig, dir, mpath string, check bo
 		command = cfg.Netns.Command
 	}
 	cfgPath := filepath.Join(dir, "kamailio.cfg")
-	if err := os.WriteFile(cfgPath, []byte(kamailioConfig(cfg, port, tlsPort, dir, mpath)), 0o644); err != nil {
+	text := kamailioConfig(cfg, port, tlsPort, dir, mpath)
+	if cfg.Config != nil {
+		var err error
+		if text, err = cfg.Config(port, dir); err != nil {
+			return nil, err
+		}
+	}
+	if err := os.WriteFile(cfgPath, []byte(text), 0o644); err != nil {
 		return nil, err
 	}
 	if check {
