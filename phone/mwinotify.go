@@ -60,7 +60,7 @@ func (p *Phone) onNotifyRequest() func(req *sip.Request, tx sip.ServerTransactio
 
 // onMessageSummary answers a message-summary NOTIFY and reports it: 481
 // when it is for none of our accounts, 400 for a body that is not a
-// summary, else 200 and an MWIEvent.
+// summary, 200 alone for an empty body, else 200 and an MWIEvent.
 func (p *Phone) onMessageSummary(req *sip.Request, tx sip.ServerTransaction) {
 	a := p.matchAccount(req)
 	if a == nil {
@@ -68,6 +68,12 @@ func (p *Phone) onMessageSummary(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	if a == nil {
 		respond(tx, req, 481, "Subscription Does Not Exist")
+		return
+	}
+	if len(strings.TrimSpace(string(req.Body()))) == 0 {
+		// A NOTIFY of a pending or terminated subscription may carry
+		// no state (RFC 6665 §4.1.3): nothing to report.
+		respond(tx, req, 200, "OK")
 		return
 	}
 	s, err := ParseMessageSummary(req.Body())

@@ -54,6 +54,7 @@ func TestMwiUnsolicitedNotify(t *testing.T) {
 	}{
 		{"alice", "foo", body, 489},
 		{"alice", "message-summary", "garbage", 400},
+		{"alice", "message-summary", "", 200},
 		{"mallory", "message-summary", body, 481},
 	} {
 		if code := send(tt.user, tt.event, tt.body); code != tt.want {
