@@ -39,9 +39,10 @@ func phoneAccounts(ctx context.Context, cfg config.Config) ([]phone.Account, err
 			Name: cfg.AccountName(i), AOR: a.AOR, DisplayName: a.DisplayName,
 			Registrar: a.Registrar, OutboundProxy: a.OutboundProxy,
 			Username: a.AuthUsername(), Password: pw, Register: a.Register,
-			Expires:     time.Duration(a.Expires) * time.Second,
-			Encryption:  phone.Encryption(a.MediaEncryption),
-			TLSNoVerify: a.TLS.NoVerify(),
+			Expires:          time.Duration(a.Expires) * time.Second,
+			Encryption:       phone.Encryption(a.MediaEncryption),
+			TLSNoVerify:      a.TLS.NoVerify(),
+			MailboxSubscribe: a.MailboxSubscribe, Mailbox: a.Voicemail,
 		}
 		if a.TLS.CAFile != "" {
 			if pa.TLSRootCAs, err = config.RootCAs(a.TLS.CAFile); err != nil {

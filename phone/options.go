@@ -38,6 +38,11 @@ type Account struct {
 	// from the domains its calls go to (tls.verify = false for the
 	// account): for a lab only, logged at every connection.
 	TLSNoVerify bool
+	// MailboxSubscribe subscribes to the account's message summary (RFC
+	// 3842) once it is registered; the NOTIFYs become MWIEvents. Mailbox
+	// is the URI subscribed to, "" for the AOR.
+	MailboxSubscribe bool
+	Mailbox          string
 }
 
 // Options configure a Phone.

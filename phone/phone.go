@@ -202,6 +202,9 @@ func (p *Phone) Start(ctx context.Context) error {
 				p.registrationLoop(a)
 			}(a)
 		}
+		if a.cfg.MailboxSubscribe {
+			p.spawn(func() { p.mailboxLoop(a) })
+		}
 	}
 	if p.opts.RTPTimeout > 0 {
 		p.spawn(func() { p.watchRTP(p.opts.RTPTimeout) })

@@ -145,7 +145,7 @@ func (p *Phone) handlers() map[sip.RequestMethod]sipgo.RequestHandler {
 		sip.OPTIONS: p.onOptions,
 		sip.INFO:    p.routed(p.onInfo),
 		sip.REFER:   p.onReferRequest(),
-		sip.NOTIFY:  p.routed(p.onNotify),
+		sip.NOTIFY:  p.onNotifyRequest(),
 		sip.PRACK:   p.routed(p.onPrack),
 		sip.UPDATE:  p.routed(p.onUpdate),
 		sip.MESSAGE: methodNotAllowed,

@@ -29,6 +29,13 @@ func (m *Manager) dispatchLocked(ev phone.Event) {
 	case phone.RegistrationEvent:
 		m.registrationLocked(e)
 		return
+	case phone.MWIEvent:
+		m.publishLocked(MWIEvent{
+			Time: m.at(e.Time), Account: e.Account, Waiting: e.Waiting,
+			New: e.New, Old: e.Old, UrgentNew: e.UrgentNew, UrgentOld: e.UrgentOld,
+			MessageAccount: cleanText(e.MessageAccount, false),
+		})
+		return
 	case phone.ErrorEvent:
 		if e.Session == "" {
 			m.publishLocked(ErrorEvent{Time: m.at(e.Time), Err: e.Err})

@@ -8,7 +8,7 @@ type Event interface {
 	// EventTime is when the event happened.
 	EventTime() time.Time
 	// Kind is the event name used by the headless contract: "call",
-	// "registration", "dtmf", "media", "transfer" or "error".
+	// "registration", "dtmf", "media", "transfer", "mwi" or "error".
 	Kind() string
 }
 
@@ -70,6 +70,23 @@ type ErrorEvent struct {
 	CallID CallID
 	Err    error
 }
+
+// MWIEvent reports an account's message-waiting state (RFC 3842): the
+// voice messages waiting in its mailbox. Published on every NOTIFY, never
+// dropped.
+type MWIEvent struct {
+	Time                           time.Time
+	Account                        string
+	Waiting                        bool
+	New, Old, UrgentNew, UrgentOld int
+	MessageAccount                 string // the voicemail URI, "" if not given
+}
+
+// EventTime implements Event.
+func (e MWIEvent) EventTime() time.Time { return e.Time }
+
+// Kind implements Event.
+func (MWIEvent) Kind() string { return "mwi" }
 
 // EventTime implements Event.
 func (e CallEvent) EventTime() time.Time { return e.Time }

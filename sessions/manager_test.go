@@ -660,3 +660,12 @@ func TestTransferRequestAsked(t *testing.T) {
 		t.Errorf("phone got %q, want %q among them", ops, want)
 	}
 }
+
+func TestMwiForwarded(t *testing.T) {
+	_, fp, sub := setup(t)
+	fp.emit(t, phone.MWIEvent{Time: at(1), Account: "work", Waiting: true, New: 3, Old: 1, MessageAccount: "sip:*97@pbx\x1b"})
+	e := recv(t, sub).(MWIEvent)
+	if e.Account != "work" || !e.Waiting || e.New != 3 || e.Old != 1 || e.Kind() != "mwi" || e.MessageAccount != "sip:*97@pbx" {
+		t.Fatalf("%+v", e)
+	}
+}

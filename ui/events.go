@@ -18,6 +18,13 @@ func (m Model) handleEvent(ev sessions.Event) (Model, tea.Cmd) {
 	case sessions.RegistrationEvent:
 		m.regs = upsertReg(m.regs, regEntry{account: e.Account, state: e.State, reason: e.Reason, unverified: e.TLSUnverified})
 		m.logf("account %s %s%s", e.Account, e.State, reasonSuffix(e.Code, e.Reason))
+	case sessions.MWIEvent:
+		n := e.New
+		if !e.Waiting {
+			n = 0
+		}
+		m.regs = setVoicemail(m.regs, e.Account, n)
+		m.logf("account %s voicemail %d new %d old", e.Account, e.New, e.Old)
 	case sessions.DTMFEvent:
 		if e.Received {
 			x := m.extra[e.CallID]

@@ -20,11 +20,26 @@ func upsertReg(regs []regEntry, r regEntry) []regEntry {
 	out := append([]regEntry(nil), regs...)
 	for i := range out {
 		if out[i].account == r.account {
+			// A registration says nothing about the mailbox.
+			r.voicemail = out[i].voicemail
 			out[i] = r
 			return out
 		}
 	}
 	return append(out, r)
+}
+
+// setVoicemail returns regs with account's count of new voice messages set
+// to n (the account added if it is not there yet).
+func setVoicemail(regs []regEntry, account string, n int) []regEntry {
+	out := append([]regEntry(nil), regs...)
+	for i := range out {
+		if out[i].account == account {
+			out[i].voicemail = n
+			return out
+		}
+	}
+	return append(out, regEntry{account: account, voicemail: n})
 }
 
 // upsertCall returns calls with ci added or replaced (removed once ended),

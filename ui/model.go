@@ -49,6 +49,7 @@ type regEntry struct {
 	state      sessions.RegState
 	reason     string
 	unverified bool // registered over TLS without checking the certificate
+	voicemail  int  // new voice messages (RFC 3842 message summary)
 }
 
 // callExtra is what the UI keeps about a call beside its CallInfo.

@@ -128,6 +128,9 @@ func (m Model) statusBar(w int) string {
 			st = s.Failed
 		}
 		parts = append(parts, s.Account.Render(r.account+": ")+st.Render(txt))
+		if r.voicemail > 0 {
+			parts = append(parts, s.Flag.Render(fmt.Sprintf("voicemail %d new", r.voicemail)))
+		}
 	}
 	switch {
 	case m.opts.AudioNotice != "":

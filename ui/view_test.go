@@ -104,6 +104,9 @@ func screens(t *testing.T) map[string]Model {
 	hv, _ := feed(t, New(regFake(), testOpts), keyMsg("H"))
 	hv, _ = feed(t, hv, keyMsg("j"))
 	out["history"] = hv
+
+	vm, _ := feed(t, New(regFake(), testOpts), EventMsg{Event: sessions.MWIEvent{Time: t0, Account: "work", Waiting: true, New: 3, Old: 1}})
+	out["voicemail"] = vm
 	return out
 }
 
@@ -196,5 +199,25 @@ func TestMicMeter(t *testing.T) {
 	tickNow()
 	if v := m.View(); !strings.Contains(v, "mic muted") {
 		t.Errorf("a muted call's pane does not say so:\n%s", v)
+	}
+}
+
+// TestMwiStatusBar: the status bar says "voicemail 3 new" after the
+// account while new messages wait, through a registration
+// refresh, and nothing once they are heard.
+func TestMwiStatusBar(t *testing.T) {
+	m := newTestModel(regFake(), testOpts)
+	status := func() string { return strings.Split(m.View(), "\n")[0] }
+	m, _ = feed(t, m, EventMsg{Event: sessions.MWIEvent{Time: t0, Account: "work", Waiting: true, New: 3, Old: 1}})
+	if s := status(); !strings.Contains(s, "work: registered │ voicemail 3 new") {
+		t.Errorf("status bar %q: want the voicemail count after work", s)
+	}
+	m, _ = feed(t, m, EventMsg{Event: sessions.RegistrationEvent{Time: t0, Account: "work", State: sessions.RegRegistered}})
+	if s := status(); !strings.Contains(s, "voicemail 3 new") {
+		t.Errorf("status bar %q: a registration dropped the voicemail count", s)
+	}
+	m, _ = feed(t, m, EventMsg{Event: sessions.MWIEvent{Time: t0, Account: "work", Waiting: false, Old: 4}})
+	if s := status(); strings.Contains(s, "voicemail") {
+		t.Errorf("status bar %q: voicemail shown with no new message", s)
 	}
 }

@@ -110,6 +110,12 @@ type Account struct {
 	// MediaEncryption overrides media.encryption for this account's calls;
 	// "" uses media.encryption.
 	MediaEncryption string `toml:"media_encryption"`
+	// Voicemail is the mailbox URI (sip:/sips:) subscribed to when
+	// MailboxSubscribe is set; "" means the AOR.
+	Voicemail string `toml:"voicemail"`
+	// MailboxSubscribe subscribes to the mailbox's message summary (RFC
+	// 3842) once registered. Off by default: most PBXes notify unasked.
+	MailboxSubscribe bool `toml:"mailbox_subscribe"`
 	// TLS holds the account's own TLS settings ([accounts.tls]).
 	TLS AccountTLS `toml:"tls"`
 }

@@ -170,6 +170,11 @@ func (v *validator) accounts() {
 		if a.Expires < 10 || a.Expires > 86400 {
 			v.addf(p+"expires", "want 10..86400 seconds, got %d", a.Expires)
 		}
+		if a.Voicemail != "" && v.headerSafe(p+"voicemail", a.Voicemail) {
+			if _, err := parseSIPURI(a.Voicemail); err != nil {
+				v.addf(p+"voicemail", "want a sip: or sips: URI like \"sip:*97@pbx.example.com\", got %q (%v)", a.Voicemail, err)
+			}
+		}
 		if a.MediaEncryption != "" && !validEncryption(a.MediaEncryption) {
 			v.addf(p+"media_encryption", "want \"\" (media.encryption), \"none\", \"srtp-optional\" or \"srtp-mandatory\", got %q", a.MediaEncryption)
 		}

@@ -61,6 +61,8 @@ func TestValidateErrors(t *testing.T) {
 			[]string{`@:3: accounts[0].registrar: want host:port or a sip:/sips: URI, got "http://pbx"`}},
 		{"outbound proxy bad port", acct + "outbound_proxy = \"proxy:0\"\n",
 			[]string{`@:3: accounts[0].outbound_proxy: want host:port`}},
+		{"voicemail not a sip URI", acct + "voicemail = \"*97\"\n",
+			[]string{`@:3: accounts[0].voicemail: want a sip: or sips: URI like "sip:*97@pbx.example.com", got "*97"`}},
 		{"password_env bad name", acct + "password_env = \"MY-PASS\"\n",
 			[]string{`@:3: accounts[0].password_env: want an environment variable name`}},
 		{"listen without port", "[sip]\nlisten = \"0.0.0.0\"\n",
@@ -169,6 +171,7 @@ func TestValidateAccepts(t *testing.T) {
 			"[[accounts]]\nname = \"b\"\naor = \"sip:b@x\"\nregistrar = \"[2001:db8::1]:5060\"\noutbound_proxy = \"proxy.example\"\n" +
 			"[[accounts]]\nname = \"c\"\naor = \"sip:c@x\"\nregistrar = \"10.0.0.1:5070\"\noutbound_proxy = \"SIPS:edge.example:5061\"\n"},
 		{"srtp", "[media]\nencryption = \"srtp-optional\"\n[[accounts]]\naor = \"sip:a@x\"\nmedia_encryption = \"srtp-mandatory\"\n"},
+		{"mailbox", "[[accounts]]\naor = \"sip:a@x\"\nvoicemail = \"sip:*97@pbx.example\"\nmailbox_subscribe = true\n"},
 		{"listen forms", "[sip]\nlisten = \"[::1]:0\"\n"},
 		{"listen hostname", "[sip]\nlisten = \"localhost:5080\"\n"},
 		{"metrics forms", "[metrics]\nlisten = \"9464\"\n"},

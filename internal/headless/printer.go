@@ -278,6 +278,8 @@ func FormatJSON(ev sessions.Event, t time.Time) []byte {
 		v = transferJSON{TS: ts, Event: "transfer", CallID: e.CallID, Line: e.Line, Target: x.Target,
 			Direction: transferDirection(x.Outgoing), Code: x.Code, Reason: x.Reason, Final: x.Final,
 			NewCallID: x.NewCallID, Asking: x.Asking}
+	case sessions.MWIEvent:
+		v = mwiJSONOf(e, ts)
 	case sessions.ErrorEvent:
 		v = messageJSON{TS: ts, Event: "error", CallID: e.CallID, Message: errText(e.Err)}
 	case lineErrorEvent:
@@ -326,6 +328,8 @@ func FormatText(ev sessions.Event, t time.Time) string {
 		if e.Server != "" {
 			s += " via " + e.Server
 		}
+	case sessions.MWIEvent:
+		s = mwiText(e)
 	case sessions.DTMFEvent:
 		s = fmt.Sprintf("dtmf %d %s %s (%s)", e.Line, dtmfDirection(e.Received), e.Digit, e.Method)
 	case sessions.MediaEvent:

@@ -103,6 +103,11 @@ func goldenEvents() []struct {
 			`2026-11-20T10:00:00.123Z transfer 1 received sip:mallory@evil.example 603 refused by policy (final)`,
 		},
 		{
+			sessions.MWIEvent{Time: t0, Account: "work", Waiting: true, New: 3, Old: 1, MessageAccount: "sip:*97@pbx"},
+			`{"ts":"2026-11-20T10:00:00.123Z","event":"mwi","account":"work","waiting":true,"new":3,"old":1,"message_account":"sip:*97@pbx"}`,
+			`2026-11-20T10:00:00.123Z mwi work waiting=true new 3 old 1`,
+		},
+		{
 			sessions.ErrorEvent{Time: t0, Err: errors.New("register work: 403 Forbidden")},
 			`{"ts":"2026-11-20T10:00:00.123Z","event":"error","message":"register work: 403 Forbidden"}`,
 			`2026-11-20T10:00:00.123Z error: register work: 403 Forbidden`,
