@@ -302,8 +302,12 @@ func isTerminal(f *os.File) bool {
 // the calls on hub, and the dial history is kept across runs.
 func runTUI(ctx context.Context, mgr *sessions.Manager, cfg config.Config, warnings []string, rules []sessions.Rule, hub, ringHub *device.Hub, snd openedAudio, sd *soundDevices, logger *slog.Logger, calls phoneHistory) error {
 	names := make([]string, len(cfg.Accounts))
-	for i := range cfg.Accounts {
+	voicemail := map[string]string{}
+	for i, a := range cfg.Accounts {
 		names[i] = cfg.AccountName(i)
+		if a.Voicemail != "" {
+			voicemail[names[i]] = a.Voicemail
+		}
 	}
 	var contacts []ui.Contact
 	for _, c := range cfg.Contacts {
@@ -319,7 +323,7 @@ func runTUI(ctx context.Context, mgr *sessions.Manager, cfg config.Config, warni
 		Accounts: names, AudioIn: snd.name, AudioOut: snd.name, AudioNotice: snd.Notice(), Warnings: warnings,
 		Keys: cfg.UI.Keys, Contacts: contacts,
 		History: hist.Load(), OnDial: hist.Add, Keypad: ringer.Keypad(hub),
-		InputLevel: hub.InputLevel, CallHistory: calls.recent(ctx),
+		InputLevel: hub.InputLevel, CallHistory: calls.recent(ctx), Voicemail: voicemail,
 	}
 	if sd != nil {
 		o.AudioIn, o.AudioOut, _ = sd.names()

@@ -101,6 +101,9 @@ type Options struct {
 	Now func() time.Time
 	// DialOptions are passed to every Dial (account, Subject, headers).
 	DialOptions sessions.DialOptions
+	// Voicemail maps account names to the URI the voicemail key dials
+	// (the account's voicemail setting); empty: the key is off.
+	Voicemail map[string]string
 	// Keypad, if set, plays the local feedback tone of a DTMF digit the
 	// user sends. It runs in a command, never in Update.
 	Keypad func(digit rune)

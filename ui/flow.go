@@ -303,3 +303,32 @@ func dialFocus(focused bool, dialText string, newIncoming bool) bool {
 	}
 	return focused
 }
+
+// dialVoicemail calls the voicemail of the account with new messages (the
+// first such in the status bar), else of the first account that has one.
+func (m Model) dialVoicemail() (Model, tea.Cmd) {
+	account, uri := "", ""
+	for _, r := range m.regs {
+		if u, ok := m.opts.Voicemail[r.account]; ok && r.voicemail > 0 {
+			account, uri = r.account, u
+			break
+		}
+	}
+	if uri == "" {
+		for _, name := range m.opts.Accounts {
+			if u, ok := m.opts.Voicemail[name]; ok {
+				account, uri = name, u
+				break
+			}
+		}
+	}
+	if uri == "" {
+		m.msg = message{text: "no voicemail configured (accounts.voicemail)", err: true}
+		return m, nil
+	}
+	o := m.opts.DialOptions
+	o.Account = account
+	m.msg = message{text: "dialing voicemail " + uri + "…"}
+	m.logf("dial %s (voicemail of %s)", uri, account)
+	return m, dialCmd(m.ctx, m.c, uri, o)
+}

@@ -71,6 +71,7 @@ func (m Model) activeKeys() keys.KeyMap {
 	km := enableKeys(m.keys, m.calls, m.sel, m.prevSel)
 	km.Devices.SetEnabled(m.opts.ListDevices != nil)
 	km.History.SetEnabled(m.opts.CallHistory != nil)
+	km.Voicemail.SetEnabled(len(m.opts.Voicemail) > 0)
 	return km
 }
 
@@ -196,6 +197,8 @@ func (m Model) handleCallKey(k tea.KeyMsg, km keys.KeyMap) (Model, tea.Cmd) {
 		return m.openPicker()
 	case key.Matches(k, m.keys.History): // disabled in the help without a history, but it says so
 		return m.openHistory()
+	case key.Matches(k, m.keys.Voicemail): // disabled in the help without a voicemail, but it says so
+		return m.dialVoicemail()
 	case key.Matches(k, km.Dial):
 		m.dial = m.dial.Focus()
 	case key.Matches(k, km.Answer):

@@ -270,7 +270,7 @@ const (
 var keyActions = []string{
 	"answer", "reject", "end", "hold", "mute", "transfer", "attended_transfer",
 	"conference", "record", "next", "prev", "help", "quit", "dial", "forward", "defer",
-	"log", "devices", "history",
+	"log", "devices", "history", "voicemail",
 }
 
 // KeyActions returns the action names accepted in [ui.keys].

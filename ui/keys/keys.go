@@ -31,12 +31,13 @@ const (
 	Log              = "log"
 	Devices          = "devices"
 	History          = "history"
+	Voicemail        = "voicemail"
 )
 
 // Actions lists every remappable action, in help order.
 var Actions = []string{
 	Answer, Reject, Forward, Defer, End, Hold, Mute, Record, Transfer,
-	AttendedTransfer, Conference, Next, Prev, Dial, Log, Devices, History, Help, Quit,
+	AttendedTransfer, Conference, Next, Prev, Dial, Log, Devices, History, Voicemail, Help, Quit,
 }
 
 // KeyMap is every binding of the UI. Context keys start enabled; the UI
@@ -52,6 +53,7 @@ type KeyMap struct {
 	Dial, Log, Help, Quit                   key.Binding
 	Devices                                 key.Binding // the audio device picker
 	History                                 key.Binding // the call history
+	Voicemail                               key.Binding // dial the account's voicemail
 
 	// Line editing (dial line and target questions).
 	Submit, HistoryPrev, HistoryNext, Complete, Leave key.Binding
@@ -90,6 +92,7 @@ func Default() KeyMap {
 		Log:              b([]string{"l"}, "l", "log"),
 		Devices:          b([]string{"s"}, "s", "sound devices"),
 		History:          b([]string{"H"}, "H", "call history"),
+		Voicemail:        b([]string{"v"}, "v", "voicemail"),
 		Help:             b([]string{"?"}, "?", "help"),
 		Quit:             b([]string{"q"}, "q", "quit"),
 
@@ -180,6 +183,8 @@ func (k *KeyMap) binding(action string) *key.Binding {
 		return &k.Devices
 	case History:
 		return &k.History
+	case Voicemail:
+		return &k.Voicemail
 	}
 	return nil
 }
@@ -199,7 +204,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		{k.Answer, k.Reject, k.Decline, k.Forward, k.Defer},
 		{k.End, k.Hold, k.Mute, k.Record, k.DTMF},
 		{k.Transfer, k.AttendedTransfer, k.Conference, k.Next, k.Prev},
-		{k.Dial, k.Log, k.Devices, k.History, k.Help, k.Quit, k.Interrupt},
+		{k.Dial, k.Log, k.Devices, k.History, k.Voicemail, k.Help, k.Quit, k.Interrupt},
 	}
 }
 
