@@ -47,9 +47,6 @@ func (s *FrameSource) ReadFrame(dst []int16) error {
 // SampleRate implements audio.Rated: the output rate.
 func (s *FrameSource) SampleRate() int { return s.to }
 
-// Inner returns the source read.
-func (s *FrameSource) Inner() audio.Source { return s.src }
-
 // FrameSink takes 20 ms frames at one rate and writes them to a Sink at
 // another, one frame for every frame. It does not allocate per frame.
 type FrameSink struct {
@@ -81,6 +78,3 @@ func (s *FrameSink) WriteFrame(src []int16) error {
 
 // SampleRate implements audio.Rated: the input rate.
 func (s *FrameSink) SampleRate() int { return s.from }
-
-// Inner returns the sink written.
-func (s *FrameSink) Inner() audio.Sink { return s.sink }

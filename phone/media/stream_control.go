@@ -114,12 +114,6 @@ func (s *Stream) AudioRate() int {
 // one it does not).
 func (e *Engine) CodecAudioRate(codec string) int { return e.codecs[codec].AudioRate }
 
-// HasCodec reports whether the engine can send and receive codec.
-func (e *Engine) HasCodec(codec string) bool {
-	_, ok := e.codecs[codec]
-	return ok
-}
-
 // SetRecvDTMFPayloadTypes replaces the accepted telephone-event payload
 // types.
 func (s *Stream) SetRecvDTMFPayloadTypes(pts []uint8) {
