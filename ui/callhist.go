@@ -54,10 +54,11 @@ func (m Model) openHistory() (Model, tea.Cmd) {
 	}
 	tag := m.hist.tag + 1
 	m.hist = callHistory{open: true, tag: tag}
-	return m, guard(func() tea.Msg {
+	m, mark := m.markSeen()
+	return m, tea.Batch(mark, guard(func() tea.Msg {
 		entries, err := read()
 		return historyMsg{tag: tag, entries: entries, err: err}
-	})
+	}))
 }
 
 func (m Model) handleHistory(msg historyMsg) Model {

@@ -66,6 +66,7 @@ func (m Model) applyCall(e sessions.CallEvent) (Model, tea.Cmd) {
 		m.logf("line %d %s %s%s", ci.Line, ci.State, peerText(ci), endText(ci))
 	}
 	if ci.Ended() {
+		m = m.noteMissed(ci)
 		m.extra = withoutExtra(m.extra, ci.ID)
 		if m.ask.kind != askNone && m.ask.kind != askQuit && (m.ask.call == ci.ID || m.ask.consult == ci.ID) {
 			m.ask = ask{}
