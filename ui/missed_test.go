@@ -124,4 +124,15 @@ func TestMissedBadgeCounts(t *testing.T) {
 	if n := m.missed.count(); n != 2 {
 		t.Errorf("count %d after a current Unseen answer, want 2", n)
 	}
+
+	// With the history off, H says so and still clears the badge.
+	m = newTestModel(regFake(), Options{})
+	m, _ = feed(t, m, callEvent(ended("c", false, "defer")))
+	if s := statusLine(m); !strings.Contains(s, "1 missed") {
+		t.Errorf("status bar %q: want 1 missed", s)
+	}
+	m, _ = feed(t, m, keyMsg("H"))
+	if s := statusLine(m); strings.Contains(s, "missed") || !strings.Contains(m.msg.text, "history is off") {
+		t.Errorf("status bar %q, message %q: want no badge and the history off", s, m.msg.text)
+	}
 }

@@ -142,7 +142,7 @@ func TestTeatestDrivenByCtl(t *testing.T) {
 	next, _ := fm.Update(tea.WindowSizeMsg{Width: width, Height: height})
 	final := next.(ui.Model).View()
 	// The log pane has every state the call went through.
-	for _, want := range []string{"line 1 initiating sip:bob@", "line 1 connected sip:bob@", "line 1 terminated sip:bob@"} {
+	for _, want := range []string{"line 1 initiating sip:bob@", "line 1 connected sip:bob@", "line 1 held sip:bob@", "line 1 terminated sip:bob@"} {
 		if !strings.Contains(final, want) {
 			t.Errorf("final screen lacks %q:\n%s", want, final)
 		}
