@@ -9,26 +9,27 @@ import (
 	"github.com/emiago/sipgo/sip"
 )
 
-// mailboxPeer is a notifier for the message-summary tests: it answers
-// every SUBSCRIBE 200 (Expires 3600) while answer is true, and hands each
-// one on.
-func mailboxPeer(t *testing.T, answer func(*sip.Request) bool) (*fakePeer, chan *sip.Request) {
+// mailboxPeer is a notifier for the message-summary tests: it hands on
+// every SUBSCRIBE and answers it with answer's response (nil: never
+// answers, the transaction times out).
+func mailboxPeer(t *testing.T, answer func(*sip.Request) *sip.Response) (*fakePeer, chan *sip.Request) {
 	t.Helper()
 	subs := make(chan *sip.Request, 8)
 	fp := newFakePeer(t, func(fp *fakePeer, srv *sipgo.Server) {
 		srv.OnSubscribe(func(req *sip.Request, tx sip.ServerTransaction) {
 			fp.record(req)
 			subs <- req
-			if !answer(req) {
-				return // never answers: the transaction times out
+			if res := answer(req); res != nil {
+				_ = tx.Respond(res)
 			}
-			res := sip.NewResponseFromRequest(req, 200, "OK", nil)
-			exp := sip.ExpiresHeader(3600)
-			res.AppendHeader(&exp)
-			_ = tx.Respond(res)
 		})
 	})
 	return fp, subs
+}
+
+// subscribed is the notifier's 200 granting an hour.
+func subscribed(req *sip.Request) *sip.Response {
+	return reply(req, 200, "OK", "Expires: 3600")
 }
 
 func nextSubscribe(t *testing.T, subs chan *sip.Request, d time.Duration) *sip.Request {
@@ -52,7 +53,7 @@ func mailboxPhone(t *testing.T, fp *fakePeer) *testPhone {
 // in its dialog (same Call-ID and From tag, the notifier's To tag, a
 // higher CSeq) with Expires: 0 (RFC 6665 §4.1.2.3).
 func TestMwiUnsubscribeOnClose(t *testing.T) {
-	fp, subs := mailboxPeer(t, func(*sip.Request) bool { return true })
+	fp, subs := mailboxPeer(t, subscribed)
 	a := mailboxPhone(t, fp)
 	first := nextSubscribe(t, subs, wait)
 	time.Sleep(200 * time.Millisecond) // the 200 reached the phone
@@ -75,10 +76,42 @@ func TestMwiUnsubscribeOnClose(t *testing.T) {
 	}
 }
 
+// TestMwiUnsubscribeDigest: a notifier that challenges the un-SUBSCRIBE
+// gets it again with credentials, still in the dialog.
+func TestMwiUnsubscribeDigest(t *testing.T) {
+	fp, subs := mailboxPeer(t, func(req *sip.Request) *sip.Response {
+		if req.GetHeader("Expires").Value() == "0" && req.GetHeader("Authorization") == nil {
+			return reply(req, 401, "Unauthorized", `WWW-Authenticate: Digest realm="test", nonce="abc", algorithm=MD5`)
+		}
+		return subscribed(req)
+	})
+	a := newTestPhone(t, Options{Accounts: []Account{{
+		Name: "office", AOR: "sip:alice@" + fp.addr, MailboxSubscribe: true, Password: "secret",
+	}}})
+	first := nextSubscribe(t, subs, wait)
+	time.Sleep(200 * time.Millisecond)
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var un []*sip.Request
+	for len(subs) > 0 {
+		un = append(un, <-subs)
+	}
+	if len(un) != 2 || un[1].GetHeader("Authorization") == nil || un[1].GetHeader("Expires").Value() != "0" ||
+		un[1].CallID().Value() != first.CallID().Value() || un[1].CSeq().SeqNo <= un[0].CSeq().SeqNo {
+		t.Errorf("want a challenged un-SUBSCRIBE sent again with credentials in the dialog of\n%s\ngot %d: %v", first, len(un), un)
+	}
+}
+
 // TestMwiUnsubscribeBounded: a notifier that never answers the
 // un-SUBSCRIBE does not hold Close beyond its bound.
 func TestMwiUnsubscribeBounded(t *testing.T) {
-	fp, subs := mailboxPeer(t, func(req *sip.Request) bool { return req.GetHeader("Expires").Value() != "0" })
+	fp, subs := mailboxPeer(t, func(req *sip.Request) *sip.Response {
+		if req.GetHeader("Expires").Value() == "0" {
+			return nil
+		}
+		return subscribed(req)
+	})
 	a := mailboxPhone(t, fp)
 	nextSubscribe(t, subs, wait)
 	time.Sleep(200 * time.Millisecond)
@@ -97,35 +130,51 @@ func TestMwiUnsubscribeBounded(t *testing.T) {
 
 // TestMwiTerminatedResubscribes: a NOTIFY with Subscription-State:
 // terminated;reason=deactivated makes the phone subscribe again at once,
-// in a new dialog (RFC 6665 §4.1.3), not at the next refresh an hour on.
+// in a new dialog (RFC 6665 §4.1.3), not at the next refresh an hour on;
+// after reason=rejected it does not (this account never registers, so
+// never).
 func TestMwiTerminatedResubscribes(t *testing.T) {
-	fp, subs := mailboxPeer(t, func(*sip.Request) bool { return true })
-	a := mailboxPhone(t, fp)
-	first := nextSubscribe(t, subs, wait)
-	time.Sleep(200 * time.Millisecond)
-	notify := sip.NewRequest(sip.NOTIFY, first.Contact().Address)
-	from := sip.FromHeader{Address: first.To().Address, Params: tagParams("notifier")}
-	notify.AppendHeader(&from)
-	to := first.From().AsTo()
-	notify.AppendHeader(&to)
-	notify.AppendHeader(sip.HeaderClone(first.CallID()))
-	notify.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: sip.NOTIFY})
-	notify.AppendHeader(sip.NewHeader("Event", "message-summary"))
-	notify.AppendHeader(sip.NewHeader("Subscription-State", "terminated;reason=deactivated"))
-	ctx, cancel := context.WithTimeout(context.Background(), wait)
-	defer cancel()
-	res, err := fp.cli.Do(ctx, notify)
-	if err != nil || res.StatusCode != 200 {
-		t.Fatalf("NOTIFY: %v %v", res, err)
+	for _, tc := range []struct {
+		reason string
+		again  bool
+	}{{"deactivated", true}, {"rejected", false}} {
+		t.Run(tc.reason, func(t *testing.T) {
+			fp, subs := mailboxPeer(t, subscribed)
+			mailboxPhone(t, fp)
+			first := nextSubscribe(t, subs, wait)
+			time.Sleep(200 * time.Millisecond)
+			notify := sip.NewRequest(sip.NOTIFY, first.Contact().Address)
+			from := sip.FromHeader{Address: first.To().Address, Params: tagParams("notifier")}
+			notify.AppendHeader(&from)
+			to := first.From().AsTo()
+			notify.AppendHeader(&to)
+			notify.AppendHeader(sip.HeaderClone(first.CallID()))
+			notify.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: sip.NOTIFY})
+			notify.AppendHeader(sip.NewHeader("Event", "message-summary"))
+			notify.AppendHeader(sip.NewHeader("Subscription-State", "terminated;reason="+tc.reason))
+			ctx, cancel := context.WithTimeout(context.Background(), wait)
+			defer cancel()
+			res, err := fp.cli.Do(ctx, notify)
+			if err != nil || res.StatusCode != 200 {
+				t.Fatalf("NOTIFY: %v %v", res, err)
+			}
+			if !tc.again {
+				select {
+				case again := <-subs:
+					t.Errorf("re-SUBSCRIBE after %s:\n%s", tc.reason, again)
+				case <-time.After(1500 * time.Millisecond):
+				}
+				return
+			}
+			again := nextSubscribe(t, subs, 3*time.Second)
+			if again.CallID().Value() == first.CallID().Value() {
+				t.Errorf("re-SUBSCRIBE in the terminated dialog:\n%s", again)
+			}
+			if _, ok := again.To().Params.Get("tag"); ok || again.GetHeader("Expires").Value() != "3600" {
+				t.Errorf("re-SUBSCRIBE not a new subscription:\n%s", again)
+			}
+		})
 	}
-	again := nextSubscribe(t, subs, 3*time.Second)
-	if again.CallID().Value() == first.CallID().Value() {
-		t.Errorf("re-SUBSCRIBE in the terminated dialog:\n%s", again)
-	}
-	if _, ok := again.To().Params.Get("tag"); ok || again.GetHeader("Expires").Value() != "3600" {
-		t.Errorf("re-SUBSCRIBE not a new subscription:\n%s", again)
-	}
-	_ = a
 }
 
 // TestAfterTermination: when to subscribe again after a notifier's

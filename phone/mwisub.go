@@ -22,8 +22,8 @@ const mailboxRetry = time.Minute
 // for a notifier that has gone.
 const mailboxUnsubscribeTimeout = 1500 * time.Millisecond
 
-// mailboxMinLife is the shortest life of a subscription the notifier
-// ends that lets the next one start at once (afterTermination).
+// mailboxMinLife: a termination by the notifier less than this after the
+// previous one waits mailboxRetry at least, whatever its reason says.
 const mailboxMinLife = 10 * time.Second
 
 // mailboxDialog is the subscription's dialog as the subscriber keeps it.
