@@ -31,7 +31,10 @@ type MissedCalls interface {
 // once).
 type missedBadge struct {
 	unseen map[sessions.CallID]bool
-	gen    int // bumped on each marking: an older Unseen answer is stale
+	// counted are the calls of this run counted so far, seen or not: an
+	// event repeating the end of one already seen does not count it again.
+	counted map[sessions.CallID]bool
+	gen     int // bumped on each marking: an older Unseen answer is stale
 }
 
 type unseenMsg struct {
@@ -45,17 +48,22 @@ type markedSeenMsg struct{ err error }
 // count is the number the badge shows.
 func (b missedBadge) count() int { return len(b.unseen) }
 
-// with returns the badge with ids added (the map is copied: models are values).
+// with returns the badge with ids added to unseen and counted (the maps
+// are copied: models are values).
 func (b missedBadge) with(ids ...sessions.CallID) missedBadge {
-	next := make(map[sessions.CallID]bool, len(b.unseen)+len(ids))
-	for id := range b.unseen {
+	b.unseen, b.counted = withIDs(b.unseen, ids), withIDs(b.counted, ids)
+	return b
+}
+
+func withIDs(set map[sessions.CallID]bool, ids []sessions.CallID) map[sessions.CallID]bool {
+	next := make(map[sessions.CallID]bool, len(set)+len(ids))
+	for id := range set {
 		next[id] = true
 	}
 	for _, id := range ids {
 		next[id] = true
 	}
-	b.unseen = next
-	return b
+	return next
 }
 
 // loadUnseen asks Options.Missed for the unseen missed calls of earlier runs.
@@ -83,7 +91,7 @@ func (m Model) handleUnseen(msg unseenMsg) Model {
 
 // noteMissed counts a call that has just become a missed one.
 func (m Model) noteMissed(ci sessions.CallInfo) Model {
-	if ci.Missed() && !m.missed.unseen[ci.ID] {
+	if ci.Missed() && !m.missed.counted[ci.ID] {
 		m.missed = m.missed.with(ci.ID)
 	}
 	return m
@@ -91,7 +99,7 @@ func (m Model) noteMissed(ci sessions.CallInfo) Model {
 
 // markSeen clears the badge and records it (history view opened).
 func (m Model) markSeen() (Model, tea.Cmd) {
-	m.missed = missedBadge{gen: m.missed.gen + 1}
+	m.missed = missedBadge{counted: m.missed.counted, gen: m.missed.gen + 1}
 	mc := m.opts.Missed
 	if mc == nil {
 		return m, nil

@@ -116,6 +116,10 @@ func TestMissedBadgeCounts(t *testing.T) {
 	if s := statusLine(m); strings.Contains(s, "missed") {
 		t.Errorf("status bar %q: the badge outlived the history view", s)
 	}
+	m, _ = feed(t, m, keyMsg("esc"), callEvent(ended("a", false, "defer"))) // a late repeat of a seen one
+	if s := statusLine(m); strings.Contains(s, "missed") {
+		t.Errorf("status bar %q: a seen call counted again", s)
+	}
 	m, _ = feed(t, m, unseenMsg{gen: gen, ids: []sessions.CallID{"old"}})
 	if n := m.missed.count(); n != 0 {
 		t.Errorf("a stale Unseen answer counted %d", n)
