@@ -11,8 +11,7 @@ import (
 	"time"
 
 	"github.com/teaphone/teaphone/internal/ctl"
-	"github.com/teaphone/teaphone/phone"
-	"github.com/teaphone/teaphone/sessions"
+	"github.com/teaphone/teaphone/internal/peertest"
 )
 
 // lockedBuffer is an io.Writer read while it is written.
@@ -62,8 +61,9 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 
 // TestCtlDrivesHeadlessAnswer: a headless "teaphone answer" (in process)
 // driven through its control socket by "teaphone ctl", which finds the
-// socket itself: dial a second phone, send DTMF 12, hold, hang up, while a
-// second "teaphone ctl events" follows the events.
+// socket itself: dial baresip, send DTMF 12, hold, hang up (baresip hears
+// the digits, is held, sees the call end), while a second "teaphone ctl
+// events" follows the events.
 func TestCtlDrivesHeadlessAnswer(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("XDG_RUNTIME_DIR", filepath.Join(dir, "run"))
@@ -75,41 +75,9 @@ func TestCtlDrivesHeadlessAnswer(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// The far end answers every call and keeps what it hears.
-	far := sessions.New()
-	if err := far.SetRules(sessions.AcceptAll(0)); err != nil {
-		t.Fatal(err)
-	}
-	b, err := phone.New(phone.Options{Listen: "127.0.0.1:0", RTPPortMin: 19800, RTPPortMax: 19899, Handler: far})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := far.Start(b); err != nil {
-		t.Fatal(err)
-	}
-	var farMu sync.Mutex
-	digits, heldRemote := "", false
-	sub := far.Subscribe()
-	subDone := make(chan struct{})
-	go func() {
-		defer close(subDone)
-		for ev := range sub.C() {
-			farMu.Lock()
-			switch ev := ev.(type) {
-			case sessions.DTMFEvent:
-				if ev.Received {
-					digits += ev.Digit
-				}
-			case sessions.CallEvent:
-				heldRemote = heldRemote || ev.Call.HeldRemote
-			}
-			farMu.Unlock()
-		}
-	}()
-	if err := b.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = b.Close(); sub.Close(); <-subDone; _ = far.Close() })
+	// The far end: baresip, answering every call.
+	bob := peertest.StartBaresip(t, peertest.BaresipConfig{User: "bob"})
+	mark := bob.Mark()
 
 	// teaphone answer, with its control socket in $XDG_RUNTIME_DIR/teaphone.
 	ctx, stop := context.WithCancel(context.Background())
@@ -139,7 +107,7 @@ func TestCtlDrivesHeadlessAnswer(t *testing.T) {
 	go func() { followed <- run(fctx, []string{"ctl", "events"}, &events, &answerErr) }()
 	waitUntil(t, "the subscription", func() bool { return strings.Contains(events.String(), `"events":true`) })
 
-	out, err := ctlCmd("dial", "sip:bob@"+b.LocalAddr())
+	out, err := ctlCmd("dial", bob.URI())
 	if err != nil || !strings.Contains(out, `"ok":true`) || !strings.Contains(out, `"line":1`) {
 		t.Fatalf("ctl dial: %v %s", err, out)
 	}
@@ -161,17 +129,23 @@ func TestCtlDrivesHeadlessAnswer(t *testing.T) {
 	if out, err := ctlCmd("dtmf", "12"); err != nil {
 		t.Fatalf("ctl dtmf 12: %v %s", err, out)
 	}
-	waitUntil(t, "the far end to hear 12", func() bool { farMu.Lock(); defer farMu.Unlock(); return digits == "12" })
+	waitUntil(t, "baresip to hear 12", func() bool { return bob.DTMFReceived(mark) == "12" })
 	waitUntil(t, "the sent digits in the events", has(map[string]any{"event": "dtmf", "digit": "2", "direction": "sent"}))
 	if out, err := ctlCmd("hold"); err != nil {
 		t.Fatalf("ctl hold: %v %s", err, out)
 	}
 	waitUntil(t, "held_local in the events", has(map[string]any{"event": "call", "held_local": true}))
-	waitUntil(t, "the far end to be held", func() bool { farMu.Lock(); defer farMu.Unlock(); return heldRemote })
+	waitUntil(t, "baresip to be held", func() bool {
+		d, err := bob.AudioDebug()
+		return err == nil && strings.Contains(d, "dir=recvonly")
+	})
 	if out, err := ctlCmd("hangup"); err != nil {
 		t.Fatalf("ctl hangup: %v %s", err, out)
 	}
 	waitUntil(t, "terminated in the events", has(map[string]any{"event": "call", "state": "terminated", "reason": "local hangup"}))
+	if _, err := bob.WaitEvent(mark, "CALL_CLOSED", 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
 
 	// ok:false is exit status 1, with the reply printed.
 	out, err = ctlCmd("hold")

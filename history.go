@@ -86,6 +86,38 @@ func (h phoneHistory) recent(ctx context.Context) func() ([]ui.HistoryEntry, err
 	}
 }
 
+// missedCalls keeps which missed calls the person has seen (the TUI's
+// badge) in the history database.
+type missedCalls struct {
+	ctx context.Context
+	db  *callhistory.DB
+}
+
+// Unseen implements ui.MissedCalls.
+func (m missedCalls) Unseen() ([]sessions.CallID, error) {
+	calls, err := m.db.UnseenMissed(m.ctx)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]sessions.CallID, len(calls))
+	for i, c := range calls {
+		ids[i] = sessions.CallID(c.ID)
+	}
+	return ids, nil
+}
+
+// MarkSeen implements ui.MissedCalls.
+func (m missedCalls) MarkSeen(at time.Time) error { return m.db.MarkSeen(m.ctx, at) }
+
+// missed is the TUI's missed-calls memory (nil without a history: the
+// badge then counts this run's calls only).
+func (h phoneHistory) missed(ctx context.Context) ui.MissedCalls {
+	if h.db == nil {
+		return nil
+	}
+	return missedCalls{ctx: ctx, db: h.db}
+}
+
 const historyUsage = `usage: teaphone history [flags]
 
 Lists the calls kept in the call history, newest first.

@@ -187,3 +187,53 @@ func TestDialRecordsHistory(t *testing.T) {
 }
 
 func quote(s string) string { return `"` + strings.ReplaceAll(s, `\`, `\\`) + `"` }
+
+// TestMissedCallsAcrossRestart: the TUI's missed-calls memory lists the
+// history's missed calls until the person opens the history view (MarkSeen);
+// a missed call of a later run is unseen again after a restart.
+func TestMissedCallsAcrossRestart(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "history.db")
+	open := func() (*callhistory.DB, func() ([]string, error)) {
+		db, err := callhistory.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = db.Close() })
+		mc := phoneHistory{db: db}.missed(ctx)
+		return db, func() ([]string, error) {
+			ids, err := mc.Unseen()
+			var out []string
+			for _, id := range ids {
+				out = append(out, string(id))
+			}
+			return out, err
+		}
+	}
+	db, unseen := open()
+	calls := historyCalls()
+	for _, c := range calls {
+		if err := db.Put(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, err := unseen(); err != nil || strings.Join(got, ",") != "c2" {
+		t.Fatalf("unseen %v (%v), want c2", got, err)
+	}
+	if err := (phoneHistory{db: db}).missed(ctx).MarkSeen(calls[1].EndedAt); err != nil {
+		t.Fatal(err)
+	}
+	later := calls[1]
+	later.ID, later.StartedAt, later.EndedAt = "c9", later.StartedAt.Add(time.Hour), later.EndedAt.Add(time.Hour)
+	if err := db.Put(ctx, later); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	_, unseen = open()
+	if got, err := unseen(); err != nil || strings.Join(got, ",") != "c9" {
+		t.Errorf("unseen after a restart %v (%v), want c9", got, err)
+	}
+	if (phoneHistory{}).missed(ctx) != nil {
+		t.Error("a missed-calls memory without a history")
+	}
+}

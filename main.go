@@ -323,7 +323,7 @@ func runTUI(ctx context.Context, mgr *sessions.Manager, cfg config.Config, warni
 		Accounts: names, AudioIn: snd.name, AudioOut: snd.name, AudioNotice: snd.Notice(), Warnings: warnings,
 		Keys: cfg.UI.Keys, Contacts: contacts,
 		History: hist.Load(), OnDial: hist.Add, Keypad: ringer.Keypad(hub),
-		InputLevel: hub.InputLevel, CallHistory: calls.recent(ctx), Voicemail: voicemail,
+		InputLevel: hub.InputLevel, CallHistory: calls.recent(ctx), Missed: calls.missed(ctx), Voicemail: voicemail,
 	}
 	if sd != nil {
 		o.AudioIn, o.AudioOut, _ = sd.names()

@@ -70,6 +70,13 @@ func (p *Phone) onMessageSummary(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, 481, "Subscription Does Not Exist")
 		return
 	}
+	// RFC 6665 §4.1.3: "terminated" ends our subscription (if it is
+	// ours); the mailbox loop subscribes again as its reason says.
+	if h := req.GetHeader("Subscription-State"); h != nil {
+		if st := parseSubState(h.Value()); st.state == "terminated" {
+			a.mailbox.terminated(req.CallID().Value(), st)
+		}
+	}
 	if len(strings.TrimSpace(string(req.Body()))) == 0 {
 		// A NOTIFY of a pending or terminated subscription may carry
 		// no state (RFC 6665 §4.1.3): nothing to report.

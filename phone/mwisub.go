@@ -17,11 +17,33 @@ const mailboxExpires = time.Hour
 // mailboxRetry is how long a failed SUBSCRIBE waits before the next try.
 const mailboxRetry = time.Minute
 
+// mailboxUnsubscribeTimeout bounds the un-SUBSCRIBE at close, digest
+// included: Close runs it beside the un-REGISTER and must not wait long
+// for a notifier that has gone.
+const mailboxUnsubscribeTimeout = 1500 * time.Millisecond
+
+// mailboxMinLife: a termination by the notifier less than this after the
+// previous one waits mailboxRetry at least, whatever its reason says.
+const mailboxMinLife = 10 * time.Second
+
+// mailboxDialog is the subscription's dialog as the subscriber keeps it.
+type mailboxDialog struct {
+	callID         sip.CallIDHeader
+	fromTag, toTag string // toTag: the notifier's, "" until its 2xx
+	cseq           uint32
+}
+
+func newMailboxDialog() mailboxDialog {
+	return mailboxDialog{callID: sip.CallIDHeader(sip.GenerateTagN(32)), fromTag: sip.GenerateTagN(16), cseq: 1}
+}
+
 // mailboxLoop keeps a subscription to the message summary of a's mailbox
 // (Account.Mailbox, else its AOR; RFC 3842 §3) once a is registered: a
 // SUBSCRIBE with Expires: 3600, refreshed at 80 % of what the notifier
-// grants, a new one after a failure. The NOTIFYs it brings are taken by
-// onMessageSummary like unsolicited ones. It returns when the phone closes.
+// grants, a new one after a failure or when the notifier terminates it
+// (afterTermination). The NOTIFYs it brings are taken by onMessageSummary
+// like unsolicited ones. When the phone closes it ends the subscription
+// (unsubscribeMailbox) and returns.
 func (p *Phone) mailboxLoop(a *account) {
 	target := a.aor
 	if a.cfg.Mailbox != "" {
@@ -32,14 +54,22 @@ func (p *Phone) mailboxLoop(a *account) {
 		}
 		target = u
 	}
-	callID := sip.CallIDHeader(sip.GenerateTagN(32))
-	fromTag, toTag := sip.GenerateTagN(16), ""
-	var cseq uint32 = 1
+	d := newMailboxDialog()
+	a.mailbox.set(d.callID.Value())
+	active := false // the notifier accepted d and has not ended it
+	defer func() {
+		a.mailbox.set("")
+		if active {
+			p.unsubscribeMailbox(a, target, &d)
+		}
+	}()
+	ended := a.mailbox.endedC()
+	var lastEnd time.Time // of the last termination by the notifier
 	for {
 		if !p.waitRegistered(a) {
 			return
 		}
-		granted, tag, err := p.subscribeMailbox(p.ctx, a, target, callID, fromTag, toTag, &cseq)
+		granted, tag, err := p.subscribeMailbox(p.ctx, a, target, &d, mailboxExpires)
 		wait := granted * 4 / 5
 		if err != nil {
 			if p.ctx.Err() != nil {
@@ -47,14 +77,72 @@ func (p *Phone) mailboxLoop(a *account) {
 			}
 			p.log.Info("mailbox subscription", "account", a.cfg.Name, "err", err)
 			// A new subscription next time (a 481 says the old one is gone).
-			callID, fromTag, tag = sip.CallIDHeader(sip.GenerateTagN(32)), sip.GenerateTagN(16), ""
-			wait = mailboxRetry
+			d, active, wait = newMailboxDialog(), false, mailboxRetry
+			a.mailbox.set(d.callID.Value())
+		} else {
+			d.toTag, active = tag, true
 		}
-		toTag = tag
+		t := time.NewTimer(max(wait, time.Second))
 		select {
 		case <-p.ctx.Done():
+			t.Stop()
 			return
-		case <-time.After(max(wait, time.Second)):
+		case <-t.C:
+		case st := <-ended:
+			t.Stop()
+			// The notifier ended it (RFC 6665 §4.1.3): the dialog is
+			// gone, the next SUBSCRIBE starts a new one.
+			a.mu.Lock()
+			regs := a.registrations
+			a.mu.Unlock()
+			d, active = newMailboxDialog(), false
+			a.mailbox.set(d.callID.Value())
+			delay, retry := afterTermination(st, mailboxRetry)
+			if time.Since(lastEnd) < mailboxMinLife {
+				// Ended again at once: a notifier that ends every
+				// subscription must not make us loop.
+				delay = max(delay, mailboxRetry)
+			}
+			lastEnd = time.Now()
+			p.log.Info("mailbox subscription terminated", "account", a.cfg.Name, "reason", st.reason,
+				"retry", retry, "after", delay)
+			if !retry && !p.waitRegistration(a, regs) || retry && !p.sleepCtx(delay) {
+				return
+			}
+		}
+	}
+}
+
+// unsubscribeMailbox ends the subscription in its dialog: a SUBSCRIBE
+// with Expires: 0 (RFC 6665 §4.1.2.3, RFC 3842 §4.1), a digest challenge
+// answered once, all within mailboxUnsubscribeTimeout. The notifier's
+// final NOTIFY (terminated) is answered by onMessageSummary if it comes
+// before the transports close.
+func (p *Phone) unsubscribeMailbox(a *account, target sip.Uri, d *mailboxDialog) {
+	ctx, cancel := context.WithTimeout(context.Background(), mailboxUnsubscribeTimeout)
+	defer cancel()
+	if _, _, err := p.subscribeMailbox(ctx, a, target, d, 0); err != nil {
+		p.log.Info("mailbox un-subscribe", "account", a.cfg.Name, "err", err)
+	}
+}
+
+// waitRegistration waits for a registration of a after the regs-th one;
+// false when the phone closes first (an account that does not register
+// waits for that).
+func (p *Phone) waitRegistration(a *account, regs uint64) bool {
+	t := time.NewTicker(200 * time.Millisecond)
+	defer t.Stop()
+	for {
+		a.mu.Lock()
+		ok := a.cfg.Register && a.registrations > regs
+		a.mu.Unlock()
+		if ok {
+			return true
+		}
+		select {
+		case <-p.ctx.Done():
+			return false
+		case <-t.C:
 		}
 	}
 }
@@ -79,10 +167,10 @@ func (p *Phone) waitRegistered(a *account) bool {
 	}
 }
 
-// subscribeMailbox sends one SUBSCRIBE of the subscription (answering a
-// digest challenge once) and returns the granted lifetime and the
-// notifier's To tag.
-func (p *Phone) subscribeMailbox(ctx context.Context, a *account, target sip.Uri, callID sip.CallIDHeader, fromTag, toTag string, cseq *uint32) (time.Duration, string, error) {
+// subscribeMailbox sends one SUBSCRIBE of the subscription d asking for
+// expires (answering a digest challenge once) and returns the granted
+// lifetime and the notifier's To tag.
+func (p *Phone) subscribeMailbox(ctx context.Context, a *account, target sip.Uri, d *mailboxDialog, expires time.Duration) (time.Duration, string, error) {
 	transport := a.transport
 	cli, err := p.clientFor(transport)
 	if err != nil {
@@ -91,21 +179,22 @@ func (p *Phone) subscribeMailbox(ctx context.Context, a *account, target sip.Uri
 	req := sip.NewRequest(sip.SUBSCRIBE, target)
 	req.SetTransport(transport)
 	from := a.fromHeader()
-	from.Params = tagParams(fromTag)
+	from.Params = tagParams(d.fromTag)
 	to := &sip.ToHeader{Address: target, Params: sip.NewParams()}
-	if toTag != "" {
-		to.Params.Add("tag", toTag)
+	if d.toTag != "" {
+		to.Params.Add("tag", d.toTag)
 	}
+	callID := d.callID
 	req.AppendHeader(from)
 	req.AppendHeader(to)
 	req.AppendHeader(&callID)
-	req.AppendHeader(&sip.CSeqHeader{SeqNo: *cseq, MethodName: sip.SUBSCRIBE})
-	*cseq++
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: d.cseq, MethodName: sip.SUBSCRIBE})
+	d.cseq++
 	contact := p.contactAt(a, transport, p.hostFor(hostAddr(a.firstHop().Host)))
 	req.AppendHeader(&contact)
 	req.AppendHeader(sip.NewHeader("Event", "message-summary"))
 	req.AppendHeader(sip.NewHeader("Accept", "application/simple-message-summary"))
-	exp := sip.ExpiresHeader(uint32(mailboxExpires / time.Second))
+	exp := sip.ExpiresHeader(uint32(expires / time.Second))
 	req.AppendHeader(&exp)
 	req.AppendHeader(sip.NewHeader("Allow", allowMethods))
 	req.AppendHeader(sip.NewHeader("User-Agent", p.opts.UserAgent))
@@ -127,7 +216,7 @@ func (p *Phone) subscribeMailbox(ctx context.Context, a *account, target sip.Uri
 	}
 	res, err := cli.Do(tctx, req)
 	if err == nil && (res.StatusCode == sip.StatusUnauthorized || res.StatusCode == sip.StatusProxyAuthRequired) && a.cfg.Password != "" {
-		*cseq++
+		d.cseq++
 		res, err = cli.DoDigestAuth(tctx, req, res, sipgo.DigestAuth{Username: a.authUser(), Password: a.cfg.Password})
 	}
 	if err != nil {
@@ -136,7 +225,7 @@ func (p *Phone) subscribeMailbox(ctx context.Context, a *account, target sip.Uri
 	if !res.IsSuccess() {
 		return 0, "", fmt.Errorf("subscribe %s: %d %s", a.cfg.Name, res.StatusCode, res.Reason)
 	}
-	granted := mailboxExpires
+	granted := expires
 	if h := res.GetHeader("Expires"); h != nil {
 		if d, err := deltaSeconds(h.Value()); err == nil && d < granted {
 			granted = d

@@ -50,6 +50,11 @@ type account struct {
 	// inFlight is the UDP REGISTER waiting for its answer, for an ICMP
 	// error to end it at once (regBounced); nil when none.
 	inFlight *regInFlight
+	// registrations counts the successful REGISTERs (refreshes too): a
+	// mailbox subscription the notifier refused waits for the next one.
+	registrations uint64
+	// mailbox is the message-summary subscription (mwisub.go).
+	mailbox mailboxSub
 }
 
 func newAccount(cfg Account) (*account, error) {
@@ -151,6 +156,9 @@ func (p *Phone) setRegState(a *account, st RegState, expires, code int, reason, 
 	a.mu.Lock()
 	changed := a.state != st || st == RegFailed || st == RegRegistered
 	a.state = st
+	if st == RegRegistered {
+		a.registrations++
+	}
 	a.mu.Unlock()
 	if changed {
 		p.emit(RegistrationEvent{Time: time.Now(), Account: a.cfg.Name, State: st, Expires: expires, Code: code, Reason: reason, Server: server, Public: seen,

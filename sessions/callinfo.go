@@ -2,6 +2,7 @@ package sessions
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -95,6 +96,14 @@ func (c CallInfo) Held() bool { return c.HeldLocal || c.HeldRemote }
 
 // Ended reports whether the call is over.
 func (c CallInfo) Ended() bool { return c.State.Final() }
+
+// Missed reports whether the call is a missed call: incoming, ended without
+// being answered, and not declined by the person or a rule (rejected or
+// forwarded). The call history and the TUI's missed-calls badge count these.
+func (c CallInfo) Missed() bool {
+	declined := strings.HasPrefix(c.Decision, "reject") || strings.HasPrefix(c.Decision, "forward")
+	return c.Direction == DirectionIncoming && c.Ended() && c.ConnectedAt.IsZero() && !declined
+}
 
 // EndCause says how the call ended, for a person: "486 Busy Here",
 // "remote hangup", else its state ("cancelled").

@@ -45,19 +45,22 @@ type historyMsg struct {
 	err     error
 }
 
-// openHistory opens the view and reads the history in a command.
+// openHistory opens the view and reads the history in a command. It marks
+// the missed calls seen (the badge goes), with the history off too: the
+// person has looked, and nothing else would ever clear the badge.
 func (m Model) openHistory() (Model, tea.Cmd) {
+	m, mark := m.markSeen()
 	read := m.opts.CallHistory
 	if read == nil {
 		m.msg = message{text: "the call history is off (see the log)", err: true}
-		return m, nil
+		return m, mark
 	}
 	tag := m.hist.tag + 1
 	m.hist = callHistory{open: true, tag: tag}
-	return m, guard(func() tea.Msg {
+	return m, tea.Batch(mark, guard(func() tea.Msg {
 		entries, err := read()
 		return historyMsg{tag: tag, entries: entries, err: err}
-	})
+	}))
 }
 
 func (m Model) handleHistory(msg historyMsg) Model {

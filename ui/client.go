@@ -125,4 +125,9 @@ type Options struct {
 	// CallHistory, if set, enables the call history view (key H): it
 	// returns the recent calls, newest first. It runs in a command.
 	CallHistory func() ([]HistoryEntry, error)
+	// Missed, if set, feeds the status bar's missed-calls badge with the
+	// unseen missed calls of earlier runs, and is told when the person
+	// opens the history view (which marks them seen). Without it the
+	// badge counts this run's missed calls only.
+	Missed MissedCalls
 }

@@ -65,7 +65,11 @@ func (m Model) applyCall(e sessions.CallEvent) (Model, tea.Cmd) {
 	if !had || old.State != ci.State {
 		m.logf("line %d %s %s%s", ci.Line, ci.State, peerText(ci), endText(ci))
 	}
+	if had && !ci.Ended() { // holds from any client (keys, teaphone ctl)
+		m.logHold(old, ci)
+	}
 	if ci.Ended() {
+		m = m.noteMissed(ci)
 		m.extra = withoutExtra(m.extra, ci.ID)
 		if m.ask.kind != askNone && m.ask.kind != askQuit && (m.ask.call == ci.ID || m.ask.consult == ci.ID) {
 			m.ask = ask{}
@@ -95,6 +99,22 @@ func (m Model) applyCall(e sessions.CallEvent) (Model, tea.Cmd) {
 		return m, bellCmd(m.bell)
 	}
 	return m, nil
+}
+
+// logHold logs a change of either side's hold.
+func (m *Model) logHold(old, ci sessions.CallInfo) {
+	switch {
+	case !old.HeldLocal && ci.HeldLocal:
+		m.logf("line %d held %s", ci.Line, peerText(ci))
+	case old.HeldLocal && !ci.HeldLocal:
+		m.logf("line %d resumed %s", ci.Line, peerText(ci))
+	}
+	switch {
+	case !old.HeldRemote && ci.HeldRemote:
+		m.logf("line %d held by %s", ci.Line, peerText(ci))
+	case old.HeldRemote && !ci.HeldRemote:
+		m.logf("line %d resumed by %s", ci.Line, peerText(ci))
+	}
 }
 
 func (m *Model) addLog(l string) {

@@ -98,6 +98,7 @@ type Model struct {
 	showLog  bool
 	picker   picker      // the audio device picker (devices.go)
 	hist     callHistory // the call history view (callhist.go)
+	missed   missedBadge // the status bar's missed calls (missed.go)
 	logs     []string
 	msg      message
 	quitting bool
@@ -183,7 +184,8 @@ func New(c Client, o Options) Model {
 
 // Init implements tea.Model: it starts the clock and the event and log feeds.
 func (m Model) Init() tea.Cmd {
-	return tea.Batch(tick(m.tickTag, m.now), waitForEvent(m.ctx.Done(), m.events), waitForLog(m.ctx.Done(), m.logCh))
+	return tea.Batch(tick(m.tickTag, m.now), waitForEvent(m.ctx.Done(), m.events), waitForLog(m.ctx.Done(), m.logCh),
+		m.loadUnseen())
 }
 
 // Messages.

@@ -59,6 +59,12 @@ func (m Model) Update(msg tea.Msg) (res tea.Model, cmd tea.Cmd) {
 		m, cmd = m.handleDevices(msg)
 	case historyMsg:
 		m = m.handleHistory(msg)
+	case unseenMsg:
+		m = m.handleUnseen(msg)
+	case markedSeenMsg:
+		if msg.err != nil {
+			m.logf("missed calls: %v", msg.err)
+		}
 	case panicMsg:
 		m.panicked = msg.value
 		return m, tea.Quit

@@ -106,6 +106,9 @@ func (m Model) statusBar(w int) string {
 	if len(flags) > 0 {
 		parts = append(parts, s.Flag.Render(strings.Join(flags, " ")))
 	}
+	if missed := m.missedText(); missed != "" {
+		parts = append(parts, s.Flag.Render(missed))
+	}
 	for _, r := range m.regs {
 		st := s.Pending
 		switch r.state {

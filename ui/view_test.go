@@ -107,6 +107,12 @@ func screens(t *testing.T) map[string]Model {
 
 	vm, _ := feed(t, New(regFake(), testOpts), EventMsg{Event: sessions.MWIEvent{Time: t0, Account: "work", Waiting: true, New: 3, Old: 1}})
 	out["voicemail"] = vm
+
+	mo := testOpts
+	mo.Missed = &fakeMissed{unseen: []sessions.CallID{"old-1", "old-2"}}
+	ms := New(regFake(), mo)
+	ms, _ = feed(t, ms, append(drain(ms.loadUnseen()), callEvent(ended("in-9", false, "defer")))...)
+	out["missed"] = ms
 	return out
 }
 

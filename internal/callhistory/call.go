@@ -61,6 +61,7 @@ func (d *DB) Put(ctx context.Context, c Call) error {
 type Filter struct {
 	MissedOnly bool      // only missed calls
 	Since      time.Time // only calls started at or after Since (zero: all)
+	EndedAfter time.Time // only calls that ended after EndedAfter (zero: all)
 	Limit      int       // at most this many, the newest (≤ 0: all)
 }
 
@@ -74,6 +75,10 @@ func (d *DB) Query(ctx context.Context, f Filter) ([]Call, error) {
 	if !f.Since.IsZero() {
 		where = append(where, "started_at >= ?")
 		args = append(args, millis(f.Since))
+	}
+	if !f.EndedAfter.IsZero() {
+		where = append(where, "ended_at > ?")
+		args = append(args, millis(f.EndedAfter))
 	}
 	q := `SELECT call_id, direction, remote_uri, display_name, account, state, started_at, answered_at,
 		ended_at, end_reason, end_code, codec, mos, missed FROM calls`

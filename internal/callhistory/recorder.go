@@ -3,7 +3,6 @@ package callhistory
 import (
 	"context"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/teaphone/teaphone/sessions"
@@ -118,13 +117,6 @@ func FromInfo(info sessions.CallInfo) Call {
 	if info.Ended() && c.EndedAt.IsZero() {
 		c.EndedAt = time.Now()
 	}
-	c.Missed = info.Direction == sessions.DirectionIncoming && info.Ended() &&
-		info.ConnectedAt.IsZero() && !declined(info.Decision)
+	c.Missed = info.Missed()
 	return c
-}
-
-// declined reports whether an incoming call's decision refused it
-// (sessions: "reject 486", "rejected 603", "forward sip:…", "forwarded sip:…").
-func declined(decision string) bool {
-	return strings.HasPrefix(decision, "reject") || strings.HasPrefix(decision, "forward")
 }

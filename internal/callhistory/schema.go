@@ -28,6 +28,12 @@ var migrations = []string{
 	ALTER TABLE calls ADD COLUMN mos REAL;
 	ALTER TABLE calls ADD COLUMN missed INTEGER NOT NULL DEFAULT 0;
 	CREATE INDEX calls_started_at ON calls(started_at);`,
+	// 3: named points in time ("missed_seen": when the person last opened
+	// the TUI's history view, for the missed-calls badge).
+	`CREATE TABLE marks (
+		name TEXT PRIMARY KEY,
+		at   INTEGER NOT NULL
+	)`,
 }
 
 // SchemaVersion is the schema version this package writes.
