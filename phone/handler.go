@@ -18,8 +18,8 @@ type IncomingCall struct {
 	// (compact names stay compact), bounded: at most MaxIncomingHeaders,
 	// each value cut at MaxHeaderValue bytes. Rules match on them.
 	AllHeaders []Header
-	SDP           []byte            // the offer, nil for an offer-less INVITE
-	Received      time.Time
+	SDP        []byte // the offer, nil for an offer-less INVITE
+	Received   time.Time
 	// Codec, SRTP and Transport are what the call's CallEvents will say
 	// (the codec of our answer, "" for an offer-less INVITE), so that the
 	// ringing event after the handler's changes nothing a person sees.
