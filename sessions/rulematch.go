@@ -69,11 +69,7 @@ func (h HeaderMatch) matcher() func(string) bool {
 		}
 		return re.MatchString
 	}
-	pat := strings.ToLower(h.Pattern)
-	return func(v string) bool {
-		ok, _ := path.Match(pat, strings.ToLower(strings.TrimSpace(v)))
-		return ok
-	}
+	return func(v string) bool { return globOK(h.Pattern, strings.TrimSpace(v)) }
 }
 
 // match reports whether one of the call's values of the header matches.
@@ -199,11 +195,9 @@ func (r Rule) matches(f CallFacts) (bool, string) {
 		if pattern == "" {
 			return true, ""
 		}
-		ok := false
+		ok := globOK(pattern, value)
 		if uri {
 			ok = globMatch(pattern, value)
-		} else {
-			ok, _ = path.Match(strings.ToLower(pattern), strings.ToLower(value))
 		}
 		if !ok {
 			return false, fmt.Sprintf("%s: %q does not match %q", key, value, pattern)

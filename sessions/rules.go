@@ -261,13 +261,21 @@ func globMatch(glob, uri string) bool {
 	if glob == "" {
 		return true
 	}
-	pat := strings.ToLower(glob)
 	for _, c := range matchCandidates(uri) {
-		if ok, _ := path.Match(pat, c); ok {
+		if globOK(glob, c) {
 			return true
 		}
 	}
 	return false
+}
+
+// globOK reports whether value matches the glob, case-insensitively, with
+// path.Match's syntax except that "*" and "?" match "/" too (header values
+// and subjects have slashes: "SIP/2.0/UDP", "Q3/Q4").
+func globOK(glob, value string) bool {
+	slash := func(s string) string { return strings.ReplaceAll(strings.ToLower(s), "/", "\x00") }
+	ok, _ := path.Match(slash(glob), slash(value))
+	return ok
 }
 
 // matchCandidates returns the lower-cased forms of a URI rules are matched
