@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/teaphone/teaphone/internal/rulesyntax"
 	"github.com/teaphone/teaphone/phone"
 )
 
@@ -39,7 +40,7 @@ type AutoAnswerRequest struct {
 // Values come from the network: anything malformed is not a request.
 func AutoAnswerHeader(headers []phone.Header) (AutoAnswerRequest, bool) {
 	for _, h := range headers {
-		name := canonicalHeader(h.Name)
+		name := rulesyntax.CanonicalHeader(h.Name)
 		switch name {
 		case "call-info":
 			for _, entry := range splitHeaderList(h.Value) {
@@ -117,22 +118,4 @@ func headerParam(entry, name string) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-// compactHeaders maps RFC 3261 §7.3.3 (and later RFCs') compact header
-// names to their long forms, in lower case.
-var compactHeaders = map[string]string{
-	"a": "accept-contact", "b": "referred-by", "c": "content-type", "d": "request-disposition",
-	"e": "content-encoding", "f": "from", "i": "call-id", "j": "reject-contact", "k": "supported",
-	"l": "content-length", "m": "contact", "o": "event", "r": "refer-to", "s": "subject",
-	"t": "to", "u": "allow-events", "v": "via", "x": "session-expires", "y": "identity",
-}
-
-// canonicalHeader is a header name in lower case, compact forms expanded.
-func canonicalHeader(name string) string {
-	n := strings.ToLower(strings.TrimSpace(name))
-	if long, ok := compactHeaders[n]; ok {
-		return long
-	}
-	return n
 }

@@ -2,13 +2,12 @@ package sessions
 
 import (
 	"fmt"
-	"path"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/teaphone/teaphone/internal/rulesyntax"
 	"github.com/teaphone/teaphone/internal/sipaddr"
 	"github.com/teaphone/teaphone/phone"
 )
@@ -40,45 +39,16 @@ type HeaderMatch struct {
 	Name, Pattern string
 }
 
-// regexpPrefix marks a HeaderMatch pattern as a regexp.
-const regexpPrefix = "re:"
-
 // check reports a bad name or pattern.
-func (h HeaderMatch) check() error {
-	if strings.TrimSpace(h.Name) == "" || strings.ContainsAny(h.Name, " \t:\r\n") {
-		return fmt.Errorf("want a header name, got %q", h.Name)
-	}
-	if re, ok := strings.CutPrefix(h.Pattern, regexpPrefix); ok {
-		if _, err := regexp.Compile(re); err != nil {
-			return fmt.Errorf("bad regexp %q: %w", re, err)
-		}
-		return nil
-	}
-	if _, err := path.Match(strings.ToLower(h.Pattern), ""); err != nil {
-		return fmt.Errorf("bad glob %q: %w", h.Pattern, err)
-	}
-	return nil
-}
-
-// matcher returns a function matching a header value.
-func (h HeaderMatch) matcher() func(string) bool {
-	if src, ok := strings.CutPrefix(h.Pattern, regexpPrefix); ok {
-		re, err := regexp.Compile(src)
-		if err != nil {
-			return func(string) bool { return false }
-		}
-		return re.MatchString
-	}
-	return func(v string) bool { return globOK(h.Pattern, strings.TrimSpace(v)) }
-}
+func (h HeaderMatch) check() error { return rulesyntax.CheckHeaderPattern(h.Name, h.Pattern) }
 
 // match reports whether one of the call's values of the header matches.
 func (h HeaderMatch) match(headers []phone.Header) (bool, string) {
-	name := canonicalHeader(h.Name)
-	match := h.matcher()
+	name := rulesyntax.CanonicalHeader(h.Name)
+	match := rulesyntax.HeaderMatcher(h.Pattern)
 	var seen []string
 	for _, hd := range headers {
-		if canonicalHeader(hd.Name) != name {
+		if rulesyntax.CanonicalHeader(hd.Name) != name {
 			continue
 		}
 		if match(hd.Value) {
@@ -195,7 +165,7 @@ func (r Rule) matches(f CallFacts) (bool, string) {
 		if pattern == "" {
 			return true, ""
 		}
-		ok := globOK(pattern, value)
+		ok := rulesyntax.Glob(pattern, value)
 		if uri {
 			ok = globMatch(pattern, value)
 		}

@@ -3,10 +3,10 @@ package sessions
 import (
 	"errors"
 	"fmt"
-	"path"
 	"strings"
 	"time"
 
+	"github.com/teaphone/teaphone/internal/rulesyntax"
 	"github.com/teaphone/teaphone/phone"
 )
 
@@ -223,7 +223,7 @@ func (r Rules) Validate() error {
 			if pat.glob == "" {
 				continue
 			}
-			if _, err := path.Match(strings.ToLower(pat.glob), ""); err != nil {
+			if err := rulesyntax.CheckGlob(pat.glob); err != nil {
 				errs = append(errs, fmt.Errorf("%w: rule %d: %s %q: %v", ErrInvalidRules, i+1, pat.key, pat.glob, err))
 			}
 		}
@@ -262,20 +262,11 @@ func globMatch(glob, uri string) bool {
 		return true
 	}
 	for _, c := range matchCandidates(uri) {
-		if globOK(glob, c) {
+		if rulesyntax.Glob(glob, c) {
 			return true
 		}
 	}
 	return false
-}
-
-// globOK reports whether value matches the glob, case-insensitively, with
-// path.Match's syntax except that "*" and "?" match "/" too (header values
-// and subjects have slashes: "SIP/2.0/UDP", "Q3/Q4").
-func globOK(glob, value string) bool {
-	slash := func(s string) string { return strings.ReplaceAll(strings.ToLower(s), "/", "\x00") }
-	ok, _ := path.Match(slash(glob), slash(value))
-	return ok
 }
 
 // matchCandidates returns the lower-cased forms of a URI rules are matched

@@ -6,51 +6,6 @@ import (
 	"time"
 )
 
-func TestParseHours(t *testing.T) {
-	tests := []struct {
-		in         string
-		start, end int
-		err        string
-	}{
-		{"18:00-08:00", 18 * 60, 8 * 60, ""},
-		{"09:30-17:00", 9*60 + 30, 17 * 60, ""},
-		{" 9:00 - 12:00 ", 9 * 60, 12 * 60, ""},
-		{"22:00-24:00", 22 * 60, 24 * 60, ""},
-		{"00:00-24:00", 0, 0, "every hour"},
-		{"08:00-08:00", 0, 0, "every hour"},
-		{"24:00-08:00", 0, 0, "out of range"},
-		{"18:00", 0, 0, "want \"HH:MM-HH:MM\""},
-		{"18:60-19:00", 0, 0, "out of range"},
-		{"6pm-8am", 0, 0, "want a time HH:MM"},
-		{"18:0-19:00", 0, 0, "want a time HH:MM"},
-	}
-	for _, tt := range tests {
-		s, e, err := ParseHours(tt.in)
-		if tt.err != "" {
-			if err == nil || !strings.Contains(err.Error(), tt.err) {
-				t.Errorf("ParseHours(%q) err = %v, want %q", tt.in, err, tt.err)
-			}
-			continue
-		}
-		if err != nil || s != tt.start || e != tt.end {
-			t.Errorf("ParseHours(%q) = %d, %d, %v; want %d, %d", tt.in, s, e, err, tt.start, tt.end)
-		}
-	}
-}
-
-func TestParseWeekday(t *testing.T) {
-	for in, want := range map[string]time.Weekday{"mon": time.Monday, "SUN": time.Sunday, "Friday": time.Friday, " sat ": time.Saturday} {
-		if got, err := ParseWeekday(in); err != nil || got != want {
-			t.Errorf("ParseWeekday(%q) = %v, %v", in, got, err)
-		}
-	}
-	for _, in := range []string{"", "mo", "sonntag", "7"} {
-		if _, err := ParseWeekday(in); err == nil {
-			t.Errorf("ParseWeekday(%q) accepted", in)
-		}
-	}
-}
-
 // TestWindowContains: hours (end exclusive, wrapping midnight), weekdays
 // (the day the window starts on), time zones.
 func TestWindowContains(t *testing.T) {
