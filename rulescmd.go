@@ -44,10 +44,10 @@ func (h *headerList) Set(s string) error {
 // rulesFlags are the flags of `teaphone rules test`.
 type rulesFlags struct {
 	config, from, to, display, subject, account, at, mode string
-	headers                                                headerList
-	accountSet, json                                       bool
-	answerDelay                                            time.Duration
-	reject                                                 int
+	headers                                               headerList
+	accountSet, json                                      bool
+	answerDelay                                           time.Duration
+	reject                                                int
 }
 
 func parseRulesFlags(args []string, stderr io.Writer) (rulesFlags, error) {
