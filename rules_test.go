@@ -217,3 +217,44 @@ func TestStartRules(t *testing.T) {
 		t.Errorf("TUI default: %+v, want defer (ask the user)", p)
 	}
 }
+
+// TestConfigRules: [[rules]] tables become labelled session rules with
+// their lines, windows in their zone, the contacts for in_contacts, and a
+// defer's then-action with the code, reason or target keys (480 by default).
+func TestConfigRules(t *testing.T) {
+	cfg, err := config.Load("testdata/rules.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, err := configRules(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rules) != 5 {
+		t.Fatalf("%d rules", len(rules))
+	}
+	for i, want := range []struct {
+		label string
+		line  int
+	}{{"rules[0]", 6}, {"rules[1]", 12}, {"rules[2]", 18}, {"rules[3]", 24}, {"rules[4]", 33}} {
+		if rules[i].Label != want.label || rules[i].Line != want.line {
+			t.Errorf("rule %d: %s line %d, want %s line %d", i, rules[i].Label, rules[i].Line, want.label, want.line)
+		}
+	}
+	if r := rules[2]; len(r.Contacts) != 1 || r.InContacts == nil || len(r.Headers) != 1 {
+		t.Errorf("rules[2] = %+v", r)
+	}
+	night := rules[3]
+	if night.Window.Location == nil || night.Window.Location.String() != "Europe/Berlin" || !night.Window.HasHours ||
+		night.Then == nil || night.Then.Action != sessions.ActionForward || night.RingTimeout != 20*time.Second {
+		t.Errorf("rules[3] = %+v", night)
+	}
+	cfg.Rules = []config.Rule{{Action: "defer", Then: "reject"}}
+	rules, err = configRules(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if th := rules[0].Then; th == nil || th.Action != sessions.ActionReject || th.Code != 480 {
+		t.Errorf("then reject: %+v", th)
+	}
+}
