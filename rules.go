@@ -99,9 +99,10 @@ func tuiRules(configured []sessions.Rule) sessions.Rules {
 }
 
 // startRules are the rules from the moment the listeners open: the TUI's
-// own (it sets no others), and for answer mode 503 (try again) until it
-// has set its rules and follows its calls; dial mode keeps deferring as
-// before.
+// own (it sets no others); for answer mode 503 (try again) until it has
+// set its rules (the configured ones first) and follows its calls; dial
+// mode (and any other) the configured rules, then every other call rings
+// until a control-socket client decides or the ring times out.
 func startRules(mode string, configured []sessions.Rule) sessions.Rules {
 	switch mode {
 	case "tui":
@@ -109,7 +110,9 @@ func startRules(mode string, configured []sessions.Rule) sessions.Rules {
 	case "answer":
 		return sessions.RejectAll(503)
 	}
-	return sessions.DeferAll()
+	r := sessions.DeferAll()
+	r.Rules = configured
+	return r
 }
 
 // directCalls is sip.accept_direct for the phone: unset leaves it to the

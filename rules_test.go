@@ -216,6 +216,13 @@ func TestStartRules(t *testing.T) {
 	if p := tui.Decide("sip:bob@x"); p.Action != sessions.ActionDefer {
 		t.Errorf("TUI default: %+v, want defer (ask the user)", p)
 	}
+	dial := startRules("dial", []sessions.Rule{alice})
+	if p := dial.Decide("sip:alice@x"); p.Action != sessions.ActionAccept {
+		t.Errorf("dial mode, configured rule: %+v, want accept", p)
+	}
+	if p := dial.Decide("sip:bob@x"); p.Action != sessions.ActionDefer {
+		t.Errorf("dial mode default: %+v, want defer", p)
+	}
 }
 
 // TestConfigRules: [[rules]] tables become labelled session rules with
