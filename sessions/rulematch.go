@@ -31,7 +31,9 @@ type CallFacts struct {
 }
 
 // HeaderMatch matches calls with a header (Name, case-insensitive, compact
-// forms included: "s" is "Subject") one of whose values matches Pattern: a
+// forms included: "s" is "Subject") one of whose values matches Pattern (a
+// header given several times, or a comma-separated list: the whole value
+// or any element of it): a
 // glob (case-insensitive), or with the prefix "re:" a Go regexp (RE2 syntax,
 // linear time, case-sensitive unless it starts with "(?i)") that may match
 // any part of the value. A call without the header never matches.
@@ -51,7 +53,7 @@ func (h HeaderMatch) match(headers []phone.Header) (bool, string) {
 		if rulesyntax.CanonicalHeader(hd.Name) != name {
 			continue
 		}
-		if match(hd.Value) {
+		if match(hd.Value) || slices.ContainsFunc(splitHeaderList(hd.Value), match) {
 			return true, ""
 		}
 		seen = append(seen, strconv.Quote(hd.Value))

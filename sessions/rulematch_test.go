@@ -63,6 +63,9 @@ func TestRuleMatchers(t *testing.T) {
 		{"header long for compact", Rule{Headers: []HeaderMatch{{"s", "Quarterly*"}}}, func(f *CallFacts) {
 			f.Headers = []phone.Header{{Name: "Subject", Value: "Quarterly numbers"}}
 		}, true, ""},
+		{"header list element", Rule{Headers: []HeaderMatch{{"Allow", "refer"}}}, func(f *CallFacts) {
+			f.Headers = append(f.Headers, phone.Header{Name: "Allow", Value: "INVITE, ACK, REFER"})
+		}, true, ""},
 		{"header missing", Rule{Headers: []HeaderMatch{{"X-Missing", "*"}}}, nil, false, "header X-Missing: missing"},
 		{"header mismatch", Rule{Headers: []HeaderMatch{{"X-Tag", "third"}}}, nil, false, `"first", "second" does not match "third"`},
 		{"header regexp", Rule{Headers: []HeaderMatch{{"User-Agent", "re:^baresip v[0-9]+$"}}}, nil, true, ""},

@@ -54,6 +54,9 @@ func (m Model) details(w int) []string {
 	if c.Subject != "" {
 		l2 = append(l2, lbl("subject")+s.Value.Render(c.Subject))
 	}
+	if c.Rule != "" && c.Rule != "default" {
+		l2 = append(l2, lbl("rule")+s.Value.Render(c.Rule+" ("+c.Decision+")"))
+	}
 	if sec := securityText(c); sec != "" {
 		l2 = append(l2, s.Value.Render(sec))
 	}
