@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -170,6 +171,8 @@ func TestTUIRulesIgnoreAutoAnswerHeaders(t *testing.T) {
 		"Call-Info":   "<sip:" + b.LocalAddr() + ">;answer-after=0",
 		"Alert-Info":  "<http://127.0.0.1/x>;info=alert-autoanswer",
 		"Answer-Mode": "Auto",
+		"X-Tag":       "any header reaches the rules",
+		"X-Long":      strings.Repeat("x", 3000),
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -189,6 +192,19 @@ func TestTUIRulesIgnoreAutoAnswerHeaders(t *testing.T) {
 	if in, ok := mgr.Incoming(ringing.ID); !ok || !strings.Contains(in.Headers["Call-Info"], "answer-after=0") ||
 		!strings.Contains(in.Headers["Alert-Info"], "alert-autoanswer") {
 		t.Errorf("the call did not carry the auto-answer headers: %+v", in.Headers)
+	}
+	if in, _ := mgr.Incoming(ringing.ID); !slices.ContainsFunc(in.AllHeaders, func(h phone.Header) bool {
+		return h.Name == "X-Tag" && h.Value == "any header reaches the rules"
+	}) || len(in.AllHeaders) < 8 {
+		t.Errorf("AllHeaders lacks X-Tag or the usual headers: %+v", in.AllHeaders)
+	}
+	if in, _ := mgr.Incoming(ringing.ID); !slices.ContainsFunc(in.AllHeaders, func(h phone.Header) bool {
+		return h.Name == "X-Long" && len(h.Value) == phone.MaxHeaderValue
+	}) {
+		t.Errorf("X-Long not cut at %d bytes", phone.MaxHeaderValue)
+	}
+	if ringing.Rule != "default" {
+		t.Errorf("ringing call decided by %q, want default", ringing.Rule)
 	}
 	if !ringing.Pending || ringing.Decision != "defer" {
 		t.Errorf("ringing call: pending %v, decision %q; want pending, defer", ringing.Pending, ringing.Decision)
