@@ -81,6 +81,7 @@ func (m *Manager) OnIncomingCall(in phone.IncomingCall) phone.Decision {
 		if then := policy.Then; then != nil && policy.Action == ActionDefer {
 			id, p := c.info.ID, *then
 			c.timer = time.AfterFunc(policy.thenAfter(m.cfg.ringTimeout), func() { m.autoDecide(id, p) })
+			c.timerIsThen = true
 		}
 	case ActionAccept:
 		if policy.Delay > 0 {
@@ -264,7 +265,8 @@ func (m *Manager) Forward(id CallID, target string) error {
 }
 
 // Ignore stops prompting for a pending incoming call: it keeps ringing at the
-// caller until they give up or the ring timeout refuses it, and it still
+// caller until they give up or the ring timeout refuses it (or the
+// then-action of the rule that deferred it is carried out), and it still
 // counts as missed. It stays in Pending (with Ignored set), so a person can
 // still Accept it.
 func (m *Manager) Ignore(id CallID) error {
@@ -278,7 +280,9 @@ func (m *Manager) Ignore(id CallID) error {
 	if c == nil || !c.info.Pending || c.deciding {
 		return opError("ignore", r.label, ErrNotPending)
 	}
-	c.stopTimer()
+	if !c.timerIsThen { // a defer's then-action (voicemail …) still happens
+		c.stopTimer()
+	}
 	if !c.info.Ignored {
 		c.info.Ignored = true
 		c.info.Decision = "ignored"

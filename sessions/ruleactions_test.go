@@ -122,3 +122,24 @@ func TestHeaderRulesThroughManager(t *testing.T) {
 		t.Errorf("without the rule: %+v, want defer", d)
 	}
 }
+
+// TestDeferThenIgnore: a person ignoring a deferred call stops the prompt,
+// not the rule's then-action.
+func TestDeferThenIgnore(t *testing.T) {
+	m, fp, sub := setup(t)
+	_ = m.SetRules(Rules{Default: Policy{Action: ActionDefer, RingTimeout: 20 * time.Millisecond,
+		Then: &Policy{Action: ActionForward, Target: "sip:vm@pbx"}}})
+	id, _ := incoming(t, m, sub, "in1", "sip:alice@example.com")
+	if err := m.Ignore(id); err != nil {
+		t.Fatal(err)
+	}
+	if ce := recvCall(t, sub); !ce.Call.Ignored {
+		t.Fatalf("after ignore: %+v", ce.Call)
+	}
+	if ce := recvCall(t, sub); ce.Call.Pending || ce.Call.Decision != "forwarded sip:vm@pbx" {
+		t.Errorf("then-action: %+v", ce.Call)
+	}
+	if got := fp.recorded(); !slices.Equal(got, []string{"forward in1 sip:vm@pbx"}) {
+		t.Errorf("phone told %q", got)
+	}
+}

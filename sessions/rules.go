@@ -151,7 +151,8 @@ func (p Policy) Validate() error {
 
 // Rule applies Policy to incoming calls whose remote URI matches Match.
 type Rule struct {
-	// Match is a glob (path.Match syntax: *, ?, [a-z]) tried case-insensitively
+	// Match is a glob (path.Match syntax: *, ?, [a-z], but * and ? match
+	// "/" too) tried case-insensitively
 	// against the caller's URI with and without its scheme and parameters, so
 	// "*@example.com", "sip:100@*" and "sip:bob@example.com" all work.
 	// An empty Match matches every call.
@@ -231,6 +232,9 @@ func (r Rules) Validate() error {
 			if err := h.check(); err != nil {
 				errs = append(errs, fmt.Errorf("%w: rule %d: header: %v", ErrInvalidRules, i+1, err))
 			}
+		}
+		if err := rule.Window.check(); err != nil {
+			errs = append(errs, fmt.Errorf("%w: rule %d: %v", ErrInvalidRules, i+1, err))
 		}
 		if rule.DelayFromHeader && rule.Action != ActionAccept {
 			errs = append(errs, fmt.Errorf("%w: rule %d: delay from header is for accept only", ErrInvalidRules, i+1))

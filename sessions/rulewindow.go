@@ -30,6 +30,19 @@ type Window struct {
 // IsZero reports whether the window is always open.
 func (w Window) IsZero() bool { return !w.HasHours && len(w.Weekdays) == 0 }
 
+// check reports hours out of range and unknown weekdays.
+func (w Window) check() error {
+	if w.HasHours && (w.Start < 0 || w.Start >= 24*60 || w.End <= 0 || w.End > 24*60 || w.Start == w.End) {
+		return fmt.Errorf("hours %d-%d: want minutes 0..1439 to 1..1440, start and end apart", w.Start, w.End)
+	}
+	for _, d := range w.Weekdays {
+		if d < time.Sunday || d > time.Saturday {
+			return fmt.Errorf("weekday %d out of range", d)
+		}
+	}
+	return nil
+}
+
 // Contains reports whether t falls in the window, and if not, why.
 func (w Window) Contains(t time.Time) (bool, string) {
 	if w.Location != nil {
