@@ -75,7 +75,7 @@ func TestRuleMatchers(t *testing.T) {
 		{"glob star spans slashes", Rule{Subject: "q3*q4"}, func(f *CallFacts) { f.Subject = "Q3/Q4" }, true, ""},
 		{"two headers", Rule{Headers: []HeaderMatch{{"X-Tag", "first"}, {"Via", "*udp*"}}}, nil, true, ""},
 		{"hours", Rule{Window: Window{HasHours: true, Start: 18 * 60, End: 20 * 60, Location: utc}}, nil, true, "hours 18:00-20:00"},
-		{"hours end exclusive", Rule{Window: Window{HasHours: true, Start: 17 * 60, End: 19 * 60, Location: utc}}, nil, false, "19:00 is outside hours 17:00-19:00"},
+		{"hours end exclusive", Rule{Window: Window{HasHours: true, Start: 17 * 60, End: 19 * 60, Location: utc}}, nil, false, "19:00 UTC is outside hours 17:00-19:00"},
 		{"weekdays", Rule{Window: Window{Weekdays: []time.Weekday{time.Friday}, Location: utc}}, nil, true, "weekdays [fri]"},
 		{"weekdays mismatch", Rule{Window: Window{Weekdays: []time.Weekday{time.Saturday, time.Sunday}, Location: utc}}, nil, false, "fri is not in weekdays [sat sun]"},
 		{"timezone", Rule{Window: Window{HasHours: true, Start: 20 * 60, End: 21 * 60, Location: time.FixedZone("CET", 3600)}}, nil, true, ""},

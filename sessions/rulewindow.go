@@ -62,7 +62,7 @@ func (w Window) Contains(t time.Time) (bool, string) {
 			day = (day + 6) % 7
 		}
 		if !in {
-			return false, fmt.Sprintf("%s is outside hours %s", t.Format("15:04"), w.hoursText())
+			return false, fmt.Sprintf("%s is outside hours %s", t.Format("15:04 MST"), w.hoursText())
 		}
 	}
 	if len(w.Weekdays) > 0 && !slices.Contains(w.Weekdays, day) {

@@ -31,9 +31,9 @@ func TestWindowContains(t *testing.T) {
 	}{
 		{"zero window", Window{}, at(4, 12, 0), true, ""},
 		{"night, evening", night, at(4, 18, 0), true, ""},
-		{"night, just before", night, at(4, 17, 59), false, "17:59 is outside hours 18:00-08:00"},
+		{"night, just before", night, at(4, 17, 59), false, "17:59 UTC is outside hours 18:00-08:00"},
 		{"night, after midnight", night, at(5, 3, 0), true, ""},
-		{"night, end exclusive", night, at(5, 8, 0), false, "08:00 is outside"},
+		{"night, end exclusive", night, at(5, 8, 0), false, "08:00 UTC is outside"},
 		{"fri night, fri evening", friNight, at(4, 22, 0), true, ""},
 		{"fri night, sat morning", friNight, at(5, 7, 59), true, ""},
 		{"fri night, fri morning belongs to thu", friNight, at(4, 3, 0), false, "fri 03:00 is in the window of thu, not in weekdays [fri]"},
