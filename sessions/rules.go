@@ -149,7 +149,8 @@ func (p Policy) Validate() error {
 	return nil
 }
 
-// Rule applies Policy to incoming calls whose remote URI matches Match.
+// Rule applies Policy to incoming calls for which every condition it sets
+// holds (see Rules.Explain); a Rule without conditions matches every call.
 type Rule struct {
 	// Match is a glob (path.Match syntax: *, ?, [a-z], but * and ? match
 	// "/" too) tried case-insensitively
@@ -211,10 +212,16 @@ func RejectAll(code int) Rules {
 // DeferAll lets every call ring until the UI decides.
 func DeferAll() Rules { return Rules{} }
 
-// Validate checks every rule; the error wraps ErrInvalidRules and names the rule.
+// Validate checks every rule; the error wraps ErrInvalidRules and names the
+// rule by its Label, else "rules[i]" (counting from 0, as configuration
+// errors do).
 func (r Rules) Validate() error {
 	var errs []error
 	for i, rule := range r.Rules {
+		name := rule.Label
+		if name == "" {
+			name = fmt.Sprintf("rules[%d]", i)
+		}
 		account := ""
 		if rule.Account != nil {
 			account = *rule.Account
@@ -225,22 +232,22 @@ func (r Rules) Validate() error {
 				continue
 			}
 			if err := rulesyntax.CheckGlob(pat.glob); err != nil {
-				errs = append(errs, fmt.Errorf("%w: rule %d: %s %q: %v", ErrInvalidRules, i+1, pat.key, pat.glob, err))
+				errs = append(errs, fmt.Errorf("%w: %s: %s %q: %v", ErrInvalidRules, name, pat.key, pat.glob, err))
 			}
 		}
 		for _, h := range rule.Headers {
 			if err := h.check(); err != nil {
-				errs = append(errs, fmt.Errorf("%w: rule %d: header: %v", ErrInvalidRules, i+1, err))
+				errs = append(errs, fmt.Errorf("%w: %s: header: %v", ErrInvalidRules, name, err))
 			}
 		}
 		if err := rule.Window.check(); err != nil {
-			errs = append(errs, fmt.Errorf("%w: rule %d: %v", ErrInvalidRules, i+1, err))
+			errs = append(errs, fmt.Errorf("%w: %s: %v", ErrInvalidRules, name, err))
 		}
 		if rule.DelayFromHeader && rule.Action != ActionAccept {
-			errs = append(errs, fmt.Errorf("%w: rule %d: delay from header is for accept only", ErrInvalidRules, i+1))
+			errs = append(errs, fmt.Errorf("%w: %s: delay from header is for accept only", ErrInvalidRules, name))
 		}
 		if err := rule.Validate(); err != nil {
-			errs = append(errs, fmt.Errorf("%w: rule %d: %v", ErrInvalidRules, i+1, err))
+			errs = append(errs, fmt.Errorf("%w: %s: %v", ErrInvalidRules, name, err))
 		}
 	}
 	if err := r.Default.Validate(); err != nil {
