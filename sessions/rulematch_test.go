@@ -225,3 +225,28 @@ func TestRulesValidateNew(t *testing.T) {
 		t.Errorf("String() = %q", s)
 	}
 }
+
+// FuzzRuleMatch: whatever a caller puts in From, the display name and
+// any header, matching neither panics nor disagrees with itself.
+func FuzzRuleMatch(f *testing.F) {
+	f.Add("sip:alice@example.com", "Alice", "X-Tag", "a, <b,c>; d", "a")
+	f.Add(`"Bob" <sips:bob@[::1]:5061;transport=tls>`, "", "s", "Q3/Q4", "re:^Q[0-9]")
+	f.Add("tel:+1-555-0100", "\x00\xff", "Call-Info", "<sip:x>;answer-after=1", "[")
+	f.Fuzz(func(t *testing.T, from, display, name, value, pattern string) {
+		facts := CallFacts{From: from, Display: display, Headers: []phone.Header{{Name: name, Value: value}},
+			At: time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)}
+		r := Rules{Rules: []Rule{
+			{Match: pattern, Display: pattern, Headers: []HeaderMatch{{Name: name, Pattern: pattern}},
+				InContacts: ptr(true), Contacts: []string{from, "sip:alice@example.com"}, AutoAnswerHeader: true,
+				Policy: Policy{Action: ActionAccept, DelayFromHeader: true}},
+		}}
+		v1, v2 := r.Explain(facts), r.Explain(facts)
+		if v1.Rule != v2.Rule || v1.Why != v2.Why || v1.Policy.Delay != v2.Policy.Delay {
+			t.Fatalf("two verdicts: %+v, %+v", v1, v2)
+		}
+		if v1.Policy.Delay < 0 || v1.Policy.Delay > maxAnswerAfter {
+			t.Fatalf("delay %v", v1.Policy.Delay)
+		}
+		_ = SameAddress(from, value)
+	})
+}
