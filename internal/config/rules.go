@@ -121,17 +121,17 @@ func (v *validator) rules() {
 		default:
 			v.addf(p+"then", "want \"reject\", \"forward\" or \"accept\", got %q", r.Then)
 		}
-		v.onlyFor(p+"code", r.Code != 0, eff, RuleReject)
+		v.onlyForEffective(p+"code", r.Code != 0, r, RuleReject)
 		if r.Code != 0 && (r.Code < 400 || r.Code > 699) {
 			v.addf(p+"code", "want a final status 400..699 (0 = 486), got %d", r.Code)
 		}
-		v.onlyFor(p+"reason", r.Reason != "", eff, RuleReject)
+		v.onlyForEffective(p+"reason", r.Reason != "", r, RuleReject)
 		v.headerSafe(p+"reason", r.Reason)
 		switch {
 		case eff == RuleForward && r.Target == "":
 			v.addf(p+"target", "required with %s = \"forward\": a SIP URI or a number", thenOrAction(r))
 		case r.Target != "" && eff != RuleForward:
-			v.onlyFor(p+"target", true, eff, RuleForward)
+			v.onlyForEffective(p+"target", true, r, RuleForward)
 		case r.Target != "":
 			if _, err := sipaddr.NormalizeTarget(r.Target); err != nil {
 				v.addf(p+"target", "want a SIP URI or a number, got %q (%v)", r.Target, err)
@@ -155,6 +155,24 @@ func (v *validator) onlyFor(key string, set bool, action, want string) {
 	if set && action != want && action != "" {
 		v.addf(key, "only used with action = %q, not %q", want, action)
 	}
+}
+
+// onlyForEffective reports a key (code, reason, target) set for a rule
+// whose action, or whose defer's then, does not use it.
+func (v *validator) onlyForEffective(key string, set bool, r Rule, want string) {
+	eff := r.EffectiveAction()
+	if !set || eff == want || eff == "" {
+		return
+	}
+	if r.Action == RuleDefer {
+		got := `action = "defer" without then`
+		if r.Then != "" {
+			got = fmt.Sprintf("then = %q", r.Then)
+		}
+		v.addf(key, "only used with action = %q or then = %q, not %s", want, want, got)
+		return
+	}
+	v.onlyFor(key, set, r.Action, want)
 }
 
 // thenOrAction names the key that chose the effective action.

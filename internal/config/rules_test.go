@@ -45,9 +45,10 @@ func TestStrangerKeysAndRules(t *testing.T) {
 		{"delay_from_header on reject", "[[rules]]\naction = \"reject\"\ndelay_from_header = true\n", `@:3: rules[0].delay_from_header: only used with action = "accept"`},
 		{"timeout on accept", "[[rules]]\naction = \"accept\"\ntimeout = \"20s\"\n", `@:3: rules[0].timeout: only used with action = "defer"`},
 		{"then on ignore", "[[rules]]\naction = \"ignore\"\nthen = \"reject\"\n", `@:3: rules[0].then: only used with action = "defer"`},
+		{"code on defer without then", "[[rules]]\naction = \"defer\"\ncode = 480\n", `@:3: rules[0].code: only used with action = "reject" or then = "reject", not action = "defer" without then`},
 		{"bad then", "[[rules]]\naction = \"defer\"\nthen = \"ignore\"\n", `@:3: rules[0].then: want "reject", "forward" or "accept", got "ignore"`},
 		{"then forward without target", "[[rules]]\naction = \"defer\"\nthen = \"forward\"\n", `@:1: rules[0].target: required with then = "forward"`},
-		{"code on defer then forward", "[[rules]]\naction = \"defer\"\nthen = \"forward\"\ntarget = \"sip:vm@x\"\ncode = 480\n", `@:5: rules[0].code: only used with action = "reject", not "forward"`},
+		{"code on defer then forward", "[[rules]]\naction = \"defer\"\nthen = \"forward\"\ntarget = \"sip:vm@x\"\ncode = 480\n", `@:5: rules[0].code: only used with action = "reject" or then = "reject", not then = "forward"`},
 		{"negative timeout", "[[rules]]\naction = \"defer\"\ntimeout = \"-1s\"\n", `@:3: rules[0].timeout: want 0s..1h`},
 		{"CRLF in reason", "[[rules]]\naction = \"reject\"\nreason = \"No\\r\\nX: 1\"\n", `@:3: rules[0].reason: must not contain CR, LF`},
 	}
