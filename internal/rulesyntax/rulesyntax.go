@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -109,13 +110,45 @@ func CheckHeaderPattern(name, pattern string) error {
 // nothing.
 func HeaderMatcher(pattern string) func(string) bool {
 	if src, ok := strings.CutPrefix(pattern, RegexpPrefix); ok {
-		re, err := regexp.Compile(src)
+		re, err := compile(src)
 		if err != nil {
 			return func(string) bool { return false }
 		}
 		return re.MatchString
 	}
 	return func(v string) bool { return Glob(pattern, strings.TrimSpace(v)) }
+}
+
+// compiled caches the regexps of header patterns: each incoming call is
+// matched against the same few, which come from the configuration.
+var compiled struct {
+	sync.Mutex
+	m map[string]*regexp.Regexp
+}
+
+// maxCompiled bounds the cache; patterns beyond it are compiled each time.
+const maxCompiled = 256
+
+func compile(src string) (*regexp.Regexp, error) {
+	compiled.Lock()
+	re, ok := compiled.m[src]
+	compiled.Unlock()
+	if ok {
+		return re, nil
+	}
+	re, err := regexp.Compile(src)
+	if err != nil {
+		return nil, err
+	}
+	compiled.Lock()
+	if compiled.m == nil {
+		compiled.m = make(map[string]*regexp.Regexp)
+	}
+	if len(compiled.m) < maxCompiled {
+		compiled.m[src] = re
+	}
+	compiled.Unlock()
+	return re, nil
 }
 
 // compactHeaders maps RFC 3261 §7.3.3 (and later RFCs') compact header

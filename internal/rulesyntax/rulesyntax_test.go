@@ -102,3 +102,9 @@ func TestHeaderPatterns(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkHeaderMatcherRegexp(b *testing.B) {
+	for b.Loop() {
+		_ = HeaderMatcher("re:(?i)^(urgent|emergency)$")("Urgent")
+	}
+}
