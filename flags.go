@@ -34,6 +34,9 @@ usage:
                                    events …); prints the JSON reply
   teaphone history [flags]         the calls made and received, newest first
                                    (--missed, --since 24h, --json, --limit N)
+  teaphone rules test [flags]      which [[rules]] table decides a call like this, and why
+                                   (--from URI, --header "Name: value", --at 2026-12-06T09:00;
+                                   no network)
   teaphone devices                 list audio devices
   teaphone version                 version, Go version, PortAudio support (also --version)
 

@@ -72,6 +72,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runCtl(ctx, args, stdout, stderr)
 	case "history":
 		return runHistory(ctx, args, stdout, stderr)
+	case "rules":
+		return runRules(args, stdout, stderr)
 	case "devices":
 		return listDevices(stdout)
 	case "version":

@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -170,6 +171,8 @@ func TestTUIRulesIgnoreAutoAnswerHeaders(t *testing.T) {
 		"Call-Info":   "<sip:" + b.LocalAddr() + ">;answer-after=0",
 		"Alert-Info":  "<http://127.0.0.1/x>;info=alert-autoanswer",
 		"Answer-Mode": "Auto",
+		"X-Tag":       "any header reaches the rules",
+		"X-Long":      strings.Repeat("x", 3000),
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -189,6 +192,19 @@ func TestTUIRulesIgnoreAutoAnswerHeaders(t *testing.T) {
 	if in, ok := mgr.Incoming(ringing.ID); !ok || !strings.Contains(in.Headers["Call-Info"], "answer-after=0") ||
 		!strings.Contains(in.Headers["Alert-Info"], "alert-autoanswer") {
 		t.Errorf("the call did not carry the auto-answer headers: %+v", in.Headers)
+	}
+	if in, _ := mgr.Incoming(ringing.ID); !slices.ContainsFunc(in.AllHeaders, func(h phone.Header) bool {
+		return h.Name == "X-Tag" && h.Value == "any header reaches the rules"
+	}) || len(in.AllHeaders) < 8 {
+		t.Errorf("AllHeaders lacks X-Tag or the usual headers: %+v", in.AllHeaders)
+	}
+	if in, _ := mgr.Incoming(ringing.ID); !slices.ContainsFunc(in.AllHeaders, func(h phone.Header) bool {
+		return h.Name == "X-Long" && len(h.Value) == phone.MaxHeaderValue
+	}) {
+		t.Errorf("X-Long not cut at %d bytes", phone.MaxHeaderValue)
+	}
+	if ringing.Rule != "default" {
+		t.Errorf("ringing call decided by %q, want default", ringing.Rule)
 	}
 	if !ringing.Pending || ringing.Decision != "defer" {
 		t.Errorf("ringing call: pending %v, decision %q; want pending, defer", ringing.Pending, ringing.Decision)
@@ -215,5 +231,53 @@ func TestStartRules(t *testing.T) {
 	}
 	if p := tui.Decide("sip:bob@x"); p.Action != sessions.ActionDefer {
 		t.Errorf("TUI default: %+v, want defer (ask the user)", p)
+	}
+	dial := startRules("dial", []sessions.Rule{alice})
+	if p := dial.Decide("sip:alice@x"); p.Action != sessions.ActionAccept {
+		t.Errorf("dial mode, configured rule: %+v, want accept", p)
+	}
+	if p := dial.Decide("sip:bob@x"); p.Action != sessions.ActionDefer {
+		t.Errorf("dial mode default: %+v, want defer", p)
+	}
+}
+
+// TestConfigRules: [[rules]] tables become labelled session rules with
+// their lines, windows in their zone, the contacts for in_contacts, and a
+// defer's then-action with the code, reason or target keys (480 by default).
+func TestConfigRules(t *testing.T) {
+	cfg, err := config.Load("testdata/rules.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, err := configRules(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rules) != 5 {
+		t.Fatalf("%d rules", len(rules))
+	}
+	for i, want := range []struct {
+		label string
+		line  int
+	}{{"rules[0]", 6}, {"rules[1]", 12}, {"rules[2]", 18}, {"rules[3]", 24}, {"rules[4]", 33}} {
+		if rules[i].Label != want.label || rules[i].Line != want.line {
+			t.Errorf("rule %d: %s line %d, want %s line %d", i, rules[i].Label, rules[i].Line, want.label, want.line)
+		}
+	}
+	if r := rules[2]; len(r.Contacts) != 1 || r.InContacts == nil || len(r.Headers) != 1 {
+		t.Errorf("rules[2] = %+v", r)
+	}
+	night := rules[3]
+	if night.Window.Location == nil || night.Window.Location.String() != "Europe/Berlin" || !night.Window.HasHours ||
+		night.Then == nil || night.Then.Action != sessions.ActionForward || night.RingTimeout != 20*time.Second {
+		t.Errorf("rules[3] = %+v", night)
+	}
+	cfg.Rules = []config.Rule{{Action: "defer", Then: "reject"}}
+	rules, err = configRules(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if th := rules[0].Then; th == nil || th.Action != sessions.ActionReject || th.Code != 480 {
+		t.Errorf("then reject: %+v", th)
 	}
 }

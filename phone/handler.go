@@ -14,13 +14,28 @@ type IncomingCall struct {
 	Subject       string
 	SIPCallID     string
 	Headers       map[string]string // selected headers by canonical name (User-Agent, Call-Info, Alert-Info …)
-	SDP           []byte            // the offer, nil for an offer-less INVITE
-	Received      time.Time
+	// AllHeaders are every header of the INVITE in order, as on the wire
+	// (compact names stay compact), bounded: at most MaxIncomingHeaders,
+	// each value cut at MaxHeaderValue bytes. Rules match on them.
+	AllHeaders []Header
+	SDP        []byte // the offer, nil for an offer-less INVITE
+	Received   time.Time
 	// Codec, SRTP and Transport are what the call's CallEvents will say
 	// (the codec of our answer, "" for an offer-less INVITE), so that the
 	// ringing event after the handler's changes nothing a person sees.
 	Codec, SRTP, Transport string
 }
+
+// Header is one header field of a request: its name as written and its value.
+type Header struct {
+	Name, Value string
+}
+
+// Bounds of IncomingCall.AllHeaders: the values come from the network.
+const (
+	MaxIncomingHeaders = 100
+	MaxHeaderValue     = 1024
+)
 
 // DecisionKind is what a Handler decides to do with an incoming call.
 type DecisionKind int

@@ -180,6 +180,17 @@ func (p *Phone) acceptIncoming(req *sip.Request, tx sip.ServerTransaction, repla
 				hdrs[name] = h.Value()
 			}
 		}
+		var all []Header
+		for _, h := range req.Headers() {
+			if len(all) == MaxIncomingHeaders {
+				break
+			}
+			v := h.Value()
+			if len(v) > MaxHeaderValue {
+				v = v[:MaxHeaderValue]
+			}
+			all = append(all, Header{Name: h.Name(), Value: v})
+		}
 		to := ""
 		if req.To() != nil {
 			to = req.To().Value()
@@ -187,7 +198,7 @@ func (p *Phone) acceptIncoming(req *sip.Request, tx sip.ServerTransaction, repla
 		dec = p.opts.Handler.OnIncomingCall(IncomingCall{
 			Session: c.id, Account: c.accountName(), RemoteURI: c.remoteURI, RemoteDisplay: c.remoteDisplay,
 			From: from.Value(), To: to, RequestURI: req.Recipient.String(), Subject: c.subject, SIPCallID: c.sipCallID,
-			Headers: hdrs, SDP: offer, Received: time.Now(),
+			Headers: hdrs, AllHeaders: all, SDP: offer, Received: time.Now(),
 			Codec: c.media.codecName(), SRTP: c.media.srtpSuite(), Transport: c.transport,
 		})
 	}

@@ -71,6 +71,12 @@ type CallInfo struct {
 	// "accept", "accept after 2s", "reject 486", "forward sip:…", and for
 	// decisions taken later by a person: "accepted", "rejected 603", "forwarded sip:…".
 	Decision string `json:"decision,omitempty"`
+	// Rule names what decided an incoming call: the rule ("rules[2]",
+	// counting from 0 as configuration errors do) or "default".
+	Rule string `json:"rule,omitempty"`
+	// RuleWhy says why: the rule's conditions ("from \"sip:alice@*\"",
+	// "every call") with its configuration line, or "no rule matched".
+	RuleWhy string `json:"rule_why,omitempty"`
 
 	CreatedAt   time.Time `json:"created_at,omitzero"`
 	RingingAt   time.Time `json:"ringing_at,omitzero"`

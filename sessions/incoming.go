@@ -2,6 +2,8 @@ package sessions
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"time"
 
@@ -61,18 +63,31 @@ func (m *Manager) OnIncomingCall(in phone.IncomingCall) phone.Decision {
 	stored := in
 	c.incoming = &stored
 
-	policy := m.rules.DecideCall(c.info.RemoteURI, in.To, in.RequestURI)
+	verdict := m.rules.Explain(CallFacts{
+		From: c.info.RemoteURI, Display: c.info.RemoteDisplay, To: []string{in.To, in.RequestURI},
+		Subject: c.info.Subject, Account: in.Account, Headers: incomingHeaders(in), At: now,
+	})
+	policy := verdict.Policy
 	dec := policy.decision(m.cfg.ringTimeout)
 	c.info.Decision = policy.String()
+	c.info.Rule, c.info.RuleWhy = verdict.Rule, verdict.Why
+	if verdict.Line > 0 {
+		c.info.RuleWhy += fmt.Sprintf(" (line %d)", verdict.Line)
+	}
 	switch policy.Action {
 	case ActionDefer, ActionIgnore:
 		c.info.Pending = true
 		c.info.Ignored = policy.Action == ActionIgnore
+		if then := policy.Then; then != nil && policy.Action == ActionDefer {
+			id, p := c.info.ID, *then
+			c.timer = time.AfterFunc(policy.thenAfter(m.cfg.ringTimeout), func() { m.autoDecide(id, p) })
+			c.timerIsThen = true
+		}
 	case ActionAccept:
 		if policy.Delay > 0 {
 			c.info.Pending = true
 			id := c.info.ID
-			c.timer = time.AfterFunc(policy.Delay, func() { m.autoAccept(id) })
+			c.timer = time.AfterFunc(policy.Delay, func() { m.autoDecide(id, Policy{Action: ActionAccept}) })
 		}
 	case ActionReject, ActionForward:
 		c.declined = true
@@ -99,8 +114,23 @@ func setText(p *string, v string) {
 	}
 }
 
-// autoAccept runs on the timer of a delayed accept.
-func (m *Manager) autoAccept(id CallID) {
+// incomingHeaders are the headers rules match on: every header of the
+// INVITE, else (a handler test's IncomingCall) the selected ones.
+func incomingHeaders(in phone.IncomingCall) []phone.Header {
+	if len(in.AllHeaders) > 0 {
+		return in.AllHeaders
+	}
+	names := slices.Sorted(maps.Keys(in.Headers))
+	out := make([]phone.Header, 0, len(names))
+	for _, n := range names {
+		out = append(out, phone.Header{Name: n, Value: in.Headers[n]})
+	}
+	return out
+}
+
+// autoDecide runs on the timer of a delayed accept, or of a defer whose
+// timeout passed: it carries out p (accept, reject or forward).
+func (m *Manager) autoDecide(id CallID, p Policy) {
 	m.mu.Lock()
 	c := m.calls[id]
 	if m.closed || c == nil || c.timer == nil {
@@ -111,7 +141,26 @@ func (m *Manager) autoAccept(id CallID) {
 	m.wg.Add(1)
 	m.mu.Unlock()
 	defer m.wg.Done()
-	if err := m.decide("accept", id, func(ph Phone, sid SessionID) error { return ph.Accept(sid) }, nil); err != nil {
+	var err error
+	switch p.Action {
+	case ActionAccept:
+		err = m.decide("accept", id, func(ph Phone, sid SessionID) error { return ph.Accept(sid) }, nil)
+	case ActionReject:
+		code, reason := p.code(), p.Reason
+		err = m.decide("reject", id, func(ph Phone, sid SessionID) error { return ph.Reject(sid, code, reason) },
+			func(c *call) {
+				c.declined = true
+				c.info.Decision = fmt.Sprintf("rejected %d", code)
+			})
+	case ActionForward:
+		t, _ := NormalizeTarget(p.Target)
+		err = m.decide("forward", id, func(ph Phone, sid SessionID) error { return ph.Forward(sid, t) },
+			func(c *call) {
+				c.declined = true
+				c.info.Decision = "forwarded " + t
+			})
+	}
+	if err != nil {
 		m.publishError(id, err)
 	}
 }
@@ -216,7 +265,8 @@ func (m *Manager) Forward(id CallID, target string) error {
 }
 
 // Ignore stops prompting for a pending incoming call: it keeps ringing at the
-// caller until they give up or the ring timeout refuses it, and it still
+// caller until they give up or the ring timeout refuses it (or the
+// then-action of the rule that deferred it is carried out), and it still
 // counts as missed. It stays in Pending (with Ignored set), so a person can
 // still Accept it.
 func (m *Manager) Ignore(id CallID) error {
@@ -230,7 +280,9 @@ func (m *Manager) Ignore(id CallID) error {
 	if c == nil || !c.info.Pending || c.deciding {
 		return opError("ignore", r.label, ErrNotPending)
 	}
-	c.stopTimer()
+	if !c.timerIsThen { // a defer's then-action (voicemail …) still happens
+		c.stopTimer()
+	}
 	if !c.info.Ignored {
 		c.info.Ignored = true
 		c.info.Decision = "ignored"

@@ -76,7 +76,8 @@ type call struct {
 	info            CallInfo
 	incoming        *phone.IncomingCall // kept while pending
 	ready           chan struct{}       // non-nil while OnIncomingCall for it runs
-	timer           *time.Timer         // delayed auto-accept
+	timer           *time.Timer         // delayed auto-accept, or a defer's then-action
+	timerIsThen     bool                // timer carries out a defer's then-action (Ignore keeps it)
 	countedActive   bool
 	declined        bool // we rejected or forwarded it
 	deciding        bool // a decision is being sent to the phone

@@ -90,6 +90,7 @@ func (m *Manager) Incoming(id CallID) (IncomingCall, bool) {
 	}
 	in := *c.incoming
 	in.Headers = maps.Clone(in.Headers)
+	in.AllHeaders = slices.Clone(in.AllHeaders)
 	in.SDP = slices.Clone(in.SDP)
 	return in, true
 }

@@ -3,11 +3,10 @@ package sessions
 import (
 	"errors"
 	"fmt"
-	"path"
-	"slices"
 	"strings"
 	"time"
 
+	"github.com/teaphone/teaphone/internal/rulesyntax"
 	"github.com/teaphone/teaphone/phone"
 )
 
@@ -59,8 +58,17 @@ type Policy struct {
 	// Target is the Forward destination (a SIP URI).
 	Target string
 	// RingTimeout bounds the ringing of Defer and Ignore (0 = the Manager's
-	// default, see WithRingTimeout); the call is then refused by the session core.
+	// default, see WithRingTimeout); the call is then refused by the session
+	// core, or Then is carried out.
 	RingTimeout time.Duration
+	// DelayFromHeader (Accept only) takes the delay from the INVITE's
+	// Call-Info answer-after when it has one (see AutoAnswerHeader), else
+	// Delay.
+	DelayFromHeader bool
+	// Then (Defer only) is what happens when RingTimeout passes with no
+	// decision: an Accept, Reject or Forward. nil = reject 480, as the
+	// session core does.
+	Then *Policy
 }
 
 // String describes the policy as CallInfo.Decision does ("accept after 2s", "reject 486", …).
@@ -78,6 +86,14 @@ func (p Policy) String() string {
 			return "forward " + t
 		}
 		return "forward"
+	case ActionDefer:
+		if p.Then != nil {
+			s := "defer"
+			if p.RingTimeout > 0 {
+				s += " " + p.RingTimeout.String()
+			}
+			return s + ", then " + p.Then.String()
+		}
 	}
 	return p.Action.String()
 }
@@ -93,6 +109,22 @@ func (p Policy) code() int {
 func (p Policy) Validate() error {
 	switch p.Action {
 	case ActionDefer, ActionIgnore:
+		if p.Then != nil {
+			if p.Action != ActionDefer {
+				return fmt.Errorf("then is for defer only")
+			}
+			switch p.Then.Action {
+			case ActionAccept, ActionReject, ActionForward:
+			default:
+				return fmt.Errorf("then %s: want accept, reject or forward", p.Then.Action)
+			}
+			if p.Then.Then != nil {
+				return fmt.Errorf("then: nested then")
+			}
+			if err := p.Then.Validate(); err != nil {
+				return fmt.Errorf("then: %w", err)
+			}
+		}
 	case ActionAccept:
 		if p.Delay < 0 {
 			return fmt.Errorf("negative accept delay %s", p.Delay)
@@ -117,9 +149,11 @@ func (p Policy) Validate() error {
 	return nil
 }
 
-// Rule applies Policy to incoming calls whose remote URI matches Match.
+// Rule applies Policy to incoming calls for which every condition it sets
+// holds (see Rules.Explain); a Rule without conditions matches every call.
 type Rule struct {
-	// Match is a glob (path.Match syntax: *, ?, [a-z]) tried case-insensitively
+	// Match is a glob (path.Match syntax: *, ?, [a-z], but * and ? match
+	// "/" too) tried case-insensitively
 	// against the caller's URI with and without its scheme and parameters, so
 	// "*@example.com", "sip:100@*" and "sip:bob@example.com" all work.
 	// An empty Match matches every call.
@@ -127,6 +161,32 @@ type Rule struct {
 	// To is a glob, as Match, on the called URI (the To header's or the
 	// Request-URI's: either may match). An empty To matches every call.
 	To string
+	// Display and Subject are globs on the caller's display name and the
+	// Subject, case-insensitive; "" matches every call. A call without a
+	// display name (or Subject) is matched as "".
+	Display, Subject string
+	// Account is a glob on the name of the account the call came in on; a
+	// pointer to "" matches direct calls (to no account) only; nil matches
+	// every call.
+	Account *string
+	// Headers must all match (see HeaderMatch).
+	Headers []HeaderMatch
+	// Window limits the rule to hours and weekdays (zero = always).
+	Window Window
+	// InContacts, when set, requires the caller to be (true) or not to be
+	// (false) in Contacts, compared as SIP URIs (see SameAddress).
+	InContacts *bool
+	// Contacts is the address book InContacts looks in (the URIs of the
+	// configuration's [[contacts]]).
+	Contacts []string
+	// AutoAnswerHeader requires the INVITE to ask to be answered by itself
+	// (see AutoAnswerHeader): the only way such a header answers a call.
+	AutoAnswerHeader bool
+	// Label names the rule in CallInfo.Rule and explanations; "" is
+	// "rules[i]", i counting from 0 as the configuration's error keys do.
+	Label string
+	// Line is the configuration line of the rule's [[rules]] table (0 = unknown).
+	Line int
 	Policy
 }
 
@@ -152,20 +212,42 @@ func RejectAll(code int) Rules {
 // DeferAll lets every call ring until the UI decides.
 func DeferAll() Rules { return Rules{} }
 
-// Validate checks every rule; the error wraps ErrInvalidRules and names the rule.
+// Validate checks every rule; the error wraps ErrInvalidRules and names the
+// rule by its Label, else "rules[i]" (counting from 0, as configuration
+// errors do).
 func (r Rules) Validate() error {
 	var errs []error
 	for i, rule := range r.Rules {
-		for _, pat := range []struct{ key, glob string }{{"match", rule.Match}, {"to", rule.To}} {
+		name := rule.Label
+		if name == "" {
+			name = fmt.Sprintf("rules[%d]", i)
+		}
+		account := ""
+		if rule.Account != nil {
+			account = *rule.Account
+		}
+		for _, pat := range []struct{ key, glob string }{{"match", rule.Match}, {"to", rule.To},
+			{"display", rule.Display}, {"subject", rule.Subject}, {"account", account}} {
 			if pat.glob == "" {
 				continue
 			}
-			if _, err := path.Match(strings.ToLower(pat.glob), ""); err != nil {
-				errs = append(errs, fmt.Errorf("%w: rule %d: %s %q: %v", ErrInvalidRules, i+1, pat.key, pat.glob, err))
+			if err := rulesyntax.CheckGlob(pat.glob); err != nil {
+				errs = append(errs, fmt.Errorf("%w: %s: %s %q: %v", ErrInvalidRules, name, pat.key, pat.glob, err))
 			}
 		}
+		for _, h := range rule.Headers {
+			if err := h.check(); err != nil {
+				errs = append(errs, fmt.Errorf("%w: %s: header: %v", ErrInvalidRules, name, err))
+			}
+		}
+		if err := rule.Window.check(); err != nil {
+			errs = append(errs, fmt.Errorf("%w: %s: %v", ErrInvalidRules, name, err))
+		}
+		if rule.DelayFromHeader && rule.Action != ActionAccept {
+			errs = append(errs, fmt.Errorf("%w: %s: delay from header is for accept only", ErrInvalidRules, name))
+		}
 		if err := rule.Validate(); err != nil {
-			errs = append(errs, fmt.Errorf("%w: rule %d: %v", ErrInvalidRules, i+1, err))
+			errs = append(errs, fmt.Errorf("%w: %s: %v", ErrInvalidRules, name, err))
 		}
 	}
 	if err := r.Default.Validate(); err != nil {
@@ -179,19 +261,10 @@ func (r Rules) Validate() error {
 func (r Rules) Decide(remoteURI string) Policy { return r.DecideCall(remoteURI) }
 
 // DecideCall returns the policy for a call from remoteURI to the called
-// URIs (the To header's and the Request-URI; URIs or header values): the
-// first rule whose Match matches the caller and whose To matches one of
-// the called, else Default.
+// URIs (the To header's and the Request-URI; URIs or header values), now:
+// the first rule that matches, else Default. Explain says more.
 func (r Rules) DecideCall(remoteURI string, called ...string) Policy {
-	for _, rule := range r.Rules {
-		if !globMatch(rule.Match, remoteURI) {
-			continue
-		}
-		if rule.To == "" || slices.ContainsFunc(called, func(to string) bool { return to != "" && globMatch(rule.To, to) }) {
-			return rule.Policy
-		}
-	}
-	return r.Default
+	return r.Explain(CallFacts{From: remoteURI, To: called, At: time.Now()}).Policy
 }
 
 // globMatch reports whether the glob matches one of uri's candidates ("" matches all).
@@ -199,9 +272,8 @@ func globMatch(glob, uri string) bool {
 	if glob == "" {
 		return true
 	}
-	pat := strings.ToLower(glob)
 	for _, c := range matchCandidates(uri) {
-		if ok, _ := path.Match(pat, c); ok {
+		if rulesyntax.Glob(glob, c) {
 			return true
 		}
 	}
@@ -226,6 +298,21 @@ func matchCandidates(remote string) []string {
 	return out
 }
 
+// thenRingTimeout is how long a deferred call with a Then rings when
+// neither the policy nor the Manager says: the session core's default.
+const thenRingTimeout = 60 * time.Second
+
+// thenAfter is when a deferred call's Then is carried out.
+func (p Policy) thenAfter(ringTimeout time.Duration) time.Duration {
+	switch {
+	case p.RingTimeout > 0:
+		return p.RingTimeout
+	case ringTimeout > 0:
+		return ringTimeout
+	}
+	return thenRingTimeout
+}
+
 // decision converts a policy into the session core's answer. A delayed
 // Accept is a Defer (the Manager's timer accepts later) whose ring timeout
 // leaves room for the delay.
@@ -245,6 +332,10 @@ func (p Policy) decision(ringTimeout time.Duration) phone.Decision {
 	case ActionForward:
 		t, _ := NormalizeTarget(p.Target)
 		return phone.Forward(t)
+	case ActionDefer:
+		if p.Then != nil { // the Manager's timer carries out Then first
+			return phone.Defer(p.thenAfter(ringTimeout) + 30*time.Second)
+		}
 	}
 	return phone.Defer(rt)
 }

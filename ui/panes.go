@@ -54,6 +54,9 @@ func (m Model) details(w int) []string {
 	if c.Subject != "" {
 		l2 = append(l2, lbl("subject")+s.Value.Render(c.Subject))
 	}
+	if c.Rule != "" && c.Rule != "default" {
+		l2 = append(l2, lbl("rule")+s.Value.Render(c.Rule+" ("+c.Decision+")"))
+	}
 	if sec := securityText(c); sec != "" {
 		l2 = append(l2, s.Value.Render(sec))
 	}
@@ -173,6 +176,9 @@ func (m Model) boxView(w int, km keys.KeyMap) []string {
 		if pc.Subject != "" {
 			lines = append(lines, p.Subject.Render("Subject: "+pc.Subject))
 		}
+		if r := ruleText(pc); r != "" {
+			lines = append(lines, p.Subject.Render(r))
+		}
 		if m.dial.Focused() {
 			lines = append(lines, hint(withHelp(km.Leave, "leave the dial line, then answer")))
 		} else {
@@ -216,4 +222,18 @@ func (m Model) logView(w, n int) []string {
 		out = append(out, m.st.Log.Line.Render(ansi.Truncate(l, w, "…")))
 	}
 	return out
+}
+
+// ruleText says which [[rules]] table decided an incoming call and what it
+// does: "defer 20s, then forward sip:vm@pbx — rules[3]: hours 18:00-08:00
+// (line 24)"; "" when no rule did (the default: the person decides).
+func ruleText(c sessions.CallInfo) string {
+	if c.Rule == "" || c.Rule == "default" {
+		return ""
+	}
+	s := c.Decision + " — " + c.Rule
+	if c.RuleWhy != "" {
+		s += ": " + c.RuleWhy
+	}
+	return s
 }

@@ -71,6 +71,13 @@ func screens(t *testing.T) map[string]Model {
 	out["ringing"] = New(f, testOpts)
 
 	f = regFake()
+	ruled := incoming("in-3", 1, "Carol", "sip:carol@example.org", "")
+	ruled.Decision, ruled.Rule = "defer 20s, then forward sip:voicemail@pbx.example.com", "rules[3]"
+	ruled.RuleWhy = "hours 18:00-08:00 weekdays [fri] (Europe/Berlin) (line 24)"
+	f.calls["in-3"] = ruled
+	out["ringing_rule"] = New(f, testOpts)
+
+	f = regFake()
 	bob := connected("c-1", 1, "Bob Jones", "sip:bob@example.com", 3*time.Minute+12*time.Second)
 	bob.HeldLocal = true
 	carol := connected("c-2", 2, "", "sip:carol@example.org", 47*time.Second)

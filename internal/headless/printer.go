@@ -155,8 +155,10 @@ type (
 		SRTP            string             `json:"srtp"` // suite, "" for plain RTP
 		Transport       string             `json:"transport,omitempty"`
 		Decision        string             `json:"decision,omitempty"`
-		Reason          *string            `json:"reason,omitempty"` // final states only
-		Code            *int               `json:"code,omitempty"`   // final states only
+		Rule            string             `json:"rule,omitempty"`     // what decided: "rules[2]" or "default"
+		RuleWhy         string             `json:"rule_why,omitempty"` // why it matched, with its line
+		Reason          *string            `json:"reason,omitempty"`   // final states only
+		Code            *int               `json:"code,omitempty"`     // final states only
 		ReplacedBy      sessions.CallID    `json:"replaced_by,omitempty"`
 		TransferredFrom sessions.CallID    `json:"transferred_from,omitempty"`
 	}
@@ -254,6 +256,7 @@ func FormatJSON(ev sessions.Event, t time.Time) []byte {
 			Remote: c.RemoteURI, DisplayName: c.RemoteDisplay, SIPCallID: c.SIPCallID,
 			HeldLocal: c.HeldLocal, HeldRemote: c.HeldRemote, Muted: c.Muted, Recording: c.Recording,
 			Account: c.Account, Subject: c.Subject, Codec: c.Codec, SRTP: c.SRTP, Transport: c.Transport, Decision: c.Decision,
+			Rule: c.Rule, RuleWhy: c.RuleWhy,
 			ReplacedBy: c.ReplacedBy, TransferredFrom: c.TransferredFrom,
 		}
 		if c.State.Final() {
@@ -315,7 +318,11 @@ func FormatText(ev sessions.Event, t time.Time) string {
 		if c.State.Final() {
 			s += fmt.Sprintf(": %d %s", c.EndCode, c.EndReason)
 		} else if c.Decision != "" && c.State == sessions.StateRinging {
-			s += " (" + c.Decision + ")"
+			s += " (" + c.Decision
+			if c.Rule != "" {
+				s += ", " + c.Rule
+			}
+			s += ")"
 		}
 	case sessions.RegistrationEvent:
 		s = fmt.Sprintf("registration %s %s", e.Account, e.State)

@@ -28,6 +28,8 @@ func goldenEvents() []struct {
 	ended.SRTP = "AES_CM_128_HMAC_SHA1_80"
 	held := goldenCall
 	held.State, held.HeldRemote, held.Decision = sessions.StateConnected, true, ""
+	ruled := goldenCall
+	ruled.Rule, ruled.RuleWhy = "rules[1]", `from "sip:bob@*" (line 7)`
 	return []struct {
 		ev         sessions.Event
 		json, text string
@@ -52,6 +54,11 @@ func goldenEvents() []struct {
 			sessions.CallEvent{Time: t0, Call: goldenCall},
 			`{"ts":"2026-11-20T10:00:00.123Z","event":"call","call_id":"6f1c2a64-3b7e-4c1d-9a8e-2f0b5d7c9e11","line":1,"direction":"incoming","state":"ringing","remote":"sip:bob@example.com","display_name":"Bob","sip_call_id":"a84b4c76e66710@pc33.example.com","held_local":false,"held_remote":false,"muted":false,"recording":false,"srtp":"","decision":"accept after 2s"}`,
 			`2026-11-20T10:00:00.123Z call 1 incoming ringing "Bob" <sip:bob@example.com> (accept after 2s)`,
+		},
+		{
+			sessions.CallEvent{Time: t0, Call: ruled},
+			`{"ts":"2026-11-20T10:00:00.123Z","event":"call","call_id":"6f1c2a64-3b7e-4c1d-9a8e-2f0b5d7c9e11","line":1,"direction":"incoming","state":"ringing","remote":"sip:bob@example.com","display_name":"Bob","sip_call_id":"a84b4c76e66710@pc33.example.com","held_local":false,"held_remote":false,"muted":false,"recording":false,"srtp":"","decision":"accept after 2s","rule":"rules[1]","rule_why":"from \"sip:bob@*\" (line 7)"}`,
+			`2026-11-20T10:00:00.123Z call 1 incoming ringing "Bob" <sip:bob@example.com> (accept after 2s, rules[1])`,
 		},
 		{
 			sessions.CallEvent{Time: t0, Call: held, Prev: sessions.StateConnected},

@@ -68,6 +68,11 @@ type KamailioConfig struct {
 	// TLS, if not nil, loads the tls module and listens for TLS on
 	// another free port of Addr (Kamailio.TLSPort) with this certificate.
 	TLS *KamailioTLS
+	// InitialRequest is Kamailio script run on every initial request
+	// (after authentication and Record-Route, before the location lookup
+	// or relay), e.g. to add a header the way a PBX's paging feature does:
+	// if (is_method("INVITE") && $fU == "pager") { append_hf("Call-Info: <sip:pbx>;answer-after=0\r\n"); }
+	InitialRequest string
 	// Config, if not nil, returns the whole kamailio.cfg for the SIP port
 	// and Kamailio's directory (where it may write further files, e.g. a
 	// dispatcher.list) instead of the built-in registrar/proxy; the other

@@ -98,6 +98,10 @@ func kamailioConfig(cfg KamailioConfig, port, tlsPort int, dir, mpath string) st
 			"\t\t\texit;\n\t\t}\n"+
 			"\t\tsetflag(4); setflag(5);\n\t}", cfg.SessionTimer)
 	}
+	initial := "# no extra script for initial requests"
+	if cfg.InitialRequest != "" {
+		initial = cfg.InitialRequest
+	}
 	frTimer := 30000
 	if cfg.TransactionTimeout > 0 {
 		frTimer = int(cfg.TransactionTimeout / time.Millisecond)
@@ -126,6 +130,7 @@ func kamailioConfig(cfg KamailioConfig, port, tlsPort int, dir, mpath string) st
 		"@DEBUG@", debug,
 		"@SSTMODULES@", sstModules,
 		"@SST@", sstRoute,
+		"@INITIAL@", initial,
 		"@FRTIMER@", strconv.Itoa(frTimer),
 		"@TLS@", tlsGlobal,
 		"@TLSMODULE@", tlsModule,
