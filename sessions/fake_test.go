@@ -26,6 +26,8 @@ type fakePhone struct {
 	onDial func(sid phone.SessionID)
 	// onReject runs inside Reject before it returns.
 	onReject func(sid phone.SessionID)
+	// onForward runs inside Forward before it returns.
+	onForward func(sid phone.SessionID)
 	// onSource runs inside SetSource before it returns.
 	onSource func(sid phone.SessionID, src audio.Source)
 }
@@ -95,7 +97,11 @@ func (f *fakePhone) Reject(id phone.SessionID, code int, reason string) error {
 	return err
 }
 func (f *fakePhone) Forward(id phone.SessionID, target string) error {
-	return f.record("forward %s %s", id, target)
+	err := f.record("forward %s %s", id, target)
+	if f.onForward != nil {
+		f.onForward(id)
+	}
+	return err
 }
 func (f *fakePhone) Hangup(id phone.SessionID) error { return f.record("hangup %s", id) }
 func (f *fakePhone) Hold(id phone.SessionID) error   { return f.record("hold %s", id) }

@@ -129,7 +129,10 @@ func incomingHeaders(in phone.IncomingCall) []phone.Header {
 }
 
 // autoDecide runs on the timer of a delayed accept, or of a defer whose
-// timeout passed: it carries out p (accept, reject or forward).
+// timeout passed: it carries out p (accept, reject or forward). A defer's
+// then-action is not a decision of the person: nobody answered, so the
+// call counts as missed (as a phone that sends an unanswered call to
+// voicemail shows it), and its Decision says "no answer: …".
 func (m *Manager) autoDecide(id CallID, p Policy) {
 	m.mu.Lock()
 	c := m.calls[id]
@@ -148,17 +151,11 @@ func (m *Manager) autoDecide(id CallID, p Policy) {
 	case ActionReject:
 		code, reason := p.code(), p.Reason
 		err = m.decide("reject", id, func(ph Phone, sid SessionID) error { return ph.Reject(sid, code, reason) },
-			func(c *call) {
-				c.declined = true
-				c.info.Decision = fmt.Sprintf("rejected %d", code)
-			})
+			func(c *call) { c.info.Decision = fmt.Sprintf("no answer: rejected %d", code) })
 	case ActionForward:
 		t, _ := NormalizeTarget(p.Target)
 		err = m.decide("forward", id, func(ph Phone, sid SessionID) error { return ph.Forward(sid, t) },
-			func(c *call) {
-				c.declined = true
-				c.info.Decision = "forwarded " + t
-			})
+			func(c *call) { c.info.Decision = "no answer: forwarded " + t })
 	}
 	if err != nil {
 		m.publishError(id, err)

@@ -136,10 +136,35 @@ func TestDeferThenIgnore(t *testing.T) {
 	if ce := recvCall(t, sub); !ce.Call.Ignored {
 		t.Fatalf("after ignore: %+v", ce.Call)
 	}
-	if ce := recvCall(t, sub); ce.Call.Pending || ce.Call.Decision != "forwarded sip:vm@pbx" {
+	if ce := recvCall(t, sub); ce.Call.Pending || ce.Call.Decision != "no answer: forwarded sip:vm@pbx" {
 		t.Errorf("then-action: %+v", ce.Call)
 	}
 	if got := fp.recorded(); !slices.Equal(got, []string{"forward in1 sip:vm@pbx"}) {
 		t.Errorf("phone told %q", got)
+	}
+}
+
+// TestDeferThenCountsAsMissed: a call nobody answered before the defer's
+// timeout is a missed call, though the rule sent it on (voicemail).
+func TestDeferThenCountsAsMissed(t *testing.T) {
+	m, fp, sub := setup(t)
+	_ = m.SetRules(Rules{Default: Policy{Action: ActionDefer, RingTimeout: 20 * time.Millisecond,
+		Then: &Policy{Action: ActionForward, Target: "sip:vm@pbx"}}})
+	fp.onForward = func(sid phone.SessionID) {
+		ev := callEv(sid, phone.DirectionIncoming, phone.StateCancelled, 2)
+		ev.Code = 302
+		fp.emit(t, ev)
+		fp.flush(t)
+	}
+	incoming(t, m, sub, "in1", "sip:alice@example.com")
+	var last CallEvent
+	for last.Call.State != StateCancelled {
+		last = recvCall(t, sub)
+	}
+	if last.Call.Decision != "no answer: forwarded sip:vm@pbx" || !last.Call.Missed() {
+		t.Errorf("call %+v, missed %v", last.Call, last.Call.Missed())
+	}
+	if st := m.Stats(); st.Missed != 1 || st.Declined != 0 {
+		t.Errorf("stats %+v", st)
 	}
 }
