@@ -63,14 +63,15 @@ func (s *Service) Close() error {
 }
 
 // Commands runs the protocol's commands on a Manager: dial URI, calls, and
-// the call-script commands that act at once (answer, reject, hangup, hold,
-// resume, mute, unmute, dtmf, transfer, transfer-attended, play, record).
+// the call-script commands that act at once (answer, reject, forward,
+// ignore, hangup, hold, resume, mute, unmute, dtmf, transfer,
+// transfer-attended, play, record).
 type Commands struct {
 	M *sessions.Manager
 }
 
 // controlCommands are the commands Commands runs ("events" is the Server's).
-var controlCommands = []string{"dial", "calls", "events", "answer", "reject", "hangup", "hold", "resume", "mute", "unmute",
+var controlCommands = []string{"dial", "calls", "events", "answer", "reject", "forward", "ignore", "hangup", "hold", "resume", "mute", "unmute",
 	"dtmf", "transfer", "transfer-attended", "play", "record"}
 
 // Do implements Handler.
@@ -148,8 +149,8 @@ func (c Commands) calls() []json.RawMessage {
 }
 
 // target finds the call a command is for: ref (a line or a call ID), else
-// the only call that could be meant — the only ringing call for answer and
-// reject, the only call that has not ended for the others.
+// the only call that could be meant — the only ringing call for answer,
+// reject, forward and ignore, the only call that has not ended for the others.
 func (c Commands) target(ref string, op script.Op) (sessions.CallInfo, error) {
 	if ref != "" {
 		id, ok := c.M.Resolve(ref)
@@ -160,7 +161,7 @@ func (c Commands) target(ref string, op script.Op) (sessions.CallInfo, error) {
 		return info, nil
 	}
 	what, calls := "call", c.M.Calls()
-	if op == script.OpAnswer || op == script.OpReject {
+	if op.ForRinging() {
 		what, calls = "ringing call", c.M.Pending()
 	}
 	switch len(calls) {
@@ -188,6 +189,10 @@ func (c Commands) exec(id sessions.CallID, cmd script.Command) error {
 		return m.Accept(id)
 	case script.OpReject:
 		return m.Reject(id, cmd.Code, cmd.Arg)
+	case script.OpForward:
+		return m.Forward(id, cmd.Arg)
+	case script.OpIgnore:
+		return m.Ignore(id)
 	case script.OpPlay:
 		return m.PlayFile(id, cmd.Arg)
 	case script.OpRecord:

@@ -102,6 +102,7 @@ func (f *fakePhone) Reject(id phone.SessionID, code int, reason string) error {
 
 func (f *fakePhone) Forward(id phone.SessionID, target string) error {
 	f.record("forward %s %s", id, target)
+	f.state(id, phone.DirectionIncoming, phone.StateCancelled, 302, "forwarded")
 	return nil
 }
 

@@ -163,7 +163,7 @@ func (o *Options) check(md mode) error {
 			return o.usage("dial: negative timeout %s", o.Timeout)
 		}
 		for _, c := range o.Script.Commands {
-			if c.Op == script.OpAnswer || c.Op == script.OpReject {
+			if c.Op.ForRinging() {
 				return o.usage("script %s: %s: only in answer mode", c.Where(), c.Op)
 			}
 		}

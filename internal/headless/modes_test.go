@@ -396,6 +396,26 @@ func TestAnswerScriptDecides(t *testing.T) {
 	}
 }
 
+// TestAnswerScriptForwards: a script may let the call ring silently
+// (ignore) and then send it on (forward).
+func TestAnswerScriptForwards(t *testing.T) {
+	r := newRig(t)
+	o := r.options("ignore; wait 10ms; forward sip:vm@pbx.example.com")
+	o.MaxCallsThenExit = 1
+	ch := result(func() error { return RunAnswer(context.Background(), r.m, o) })
+	eventually(t, "rules", func() bool { return r.m.Rules().Default.Action == sessions.ActionDefer })
+	ring(r, "s1")
+	if err := wait(t, ch); err != nil {
+		t.Fatalf("RunAnswer: %v (stderr %q)", err, r.err.String())
+	}
+	if got := strings.Join(r.fp.recorded(), ","); got != "forward s1 sip:vm@pbx.example.com" {
+		t.Fatalf("ops %s", got)
+	}
+	if n := len(r.find(t, map[string]any{"event": "call", "decision": "ignored"})); n == 0 {
+		t.Errorf("no event shows the call ignored\n%s", r.out.String())
+	}
+}
+
 func TestAnswerInterruptHangsUpAll(t *testing.T) {
 	r := newRig(t)
 	base := runtime.NumGoroutine()

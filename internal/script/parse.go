@@ -174,11 +174,12 @@ func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\r' || b == '\
 // commandNames are the first words Parse knows, for errors and suggestions.
 var commandNames = []string{
 	"wait", "hangup", "dtmf", "play", "record", "hold", "resume", "mute", "unmute",
-	"transfer", "transfer-attended", "expect", "answer", "reject", "log",
+	"transfer", "transfer-attended", "expect", "answer", "reject", "forward", "ignore", "log",
 }
 
 var simpleOps = map[string]Op{
 	"hangup": OpHangup, "hold": OpHold, "resume": OpResume, "mute": OpMute, "unmute": OpUnmute, "answer": OpAnswer,
+	"ignore": OpIgnore,
 }
 
 // parseCommand parses the text of one command (trimmed, not empty).
@@ -242,6 +243,16 @@ func parseCommand(text string) (Command, error) {
 			return fail("%v", err)
 		}
 		return Command{Op: OpTransfer, Arg: t}, nil
+	case "forward":
+		arg, err := parseArg(rest, "target (forward sip:voicemail@pbx.example.com)")
+		if err != nil {
+			return fail("%v", err)
+		}
+		t, err := sessions.NormalizeTarget(arg)
+		if err != nil {
+			return fail("%v", err)
+		}
+		return Command{Op: OpForward, Arg: t}, nil
 	case "transfer-attended":
 		f := strings.Fields(rest)
 		if len(f) != 1 || strings.ContainsAny(f[0], "\"\\") {

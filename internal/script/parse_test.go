@@ -67,6 +67,9 @@ func TestParseGood(t *testing.T) {
 			{Op: OpReject, Code: 486}, {Op: OpReject, Code: 603}, {Op: OpReject, Code: 480, Arg: "Not now"},
 			{Op: OpLog, Arg: "hello, world"},
 		}},
+		{"forward and ignore", "ignore\nforward sip:vm@pbx.example.com\nforward 200", []Command{
+			{Op: OpIgnore}, {Op: OpForward, Arg: "sip:vm@pbx.example.com"}, {Op: OpForward, Arg: "200"},
+		}},
 		{"CRLF", "wait 1s\r\nhangup\r\n", []Command{{Op: OpWait, Duration: time.Second}, {Op: OpHangup}}},
 	}
 	for _, tt := range tests {
@@ -140,6 +143,8 @@ func TestParseBad(t *testing.T) {
 		{"expect silence", `expect: unknown condition "silence"`},
 		{"expect state", `expect: want expect state S within D`},
 		{"reject 200", `reject: status code "200": want 400-699`},
+		{"forward", `forward: missing target (forward sip:voicemail@pbx.example.com)`},
+		{"ignore now", `ignore: unexpected argument "now"`},
 		{"reject busy", `reject: status code "busy": want 400-699`},
 		{"log", `log: missing text`},
 		{"wait 1s\n\xff", `line 2: not valid UTF-8`},
@@ -198,7 +203,7 @@ func FuzzParse(f *testing.F) {
 	for _, s := range []string{
 		"wait 3s; dtmf 123#; hangup;", "play \"a;b.wav\"\nrecord start # c", "expect state connected within 5s",
 		"expect dtmf=#1 within 2", "expect not held_remote", "reject 480 \"x\"", "transfer Bob <sip:b@x>", "log ü ; x",
-		"dtmf # ; hangup", "\"\\", "#\n#", "record \"stop\"",
+		"forward sip:vm@x; ignore", "dtmf # ; hangup", "\"\\", "#\n#", "record \"stop\"",
 	} {
 		f.Add(s)
 	}

@@ -78,6 +78,8 @@ const (
 	OpAnswer              //
 	OpReject              // Code, Arg: reason phrase (may be empty)
 	OpLog                 // Arg: text
+	OpForward             // Arg: target URI, normalized (a ringing call, 302)
+	OpIgnore              // a ringing call rings on silently
 )
 
 var opNames = [...]string{
@@ -102,6 +104,8 @@ var opNames = [...]string{
 	OpAnswer:           "answer",
 	OpReject:           "reject",
 	OpLog:              "log",
+	OpForward:          "forward",
+	OpIgnore:           "ignore",
 }
 
 // String returns the command's name as written in scripts ("expect dtmf").
@@ -148,7 +152,7 @@ func (c Command) String() string {
 			return "record " + strconv.Quote(c.Arg)
 		}
 		return "record " + quote(c.Arg)
-	case OpPlay, OpTransfer, OpLog:
+	case OpPlay, OpTransfer, OpLog, OpForward:
 		return c.Op.String() + " " + quote(c.Arg)
 	case OpExpectState:
 		return fmt.Sprintf("expect state %s within %s", c.State, c.Duration)
@@ -212,9 +216,19 @@ func (s Script) Has(ops ...Op) bool {
 	return false
 }
 
-// Decides reports whether the script answers or rejects calls itself (it
-// holds answer or reject), so it must start while the call rings.
-func (s Script) Decides() bool { return s.Has(OpAnswer, OpReject) }
+// Decides reports whether the script decides about ringing calls itself
+// (it holds answer, reject, forward or ignore), so it must start while the
+// call rings.
+func (s Script) Decides() bool { return s.Has(OpRinging...) }
+
+// OpRinging are the commands for a ringing incoming call.
+var OpRinging = []Op{OpAnswer, OpReject, OpForward, OpIgnore}
+
+// ForRinging reports whether o is for a ringing incoming call (answer,
+// reject, forward, ignore).
+func (o Op) ForRinging() bool {
+	return o == OpAnswer || o == OpReject || o == OpForward || o == OpIgnore
+}
 
 // quote returns s as written in a script: bare when Parse reads it back
 // unchanged, else a Go double-quoted string.
