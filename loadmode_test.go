@@ -24,7 +24,8 @@ func TestParseLoadFlags(t *testing.T) {
 		{"calls and duration", []string{"sip:a@h", "--calls", "5", "--duration", "10s"}, "sip:a@h", 10 * time.Second, 5, 20, false},
 		{"no URI", []string{"--rate", "5"}, "", 0, 0, 0, true},
 		{"two URIs", []string{"sip:a@h", "--rate", "5", "sip:b@h"}, "", 0, 0, 0, true},
-		{"unknown flag after the URI", []string{"sip:a@h", "--script", "hangup"}, "", 0, 0, 0, true},
+		{"unknown flag after the URI", []string{"sip:a@h", "--reject", "486"}, "", 0, 0, 0, true},
+		{"ramp and script after the URI", []string{"sip:a@h", "--ramp", "10s", "--script", "wait 1s; dtmf 1"}, "sip:a@h", time.Minute, 0, 20, false},
 	}
 	for _, tt := range tests {
 		f, err := parseFlags("load", tt.args, io.Discard)
