@@ -60,3 +60,14 @@ func TestLoadDefaults(t *testing.T) {
 		t.Errorf("overridden: audio %q listen %q, want null and 127.0.0.1:7000", cfg.Media.Audio, cfg.SIP.Listen)
 	}
 }
+
+func TestParseLoadRampScript(t *testing.T) {
+	f, err := parseFlags("load", []string{"sip:a@h", "--ramp", "10s", "--script", "wait 1s; hangup", "--audio", "tone:300"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := f.script()
+	if err != nil || f.load.ramp != 10*time.Second || len(sc.Commands) != 2 || f.audio != "tone:300" {
+		t.Errorf("ramp %s script %v (%v) audio %q, want 10s, 2 commands, tone:300", f.load.ramp, sc, err, f.audio)
+	}
+}

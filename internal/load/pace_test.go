@@ -97,7 +97,7 @@ func TestPacerInterval(t *testing.T) {
 		want time.Duration
 	}{
 		{0, time.Second},                                 // sqrt(2·10/20)
-		{5 * time.Second, 98 * time.Millisecond},         // sqrt(25+1)−5 ≈ 0.099 (at 10/s)
+		{5 * time.Second, 99 * time.Millisecond},         // sqrt(25+1)−5 ≈ 0.099 (at 10/s)
 		{9990 * time.Millisecond, 50 * time.Millisecond}, // crosses the end: 10 ms of ramp, then the full rate
 		{10 * time.Second, 50 * time.Millisecond},
 		{time.Hour, 50 * time.Millisecond},

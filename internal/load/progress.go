@@ -92,9 +92,10 @@ func (p *Progress) Snapshot(now time.Time) Status {
 }
 
 // Fraction is how far the run is, 0..1: the larger of the calls placed
-// of Calls and the time spent of Duration; 1 once placing ended.
+// of Calls and the time spent of Duration; 1 once placing ended (unless
+// it was interrupted).
 func (s Status) Fraction() float64 {
-	if !s.Placing {
+	if !s.Placing && !s.Interrupted {
 		return 1
 	}
 	var f float64
