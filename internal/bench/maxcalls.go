@@ -31,7 +31,7 @@ const (
 
 // maxCallsSteps are the simultaneous calls tried, in order
 // (TEAPHONE_BENCH_MAXCALLS_STEPS=500,1000 overrides them).
-var maxCallsSteps = []int{500, 1000, 2000, 4000}
+var maxCallsSteps = []int{500, 1000, 2000, 3000, 4000}
 
 // RTP ports of the max-calls case: 5000 calls a side.
 const (
@@ -111,7 +111,7 @@ func runMaxCalls(t *testing.T, b bins) []maxCallsStep {
 			st = maxCallsStep{N: n}
 			if n > config.MaxCallsCeiling {
 				st.R = loadModeResult{Target: "teaphone", P: maxCallsParams(n),
-					Err: fmt.Sprintf("above sip.max_calls' ceiling %d", config.MaxCallsCeiling)}
+					Err: fmt.Sprintf("above sip.max_calls' ceiling %d (raise config.MaxCallsCeiling to measure further)", config.MaxCallsCeiling)}
 				return
 			}
 			st.R = runLoadMode(t, b, "teaphone", maxCallsParams(n), maxLoadRTP, func(t *testing.T) (loadTarget, error) {
@@ -136,9 +136,9 @@ func (st maxCallsStep) line() string {
 	if v := st.TargetRxShare(); v >= 0 {
 		tgt = fmt.Sprintf("%.0f%%", 100*v)
 	}
-	return fmt.Sprintf("hold %s: answered %d/%d, setup p50/p99 %.1f/%.1f ms, RTP received load %.0f%% answer %s, MOS p50 %.2f min %.2f, "+
+	return fmt.Sprintf("hold %s: answered %d/%d, setup p50/p99 %.1f/%.1f ms, RTP received load %.0f%% (lost %d) answer %s, MOS p50 %.2f min %.2f, "+
 		"answer CPU %.1f s = %.4f %%core/call, peak RSS %.0f MiB; load CPU %.1f s, max RSS %.0f MiB",
-		r.P.Hold, r.Load.Answered, st.N, r.Load.SetupMs.P50, r.Load.SetupMs.P99, 100*st.RxShare(), tgt, r.Load.MOS.P50, r.Load.MOS.Min,
+		r.P.Hold, r.Load.Answered, st.N, r.Load.SetupMs.P50, r.Load.SetupMs.P99, 100*st.RxShare(), r.Load.Lost, tgt, r.Load.MOS.P50, r.Load.MOS.Min,
 		r.CPU.Seconds(), r.PctPerCall(), float64(r.PeakRSS)/1024, r.LoadCPU.Seconds(), float64(r.LoadMaxRSS)/1024)
 }
 
