@@ -153,7 +153,9 @@ func maxCallsSummary(steps []maxCallsStep) string {
 	best := 0
 	for _, st := range steps {
 		verdict := "sustained"
-		if why := st.shortfall(); why != "" {
+		if why := st.shortfall(); st.R.Err != "" {
+			verdict = "stopped here"
+		} else if why != "" {
 			verdict = "NOT sustained: " + why
 		} else {
 			best = st.N

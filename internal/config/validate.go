@@ -21,8 +21,8 @@ import (
 // answer" process was measured to sustain in make bench's max-calls case
 // (TEAPHONE_BENCH_MAXCALLS=1: all calls answered, ≥ 90 % of the RTP each
 // way, setup p99 ≤ 2 s) on a 2-core machine shared with the load
-// generator: 2000 held every time but once under extra load, 3000 once in
-// two, 4000 never (README.md, Load mode).
+// generator: 2000 held in three runs of four (the fourth under extra
+// load), 3000 in one of two, 4000 never (README.md, Load mode).
 const MaxCallsCeiling = 2000
 
 // validator collects field errors, each located by key.

@@ -1,7 +1,10 @@
 // Package load is "teaphone load URI": it places calls to one target at a
-// steady rate, a bounded number at a time, each carrying RTP both ways for
-// a while before it hangs up, and tells what became of every call and of
-// the run (attempted, answered, failed by cause, setup time percentiles).
+// steady rate (or one ramping up to it), a bounded number at a time, each
+// carrying RTP both ways for a while (or running a call script) before it
+// hangs up, and tells what became of every call and of the run
+// (attempted, answered, failed by cause or SIP code, setup time
+// percentiles, the MOS estimate of the audio received), as JSON lines or
+// behind a progress bar on a terminal (RunTerminal).
 // It drives the phone through a sessions.Manager, as the headless modes do:
 // the audio every call sends is the phone's (main gives it a tone).
 package load
