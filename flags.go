@@ -99,7 +99,11 @@ func parseFlags(mode string, args []string, stderr io.Writer) (flags, error) {
 	var f flags
 	f.register(fs)
 	fs.StringVar(&f.metrics, "metrics", "", "serve Prometheus metrics at http://ADDR/metrics (host:port, or a port for 127.0.0.1; overrides metrics.listen)")
-	if mode != "tui" {
+	switch mode {
+	case "tui":
+	case "load":
+		fs.StringVar(&f.events, "events", "", "output: jsonl | text | none (default jsonl, a progress bar on a terminal)")
+	default:
 		fs.StringVar(&f.events, "events", "", "event output: jsonl | text | none (default jsonl, text on a terminal)")
 	}
 	if mode == "tui" || mode == "answer" || mode == "dial" {
