@@ -1,7 +1,9 @@
 # teaphone — a SIP softphone for the terminal.
 #   make run     build and start the phone (installs what it needs)
 #   make test    every test, race detector on, interop peers included
-#   make bench   benchmarks (codecs, jitter buffer, RTP path, calls, latency)
+#   make bench   benchmarks (codecs, jitter buffer, RTP path, calls, teaphone load
+#                against teaphone answer and baresip, latency, call quality;
+#                TEAPHONE_BENCH_MAXCALLS=1 adds the max-calls steps)
 #   make fuzz    every fuzz target, FUZZTIME each (make fuzz FUZZTIME=1m)
 #   make soak    10 000 calls against teaphone answer, watched for leaks
 #                (SOAK_CALLS, SOAK_RATE, SOAK_CONCURRENT, SOAK_HOLD; not in make test)

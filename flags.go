@@ -25,7 +25,8 @@ usage:
   teaphone answer [flags]          answer every call (headless, JSON-lines events)
   teaphone dial [flags] URI        place one call (headless, JSON-lines events)
   teaphone load [flags] URI        place calls at a rate, N at a time, with RTP
-                                   (JSON lines: one per call, then a summary)
+                                   (a progress bar on a terminal, else JSON lines:
+                                   one per call, then a summary)
   teaphone doctor [flags]          check an account: provider, registration, NAT,
                                    incoming requests, RTP (exit 1 when it cannot register)
   teaphone ctl [--socket PATH] [--call LINE] COMMAND…
@@ -87,10 +88,10 @@ type flags struct {
 
 // loadFlags are the flags of load mode (see internal/load.Options).
 type loadFlags struct {
-	rate             float64
-	concurrent, n    int
-	duration, hold   time.Duration
-	durationExplicit bool
+	rate                 float64
+	concurrent, n        int
+	duration, hold, ramp time.Duration
+	durationExplicit     bool
 }
 
 // parseFlags parses the arguments of mode; -h prints the flags on stderr
@@ -101,15 +102,21 @@ func parseFlags(mode string, args []string, stderr io.Writer) (flags, error) {
 	var f flags
 	f.register(fs)
 	fs.StringVar(&f.metrics, "metrics", "", "serve Prometheus metrics at http://ADDR/metrics (host:port, or a port for 127.0.0.1; overrides metrics.listen)")
-	if mode != "tui" {
+	switch mode {
+	case "tui":
+	case "load":
+		fs.StringVar(&f.events, "events", "", "output: jsonl | text | none (default jsonl, a progress bar on a terminal)")
+	default:
 		fs.StringVar(&f.events, "events", "", "event output: jsonl | text | none (default jsonl, text on a terminal)")
 	}
 	if mode == "tui" || mode == "answer" || mode == "dial" {
 		fs.StringVar(&f.ctlSocket, "ctl-socket", "", "control socket (default "+ctl.SocketPath(os.Getpid())+`; "off": none)`)
 	}
-	if mode == "answer" || mode == "dial" {
+	if mode == "answer" || mode == "dial" || mode == "load" {
 		fs.StringVar(&f.scriptText, "script", "", "call script, commands separated by ; or newlines")
 		fs.StringVar(&f.scriptFile, "script-file", "", "read the call script from a file")
+	}
+	if mode == "answer" || mode == "dial" {
 		fs.StringVar(&f.recordDir, "record-dir", "", "record every call to a WAV in this directory (made if missing)")
 	}
 	if mode == "answer" {
@@ -128,7 +135,8 @@ func parseFlags(mode string, args []string, stderr io.Writer) (flags, error) {
 		fs.IntVar(&f.load.concurrent, "concurrent", 100, "calls in progress at once at most")
 		fs.DurationVar(&f.load.duration, "duration", 60*time.Second, "stop placing calls after this long (0 = no limit; with --calls and no --duration: no limit)")
 		fs.IntVar(&f.load.n, "calls", 0, "stop after placing this many calls (0 = no limit)")
-		fs.DurationVar(&f.load.hold, "hold", 2*time.Second, "how long each answered call stays up, with RTP, before we hang up (at least 1s)")
+		fs.DurationVar(&f.load.hold, "hold", 2*time.Second, "how long each answered call stays up, with RTP, before we hang up (at least 1s; a --script replaces it)")
+		fs.DurationVar(&f.load.ramp, "ramp", 0, "raise the rate linearly from 1 call/s to --rate over this long (0 = --rate from the start)")
 		fs.DurationVar(&f.timeout, "timeout", 10*time.Second, "give up a call not answered within this long (counted as failed)")
 	}
 	if err := fs.Parse(args); err != nil {

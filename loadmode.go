@@ -9,6 +9,7 @@ import (
 	"github.com/teaphone/teaphone/internal/config"
 	"github.com/teaphone/teaphone/internal/headless"
 	"github.com/teaphone/teaphone/internal/load"
+	"github.com/teaphone/teaphone/internal/script"
 	"github.com/teaphone/teaphone/sessions"
 )
 
@@ -32,23 +33,25 @@ func loadDefaults(cfg *config.Config) {
 }
 
 // runLoad runs "teaphone load URI": incoming calls are refused, the calls
-// placed go to f.target.
-func runLoad(ctx context.Context, mgr *sessions.Manager, f flags, stdout, stderr io.Writer) error {
+// placed go to f.target. On a terminal, without --events, a progress bar
+// and the summary; else a line per call and the summary.
+func runLoad(ctx context.Context, mgr *sessions.Manager, f flags, sc script.Script, stdout, stderr io.Writer) error {
 	if err := mgr.SetRules(sessions.RejectAll(486)); err != nil {
 		return err
 	}
-	events := f.events
-	if events == "" {
-		events = headless.EventsJSONL
+	o := load.Options{
+		Target: f.target, Account: f.account,
+		Rate: f.load.rate, Ramp: f.load.ramp, Concurrent: f.load.concurrent, Duration: f.load.duration, Calls: f.load.n,
+		Hold: f.load.hold, Timeout: f.timeout, Script: sc,
+		Events: f.events, Out: stdout, Err: stderr,
+	}
+	if f.events == "" {
+		o.Events = headless.EventsJSONL
 		if file, ok := stdout.(*os.File); ok && isTerminal(file) {
-			events = headless.EventsText
+			_, err := load.RunTerminal(ctx, mgr, o, stdout, stderr)
+			return err
 		}
 	}
-	_, err := load.Run(ctx, mgr, load.Options{
-		Target: f.target, Account: f.account,
-		Rate: f.load.rate, Concurrent: f.load.concurrent, Duration: f.load.duration, Calls: f.load.n,
-		Hold: f.load.hold, Timeout: f.timeout,
-		Events: events, Out: stdout, Err: stderr,
-	})
+	_, err := load.Run(ctx, mgr, o)
 	return err
 }

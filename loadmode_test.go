@@ -24,7 +24,8 @@ func TestParseLoadFlags(t *testing.T) {
 		{"calls and duration", []string{"sip:a@h", "--calls", "5", "--duration", "10s"}, "sip:a@h", 10 * time.Second, 5, 20, false},
 		{"no URI", []string{"--rate", "5"}, "", 0, 0, 0, true},
 		{"two URIs", []string{"sip:a@h", "--rate", "5", "sip:b@h"}, "", 0, 0, 0, true},
-		{"unknown flag after the URI", []string{"sip:a@h", "--script", "hangup"}, "", 0, 0, 0, true},
+		{"unknown flag after the URI", []string{"sip:a@h", "--reject", "486"}, "", 0, 0, 0, true},
+		{"ramp and script after the URI", []string{"sip:a@h", "--ramp", "10s", "--script", "wait 1s; dtmf 1"}, "sip:a@h", time.Minute, 0, 20, false},
 	}
 	for _, tt := range tests {
 		f, err := parseFlags("load", tt.args, io.Discard)
@@ -57,5 +58,16 @@ func TestLoadDefaults(t *testing.T) {
 	loadDefaults(&cfg)
 	if cfg.Media.Audio != "null" || cfg.SIP.Listen != "127.0.0.1:7000" {
 		t.Errorf("overridden: audio %q listen %q, want null and 127.0.0.1:7000", cfg.Media.Audio, cfg.SIP.Listen)
+	}
+}
+
+func TestParseLoadRampScript(t *testing.T) {
+	f, err := parseFlags("load", []string{"sip:a@h", "--ramp", "10s", "--script", "wait 1s; hangup", "--audio", "tone:300"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := f.script()
+	if err != nil || f.load.ramp != 10*time.Second || len(sc.Commands) != 2 || f.audio != "tone:300" {
+		t.Errorf("ramp %s script %v (%v) audio %q, want 10s, 2 commands, tone:300", f.load.ramp, sc, err, f.audio)
 	}
 }

@@ -260,7 +260,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "tui":
 		return runTUI(ctx, mgr, cfg, warnings, rules, hub, ringHub, snd, sd, logger, hist)
 	case "load":
-		return runLoad(ctx, mgr, f, stdout, stderr)
+		return runLoad(ctx, mgr, f, sc, stdout, stderr)
 	}
 	return runHeadless(ctx, mode, mgr, f, sc, cfg, rules, hub, shutdown, stdout, stderr)
 }

@@ -22,9 +22,9 @@ every=${SOAK_EVERY:-10s}
 # sampled earlier in the load, and let the target settle as long after it.
 warmup=${SOAK_WARMUP:-40s}
 settle=${SOAK_SETTLE:-40s}
-# The answering side refuses calls beyond sip.max_calls (1..1000): room for
+# The answering side refuses calls beyond sip.max_calls (1..2000): room for
 # the calls in flight plus those whose BYE is on its way.
-max_calls=${SOAK_MAX_CALLS:-$(( conc * 2 > 1000 ? 1000 : conc * 2 ))}
+max_calls=${SOAK_MAX_CALLS:-$(( conc * 2 > 2000 ? 2000 : conc * 2 ))}
 dir=${SOAK_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/teaphone-soak.XXXXXX")}
 mkdir -p "$dir"
 

@@ -81,6 +81,13 @@ func TestBench(t *testing.T) {
 		}
 	}
 
+	var modes []loadModeResult
+	t.Run("loadmode", func(t *testing.T) { modes = runLoadModeCase(t, b) })
+	var maxSteps []maxCallsStep
+	if os.Getenv("TEAPHONE_BENCH_MAXCALLS") == "1" {
+		t.Run("maxcalls", func(t *testing.T) { maxSteps = runMaxCalls(t, b) })
+	}
+
 	var lats []latencyResult
 	t.Run("latency", func(t *testing.T) {
 		if why := needBin("pulseaudio", "pacat", "parecord", "paplay"); why != "" {
@@ -111,7 +118,8 @@ func TestBench(t *testing.T) {
 	var qerr string
 	t.Run("quality", func(t *testing.T) { qcells, qerr = runQuality(t, b) })
 
-	sum := summary(loads, lats, time.Since(start), load0, loadAvg()) + qualitySummary(qcells, qerr)
+	sum := summary(loads, lats, time.Since(start), load0, loadAvg()) + loadModeSummary(modes) + maxCallsSummary(maxSteps) +
+		qualitySummary(qcells, qerr)
 	fmt.Print(sum)
 	if err := os.WriteFile(lastRunFile, []byte(time.Now().UTC().Format(time.RFC3339)+sum), 0o644); err != nil {
 		t.Logf("could not keep the summary: %v", err)

@@ -1,6 +1,10 @@
 // Package bench holds teaphone's end-to-end measurements that cannot be Go
 // micro-benchmarks: CPU and memory per call with hundreds of real calls
 // between separate processes (teaphone and baresip as the answering side),
+// "teaphone load" against both with each target's own accounting (calls
+// it saw answered, CPU, peak RSS) checked against what load reported
+// (loadmode.go), the simultaneous calls one "teaphone answer" sustains
+// (maxcalls.go, TEAPHONE_BENCH_MAXCALLS=1),
 // mouth-to-ear latency through a private PulseAudio, and call quality
 // (speech scored with internal/quality) through a seeded relay that loses
 // and delays RTP (callquality.go, relay.go; TEAPHONE_BENCH_KEEP=DIR keeps

@@ -141,7 +141,10 @@ func procCPU(pid int) (time.Duration, error) {
 }
 
 // procRSS returns VmRSS of pid in KiB.
-func procRSS(pid int) (int64, error) {
+func procRSS(pid int) (int64, error) { return procStatusKiB(pid, "VmRSS:") }
+
+// procStatusKiB returns the field (e.g. "VmRSS:") of /proc/PID/status in KiB.
+func procStatusKiB(pid int, field string) (int64, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, err
@@ -149,11 +152,11 @@ func procRSS(pid int) (int64, error) {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(sc.Text(), field); ok {
 			return strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
 		}
 	}
-	return 0, fmt.Errorf("no VmRSS")
+	return 0, fmt.Errorf("no %s in /proc/%d/status", field, pid)
 }
 
 // procThreads returns the number of threads of pid.

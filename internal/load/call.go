@@ -20,6 +20,8 @@ type caller struct {
 	m *sessions.Manager
 	o Options
 	w *watcher
+	// answered, when set, is told of every call answered.
+	answered func()
 }
 
 // statsGrace is how long a call that was reported no RTP at the end of
@@ -63,29 +65,47 @@ func (cl *caller) place(ctx context.Context, n int) Result {
 	}
 	res.Answered = true
 	res.Setup = info.ConnectedAt.Sub(start)
+	if cl.answered != nil {
+		cl.answered()
+	}
 
-	hold, cancel := context.WithTimeout(ctx, cl.o.Hold)
-	w.waitFor(hold, cl.w.done, over)
-	cancel()
-	if ctx.Err() == nil {
+	var scriptErr error
+	hungUp, upFor := false, cl.o.Hold
+	if cl.o.Script.Empty() {
+		hold, cancel := context.WithTimeout(ctx, cl.o.Hold)
+		w.waitFor(hold, cl.w.done, over)
+		cancel()
+	} else {
+		began := time.Now()
+		hungUp, scriptErr = cl.runScript(ctx, w, id)
+		upFor = time.Since(began)
+	}
+	if ctx.Err() == nil && upFor >= MinHold {
 		grace, cancel := context.WithTimeout(ctx, statsGrace)
 		w.waitFor(grace, cl.w.done, received)
 		cancel()
 	}
 	info, rx, tx := w.snapshot()
+	st := w.latestStats()
 	if now, ok := cl.m.Call(id); ok { // the latest statistics, not yet delivered as an event
 		rx, tx = max(rx, now.Stats.RxPackets), max(tx, now.Stats.TxPackets)
+		if now.Stats.RxPackets >= st.RxPackets {
+			st = now.Stats
+		}
 	}
 	res.RxPackets, res.TxPackets = rx, tx
+	res.MOS, res.Lost = st.MOS, st.Lost
 	switch {
-	case info.State.Final():
+	case info.State.Final() && !hungUp:
 		res.Outcome, res.Code, res.Reason = OutcomeDropped, info.EndCode, "ended by the far end after "+
 			info.EndedAt.Sub(info.ConnectedAt).Round(time.Millisecond).String()+": "+info.EndCause()
 		return res
 	case ctx.Err() != nil || cl.w.gone():
 		res.Outcome, res.Reason = cl.cut(ctx, "")
-	case rx == 0:
-		res.Outcome, res.Reason = OutcomeNoMedia, fmt.Sprintf("no RTP received in %s (sent %d packets)", cl.o.Hold+statsGrace, tx)
+	case scriptErr != nil:
+		res.Outcome, res.Reason = OutcomeScript, scriptErr.Error()
+	case rx == 0 && upFor >= MinHold:
+		res.Outcome, res.Reason = OutcomeNoMedia, fmt.Sprintf("no RTP received in %s (sent %d packets)", upFor.Round(time.Millisecond)+statsGrace, tx)
 	default:
 		res.Outcome = OutcomeOK
 	}

@@ -1,7 +1,10 @@
 // Package load is "teaphone load URI": it places calls to one target at a
-// steady rate, a bounded number at a time, each carrying RTP both ways for
-// a while before it hangs up, and tells what became of every call and of
-// the run (attempted, answered, failed by cause, setup time percentiles).
+// steady rate (or one ramping up to it), a bounded number at a time, each
+// carrying RTP both ways for a while (or running a call script) before it
+// hangs up, and tells what became of every call and of the run
+// (attempted, answered, failed by cause or SIP code, setup time
+// percentiles, the MOS estimate of the audio received), as JSON lines or
+// behind a progress bar on a terminal (RunTerminal).
 // It drives the phone through a sessions.Manager, as the headless modes do:
 // the audio every call sends is the phone's (main gives it a tone).
 package load
@@ -15,6 +18,7 @@ import (
 	"time"
 
 	"github.com/teaphone/teaphone/internal/headless"
+	"github.com/teaphone/teaphone/internal/script"
 	"github.com/teaphone/teaphone/sessions"
 )
 
@@ -36,8 +40,16 @@ type Options struct {
 	// At least one of them is set; 0 is no limit.
 	Duration time.Duration
 	Calls    int
-	// Hold is how long an answered call stays up (≥ MinHold).
+	// Ramp makes the rate rise linearly from 1 call/s (or Rate, when
+	// lower) to Rate over this long from the start; 0 starts at Rate.
+	Ramp time.Duration
+	// Hold is how long an answered call stays up (≥ MinHold) when there
+	// is no Script.
 	Hold time.Duration
+	// Script, when not empty, runs on every answered call instead of the
+	// hold (the call script of the headless modes, without answer, reject,
+	// record, transfer-attended and log); the call is hung up when it ends.
+	Script script.Script
 	// Timeout bounds the wait for an answer; the call is then cancelled
 	// and counted as failed ("timeout").
 	Timeout time.Duration
@@ -47,6 +59,8 @@ type Options struct {
 	// Out receives a line per call and the summary; Err the reason of a
 	// failed run. nil discards.
 	Out, Err io.Writer
+	// Progress, when set, follows the run (a live display reads it).
+	Progress *Progress
 }
 
 // check validates the options and fills defaults.
@@ -76,6 +90,11 @@ func (o *Options) check() error {
 		return fmt.Errorf("load: hold %s: want at least %s (the media check needs RTP statistics)", o.Hold, MinHold)
 	case o.Timeout <= 0:
 		return fmt.Errorf("load: timeout %s: want more than 0", o.Timeout)
+	case o.Ramp < 0:
+		return fmt.Errorf("load: ramp %s: must not be negative", o.Ramp)
+	}
+	if err := checkScript(o.Script); err != nil {
+		return err
 	}
 	if _, err := sessions.NormalizeTarget(o.Target); err != nil {
 		return fmt.Errorf("load %q: %w", o.Target, err)
@@ -99,16 +118,17 @@ func Run(ctx context.Context, m *sessions.Manager, o Options) (Summary, error) {
 	pr := &printer{w: o.Out, format: o.Events}
 	w := startWatcher(m)
 	defer w.stop()
-	cl := &caller{m: m, o: o, w: w}
+	prog := o.Progress
+	if prog == nil {
+		prog = &Progress{}
+	}
+	cl := &caller{m: m, o: o, w: w, answered: prog.answered}
 
-	var (
-		wg sync.WaitGroup
-		mu sync.Mutex
-		tl = newTally()
-	)
+	var wg sync.WaitGroup
 	slots := make(chan struct{}, o.Concurrent)
-	p := newPacer(o.Rate)
 	start := time.Now()
+	prog.begin(o, start)
+	p := newPacer(o.Rate, o.Ramp, start)
 	var end, first, last time.Time
 	if o.Duration > 0 {
 		end = start.Add(o.Duration)
@@ -129,20 +149,20 @@ place:
 			first = time.Now()
 		}
 		last = time.Now()
+		prog.placedOne()
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer func() { <-slots }()
 			r := cl.place(ctx, n+1)
 			pr.result(r, time.Now())
-			mu.Lock()
-			tl.add(r)
-			mu.Unlock()
+			prog.add(r)
 		}()
 	}
+	prog.stopPlacing(ctx.Err() != nil)
 	wg.Wait()
 
-	s := tl.summary(time.Since(start))
+	s := prog.summary(time.Now())
 	if s.Attempted > 1 && last.After(first) {
 		s.PlacedRate = float64(s.Attempted-1) / last.Sub(first).Seconds()
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"maps"
+	"strings"
 	"testing"
 	"time"
 
@@ -121,7 +122,16 @@ func TestRunAnswered(t *testing.T) {
 		if r.Outcome != OutcomeOK || !r.Answered || r.RxPackets == 0 || r.TxPackets == 0 || r.SIPCallID == "" {
 			t.Errorf("call %d: %+v", r.N, r)
 		}
+		// G.711 on loopback, nothing lost: the estimator's R is 93.2 less
+		// the playout delay and jitter over 40, so MOS ≈ 4.4 (4.5 at most).
+		if r.MOS < 4.0 || r.MOS > 4.5 || r.Lost != 0 {
+			t.Errorf("call %d: MOS %.2f lost %d, want 4.0..4.5 and none lost on loopback", r.N, r.MOS, r.Lost)
+		}
 	}
+	if sum.MOS.Calls != 20 || sum.MOS.Min < 4.0 || sum.MOS.P50 < sum.MOS.Min || sum.MOS.Mean > 4.5 || sum.Rx == 0 || sum.Lost != 0 {
+		t.Errorf("summary MOS %+v rx %d lost %d, want 20 calls with MOS 4.0..4.5 and none lost", sum.MOS, sum.Rx, sum.Lost)
+	}
+	t.Logf("summary: %s", FormatSummary("target", s))
 	if len(seen) != 20 {
 		t.Errorf("calls numbered %v, want 1..20 once each", seen)
 	}
@@ -274,5 +284,37 @@ func TestRunInterrupted(t *testing.T) {
 	}
 	if n := len(mgr.Calls()); n != 0 {
 		t.Errorf("%d calls still up after Run", n)
+	}
+}
+
+// TestRunTerminal: the progress display draws the bar and the counts
+// (here into a buffer, not a terminal), prints no JSON line, ends with the
+// summary line, and the reason of a failed run comes after it on errOut.
+func TestRunTerminal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("places calls")
+	}
+	_, target := startPhone(t, 23400, sessions.RejectAll(503))
+	mgr, _ := startPhone(t, 23600, sessions.RejectAll(486))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var out, errOut bytes.Buffer
+	s, err := RunTerminal(ctx, mgr, Options{
+		Target: "sip:load@" + target, Rate: 10, Concurrent: 2, Calls: 4, Hold: time.Second, Timeout: 5 * time.Second,
+	}, &out, &errOut)
+	if err == nil || s.Failures["503"] != 4 {
+		t.Fatalf("RunTerminal = %v, summary %+v, want 4 failed: 503", err, s)
+	}
+	o := out.String()
+	for _, want := range []string{"load sip:load@", "placed 4", "failed 4", "failures 503×4", "summary sip:load@" + target + ": attempted 4 answered 0 failed 4 [503×4]"} {
+		if !strings.Contains(o, want) {
+			t.Errorf("output lacks %q:\n%s", want, o)
+		}
+	}
+	if strings.Contains(o, `"event"`) {
+		t.Errorf("JSON on the terminal:\n%s", o)
+	}
+	if errOut.String() != "4 of 4 calls failed\n" {
+		t.Errorf("errOut %q", errOut.String())
 	}
 }

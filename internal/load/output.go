@@ -39,6 +39,8 @@ type (
 		SetupMs   float64         `json:"setup_ms"`
 		RxPackets uint64          `json:"rx_packets"`
 		TxPackets uint64          `json:"tx_packets"`
+		Lost      int64           `json:"lost"`
+		MOS       float64         `json:"mos"` // 0: no audio received
 	}
 	summaryJSON struct {
 		TS          string         `json:"ts"`
@@ -51,8 +53,18 @@ type (
 		Failures    map[string]int `json:"failures"` // by outcome: "486", "timeout", "no_media", …
 		SetupMs     setupJSON      `json:"setup_ms"`
 		RxMin       uint64         `json:"rx_packets_min"`
+		Rx          uint64         `json:"rx_packets"`
+		Lost        int64          `json:"lost"`
+		LossPct     float64        `json:"loss_pct"`
+		MOS         mosJSON        `json:"mos"`
 		ElapsedS    float64        `json:"elapsed_s"`
 		Rate        float64        `json:"rate"` // calls placed per second
+	}
+	mosJSON struct {
+		Calls int     `json:"calls"` // answered calls with an estimate
+		P50   float64 `json:"p50"`
+		Min   float64 `json:"min"`
+		Mean  float64 `json:"mean"`
 	}
 	setupJSON struct {
 		P50 float64 `json:"p50"`
@@ -90,7 +102,7 @@ func (p *printer) result(r Result, t time.Time) {
 	case EventsNone:
 		return
 	case EventsText:
-		s := fmt.Sprintf("call %d %s setup %.1fms rx %d tx %d", r.N, r.Outcome, ms(r.Setup), r.RxPackets, r.TxPackets)
+		s := fmt.Sprintf("call %d %s setup %.1fms rx %d tx %d lost %d mos %.2f", r.N, r.Outcome, ms(r.Setup), r.RxPackets, r.TxPackets, r.Lost, r.MOS)
 		if r.Reason != "" {
 			s += ": " + r.Reason
 		}
@@ -99,25 +111,48 @@ func (p *printer) result(r Result, t time.Time) {
 	}
 	p.json(resultJSON{TS: t.UTC().Format(tsLayout), Event: "result", N: r.N, CallID: r.CallID, SIPCallID: r.SIPCallID,
 		Outcome: r.Outcome, Answered: r.Answered, Code: r.Code, Reason: r.Reason, SetupMs: ms(r.Setup),
-		RxPackets: r.RxPackets, TxPackets: r.TxPackets})
+		RxPackets: r.RxPackets, TxPackets: r.TxPackets, Lost: r.Lost, MOS: round2(r.MOS)})
 }
 
 func (p *printer) summary(target string, s Summary, t time.Time) {
 	if p.format == EventsText {
-		var fails []string
-		for _, k := range s.failureKeys() {
-			fails = append(fails, fmt.Sprintf("%s×%d", k, s.Failures[k]))
-		}
-		p.line(t, fmt.Sprintf("summary %s: attempted %d answered %d failed %d [%s] setup p50 %.1fms p95 %.1fms p99 %.1fms max %.1fms rx_min %d, %.1f calls/s over %.1fs",
-			target, s.Attempted, s.Answered, s.Failed, strings.Join(fails, " "), ms(s.SetupP50), ms(s.SetupP95), ms(s.SetupP99), ms(s.SetupMax),
-			s.RxMin, s.PlacedRate, s.Elapsed.Seconds()))
+		p.line(t, "summary "+FormatSummary(target, s))
 		return
 	}
 	p.json(summaryJSON{TS: t.UTC().Format(tsLayout), Event: "summary", Target: target,
 		Attempted: s.Attempted, Answered: s.Answered, Failed: s.Failed, Interrupted: s.Interrupted, Failures: s.Failures,
 		SetupMs: setupJSON{P50: ms(s.SetupP50), P95: ms(s.SetupP95), P99: ms(s.SetupP99), Max: ms(s.SetupMax)},
-		RxMin:   s.RxMin, ElapsedS: float64(s.Elapsed.Round(time.Millisecond)) / float64(time.Second), Rate: math.Round(s.PlacedRate*100) / 100})
+		RxMin:   s.RxMin, Rx: s.Rx, Lost: s.Lost, LossPct: round2(s.LossPct()),
+		MOS:      mosJSON{Calls: s.MOSCalls, P50: round2(s.MOSP50), Min: round2(s.MOSMin), Mean: round2(s.MOSMean)},
+		ElapsedS: float64(s.Elapsed.Round(time.Millisecond)) / float64(time.Second), Rate: round2(s.PlacedRate)})
 }
+
+// FormatSummary is the summary of a run on one line, for people: what
+// --events text prints, and the progress bar's last word.
+func FormatSummary(target string, s Summary) string {
+	var fails []string
+	for _, k := range s.failureKeys() {
+		fails = append(fails, fmt.Sprintf("%s×%d", k, s.Failures[k]))
+	}
+	out := fmt.Sprintf("%s: attempted %d answered %d failed %d", target, s.Attempted, s.Answered, s.Failed)
+	if len(fails) > 0 {
+		out += " [" + strings.Join(fails, " ") + "]"
+	}
+	if s.Interrupted > 0 {
+		out += fmt.Sprintf(" interrupted %d", s.Interrupted)
+	}
+	out += fmt.Sprintf(", setup p50 %.1fms p95 %.1fms p99 %.1fms max %.1fms", ms(s.SetupP50), ms(s.SetupP95), ms(s.SetupP99), ms(s.SetupMax))
+	if s.MOSCalls > 0 {
+		out += fmt.Sprintf(", MOS p50 %.2f min %.2f mean %.2f", s.MOSP50, s.MOSMin, s.MOSMean)
+	} else {
+		out += ", MOS -"
+	}
+	out += fmt.Sprintf(", rx %d (min %d) lost %d (%.2f%%), %.1f calls/s over %.1fs",
+		s.Rx, s.RxMin, s.Lost, s.LossPct(), s.PlacedRate, s.Elapsed.Seconds())
+	return out
+}
+
+func round2(v float64) float64 { return math.Round(v*100) / 100 }
 
 func (p *printer) json(v any) {
 	b, err := json.Marshal(v)

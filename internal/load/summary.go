@@ -16,6 +16,7 @@ const (
 	OutcomeTimeout     = "timeout"     // not answered within Options.Timeout (cancelled)
 	OutcomeNoMedia     = "no_media"    // answered, but no RTP received during the hold
 	OutcomeDropped     = "dropped"     // answered, then ended by the far end (or the phone) before the hold was over
+	OutcomeScript      = "script"      // answered, then the call script failed (an expect not met, a command refused)
 	OutcomeError       = "error"       // refused locally or ended without a SIP code (transport error)
 	OutcomeInterrupted = "interrupted" // the run was stopped (Ctrl-C) before the call was over; not a failure
 )
@@ -34,6 +35,11 @@ type Result struct {
 	Setup     time.Duration
 	RxPackets uint64
 	TxPackets uint64
+	// Lost is the RTP packets lost on the way to us (RFC 3550 A.3), MOS
+	// the phone's E-model estimate of the received audio (1..4.5; 0: no
+	// audio received), both from the call's last media statistics.
+	Lost int64
+	MOS  float64
 }
 
 // Failed reports whether the call counts as a failure.
@@ -59,8 +65,15 @@ type Summary struct {
 	// Setup percentiles over the answered calls: time from dialling to
 	// the 200 OK.
 	SetupP50, SetupP95, SetupP99, SetupMax time.Duration
-	// RxMin is the fewest RTP packets an answered call received.
+	// RxMin is the fewest RTP packets an answered call received; Rx and
+	// Lost the packets received and lost by all of them.
 	RxMin uint64
+	Rx    uint64
+	Lost  int64
+	// MOS of the received audio over the answered calls that received
+	// some (MOSCalls): median, lowest and mean.
+	MOSCalls                int
+	MOSP50, MOSMin, MOSMean float64
 	// Elapsed is the whole run; PlacedRate the calls started per second
 	// between the first and the last.
 	Elapsed    time.Duration
@@ -72,6 +85,7 @@ type Summary struct {
 type tally struct {
 	s      Summary
 	setups []time.Duration
+	mos    []float64
 }
 
 func newTally() *tally { return &tally{s: Summary{Failures: map[string]int{}, RxMin: math.MaxUint64}} }
@@ -83,6 +97,11 @@ func (t *tally) add(r Result) {
 		s.Answered++
 		t.setups = append(t.setups, r.Setup)
 		s.RxMin = min(s.RxMin, r.RxPackets)
+		s.Rx += r.RxPackets
+		s.Lost += max(r.Lost, 0)
+		if r.MOS > 0 {
+			t.mos = append(t.mos, r.MOS)
+		}
 	}
 	switch {
 	case r.Outcome == OutcomeInterrupted:
@@ -108,7 +127,31 @@ func (t *tally) summary(elapsed time.Duration) Summary {
 	if len(setups) > 0 {
 		s.SetupMax = setups[len(setups)-1]
 	}
+	s.MOSCalls, s.MOSP50, s.MOSMin, s.MOSMean = mosStats(t.mos)
 	return s
+}
+
+// mosStats returns how many estimates there are, their median
+// (nearest rank, the lower of two), lowest and mean; zeros for none.
+func mosStats(v []float64) (n int, p50, lo, mean float64) {
+	if len(v) == 0 {
+		return 0, 0, 0, 0
+	}
+	sorted := slices.Sorted(slices.Values(v))
+	var sum float64
+	for _, x := range sorted {
+		sum += x
+	}
+	return len(sorted), sorted[(len(sorted)-1)/2], sorted[0], sum / float64(len(sorted))
+}
+
+// LossPct is the share of the RTP packets sent to the answered calls that
+// were lost, in percent.
+func (s Summary) LossPct() float64 {
+	if s.Lost <= 0 {
+		return 0
+	}
+	return 100 * float64(s.Lost) / (float64(s.Rx) + float64(s.Lost))
 }
 
 // percentile returns the nearest-rank p-th percentile (0 < p <= 100) of

@@ -2,6 +2,7 @@ package load
 
 import (
 	"maps"
+	"math"
 	"testing"
 	"time"
 )
@@ -83,5 +84,51 @@ func TestOutcomeOf(t *testing.T) {
 		if got := outcomeOf(code); got != want {
 			t.Errorf("outcomeOf(%d) = %q, want %q", code, got, want)
 		}
+	}
+}
+
+// TestTallyMedia: the MOS figures are over the answered calls that got an
+// estimate (a call with no audio has MOS 0 and is left out); the packets
+// received and lost add up over the answered calls.
+func TestTallyMedia(t *testing.T) {
+	results := []Result{
+		{Outcome: OutcomeOK, Answered: true, RxPackets: 100, Lost: 0, MOS: 4.4},
+		{Outcome: OutcomeOK, Answered: true, RxPackets: 90, Lost: 10, MOS: 3.9},
+		{Outcome: OutcomeOK, Answered: true, RxPackets: 98, Lost: 2, MOS: 4.2},
+		{Outcome: OutcomeNoMedia, Answered: true},
+		{Outcome: "503", Code: 503},
+	}
+	tl := newTally()
+	for _, r := range results {
+		tl.add(r)
+	}
+	s := tl.summary(time.Second)
+	if s.MOSCalls != 3 || s.MOSP50 != 4.2 || s.MOSMin != 3.9 || math.Abs(s.MOSMean-12.5/3) > 1e-9 {
+		t.Errorf("MOS calls %d p50 %g min %g mean %g, want 3 4.2 3.9 %g", s.MOSCalls, s.MOSP50, s.MOSMin, s.MOSMean, 12.5/3)
+	}
+	if s.Rx != 288 || s.Lost != 12 || math.Abs(s.LossPct()-4) > 1e-9 {
+		t.Errorf("rx %d lost %d (%g%%), want 288 12 (4%%)", s.Rx, s.Lost, s.LossPct())
+	}
+	if n, p50, lo, mean := mosStats([]float64{4.1, 4.3}); n != 2 || p50 != 4.1 || lo != 4.1 || math.Abs(mean-4.2) > 1e-9 {
+		t.Errorf("mosStats of two: %d %g %g %g, want 2 4.1 (the lower) 4.1 4.2", n, p50, lo, mean)
+	}
+	if s := newTally().summary(0); s.MOSCalls != 0 || s.MOSP50 != 0 || s.LossPct() != 0 {
+		t.Errorf("empty: %+v", s)
+	}
+}
+
+func TestFormatSummary(t *testing.T) {
+	s := Summary{Attempted: 10, Answered: 8, Failed: 2, Failures: map[string]int{"486": 1, OutcomeTimeout: 1},
+		SetupP50: 1200 * time.Microsecond, SetupP95: 3 * time.Millisecond, SetupP99: 4 * time.Millisecond, SetupMax: 5 * time.Millisecond,
+		RxMin: 90, Rx: 800, Lost: 0, MOSCalls: 8, MOSP50: 4.41, MOSMin: 4.38, MOSMean: 4.404, PlacedRate: 9.87, Elapsed: 3500 * time.Millisecond}
+	want := "sip:b@h: attempted 10 answered 8 failed 2 [486×1 timeout×1], setup p50 1.2ms p95 3.0ms p99 4.0ms max 5.0ms, " +
+		"MOS p50 4.41 min 4.38 mean 4.40, rx 800 (min 90) lost 0 (0.00%), 9.9 calls/s over 3.5s"
+	if got := FormatSummary("sip:b@h", s); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	s = Summary{Attempted: 3, Interrupted: 3, Failures: map[string]int{}}
+	want = "sip:b@h: attempted 3 answered 0 failed 0 interrupted 3, setup p50 0.0ms p95 0.0ms p99 0.0ms max 0.0ms, MOS -, rx 0 (min 0) lost 0 (0.00%), 0.0 calls/s over 0.0s"
+	if got := FormatSummary("sip:b@h", s); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
 }

@@ -19,7 +19,9 @@ type watch struct {
 	mu      sync.Mutex
 	info    sessions.CallInfo
 	rx, tx  uint64
-	changed chan struct{} // closed and replaced on every change
+	stats   sessions.MediaStats // the latest statistics, with the most packets received
+	digits  string              // DTMF received and not yet matched by a script's expect
+	changed chan struct{}       // closed and replaced on every change
 	claimed bool
 	endedAt time.Time // when the loop saw it end (for unclaimed watches)
 }
@@ -101,6 +103,8 @@ func (w *watcher) loop() {
 			w.onCall(ev.Call)
 		case sessions.MediaEvent:
 			w.onMedia(ev)
+		case sessions.DTMFEvent:
+			w.onDTMF(ev)
 		}
 	}
 }
@@ -121,6 +125,7 @@ func (w *watcher) onCall(c sessions.CallInfo) {
 	cw.mu.Lock()
 	cw.info = c
 	cw.rx, cw.tx = max(cw.rx, c.Stats.RxPackets), max(cw.tx, c.Stats.TxPackets)
+	cw.keepStatsLocked(c.Stats)
 	if c.State.Final() && !cw.claimed {
 		cw.endedAt = now
 	}
@@ -137,8 +142,47 @@ func (w *watcher) onMedia(e sessions.MediaEvent) {
 	}
 	cw.mu.Lock()
 	cw.rx, cw.tx = max(cw.rx, e.Stats.RxPackets), max(cw.tx, e.Stats.TxPackets)
+	cw.keepStatsLocked(e.Stats)
 	cw.notifyLocked()
 	cw.mu.Unlock()
+}
+
+func (w *watcher) onDTMF(e sessions.DTMFEvent) {
+	if !e.Received {
+		return
+	}
+	w.mu.Lock()
+	cw := w.calls[e.CallID]
+	w.mu.Unlock()
+	if cw == nil {
+		return
+	}
+	cw.mu.Lock()
+	cw.digits += e.Digit
+	if len(cw.digits) > maxDigits {
+		cw.digits = cw.digits[len(cw.digits)-maxDigits:]
+	}
+	cw.notifyLocked()
+	cw.mu.Unlock()
+}
+
+// maxDigits bounds the received DTMF kept per call for expect dtmf.
+const maxDigits = 256
+
+// keepStatsLocked keeps st when it is at least as recent as the kept
+// statistics (no fewer packets received): the MOS of the call is that of
+// its latest report.
+func (w *watch) keepStatsLocked(st sessions.MediaStats) {
+	if st.RxPackets >= w.stats.RxPackets && (st.RxPackets > 0 || st.TxPackets >= w.stats.TxPackets) {
+		w.stats = st
+	}
+}
+
+// latestStats returns the kept statistics.
+func (w *watch) latestStats() sessions.MediaStats {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.stats
 }
 
 // gcLocked drops, at most once a second, the watches of calls that ended
