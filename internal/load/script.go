@@ -15,13 +15,13 @@ import (
 var errCallOver = errors.New("the call ended")
 
 // checkScript refuses the commands that make no sense on a call load mode
-// placed: it is answered already (answer, reject), there is no other call
+// placed: it is answered already (answer, reject, forward, ignore), there is no other call
 // to transfer to, and a thousand calls are not recorded nor logged.
 func checkScript(sc script.Script) error {
 	for _, c := range sc.Commands {
 		switch c.Op {
-		case script.OpAnswer, script.OpReject, script.OpRecord, script.OpRecordStart, script.OpRecordStop,
-			script.OpTransferAttended, script.OpLog:
+		case script.OpAnswer, script.OpReject, script.OpForward, script.OpIgnore,
+			script.OpRecord, script.OpRecordStart, script.OpRecordStop, script.OpTransferAttended, script.OpLog:
 			return fmt.Errorf("load: script %s: %s is not for the calls of load mode (they are placed and answered already)", c.Where(), c.Op)
 		}
 	}
