@@ -130,33 +130,25 @@ func (p *Phone) unsubscribeMailbox(a *account, target sip.Uri, d *mailboxDialog)
 // false when the phone closes first (an account that does not register
 // waits for that).
 func (p *Phone) waitRegistration(a *account, regs uint64) bool {
-	t := time.NewTicker(200 * time.Millisecond)
-	defer t.Stop()
-	for {
-		a.mu.Lock()
-		ok := a.cfg.Register && a.registrations > regs
-		a.mu.Unlock()
-		if ok {
-			return true
-		}
-		select {
-		case <-p.ctx.Done():
-			return false
-		case <-t.C:
-		}
-	}
+	return p.pollAccount(a, func() bool { return a.cfg.Register && a.registrations > regs })
 }
 
 // waitRegistered waits until a is registered (at once for an account that
 // does not register); false when the phone closes first.
 func (p *Phone) waitRegistered(a *account) bool {
+	return p.pollAccount(a, func() bool { return !a.cfg.Register || a.state == RegRegistered })
+}
+
+// pollAccount checks ok under a's lock every 200 ms until it holds (true)
+// or the phone closes (false).
+func (p *Phone) pollAccount(a *account, ok func() bool) bool {
 	t := time.NewTicker(200 * time.Millisecond)
 	defer t.Stop()
 	for {
 		a.mu.Lock()
-		ok := !a.cfg.Register || a.state == RegRegistered
+		done := ok()
 		a.mu.Unlock()
-		if ok {
+		if done {
 			return true
 		}
 		select {
