@@ -2,6 +2,7 @@ package phone
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -211,4 +212,23 @@ func TestAfterTermination(t *testing.T) {
 			t.Errorf("%q: wait %v retry %v, want %v %v", tc.header, wait, retry, tc.wait, tc.retry)
 		}
 	}
+}
+
+// FuzzParseSubState: any Subscription-State a notifier sends parses
+// without panicking into a lower-case state and a wait that is never
+// negative.
+func FuzzParseSubState(f *testing.F) {
+	for _, s := range []string{"active;expires=3600", "terminated;reason=probation;retry-after=30",
+		"Terminated; Reason=Timeout", "pending", ";;=", "terminated;retry-after=99999999999999999999", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		st := parseSubState(v)
+		if st.state != strings.ToLower(st.state) || st.reason != strings.ToLower(st.reason) {
+			t.Fatalf("%q: state %q reason %q not lower-cased", v, st.state, st.reason)
+		}
+		if wait, _ := afterTermination(st, time.Minute); wait < 0 {
+			t.Fatalf("%q: negative wait %v", v, wait)
+		}
+	})
 }
