@@ -352,7 +352,7 @@ func (c *call) inviteOnce(uri sip.Uri, offer []byte, o DialOptions, server *loca
 	if err := c.media.applyAnswer(cs.InviteResponse.Body()); err != nil {
 		p.log.Warn("bad SDP answer", "session", c.id, "err", err)
 		reason := "bad SDP answer: " + err.Error()
-		if errors.Is(err, ErrSRTPRequired) {
+		if errors.Is(err, ErrSRTPRequired) || errors.Is(err, ErrDTLSRequired) {
 			reason = err.Error()
 		}
 		c.bye(488, "Not Acceptable Here", reason)
@@ -376,6 +376,7 @@ func (c *call) inviteOnce(uri sip.Uri, offer []byte, o DialOptions, server *loca
 		} else if present {
 			p.log.Warn("bad Session-Expires in the 2xx: no session timer", "session", c.id)
 		}
+		c.startDTLS()
 	}
 	return nil
 }
