@@ -355,7 +355,12 @@ func (c *call) inviteOnce(uri sip.Uri, offer []byte, o DialOptions, server *loca
 		if errors.Is(err, ErrSRTPRequired) || errors.Is(err, ErrDTLSRequired) {
 			reason = err.Error()
 		}
-		c.bye(488, "Not Acceptable Here", reason)
+		// The call never became active (bye needs that): BYE the
+		// dialog the 2xx made, and the call failed.
+		if berr := c.sendBye(); berr != nil {
+			p.log.Warn("BYE failed", "session", c.id, "err", berr)
+		}
+		c.setState(StateFailed, 488, reason)
 		return nil
 	}
 	c.mu.Lock()
