@@ -177,6 +177,13 @@ func isDTLSProto(p []string) bool {
 	return eq(dtlsProtos) || eq(dtlsProtosF)
 }
 
+// isSecure reports whether md's profile requires SRTP: RTP/SAVP (RFC 3711
+// §12) or DTLS-SRTP (RFC 5764 §8).
+func isSecure(md *psdp.MediaDescription) bool {
+	p := md.MediaName.Protos
+	return len(p) == 2 && p[1] == "SAVP" || isDTLSProto(p)
+}
+
 // parseDTLS fills m's DTLS fields from md, a section of sd. RFC 8122 §5
 // and RFC 4145 §4: both attributes may be at session or media level; the
 // media level wins. Malformed a=fingerprint lines are skipped (the call

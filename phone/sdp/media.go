@@ -138,13 +138,6 @@ func isAudioAVP(md *psdp.MediaDescription) bool {
 	return md.MediaName.Media == "audio" && (len(p) == 2 && p[0] == "RTP" && (p[1] == "AVP" || p[1] == "SAVP") || isDTLSProto(p))
 }
 
-// isSecure reports whether md's profile requires SRTP: RTP/SAVP (RFC 3711
-// §12) or DTLS-SRTP (RFC 5764 §8).
-func isSecure(md *psdp.MediaDescription) bool {
-	p := md.MediaName.Protos
-	return len(p) == 2 && p[1] == "SAVP" || isDTLSProto(p)
-}
-
 // selectAudio returns the index of the audio section Parse describes: the
 // first RTP/AVP one with a non-zero port, else (with savp) the first
 // RTP/SAVP one with a non-zero port, else the first of them with port 0.
