@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/teaphone/teaphone/phone/dtlssrtp"
@@ -34,17 +35,18 @@ type dtlsState struct {
 
 // dtlsPhone is the phone's DTLS side: one certificate for the phone's
 // life, made when the phone is (RFC 8122 §5 lets a certificate serve many
-// sessions; its fingerprint is in every SDP), and test seams.
+// sessions; its fingerprint is in every SDP), and test seams, atomic so
+// that tests may set them on a running phone.
 type dtlsPhone struct {
 	dtlsCert *dtlssrtp.Certificate
 	// dtlsAdvertise, when set, is written in our SDP instead of our
 	// fingerprint (tests: a mismatch).
-	dtlsAdvertise *sdp.Fingerprint
+	dtlsAdvertise atomic.Pointer[sdp.Fingerprint]
 	// dtlsTimeout bounds handshakes; 0 is dtlssrtp.DefaultTimeout.
-	dtlsTimeout time.Duration
+	dtlsTimeout atomic.Int64
 	// dtlsForceServer makes us the DTLS server whatever the SDP says
 	// (tests: a handshake that never starts).
-	dtlsForceServer bool
+	dtlsForceServer atomic.Bool
 }
 
 // initDTLS sets our DTLS side up for a dtls-srtp call; RTCP is always
@@ -52,8 +54,8 @@ type dtlsPhone struct {
 func (m *mediaState) initDTLS() {
 	cert := m.p.dtlsCert
 	fp := cert.Fingerprint
-	if m.p.dtlsAdvertise != nil {
-		fp = *m.p.dtlsAdvertise // tests: a fingerprint that is not ours
+	if f := m.p.dtlsAdvertise.Load(); f != nil {
+		fp = *f // tests: a fingerprint that is not ours
 	}
 	m.dtls = &dtlsState{cert: cert}
 	m.local.DTLS = &sdp.LocalDTLS{Fingerprint: fp}
@@ -125,8 +127,8 @@ func (m *mediaState) takeDTLSJob() (dtlsJob, bool) {
 	m.dtls.started = true
 	tr := m.stream.DTLS()
 	return dtlsJob{
-		cfg: dtlssrtp.Config{Cert: m.dtls.cert, Client: m.dtls.client && !m.p.dtlsForceServer, Remote: slices.Clone(m.dtls.remote),
-			Timeout: m.p.dtlsTimeout},
+		cfg: dtlssrtp.Config{Cert: m.dtls.cert, Client: m.dtls.client && !m.p.dtlsForceServer.Load(), Remote: slices.Clone(m.dtls.remote),
+			Timeout: time.Duration(m.p.dtlsTimeout.Load())},
 		pc: tr, raddr: tr.RemoteAddr(),
 	}, true
 }

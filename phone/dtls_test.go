@@ -134,9 +134,9 @@ func TestDTLSFingerprintMismatch(t *testing.T) {
 			}
 			checker := b
 			if liar == "caller" {
-				a.dtlsAdvertise = &other.Fingerprint
+				a.dtlsAdvertise.Store(&other.Fingerprint)
 			} else {
-				b.dtlsAdvertise = &other.Fingerprint
+				b.dtlsAdvertise.Store(&other.Fingerprint)
 				checker = a
 			}
 			ida, idb := connect(t, a, b, h)
@@ -187,9 +187,9 @@ func TestDTLSHandshakeTimeout(t *testing.T) {
 	h := &handlerChan{calls: make(chan IncomingCall, 4), dec: Accept()}
 	a := newTestPhone(t, Options{Audio: &toneAudio{hz: 1000}, Encryption: EncryptionDTLSSRTP})
 	b := newTestPhone(t, Options{Audio: &toneAudio{hz: 440}, Handler: h, Encryption: EncryptionDTLSSRTP})
-	b.dtlsTimeout = 500 * time.Millisecond
+	b.dtlsTimeout.Store(int64(500 * time.Millisecond))
 	// Both think they are the server: nobody sends a ClientHello.
-	b.dtlsForceServer = true
+	b.dtlsForceServer.Store(true)
 	ida, idb := connect(t, a, b, h)
 	start := time.Now()
 	ev := b.waitCall(idb, StateTerminated, wait)
