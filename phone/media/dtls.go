@@ -46,6 +46,7 @@ type dtlsPacket struct {
 // closes the transport when it closes.
 type DTLSTransport struct {
 	s    *Stream
+	rtcp bool // the RTCP socket's (RFC 5764 §4.1.2: its own association)
 	in   chan dtlsPacket
 	done chan struct{}
 	once sync.Once
@@ -55,12 +56,19 @@ type DTLSTransport struct {
 	out [][]byte
 }
 
-func newDTLSTransport(s *Stream) *DTLSTransport {
-	return &DTLSTransport{s: s, in: make(chan dtlsPacket, dtlsQueue), done: make(chan struct{}), rd: newDeadline()}
+func newDTLSTransport(s *Stream, rtcp bool) *DTLSTransport {
+	return &DTLSTransport{s: s, rtcp: rtcp, in: make(chan dtlsPacket, dtlsQueue), done: make(chan struct{}), rd: newDeadline()}
 }
 
-// DTLS returns the stream's DTLS transport, nil unless StreamConfig.DTLS.
+// DTLS returns the stream's DTLS transport on the RTP port, nil unless
+// StreamConfig.DTLS.
 func (s *Stream) DTLS() *DTLSTransport { return s.dtls }
+
+// DTLSRTCP returns the DTLS transport on the RTCP port, for RTCP that is
+// not multiplexed (RFC 5764 §4.1.2: each component has its own
+// association); nil unless StreamConfig.DTLS with an RTCP socket. Its
+// records leave the RTCP socket at once, to the RTCP address.
+func (s *Stream) DTLSRTCP() *DTLSTransport { return s.dtlsRTCP }
 
 // push hands a received record to the transport; it copies b and drops
 // the record when the queue is full or the transport closed. It runs on
@@ -98,12 +106,24 @@ func (t *DTLSTransport) ReadFrom(b []byte) (int, net.Addr, error) {
 }
 
 // WriteTo implements net.PacketConn: it queues b for the clock (see
-// DTLSTransport). A full queue drops b, as a full socket buffer would.
+// DTLSTransport), or sends it on the RTCP socket. A full queue drops b, as
+// a full socket buffer would.
 func (t *DTLSTransport) WriteTo(b []byte, _ net.Addr) (int, error) {
 	select {
 	case <-t.done:
 		return 0, net.ErrClosed
 	default:
+	}
+	if t.rtcp {
+		// The RTCP socket stays a *net.UDPConn: safe from any goroutine,
+		// and open until the stream closes, after this transport.
+		t.s.mu.Lock()
+		dst := t.s.dstRTCP
+		t.s.mu.Unlock()
+		if !dst.IsValid() {
+			return len(b), nil
+		}
+		return t.s.rtcpConn.WriteToUDPAddrPort(b, dst)
 	}
 	t.mu.Lock()
 	if len(t.out) < dtlsQueue {
@@ -129,14 +149,22 @@ func (t *DTLSTransport) Close() error {
 	return nil
 }
 
-// LocalAddr implements net.PacketConn: the RTP socket's address.
-func (t *DTLSTransport) LocalAddr() net.Addr { return t.s.rtpConn.LocalAddr() }
+// LocalAddr implements net.PacketConn: the RTP (or RTCP) socket's address.
+func (t *DTLSTransport) LocalAddr() net.Addr {
+	if t.rtcp {
+		return t.s.rtcpConn.LocalAddr()
+	}
+	return t.s.rtpConn.LocalAddr()
+}
 
-// RemoteAddr is where the records go: the stream's current RTP
+// RemoteAddr is where the records go: the stream's current RTP (or RTCP)
 // destination (invalid before one is known).
 func (t *DTLSTransport) RemoteAddr() net.Addr {
 	t.s.mu.Lock()
 	defer t.s.mu.Unlock()
+	if t.rtcp {
+		return net.UDPAddrFromAddrPort(t.s.dstRTCP)
+	}
 	return net.UDPAddrFromAddrPort(t.s.dst)
 }
 

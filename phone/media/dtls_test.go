@@ -33,7 +33,7 @@ func TestIsDTLS(t *testing.T) {
 // TestDTLSTransportDeadline: a read waits, a past deadline wakes it, a
 // cleared one lets the next read wait again, Close ends reads and writes.
 func TestDTLSTransportDeadline(t *testing.T) {
-	tr := newDTLSTransport(&Stream{})
+	tr := newDTLSTransport(&Stream{}, false)
 	done := make(chan error, 1)
 	go func() {
 		_, _, err := tr.ReadFrom(make([]byte, 10))
@@ -61,17 +61,55 @@ func TestDTLSTransportDeadline(t *testing.T) {
 }
 
 // TestDTLSStreams: two streams with DTLS send no RTP or RTCP before keys;
-// a DTLS handshake over their RTP ports (through a relay that records
-// everything) gives the keys; then tones flow both ways with nothing in
-// clear on the wire.
+// DTLS handshakes over their ports (through a relay that records the RTP
+// port's traffic) give the keys: one on the RTP port with rtcp-mux, one
+// per port without (RFC 5764 §4.1.2); then tones flow both ways, SRTCP
+// is accepted, and nothing is in clear on the wire.
 func TestDTLSStreams(t *testing.T) {
+	for _, mux := range []bool{true, false} {
+		t.Run(map[bool]string{true: "mux", false: "separate RTCP"}[mux], func(t *testing.T) { dtlsStreams(t, mux) })
+	}
+}
+
+type hsResult struct {
+	s   *dtlssrtp.Session
+	k   dtlssrtp.Keys
+	err error
+}
+
+// handshakePair runs a handshake between a (client) and b over their
+// transports.
+func handshakePair(t *testing.T, ta, tb *DTLSTransport, ca, cb *dtlssrtp.Certificate) (ka, kb dtlssrtp.Keys) {
+	t.Helper()
+	done := make(chan hsResult, 1)
+	go func() {
+		s, k, err := dtlssrtp.Handshake(context.Background(), tb, tb.RemoteAddr(),
+			dtlssrtp.Config{Cert: cb, Remote: []sdp.Fingerprint{ca.Fingerprint}})
+		done <- hsResult{s, k, err}
+	}()
+	sa, ka, err := dtlssrtp.Handshake(context.Background(), ta, ta.RemoteAddr(),
+		dtlssrtp.Config{Cert: ca, Client: true, Remote: []sdp.Fingerprint{cb.Fingerprint}})
+	rb := <-done
+	if err != nil || rb.err != nil {
+		t.Fatalf("handshake: client %v, server %v", err, rb.err)
+	}
+	t.Cleanup(func() { _ = sa.Close(); _ = rb.s.Close() })
+	return ka, rb.k
+}
+
+func dtlsStreams(t *testing.T, mux bool) {
 	opts := []EngineOption{WithRTCPInterval(100 * time.Millisecond)}
-	a := newPeer(t, 1000, func(c *StreamConfig) { c.DTLS = true; c.RTCPMux = true }, opts...)
-	b := newPeer(t, 440, func(c *StreamConfig) { c.DTLS = true; c.RTCPMux = true }, opts...)
+	a := newPeer(t, 1000, func(c *StreamConfig) { c.DTLS = true; c.RTCPMux = mux }, opts...)
+	b := newPeer(t, 440, func(c *StreamConfig) { c.DTLS = true; c.RTCPMux = mux }, opts...)
 	r := newRelay(t)
 	r.start(a.rtp, b.rtp)
-	a.s.SetRemote(addrOf(r.conn), addrOf(r.conn))
-	b.s.SetRemote(addrOf(r.conn), addrOf(r.conn))
+	if mux {
+		a.s.SetRemote(addrOf(r.conn), addrOf(r.conn))
+		b.s.SetRemote(addrOf(r.conn), addrOf(r.conn))
+	} else {
+		a.s.SetRemote(addrOf(r.conn), b.rtcp)
+		b.s.SetRemote(addrOf(r.conn), a.rtcp)
+	}
 	a.s.Start()
 	b.s.Start()
 	time.Sleep(300 * time.Millisecond)
@@ -87,29 +125,18 @@ func TestDTLSStreams(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	type res struct {
-		s   *dtlssrtp.Session
-		k   dtlssrtp.Keys
-		err error
+	ka, kb := handshakePair(t, a.s.DTLS(), b.s.DTLS(), ca, cb)
+	keysA := SRTPKeys{Suite: ka.Suite, Local: ka.Local, Remote: ka.Remote}
+	keysB := SRTPKeys{Suite: kb.Suite, Local: kb.Local, Remote: kb.Remote}
+	if !mux {
+		ra, rb := handshakePair(t, a.s.DTLSRTCP(), b.s.DTLSRTCP(), ca, cb)
+		keysA.RTCPLocal, keysA.RTCPRemote = ra.Local, ra.Remote
+		keysB.RTCPLocal, keysB.RTCPRemote = rb.Local, rb.Remote
 	}
-	done := make(chan res, 1)
-	go func() {
-		s, k, err := dtlssrtp.Handshake(context.Background(), b.s.DTLS(), b.s.DTLS().RemoteAddr(),
-			dtlssrtp.Config{Cert: cb, Remote: []sdp.Fingerprint{ca.Fingerprint}})
-		done <- res{s, k, err}
-	}()
-	sa, ka, err := dtlssrtp.Handshake(context.Background(), a.s.DTLS(), a.s.DTLS().RemoteAddr(),
-		dtlssrtp.Config{Cert: ca, Client: true, Remote: []sdp.Fingerprint{cb.Fingerprint}})
-	rb := <-done
-	if err != nil || rb.err != nil {
-		t.Fatalf("handshake: client %v, server %v", err, rb.err)
-	}
-	defer sa.Close()
-	defer rb.s.Close()
-	if err := a.s.SetSRTP(SRTPKeys{Suite: ka.Suite, Local: ka.Local, Remote: ka.Remote}); err != nil {
+	if err := a.s.SetSRTP(keysA); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.s.SetSRTP(SRTPKeys{Suite: rb.k.Suite, Local: rb.k.Local, Remote: rb.k.Remote}); err != nil {
+	if err := b.s.SetSRTP(keysB); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, 5*time.Second, "audio and RTCP both ways", func() bool {

@@ -43,6 +43,14 @@ func (s *Stream) readRTCP() {
 			s.handleSTUN(buf[:n], from, true)
 			continue
 		}
+		if isDTLS(buf[:n]) {
+			if s.dtlsRTCP != nil {
+				s.dtlsRTCP.push(buf[:n], unmap(from))
+			} else {
+				s.garbage.Add(1)
+			}
+			continue
+		}
 		b := buf[:n]
 		st := s.sec.Load()
 		if st == nil && s.needKeys {

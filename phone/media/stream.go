@@ -144,6 +144,7 @@ type Stream struct {
 	// DTLS-SRTP (RFC 5764): the records' transport, nil without; needKeys
 	// holds media back until keys are set. Both fixed by NewStream.
 	dtls     *DTLSTransport
+	dtlsRTCP *DTLSTransport
 	needKeys bool
 
 	tx    txState  // clock goroutine only (and Close after remove)
@@ -302,7 +303,10 @@ func (e *Engine) NewStream(cfg StreamConfig) (*Stream, error) {
 	s.tx.ts = rand.Uint32()
 	s.setRemoteLocked(cfg.Remote, cfg.RemoteRTCP)
 	if cfg.DTLS {
-		s.dtls, s.needKeys = newDTLSTransport(s), true
+		s.dtls, s.needKeys = newDTLSTransport(s, false), true
+		if cfg.RTCP != nil {
+			s.dtlsRTCP = newDTLSTransport(s, true)
+		}
 	}
 	if err := s.SetSRTP(cfg.SRTP); err != nil {
 		return nil, fmt.Errorf("new stream: %w", err)
@@ -354,6 +358,9 @@ func (s *Stream) Close() error {
 		s.e.remove(s) // no tick runs s after this
 		if s.dtls != nil {
 			_ = s.dtls.Close()
+		}
+		if s.dtlsRTCP != nil {
+			_ = s.dtlsRTCP.Close()
 		}
 		if started {
 			s.sendRTCP(s.e.now(), true)
