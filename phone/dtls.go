@@ -3,12 +3,12 @@ package phone
 import (
 	"errors"
 	"fmt"
-	"net"
 	"slices"
 	"sync/atomic"
 	"time"
 
 	"github.com/teaphone/teaphone/phone/dtlssrtp"
+	"github.com/teaphone/teaphone/phone/media"
 	"github.com/teaphone/teaphone/phone/sdp"
 )
 
@@ -17,7 +17,8 @@ import (
 // (a=setup), the handshake runs over the call's RTP socket once the call
 // is answered, on a goroutine the call owns, and its keys go into the
 // stream's SRTP contexts. Nothing is sent before them (media.StreamConfig
-// DTLS). RTCP must be multiplexed (RFC 5761): one association per call.
+// DTLS). With rtcp-mux (RFC 5761) one association keys RTP and RTCP;
+// without, the RTCP port has its own (RFC 5764 §4.1.2).
 
 // ErrDTLSRequired reports an answer to our DTLS-SRTP offer that is not
 // DTLS-SRTP, or that lacks what the handshake needs.
@@ -30,7 +31,10 @@ type dtlsState struct {
 	remote  []sdp.Fingerprint // the peer's, from its SDP
 	started bool              // the handshake was started: later exchanges keep it (RFC 5763 §6.7)
 	keyed   bool              // m.keys came from the handshake
-	took    time.Duration     // how long the handshake took
+	// The RTCP association's keys, without rtcp-mux (RFC 5764 §4.1.2).
+	// Secret.
+	rtcpLocal, rtcpRemote []byte
+	took                  time.Duration // how long the handshake took
 }
 
 // dtlsPhone is the phone's DTLS side: one certificate for the phone's
@@ -49,8 +53,7 @@ type dtlsPhone struct {
 	dtlsForceServer atomic.Bool
 }
 
-// initDTLS sets our DTLS side up for a dtls-srtp call; RTCP is always
-// multiplexed with it.
+// initDTLS sets our DTLS side up for a dtls-srtp call.
 func (m *mediaState) initDTLS() {
 	cert := m.p.dtlsCert
 	fp := cert.Fingerprint
@@ -59,7 +62,6 @@ func (m *mediaState) initDTLS() {
 	}
 	m.dtls = &dtlsState{cert: cert}
 	m.local.DTLS = &sdp.LocalDTLS{Fingerprint: fp}
-	m.local.RTCPMux = true
 }
 
 // answeredDTLSLocked records the peer's side after we answered its offer.
@@ -80,8 +82,6 @@ func (m *mediaState) acceptDTLSLocked(remote sdp.Media) error {
 		return fmt.Errorf("%w: the answer is %s", ErrDTLSRequired, map[bool]string{true: "RTP/SAVP", false: "RTP/AVP"}[remote.SAVP])
 	case len(remote.Fingerprints) == 0:
 		return fmt.Errorf("%w: no usable a=fingerprint in the answer", ErrDTLSRequired)
-	case !remote.RTCPMux:
-		return fmt.Errorf("%w: no a=rtcp-mux in the answer", ErrDTLSRequired)
 	}
 	if m.dtls.started {
 		// RFC 5763 §6.7: same transport, same association.
@@ -109,15 +109,17 @@ func (m *mediaState) checkSameFingerprintLocked(remote sdp.Media) {
 	}
 }
 
-// dtlsJob is what a handshake needs, taken from mediaState at once.
+// dtlsJob is what the handshakes need, taken from mediaState at once:
+// one on the RTP port and, when RTCP is not multiplexed, one on the RTCP
+// port (RFC 5764 §4.1.2: each component has its own association, with
+// the same roles and fingerprints).
 type dtlsJob struct {
-	cfg   dtlssrtp.Config
-	pc    net.PacketConn
-	raddr net.Addr
+	cfg       dtlssrtp.Config
+	rtp, rtcp *media.DTLSTransport // rtcp nil with rtcp-mux
 }
 
-// takeDTLSJob returns the handshake to run, once per call: ok is false
-// without DTLS, without a stream, or when it was started already.
+// takeDTLSJob returns the handshakes to run, once per call: ok is false
+// without DTLS, without a stream, or when they were started already.
 func (m *mediaState) takeDTLSJob() (dtlsJob, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -125,37 +127,54 @@ func (m *mediaState) takeDTLSJob() (dtlsJob, bool) {
 		return dtlsJob{}, false
 	}
 	m.dtls.started = true
-	tr := m.stream.DTLS()
-	return dtlsJob{
+	job := dtlsJob{
 		cfg: dtlssrtp.Config{Cert: m.dtls.cert, Client: m.dtls.client && !m.p.dtlsForceServer.Load(), Remote: slices.Clone(m.dtls.remote),
 			Timeout: time.Duration(m.p.dtlsTimeout.Load())},
-		pc: tr, raddr: tr.RemoteAddr(),
-	}, true
+		rtp: m.stream.DTLS(),
+	}
+	if !m.mux {
+		job.rtcp = m.stream.DTLSRTCP()
+	}
+	return job, true
 }
 
-// setDTLSKeys installs the keys of a finished handshake.
-func (m *mediaState) setDTLSKeys(k dtlssrtp.Keys, took time.Duration) error {
+// setDTLSKeys installs the keys of the finished handshakes (rtcp's Suite
+// is "" with rtcp-mux).
+func (m *mediaState) setDTLSKeys(k, rtcp dtlssrtp.Keys, took time.Duration) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.stream == nil {
 		return nil // the call ended meanwhile
 	}
+	if rtcp.Suite != "" && rtcp.Suite != k.Suite {
+		// pion/srtp's contexts of a stream share one profile.
+		return fmt.Errorf("DTLS: the RTP and RTCP associations agreed on %s and %s", k.Suite, rtcp.Suite)
+	}
 	m.keys = sdp.Keys{Suite: sdp.Suite(k.Suite), Local: k.Local, Remote: k.Remote}
+	m.dtls.rtcpLocal, m.dtls.rtcpRemote = rtcp.Local, rtcp.Remote
 	m.dtls.keyed, m.dtls.took = true, took
 	if err := m.stream.SetSRTP(m.mediaKeysLocked()); err != nil {
 		return fmt.Errorf("DTLS: installing the SRTP keys: %w", err)
 	}
 	m.p.log.Info("srtp: "+k.Suite+" (DTLS)", "session", m.id, "handshake", took.Round(time.Millisecond),
-		"role", map[bool]string{true: "client", false: "server"}[m.dtls.client])
+		"role", map[bool]string{true: "client", false: "server"}[m.dtls.client], "rtcp_association", rtcp.Suite != "")
 	return nil
+}
+
+// dtlsMediaKeysLocked adds the RTCP association's keys, if any, to k.
+func (m *mediaState) dtlsMediaKeysLocked(k media.SRTPKeys) media.SRTPKeys {
+	if m.dtls != nil && m.dtls.keyed {
+		k.RTCPLocal, k.RTCPRemote = m.dtls.rtcpLocal, m.dtls.rtcpRemote
+	}
+	return k
 }
 
 // peerByeGrace is how long a side whose handshake the peer aborted waits
 // for the peer's BYE before sending its own.
 const peerByeGrace = time.Second
 
-// startDTLS starts the call's handshake once its media runs; the
-// goroutine keeps the association until the call ends (its context),
+// startDTLS starts the call's handshakes once its media runs; the
+// goroutine keeps the associations until the call ends (its context),
 // and a failure ends the call with BYE and the reason.
 func (c *call) startDTLS() {
 	job, ok := c.media.takeDTLSJob()
@@ -165,36 +184,70 @@ func (c *call) startDTLS() {
 	c.p.spawn(func() { c.runDTLS(job) })
 }
 
+// handshakeResult is one association's outcome.
+type handshakeResult struct {
+	sess *dtlssrtp.Session
+	keys dtlssrtp.Keys
+	err  error
+}
+
+func (r handshakeResult) close() {
+	if r.sess != nil {
+		_ = r.sess.Close()
+	}
+}
+
 func (c *call) runDTLS(job dtlsJob) {
 	start := time.Now()
-	sess, keys, err := dtlssrtp.Handshake(c.ctx, job.pc, job.raddr, job.cfg)
+	var rtp, rtcp handshakeResult
+	rtp.sess, rtp.keys, rtp.err = dtlssrtp.Handshake(c.ctx, job.rtp, job.rtp.RemoteAddr(), job.cfg)
+	if rtp.err == nil && job.rtcp != nil {
+		// The RTCP port's association only after the RTP port's: baresip
+		// 1.0 takes the first of its associations to finish for the whole
+		// stream's and starts sending RTP, in clear if that was the RTCP
+		// one. A peer's early ClientHello waits in the transport's queue.
+		rtcp.sess, rtcp.keys, rtcp.err = dtlssrtp.Handshake(c.ctx, job.rtcp, job.rtcp.RemoteAddr(), job.cfg)
+		if rtcp.err != nil {
+			rtcp.err = fmt.Errorf("%w (RTCP port)", rtcp.err)
+		}
+	}
+	err := rtp.err
 	if err == nil {
-		err = c.media.setDTLSKeys(keys, time.Since(start))
+		err = rtcp.err
+	}
+	if err == nil {
+		err = c.media.setDTLSKeys(rtp.keys, rtcp.keys, time.Since(start))
 	}
 	if err != nil {
-		if sess != nil {
-			_ = sess.Close()
-		}
-		if c.ctx.Err() != nil {
-			return // the call ended first
-		}
-		if !errors.Is(err, dtlssrtp.ErrFingerprintMismatch) && !errors.Is(err, dtlssrtp.ErrTimeout) {
-			// The peer aborted (an alert): it knows why and hangs up
-			// with its reason; give its BYE a moment before ours.
-			select {
-			case <-c.ctx.Done():
-				return
-			case <-time.After(peerByeGrace):
-			}
-		}
-		c.p.log.Warn("dtls: handshake failed: hanging up", "session", c.id, "err", err)
-		c.cancel(err)
-		c.bye(488, err.Error(), err.Error())
+		rtp.close()
+		rtcp.close()
+		c.dtlsFailed(err)
 		return
 	}
 	c.changed("DTLS-SRTP")
 	<-c.ctx.Done()
-	_ = sess.Close()
+	rtp.close()
+	rtcp.close()
+}
+
+// dtlsFailed ends the call after a failed handshake, with BYE and the
+// reason, unless it ended already.
+func (c *call) dtlsFailed(err error) {
+	if c.ctx.Err() != nil {
+		return // the call ended first
+	}
+	if !errors.Is(err, dtlssrtp.ErrFingerprintMismatch) && !errors.Is(err, dtlssrtp.ErrTimeout) {
+		// The peer aborted (an alert): it knows why and hangs up with its
+		// reason; give its BYE a moment before ours.
+		select {
+		case <-c.ctx.Done():
+			return
+		case <-time.After(peerByeGrace):
+		}
+	}
+	c.p.log.Warn("dtls: handshake failed: hanging up", "session", c.id, "err", err)
+	c.cancel(err)
+	c.bye(488, err.Error(), err.Error())
 }
 
 // dtlsOn reports whether the call does DTLS-SRTP.

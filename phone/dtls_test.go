@@ -64,14 +64,21 @@ func (tp *testPhone) indexLocked(ev Event) int {
 	return -1
 }
 
-// TestDTLSSRTPCall: two dtls-srtp phones: the call connects, the
-// handshake keys SRTP (the event says the suite and DTLS), tones flow
-// both ways, nothing is dropped, and hold and resume keep the
+// TestDTLSSRTPCall: two dtls-srtp phones, with rtcp-mux (one
+// association) and without (one per port, RFC 5764 §4.1.2): the call
+// connects, the handshake keys SRTP (the event says the suite and DTLS),
+// tones flow both ways, nothing is dropped, and hold and resume keep the
 // association (RFC 5763 §6.7: no second handshake).
 func TestDTLSSRTPCall(t *testing.T) {
+	for _, mux := range []bool{true, false} {
+		t.Run(map[bool]string{true: "rtcp-mux", false: "separate RTCP"}[mux], func(t *testing.T) { dtlsCall(t, mux) })
+	}
+}
+
+func dtlsCall(t *testing.T, mux bool) {
 	aAudio, bAudio := &toneAudio{hz: 1000}, &toneAudio{hz: 440}
 	h := &handlerChan{calls: make(chan IncomingCall, 4), dec: Accept()}
-	a := newTestPhone(t, Options{Audio: aAudio, Encryption: EncryptionDTLSSRTP, NoRTCPMux: true})
+	a := newTestPhone(t, Options{Audio: aAudio, Encryption: EncryptionDTLSSRTP, NoRTCPMux: !mux})
 	b := newTestPhone(t, Options{Audio: bAudio, Handler: h, Encryption: EncryptionDTLSSRTP})
 	ida, idb := connect(t, a, b, h)
 	a.waitSRTP(ida, dtlsSuite)
@@ -110,7 +117,7 @@ func TestDTLSSRTPCall(t *testing.T) {
 		st, err := s.p.Stats(s.id)
 		// The server may send its first SRTP just before the client has
 		// its keys: a packet or two dropped at the start.
-		if err != nil || st.SRTP != "AES_CM_128_HMAC_SHA1_80" || st.DroppedSRTP > 3 || !st.RTCPMux {
+		if err != nil || st.SRTP != "AES_CM_128_HMAC_SHA1_80" || st.DroppedSRTP > 3 || st.RTCPMux != mux {
 			t.Errorf("stats %+v %v", st, err)
 		}
 		t.Logf("stats: rx %d tx %d dropped_srtp %d", st.RxPackets, st.TxPackets, st.DroppedSRTP)

@@ -166,7 +166,7 @@ func (m *mediaState) setKeysLocked(k sdp.Keys) {
 
 // mediaKeysLocked is m.keys for the media engine.
 func (m *mediaState) mediaKeysLocked() media.SRTPKeys {
-	return media.SRTPKeys{Suite: string(m.keys.Suite), Local: m.keys.Local, Remote: m.keys.Remote, RemoteMKI: m.keys.RemoteMKI}
+	return m.dtlsMediaKeysLocked(media.SRTPKeys{Suite: string(m.keys.Suite), Local: m.keys.Local, Remote: m.keys.Remote, RemoteMKI: m.keys.RemoteMKI})
 }
 
 // srtpSuite returns the suite protecting the call's media, "" for none.

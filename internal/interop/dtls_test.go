@@ -1,13 +1,15 @@
 package interop
 
 // DTLS-SRTP (RFC 5763, RFC 5764) with baresip 1.0's dtls_srtp module
-// (;mediaenc=dtls_srtp, rtcp_mux yes): calls both ways, the handshake
-// keys SRTP (teaphone's call event says "(DTLS)"), tones analysed on both
-// sides, DTMF both ways, hold and resume by the caller keep the
-// association, and a capture on the loopback interface shows no plain
-// G.711 of the tones. Without rtcp-mux, and between dtls-srtp and a plain
-// side, the call is refused with 488. Two teaphones with dtls-srtp,
-// captured the same way, are the in-house case.
+// (;mediaenc=dtls_srtp), with rtcp_mux yes (one association) and no (one
+// on the RTP and one on the RTCP port, RFC 5764 §4.1.2, as baresip
+// does): calls both ways, the handshake keys SRTP (teaphone's call event
+// says "(DTLS)"), tones analysed on both sides, DTMF both ways, hold and
+// resume by the caller keep the association, baresip accepts our SRTCP,
+// and a capture on the loopback interface shows no plain G.711 of the
+// tones. Between dtls-srtp and a plain side the call is refused with 488.
+// Two teaphones with dtls-srtp, captured the same way, are the in-house
+// case.
 
 import (
 	"context"
@@ -46,9 +48,7 @@ func TestDTLSSRTPWithBaresip(t *testing.T) {
 		fail     bool
 	}{
 		{"dtls_srtp/dtls-srtp", "dtls_srtp", true, phone.EncryptionDTLSSRTP, []string{"teaphone", "baresip"}, false},
-		// RFC 5764 §4.1.2 would want a second association on the RTCP
-		// port; teaphone requires rtcp-mux instead (documented).
-		{"dtls_srtp without rtcp-mux", "dtls_srtp", false, phone.EncryptionDTLSSRTP, []string{"teaphone", "baresip"}, true},
+		{"dtls_srtp without rtcp-mux", "dtls_srtp", false, phone.EncryptionDTLSSRTP, []string{"teaphone", "baresip"}, false},
 		{"plain/dtls-srtp", "", true, phone.EncryptionDTLSSRTP, []string{"teaphone", "baresip"}, true},
 		{"dtls_srtp/none", "dtls_srtp", true, phone.EncryptionNone, []string{"baresip"}, true},
 	} {
@@ -67,7 +67,7 @@ func TestDTLSSRTPWithBaresip(t *testing.T) {
 						dtlsRefused(t, bob, ph, caller, tc.enc == phone.EncryptionDTLSSRTP)
 						return
 					}
-					dtlsCall(t, bob, ph, h, au, caller, lo)
+					dtlsCall(t, bob, ph, h, au, caller, lo, tc.mux)
 				})
 			}
 		})
@@ -103,7 +103,7 @@ func dtlsRefused(t *testing.T, bob *peertest.Baresip, ph *testPhone, caller stri
 	}
 }
 
-func dtlsCall(t *testing.T, bob *peertest.Baresip, ph *testPhone, h *callHandler, au *sineAudio, caller string, lo int) {
+func dtlsCall(t *testing.T, bob *peertest.Baresip, ph *testPhone, h *callHandler, au *sineAudio, caller string, lo int, mux bool) {
 	capture := startCapture(t, lo, lo+39)
 	bm, pm, trace, heard := bob.Mark(), ph.mark(), len(bob.Log()), len(au.received())
 	id := startDirectCall(t, ph, bob, h, caller)
@@ -154,7 +154,7 @@ func dtlsCall(t *testing.T, bob *peertest.Baresip, ph *testPhone, h *callHandler
 	t.Logf("teaphone stats: %+v", st)
 	// baresip's clear RTCP APP packet at its stream's start (see
 	// TestSRTPWithBaresip) and SRTP that overtook our keys are dropped.
-	if st.SRTP != "AES_CM_128_HMAC_SHA1_80" || st.DroppedSRTP > 3 || !st.RTCPMux {
+	if st.SRTP != "AES_CM_128_HMAC_SHA1_80" || st.DroppedSRTP > 3 || st.RTCPMux != mux {
 		t.Errorf("stats srtp %q dropped %d rtcp-mux %v", st.SRTP, st.DroppedSRTP, st.RTCPMux)
 	}
 	if _, err := bob.WaitEvent(bm, "CALL_RTCP", waitShort); err != nil {
@@ -177,12 +177,24 @@ func dtlsCall(t *testing.T, bob *peertest.Baresip, ph *testPhone, h *callHandler
 		if rtp < 200 {
 			t.Errorf("capture %s: only %d RTP packets", dir.who, rtp)
 		}
-		if plain > 0 {
+		// baresip 1.0 without rtcp-mux, as DTLS client, sends one RTP
+		// packet in clear between its Finished and ours (seen in the
+		// capture: 172 bytes, before our ChangeCipherSpec); teaphone
+		// drops it. Ours are never in clear.
+		allowed := 0
+		if !mux && !dir.fromUs && caller == "teaphone" {
+			allowed = 2
+		}
+		if plain > allowed {
 			t.Errorf("capture %s: %d packets carry the tone in clear", dir.who, plain)
 		}
 	}
 	log := bob.Log()[trace:]
-	for _, want := range []string{"UDP/TLS/RTP/SAVP", "a=fingerprint:", "DTLS-SRTP complete"} {
+	wants := []string{"UDP/TLS/RTP/SAVP", "a=fingerprint:", "DTLS-SRTP complete (audio/RTP)"}
+	if !mux {
+		wants = append(wants, "DTLS-SRTP complete (audio/RTCP)")
+	}
+	for _, want := range wants {
 		if !strings.Contains(log, want) {
 			t.Errorf("no %q in baresip's log", want)
 		}

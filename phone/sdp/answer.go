@@ -36,10 +36,9 @@ import (
 // l.SRTP is nil. Without l.SRTP a=crypto lines are ignored.
 //
 // With l.DTLS set, only a DTLS-SRTP section (UDP/TLS/RTP/SAVP or SAVPF,
-// RFC 5764 §8) with a=fingerprint and a=rtcp-mux is accepted (else
-// ErrNoCrypto); the answer keeps its transport, carries our
-// a=fingerprint and a=setup (active unless the offer is active, RFC 5763
-// §5; see LocalDTLS.Setup) and a=rtcp-mux. Without l.DTLS (and l.SRTP),
+// RFC 5764 §8) with a=fingerprint is accepted (else ErrNoCrypto); the
+// answer keeps its transport and carries our a=fingerprint and a=setup
+// (active unless the offer is active, RFC 5763 §5; see LocalDTLS.Setup). Without l.DTLS (and l.SRTP),
 // a DTLS offer is refused like an RTP/SAVP one.
 //
 // Errors: ErrInvalidLocal (l or localDir), ErrMalformed, ErrNoAudio,
@@ -131,7 +130,7 @@ func Answer(l *Local, offer []byte, localDir Direction) (answer []byte, remote M
 		added[pt] = true
 	}
 	addTail(md, l.ptime(), remote.Direction.Mirror().Intersect(localDir))
-	muxed := remote.RTCPMux && (l.RTCPMux || l.DTLS != nil)
+	muxed := remote.RTCPMux && l.RTCPMux
 	if muxed {
 		md.Attributes = append(md.Attributes, psdp.NewPropertyAttribute(attrRTCPMux))
 	}

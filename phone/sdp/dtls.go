@@ -263,19 +263,15 @@ func DTLSClient(remote Setup) (bool, error) {
 }
 
 // answerDTLS checks a DTLS offer for an answer by l and returns the
-// attributes to write: RFC 5763 §5 requires a fingerprint; we also
-// require rtcp-mux (RFC 5761), since we run one DTLS association per
-// call on the RTP port (RFC 5764 §4.1.2 would need a second one for a
-// separate RTCP port).
+// attributes to write: RFC 5763 §5 requires a fingerprint. Without
+// rtcp-mux the caller runs a second association on the RTCP port (RFC
+// 5764 §4.1.2); the a=setup roles apply to both.
 func answerDTLS(l *LocalDTLS, remote Media) ([]psdp.Attribute, error) {
 	if !remote.DTLS {
 		return nil, fmt.Errorf("%w: DTLS-SRTP required, %s offered", ErrNoCrypto, profileName(remote))
 	}
 	if len(remote.Fingerprints) == 0 {
 		return nil, fmt.Errorf("%w: DTLS offer without a usable a=fingerprint", ErrNoCrypto)
-	}
-	if !remote.RTCPMux {
-		return nil, fmt.Errorf("%w: DTLS offer without a=rtcp-mux", ErrNoCrypto)
 	}
 	s, err := answerSetup(remote.Setup)
 	if err != nil {

@@ -119,13 +119,14 @@ func TestDTLSRoles(t *testing.T) {
 
 func dtlsLocal() *Local {
 	f, _ := ParseFingerprint("sha-256 " + strings.Repeat("AB:", 31) + "AB")
-	return &Local{Addr: "192.0.2.1", Port: 4000, DTLS: &LocalDTLS{Fingerprint: f}}
+	return &Local{Addr: "192.0.2.1", Port: 4000, RTCPMux: true, DTLS: &LocalDTLS{Fingerprint: f}}
 }
 
-// TestDTLSOffer: RFC 5764 §8 profile, actpass, our fingerprint, rtcp-mux
-// even when Local.RTCPMux is off, no a=crypto; and it parses back.
+// TestDTLSOffer: RFC 5764 §8 profile, actpass, our fingerprint, no
+// a=crypto; and it parses back.
 func TestDTLSOffer(t *testing.T) {
 	l := dtlsLocal()
+	l.RTCPMux = true
 	b, err := Offer(l, SendRecv, false)
 	if err != nil {
 		t.Fatal(err)
@@ -175,7 +176,7 @@ func TestDTLSAnswer(t *testing.T) {
 		{"SAVP", dtlsLocal(), savp, nil, "UDP/TLS/RTP/SAVP", "active", "sha-256"},
 		{"offerer active", dtlsLocal(), active, nil, "UDP/TLS/RTP/SAVPF", "passive", "sha-256"},
 		{"media-level fingerprint", dtlsLocal(), mediaFP, nil, "UDP/TLS/RTP/SAVPF", "active", "sha-1"},
-		{"no rtcp-mux", dtlsLocal(), noMux, ErrNoCrypto, "", "", ""},
+		{"no rtcp-mux", dtlsLocal(), noMux, nil, "UDP/TLS/RTP/SAVPF", "active", "sha-256"},
 		{"no fingerprint", dtlsLocal(), noFP, ErrNoCrypto, "", "", ""},
 		{"holdconn", dtlsLocal(), holdconn, ErrNoCrypto, "", "", ""},
 		{"bad setup", dtlsLocal(), badSetup, ErrMalformed, "", "", ""},
@@ -191,7 +192,7 @@ func TestDTLSAnswer(t *testing.T) {
 			}
 			s := string(ans)
 			if !strings.Contains(s, "m=audio 4000 "+tc.proto+" 0 101\r\n") || !strings.Contains(s, "a=setup:"+tc.setup+"\r\n") ||
-				!strings.Contains(s, "a=fingerprint:sha-256 AB:") || !strings.Contains(s, "a=rtcp-mux") {
+				!strings.Contains(s, "a=fingerprint:sha-256 AB:") || strings.Contains(s, "a=rtcp-mux") != strings.Contains(tc.offer, "a=rtcp-mux") {
 				t.Errorf("answer:\n%s", s)
 			}
 			if tc.local.DTLS.Setup != Setup(tc.setup) {

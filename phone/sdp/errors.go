@@ -25,7 +25,7 @@ var (
 	// ErrNoCrypto reports an SRTP negotiation that failed: an RTP/SAVP or
 	// DTLS-SRTP offer while SRTP is off, no usable a=crypto line (RFC 4568)
 	// where SRTP is required, or, with DTLS-SRTP on, an offer that is not
-	// DTLS-SRTP or lacks a=fingerprint, a=rtcp-mux or a usable a=setup.
+	// DTLS-SRTP or lacks a=fingerprint or a usable a=setup.
 	// A UAS answers such an offer with 488.
 	ErrNoCrypto = errors.New("sdp: no usable SRTP key")
 

@@ -49,8 +49,8 @@ type Local struct {
 	// SRTP).
 	SRTP *SRTP
 	// DTLS, when set, makes offers DTLS-SRTP (UDP/TLS/RTP/SAVP, RFC 5764
-	// §8, with a=fingerprint, a=setup:actpass and a=rtcp-mux) and answers
-	// accept only DTLS-SRTP offers (see LocalDTLS). It excludes SRTP.
+	// §8, with a=fingerprint and a=setup:actpass) and answers accept only
+	// DTLS-SRTP offers (see LocalDTLS). It excludes SRTP.
 	DTLS *LocalDTLS
 }
 
@@ -116,7 +116,7 @@ func Offer(l *Local, dir Direction, holdC0 bool) ([]byte, error) {
 		addCodec(md, dtmf+opusDTMFOffset, "telephone-event/48000", "0-16")
 	}
 	addTail(md, l.ptime(), dir)
-	if l.RTCPMux || l.DTLS != nil {
+	if l.RTCPMux {
 		addMuxOffer(md, l.Port)
 	}
 	addCrypto(md, lines)
