@@ -33,7 +33,8 @@ const (
 	// and accepts only DTLS-SRTP offers (else 488): the keys come from a
 	// DTLS handshake on the media port, checked against the certificate
 	// fingerprint of the peer's SDP (RFC 5763), so they never appear in
-	// the signalling. RTCP is multiplexed (RFC 5761).
+	// the signalling. Without rtcp-mux the RTCP port has its own
+	// association (RFC 5764 §4.1.2).
 	EncryptionDTLSSRTP Encryption = "dtls-srtp"
 )
 

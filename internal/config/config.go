@@ -170,7 +170,7 @@ type Media struct {
 	// a=crypto, SRTP when the peer agrees), "srtp-mandatory" (RTP/SAVP;
 	// calls that cannot be encrypted fail with 488) or "dtls-srtp"
 	// (UDP/TLS/RTP/SAVP, keys from a DTLS handshake on the media port,
-	// RFC 5763/5764; mandatory, RTCP multiplexed).
+	// RFC 5763/5764; mandatory).
 	Encryption string `toml:"encryption"`
 	// RecordDir is where recordings go; "" is the current directory.
 	RecordDir string `toml:"record_dir"`
