@@ -2,6 +2,7 @@ package phone
 
 import (
 	"context"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -204,4 +205,43 @@ func TestDTLSHandshakeTimeout(t *testing.T) {
 		t.Errorf("callee ended with %+v after %v", ev, time.Since(start))
 	}
 	a.waitCall(ida, StateTerminated, wait)
+}
+
+// TestDTLSNoLeaks: DTLS calls (one association, two, a failed one) leave
+// no goroutine behind once the phones close: the handshake goroutine and
+// pion's connections end with the call.
+func TestDTLSNoLeaks(t *testing.T) {
+	base := runtime.NumGoroutine()
+	func() {
+		h := &handlerChan{calls: make(chan IncomingCall, 8), dec: Accept()}
+		a := newTestPhone(t, Options{Audio: &toneAudio{hz: 1000}, Encryption: EncryptionDTLSSRTP, NoRTCPMux: true})
+		b := newTestPhone(t, Options{Audio: &toneAudio{hz: 440}, Handler: h, Encryption: EncryptionDTLSSRTP})
+		ida, idb := connect(t, a, b, h)
+		a.waitSRTP(ida, dtlsSuite)
+		_ = a.Hangup(ida)
+		b.waitCall(idb, StateTerminated, wait)
+		other, err := dtlssrtp.NewCertificate()
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.dtlsAdvertise.Store(&other.Fingerprint)
+		ida, idb = connect(t, a, b, h)
+		b.waitCall(idb, StateTerminated, wait)
+		a.waitCall(ida, StateTerminated, wait)
+		a.dtlsAdvertise.Store(nil)
+		ida, _ = connect(t, a, b, h)
+		a.waitSRTP(ida, dtlsSuite)
+		a.Close() // hangs up the call
+		<-a.done
+		b.Close()
+		<-b.done
+	}()
+	var n int
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if n = runtime.NumGoroutine(); n <= base+2 {
+			return
+		}
+	}
+	buf := make([]byte, 1<<16)
+	t.Errorf("%d goroutines before, %d after Close:\n%s", base, n, buf[:runtime.Stack(buf, true)])
 }
