@@ -322,6 +322,7 @@ func (c *call) answer(contact *sip.ContactHeader) {
 	c.media.start()
 	if c.setState(StateActive, 200, "") {
 		c.startSessionTimer(c.uasTimer.interval, c.uasTimer.refresher == "uas")
+		c.startDTLS()
 	}
 }
 

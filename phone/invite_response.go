@@ -78,7 +78,9 @@ func (c *call) outgoingFailed(cs *sipgo.DialogClientSession, err error) {
 			c.setState(StateCancelled, code, "cancelled")
 			return
 		}
-		if code == 488 && c.media.srtpMandatory() {
+		if code == 488 && c.media.dtlsOn() {
+			reason += " (the peer refused DTLS-SRTP, which media.encryption = dtls-srtp requires)"
+		} else if code == 488 && c.media.srtpMandatory() {
 			// Our RTP/SAVP offer was refused: say why the call cannot be.
 			reason += " (the peer refused SRTP, which media.encryption = srtp-mandatory requires)"
 		} else if code == 488 && c.media.savpRetried() {

@@ -34,7 +34,7 @@ func (m *mediaState) start() {
 		PayloadType: m.codec.PT, Codec: m.codec.Name, Fmtp: m.codec.Fmtp,
 		DTMFPayloadType: m.remote.DTMFFor(m.codec.Rate), RecvDTMFPayloadTypes: m.recvDTMFLocked(),
 		Source: m.sourceLocked(), Sink: m.sinkLocked(),
-		ICE: m.ice, RTCPMux: m.mux, SRTP: m.mediaKeysLocked(),
+		ICE: m.ice, RTCPMux: m.mux, SRTP: m.mediaKeysLocked(), DTLS: m.dtls != nil,
 		OnDTMF: func(d rune) {
 			p.emit(DTMFEvent{Time: time.Now(), Session: id, Digit: d, Received: true, Method: "rfc4733"})
 		},

@@ -41,7 +41,8 @@ type mediaState struct {
 	ice      media.ICECredentials // ours, when Options.ICE
 	mux      bool                 // RTCP multiplexed on the RTP port, as the last exchange agreed
 	haveMux  bool                 // mux was set once (logging)
-	keys     sdp.Keys             // SRTP (SDES) keys in use; Suite "" = plain RTP. Secret.
+	keys     sdp.Keys             // SRTP keys in use (SDES or DTLS); Suite "" = plain RTP. Secret.
+	dtls     *dtlsState           // DTLS-SRTP, nil unless media.encryption = dtls-srtp
 }
 
 func (m *mediaState) init(p *Phone, id SessionID, rtp, rtcp *net.UDPConn, enc Encryption) {

@@ -352,10 +352,15 @@ func (c *call) inviteOnce(uri sip.Uri, offer []byte, o DialOptions, server *loca
 	if err := c.media.applyAnswer(cs.InviteResponse.Body()); err != nil {
 		p.log.Warn("bad SDP answer", "session", c.id, "err", err)
 		reason := "bad SDP answer: " + err.Error()
-		if errors.Is(err, ErrSRTPRequired) {
+		if errors.Is(err, ErrSRTPRequired) || errors.Is(err, ErrDTLSRequired) {
 			reason = err.Error()
 		}
-		c.bye(488, "Not Acceptable Here", reason)
+		// The call never became active (bye needs that): BYE the
+		// dialog the 2xx made, and the call failed.
+		if berr := c.sendBye(); berr != nil {
+			p.log.Warn("BYE failed", "session", c.id, "err", berr)
+		}
+		c.setState(StateFailed, 488, reason)
 		return nil
 	}
 	c.mu.Lock()
@@ -376,6 +381,7 @@ func (c *call) inviteOnce(uri sip.Uri, offer []byte, o DialOptions, server *loca
 		} else if present {
 			p.log.Warn("bad Session-Expires in the 2xx: no session timer", "session", c.id)
 		}
+		c.startDTLS()
 	}
 	return nil
 }

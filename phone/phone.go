@@ -17,6 +17,7 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
+	"github.com/teaphone/teaphone/phone/dtlssrtp"
 	"github.com/teaphone/teaphone/phone/locator"
 	"github.com/teaphone/teaphone/phone/media"
 )
@@ -56,6 +57,7 @@ type Phone struct {
 	pongs     *pongTracker      // counts the TCP pongs of registration flows
 	screen    *screen           // partial messages of stream connections (screen.go)
 	limiter   *newCallLimiter   // new calls per source (stranger.go)
+	dtlsPhone                   // DTLS-SRTP certificate (dtls.go)
 
 	ctx    context.Context
 	cancel context.CancelCauseFunc
@@ -117,6 +119,11 @@ func New(opts Options) (*Phone, error) {
 		byDialog: map[string]*call{},
 		byCallID: map[string]*call{},
 	}
+	cert, err := dtlssrtp.NewCertificate()
+	if err != nil {
+		return nil, err
+	}
+	p.dtlsCert = cert
 	for i := range opts.Accounts {
 		a, err := newAccount(opts.Accounts[i])
 		if err != nil {

@@ -29,12 +29,19 @@ const (
 	// EncryptionSRTPMandatory offers RTP/SAVP (RFC 3711 §12), refuses offers
 	// without a usable key with 488 and hangs up on an answer without one.
 	EncryptionSRTPMandatory Encryption = "srtp-mandatory"
+	// EncryptionDTLSSRTP offers DTLS-SRTP (UDP/TLS/RTP/SAVP, RFC 5764 §8)
+	// and accepts only DTLS-SRTP offers (else 488): the keys come from a
+	// DTLS handshake on the media port, checked against the certificate
+	// fingerprint of the peer's SDP (RFC 5763), so they never appear in
+	// the signalling. Without rtcp-mux the RTCP port has its own
+	// association (RFC 5764 §4.1.2).
+	EncryptionDTLSSRTP Encryption = "dtls-srtp"
 )
 
 // Valid reports whether e is one of the policies or "".
 func (e Encryption) Valid() bool {
 	switch e {
-	case "", EncryptionNone, EncryptionSRTPOptional, EncryptionSRTPMandatory:
+	case "", EncryptionNone, EncryptionSRTPOptional, EncryptionSRTPMandatory, EncryptionDTLSSRTP:
 		return true
 	}
 	return false
@@ -106,6 +113,8 @@ func (m *mediaState) initSRTP(e Encryption) {
 		m.local.SRTP = &sdp.SRTP{}
 	case EncryptionSRTPMandatory:
 		m.local.SRTP = &sdp.SRTP{Mandatory: true}
+	case EncryptionDTLSSRTP:
+		m.initDTLS()
 	}
 }
 
@@ -113,6 +122,10 @@ func (m *mediaState) initSRTP(e Encryption) {
 // remote (RFC 4568 §7.1.2); sdp.Answer already refused what the policy
 // does not allow.
 func (m *mediaState) answeredKeysLocked(remote sdp.Media) {
+	if m.dtls != nil {
+		m.answeredDTLSLocked(remote) // the keys come from the handshake
+		return
+	}
 	k, _ := m.local.SRTP.AnswerKeys(remote)
 	m.setKeysLocked(k)
 }
@@ -121,6 +134,9 @@ func (m *mediaState) answeredKeysLocked(remote sdp.Media) {
 // §7.1.3). Without a usable key the call is plain RTP, or fails with
 // ErrSRTPRequired when it must be encrypted.
 func (m *mediaState) acceptKeysLocked(remote sdp.Media) error {
+	if m.dtls != nil {
+		return m.acceptDTLSLocked(remote)
+	}
 	if m.local.SRTP == nil {
 		if remote.SAVP {
 			return fmt.Errorf("%w: RTP/SAVP answer to a plain offer", sdp.ErrNoCrypto)
@@ -151,13 +167,16 @@ func (m *mediaState) setKeysLocked(k sdp.Keys) {
 
 // mediaKeysLocked is m.keys for the media engine.
 func (m *mediaState) mediaKeysLocked() media.SRTPKeys {
-	return media.SRTPKeys{Suite: string(m.keys.Suite), Local: m.keys.Local, Remote: m.keys.Remote, RemoteMKI: m.keys.RemoteMKI}
+	return m.dtlsMediaKeysLocked(media.SRTPKeys{Suite: string(m.keys.Suite), Local: m.keys.Local, Remote: m.keys.Remote, RemoteMKI: m.keys.RemoteMKI})
 }
 
 // srtpSuite returns the suite protecting the call's media, "" for none.
 func (m *mediaState) srtpSuite() string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.dtls != nil && m.dtls.keyed {
+		return string(m.keys.Suite) + " (DTLS)"
+	}
 	return string(m.keys.Suite)
 }
 

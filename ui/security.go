@@ -1,6 +1,10 @@
 package ui
 
-import "github.com/teaphone/teaphone/sessions"
+import (
+	"strings"
+
+	"github.com/teaphone/teaphone/sessions"
+)
 
 // What a call's encryption looks like on screen: a closed lock only when
 // both the signalling hop (TLS) and the media (SRTP) are encrypted, an open
@@ -29,6 +33,10 @@ func securityText(c sessions.CallInfo) string {
 	switch {
 	case tls && srtp:
 		return lockClosed + " TLS + SRTP (" + c.SRTP + ")"
+	case srtp && strings.HasSuffix(c.SRTP, "(DTLS)"):
+		// DTLS-SRTP: the keys never travel in the SDP, but the
+		// fingerprints that authenticate the handshake do (RFC 5763 §8).
+		return lockOpen + " SRTP (" + c.SRTP + "), signalling in clear (" + orDash(c.Transport) + "): fingerprints changeable on the way"
 	case srtp:
 		return lockOpen + " SRTP (" + c.SRTP + "), signalling in clear (" + orDash(c.Transport) + "): keys readable on the way"
 	case tls:

@@ -443,6 +443,8 @@ func TestCallEncryptionShown(t *testing.T) {
 	}{
 		{"both", "TLS", "AES_CM_128_HMAC_SHA1_80", "🔒", "🔒 TLS + SRTP (AES_CM_128_HMAC_SHA1_80)"},
 		{"SRTP only", "UDP", "AES_CM_128_HMAC_SHA1_80", "🔓", "🔓 SRTP (AES_CM_128_HMAC_SHA1_80), signalling in clear (UDP)"},
+		{"DTLS-SRTP only", "UDP", "AES_CM_128_HMAC_SHA1_80 (DTLS)", "🔓", "🔓 SRTP (AES_CM_128_HMAC_SHA1_80 (DTLS)), signalling in clear (UDP)"},
+		{"TLS + DTLS-SRTP", "TLS", "AES_CM_128_HMAC_SHA1_80 (DTLS)", "🔒", "🔒 TLS + SRTP (AES_CM_128_HMAC_SHA1_80 (DTLS))"},
 		{"TLS only", "TLS", "", "🔓", "🔓 TLS, media in clear"},
 		{"neither", "UDP", "", "", ""},
 	} {

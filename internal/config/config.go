@@ -167,8 +167,10 @@ type Media struct {
 	// a=rtcp-mux), so that one NAT binding carries RTP and RTCP.
 	RTCPMux bool `toml:"rtcp_mux"`
 	// Encryption is "none", "srtp-optional" (RTP/AVP offers with SDES
-	// a=crypto, SRTP when the peer agrees) or "srtp-mandatory" (RTP/SAVP;
-	// calls that cannot be encrypted fail with 488).
+	// a=crypto, SRTP when the peer agrees), "srtp-mandatory" (RTP/SAVP;
+	// calls that cannot be encrypted fail with 488) or "dtls-srtp"
+	// (UDP/TLS/RTP/SAVP, keys from a DTLS handshake on the media port,
+	// RFC 5763/5764; mandatory).
 	Encryption string `toml:"encryption"`
 	// RecordDir is where recordings go; "" is the current directory.
 	RecordDir string `toml:"record_dir"`
@@ -253,11 +255,12 @@ const (
 	EncryptionNone          = "none"
 	EncryptionSRTPOptional  = "srtp-optional"
 	EncryptionSRTPMandatory = "srtp-mandatory"
+	EncryptionDTLSSRTP      = "dtls-srtp"
 )
 
 // validEncryption reports whether e is a media.encryption value.
 func validEncryption(e string) bool {
-	return e == EncryptionNone || e == EncryptionSRTPOptional || e == EncryptionSRTPMandatory
+	return e == EncryptionNone || e == EncryptionSRTPOptional || e == EncryptionSRTPMandatory || e == EncryptionDTLSSRTP
 }
 
 // Values accepted by Media.HoldStyle.

@@ -184,7 +184,7 @@ func (v *validator) accounts() {
 			}
 		}
 		if a.MediaEncryption != "" && !validEncryption(a.MediaEncryption) {
-			v.addf(p+"media_encryption", "want \"\" (media.encryption), \"none\", \"srtp-optional\" or \"srtp-mandatory\", got %q", a.MediaEncryption)
+			v.addf(p+"media_encryption", "want \"\" (media.encryption), \"none\", \"srtp-optional\", \"srtp-mandatory\" or \"dtls-srtp\", got %q", a.MediaEncryption)
 		}
 	}
 }
@@ -250,7 +250,7 @@ func (v *validator) media() {
 		v.addf("media.dtmf_mode", "want \"auto\", \"rfc4733\" or \"info\", got %q", m.DTMFMode)
 	}
 	if !validEncryption(m.Encryption) {
-		v.addf("media.encryption", "want \"none\", \"srtp-optional\" or \"srtp-mandatory\", got %q", m.Encryption)
+		v.addf("media.encryption", "want \"none\", \"srtp-optional\", \"srtp-mandatory\" or \"dtls-srtp\", got %q", m.Encryption)
 	}
 	switch m.HoldStyle {
 	case HoldSendonly, HoldC0:

@@ -66,7 +66,11 @@ type BaresipConfig struct {
 	// and drops RTCP that arrives on its RTP port.
 	RTCPMux bool
 	// MediaEnc is the account's mediaenc, loading the srtp module: "srtp"
-	// (RTP/AVP offers with SDES a=crypto) or "srtp-mand" (RTP/SAVP).
+	// (RTP/AVP offers with SDES a=crypto) or "srtp-mand" (RTP/SAVP); or
+	// the dtls_srtp module: "dtls_srtp" (DTLS-SRTP, RFC 5764: baresip 1.0
+	// offers UDP/TLS/RTP/SAVPF with session-level a=setup:actpass and
+	// a=fingerprint:SHA-256, answers a=setup:active, and holds its media
+	// until the handshake is done).
 	MediaEnc string
 	// Netns, if not nil, runs baresip inside that network namespace, with
 	// SIP on Addr (which must then be the namespace's address) port 5060,
@@ -293,7 +297,10 @@ func (b *Baresip) configFile() string {
 	if b.cfg.MediaNAT != "" {
 		kv("module", b.cfg.MediaNAT+".so")
 	}
-	if b.cfg.MediaEnc != "" {
+	switch {
+	case strings.HasPrefix(b.cfg.MediaEnc, "dtls_srtp"):
+		kv("module", "dtls_srtp.so")
+	case b.cfg.MediaEnc != "":
 		kv("module", "srtp.so")
 	}
 	kv("module_tmp", "account.so")

@@ -62,7 +62,21 @@ func (s *Stream) receiveRTP(b []byte, from netip.AddrPort, now time.Time) (d1, d
 		s.handleSTUN(b, from, false)
 		return 0, 0
 	}
+	if isDTLS(b) {
+		// RFC 7983 §7: 20-63 is DTLS.
+		if s.dtls != nil {
+			s.dtls.push(b, unmap(from))
+		} else {
+			s.garbage.Add(1)
+		}
+		return 0, 0
+	}
 	st := s.sec.Load()
+	if st == nil && s.needKeys {
+		// RFC 5764 §4.1.2: nothing in clear before the DTLS keys.
+		s.srtpDropped.Add(1)
+		return 0, 0
+	}
 	if demux(b) == kindRTCP {
 		if st != nil {
 			var ok bool

@@ -43,8 +43,21 @@ func (s *Stream) readRTCP() {
 			s.handleSTUN(buf[:n], from, true)
 			continue
 		}
+		if isDTLS(buf[:n]) {
+			if s.dtlsRTCP != nil {
+				s.dtlsRTCP.push(buf[:n], unmap(from))
+			} else {
+				s.garbage.Add(1)
+			}
+			continue
+		}
 		b := buf[:n]
-		if st := s.sec.Load(); st != nil {
+		st := s.sec.Load()
+		if st == nil && s.needKeys {
+			s.srtpDropped.Add(1) // DTLS-SRTP before its keys
+			continue
+		}
+		if st != nil {
 			var ok bool
 			if b, ok = s.unprotectRTCP(st, plain, b); !ok {
 				continue
@@ -199,7 +212,7 @@ func (s *Stream) sendRTCP(now time.Time, bye bool) {
 		o.block = &t.block
 	}
 	s.mu.Unlock()
-	if !dst.IsValid() || (!mux && s.rtcpConn == nil) {
+	if !dst.IsValid() || (!mux && s.rtcpConn == nil) || (s.needKeys && s.sec.Load() == nil) {
 		return
 	}
 	if t.sentSinceRR {

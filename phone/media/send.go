@@ -69,8 +69,10 @@ func (s *Stream) tickSend(now time.Time, skipped int) (stats bool, digit rune) {
 		t.marker = true
 		s.markNext = false
 	}
-	sending := s.sendOn && s.dst.IsValid()
 	dst := s.dst
+	// DTLS-SRTP: nothing is sent before the keys (RFC 5764 §4.1.2).
+	keyed := !s.needKeys || s.sec.Load() != nil
+	sending := s.sendOn && s.dst.IsValid() && keyed
 	if sending && !t.dtmf.active && t.gap == 0 && len(s.dtmfQ) > 0 && s.dtmfPT >= 0 {
 		r := s.dtmfQ[0]
 		copy(s.dtmfQ, s.dtmfQ[1:])
@@ -85,10 +87,11 @@ func (s *Stream) tickSend(now time.Time, skipped int) (stats bool, digit rune) {
 	}
 	s.mu.Unlock()
 
+	s.flushDTLS(dst)
 	if sending {
 		s.sendFrame(dst, src, muted, codec, pt, t.pcm[:frame], step)
 	}
-	if !now.Before(t.nextRTCP) {
+	if !now.Before(t.nextRTCP) && keyed {
 		s.sendRTCP(now, false)
 		t.nextRTCP = now.Add(s.rtcpDelay())
 	}

@@ -41,6 +41,10 @@ type SRTPKeys struct {
 	// packets carry (RFC 3711 §3.1; RFC 4568 §6.1 <MKI>:<length>), nil when
 	// they carry none. We send none.
 	RemoteMKI []byte
+	// RTCPLocal and RTCPRemote, when set, are SRTCP's own keys: DTLS-SRTP
+	// without rtcp-mux keys the RTCP component with its own association
+	// (RFC 5764 §4.1.2). Unset, SRTCP uses Local and Remote.
+	RTCPLocal, RTCPRemote []byte
 }
 
 // srtpState is one set of keys in use. The contexts keep per-SSRC state
@@ -51,6 +55,7 @@ type SRTPKeys struct {
 type srtpState struct {
 	suite          string
 	local, remote  []byte
+	rtcpL, rtcpR   []byte // SRTCP's keys (Local and Remote unless set apart)
 	remoteMKI      []byte
 	txRTP, rxRTP   *srtp.Context
 	txRTCP, rxRTCP *srtp.Context
@@ -107,28 +112,37 @@ func newSRTPState(k SRTPKeys, old *srtpState) (*srtpState, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: suite %q", ErrSRTPKeys, k.Suite)
 	}
-	st := &srtpState{suite: k.Suite, local: bytes.Clone(k.Local), remote: bytes.Clone(k.Remote), remoteMKI: bytes.Clone(k.RemoteMKI)}
-	if old != nil && old.suite == k.Suite && bytes.Equal(old.local, k.Local) {
-		st.txRTP, st.txRTCP = old.txRTP, old.txRTCP
-	} else {
-		var err error
-		if st.txRTP, err = newContext(p, k.Local, false, nil); err != nil {
-			return nil, err
-		}
-		if st.txRTCP, err = newContext(p, k.Local, false, nil); err != nil {
-			return nil, err
-		}
+	rl, rr := k.RTCPLocal, k.RTCPRemote
+	if len(rl) == 0 {
+		rl = k.Local
 	}
-	if old != nil && old.suite == k.Suite && bytes.Equal(old.remote, k.Remote) && bytes.Equal(old.remoteMKI, k.RemoteMKI) {
-		st.rxRTP, st.rxRTCP = old.rxRTP, old.rxRTCP
-	} else {
-		var err error
-		if st.rxRTP, err = newContext(p, k.Remote, true, k.RemoteMKI); err != nil {
-			return nil, err
-		}
-		if st.rxRTCP, err = newContext(p, k.Remote, true, k.RemoteMKI); err != nil {
-			return nil, err
-		}
+	if len(rr) == 0 {
+		rr = k.Remote
+	}
+	st := &srtpState{suite: k.Suite, local: bytes.Clone(k.Local), remote: bytes.Clone(k.Remote), remoteMKI: bytes.Clone(k.RemoteMKI),
+		rtcpL: bytes.Clone(rl), rtcpR: bytes.Clone(rr)}
+	same := old != nil && old.suite == k.Suite
+	sameRx := same && bytes.Equal(old.remoteMKI, k.RemoteMKI)
+	var err error
+	if same && bytes.Equal(old.local, k.Local) {
+		st.txRTP = old.txRTP
+	} else if st.txRTP, err = newContext(p, k.Local, false, nil); err != nil {
+		return nil, err
+	}
+	if same && bytes.Equal(old.rtcpL, rl) {
+		st.txRTCP = old.txRTCP
+	} else if st.txRTCP, err = newContext(p, rl, false, nil); err != nil {
+		return nil, err
+	}
+	if sameRx && bytes.Equal(old.remote, k.Remote) {
+		st.rxRTP = old.rxRTP
+	} else if st.rxRTP, err = newContext(p, k.Remote, true, k.RemoteMKI); err != nil {
+		return nil, err
+	}
+	if sameRx && bytes.Equal(old.rtcpR, rr) {
+		st.rxRTCP = old.rxRTCP
+	} else if st.rxRTCP, err = newContext(p, rr, true, k.RemoteMKI); err != nil {
+		return nil, err
 	}
 	return st, nil
 }

@@ -82,6 +82,10 @@ type StreamConfig struct {
 	// SRTP, when its Suite is set, protects RTP and RTCP (RFC 3711) with
 	// SDES keys; see Stream.SetSRTP.
 	SRTP SRTPKeys
+	// DTLS makes the stream carry DTLS-SRTP (RFC 5764): DTLS records on
+	// the RTP port go to Stream.DTLS, and no RTP or RTCP is sent or
+	// accepted until SetSRTP installs the keys the handshake gives.
+	DTLS bool
 	// OnStats is called with fresh statistics a few times per second at most
 	// (see WithStatsInterval), from the clock goroutine, outside locks. It
 	// must not block.
@@ -136,6 +140,12 @@ type Stream struct {
 	srx srtpRx // the RTP receiver's
 	srtcpScratch
 	srtpDropped atomic.Uint64
+
+	// DTLS-SRTP (RFC 5764): the records' transport, nil without; needKeys
+	// holds media back until keys are set. Both fixed by NewStream.
+	dtls     *DTLSTransport
+	dtlsRTCP *DTLSTransport
+	needKeys bool
 
 	tx    txState  // clock goroutine only (and Close after remove)
 	drain rtpDrain // set up by Start before s is on the clock; then clock goroutine only
@@ -292,6 +302,12 @@ func (e *Engine) NewStream(cfg StreamConfig) (*Stream, error) {
 	s.tx.seq = uint16(rand.Uint32())
 	s.tx.ts = rand.Uint32()
 	s.setRemoteLocked(cfg.Remote, cfg.RemoteRTCP)
+	if cfg.DTLS {
+		s.dtls, s.needKeys = newDTLSTransport(s, false), true
+		if cfg.RTCP != nil {
+			s.dtlsRTCP = newDTLSTransport(s, true)
+		}
+	}
 	if err := s.SetSRTP(cfg.SRTP); err != nil {
 		return nil, fmt.Errorf("new stream: %w", err)
 	}
@@ -340,6 +356,12 @@ func (s *Stream) Close() error {
 		s.closed = true
 		s.mu.Unlock()
 		s.e.remove(s) // no tick runs s after this
+		if s.dtls != nil {
+			_ = s.dtls.Close()
+		}
+		if s.dtlsRTCP != nil {
+			_ = s.dtlsRTCP.Close()
+		}
 		if started {
 			s.sendRTCP(s.e.now(), true)
 		}

@@ -35,6 +35,12 @@ import (
 // l.SRTP.Mandatory, fails with ErrNoCrypto; so does an RTP/SAVP offer when
 // l.SRTP is nil. Without l.SRTP a=crypto lines are ignored.
 //
+// With l.DTLS set, only a DTLS-SRTP section (UDP/TLS/RTP/SAVP or SAVPF,
+// RFC 5764 §8) with a=fingerprint is accepted (else ErrNoCrypto); the
+// answer keeps its transport and carries our a=fingerprint and a=setup
+// (active unless the offer is active, RFC 5763 §5; see LocalDTLS.Setup). Without l.DTLS (and l.SRTP),
+// a DTLS offer is refused like an RTP/SAVP one.
+//
 // Errors: ErrInvalidLocal (l or localDir), ErrMalformed, ErrNoAudio,
 // ErrAudioRejected (the audio stream has port 0), ErrNoCommonCodec and
 // ErrNoCrypto.
@@ -50,7 +56,7 @@ func Answer(l *Local, offer []byte, localDir Direction) (answer []byte, remote M
 	if err != nil {
 		return nil, Media{}, Codec{}, err
 	}
-	idx, err := selectAudio(sd, l.SRTP != nil)
+	idx, err := selectAudio(sd, l.SRTP != nil || l.DTLS != nil)
 	if err != nil {
 		if _, serr := selectAudio(sd, true); serr == nil {
 			err = fmt.Errorf("%w: only RTP/SAVP offered, SRTP is off", ErrNoCrypto)
@@ -59,6 +65,11 @@ func Answer(l *Local, offer []byte, localDir Direction) (answer []byte, remote M
 	}
 	if l.SRTP != nil {
 		if k := selectKeyed(sd); k >= 0 {
+			idx = k
+		}
+	}
+	if l.DTLS != nil {
+		if k := selectDTLS(sd); k >= 0 {
 			idx = k
 		}
 	}
@@ -75,7 +86,13 @@ func Answer(l *Local, offer []byte, localDir Direction) (answer []byte, remote M
 		return nil, remote, Codec{}, fmt.Errorf("%w: offered %v, enabled %v", ErrNoCommonCodec, remote.Codecs, enabled)
 	}
 	chosen = remote.Codecs[i]
-	lines, err := answerSRTP(l.SRTP, &remote)
+	var lines []Crypto
+	var dtlsLines []psdp.Attribute
+	if l.DTLS != nil {
+		dtlsLines, err = answerDTLS(l.DTLS, remote)
+	} else {
+		lines, err = answerSRTP(l.SRTP, &remote)
+	}
 	if err != nil {
 		return nil, remote, Codec{}, err
 	}
@@ -83,6 +100,11 @@ func Answer(l *Local, offer []byte, localDir Direction) (answer []byte, remote M
 	// RFC 3264 §6.1: the answer uses the offerer's payload types; the
 	// formats keep the offer's relative order.
 	md := &psdp.MediaDescription{MediaName: audioName(l.Port, remote.SAVP)}
+	if remote.DTLS {
+		// The offer's spelling, SAVP or SAVPF (RFC 3264 §6: the answer
+		// keeps the offered transport).
+		md.MediaName.Protos = slices.Clone(offered.MediaName.Protos)
+	}
 	// RFC 4733 §2.1: events on the audio's clock. An Opus offer with only
 	// telephone-event/8000 (baresip's) keeps that one: its events are
 	// still understood (only the digit matters to us), and ours go as SIP
@@ -113,6 +135,7 @@ func Answer(l *Local, offer []byte, localDir Direction) (answer []byte, remote M
 		md.Attributes = append(md.Attributes, psdp.NewPropertyAttribute(attrRTCPMux))
 	}
 	addCrypto(md, lines)
+	md.Attributes = append(md.Attributes, dtlsLines...)
 
 	ans := l.session()
 	if remote.ICE.On() {

@@ -19,7 +19,11 @@
 //     RFC 2543 style hold with c=0.0.0.0 (RFC 3264 §8.4);
 //   - IPv4 and IPv6 connection addresses, a=ptime and a=rtcp (RFC 3605);
 //   - RTP/RTCP multiplexing (RFC 5761 §5.1.1, RFC 8035): a=rtcp-mux offered
-//     and accepted when [Local].RTCPMux is set.
+//     and accepted when [Local].RTCPMux is set;
+//   - SRTP with SDES keys (RFC 4568, [SRTP]) on RTP/AVP or RTP/SAVP, and
+//     DTLS-SRTP ([LocalDTLS]: UDP/TLS/RTP/SAVP and SAVPF, RFC 5764 §8, with
+//     a=fingerprint, RFC 8122, and a=setup, RFC 4145 and RFC 5763 §5); the
+//     handshake itself is the caller's.
 //
 // Other media sections (video, a second audio stream, SRTP profiles) are
 // rejected in answers with port 0 as RFC 3264 §6 requires.

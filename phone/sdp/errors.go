@@ -22,9 +22,11 @@ var (
 	// an offer with 488.
 	ErrNoCommonCodec = errors.New("sdp: no common codec")
 
-	// ErrNoCrypto reports an SRTP negotiation that failed: an RTP/SAVP offer
-	// while SRTP is off, or no usable a=crypto line (RFC 4568) where SRTP is
-	// required. A UAS answers such an offer with 488.
+	// ErrNoCrypto reports an SRTP negotiation that failed: an RTP/SAVP or
+	// DTLS-SRTP offer while SRTP is off, no usable a=crypto line (RFC 4568)
+	// where SRTP is required, or, with DTLS-SRTP on, an offer that is not
+	// DTLS-SRTP or lacks a=fingerprint or a usable a=setup.
+	// A UAS answers such an offer with 488.
 	ErrNoCrypto = errors.New("sdp: no usable SRTP key")
 
 	// ErrInvalidLocal reports a Local or Direction argument that cannot

@@ -2,6 +2,7 @@ package sdp
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -21,6 +22,11 @@ func fuzzSeeds(f *testing.F) {
 		"crypto:2 AES_CM_128_HMAC_SHA1_80 inline:"+key30+"|2^31|1:4 WSH=64",
 		"crypto:3 AEAD_AES_128_GCM inline:"+key28+" UNENCRYPTED_SRTP")))
 	f.Add([]byte(savpAudio("0", "crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"+key30+"|1:4;inline:"+key30+"|2:4 FEC_ORDER=FEC_SRTP")))
+	f.Add([]byte(baresipDTLSOffer))
+	f.Add([]byte(audio("0", "setup:passive", "fingerprint:sha-1 "+strings.Repeat("0A:", 19)+"0A", "rtcp-mux")))
+	if b, err := Offer(dtlsLocal(), SendRecv, false); err == nil {
+		f.Add(b)
+	}
 	l := &Local{Addr: "192.0.2.1", Port: 4000}
 	for _, d := range []Direction{SendRecv, SendOnly, RecvOnly, Inactive} {
 		b, err := Offer(l, d, true)

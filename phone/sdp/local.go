@@ -48,6 +48,10 @@ type Local struct {
 	// SRTP.Mandatory or SRTP.SAVP) and answers accept a=crypto offers (see
 	// SRTP).
 	SRTP *SRTP
+	// DTLS, when set, makes offers DTLS-SRTP (UDP/TLS/RTP/SAVP, RFC 5764
+	// §8, with a=fingerprint and a=setup:actpass) and answers accept only
+	// DTLS-SRTP offers (see LocalDTLS). It excludes SRTP.
+	DTLS *LocalDTLS
 }
 
 // defaultPtime is 20 ms, the RFC 3551 §4.5 default for G.711 frames.
@@ -88,12 +92,18 @@ func Offer(l *Local, dir Direction, holdC0 bool) ([]byte, error) {
 		sd.ConnectionInformation = connection("0.0.0.0")
 	}
 	var lines []Crypto
+	if l.SRTP != nil && l.DTLS != nil {
+		return nil, fmt.Errorf("%w: both SDES and DTLS-SRTP", ErrInvalidLocal)
+	}
 	if l.SRTP != nil {
 		if lines, err = l.SRTP.offerLines(); err != nil {
 			return nil, err
 		}
 	}
 	md := &psdp.MediaDescription{MediaName: audioName(l.Port, l.SRTP.savp())}
+	if l.DTLS != nil {
+		md.MediaName.Protos = slices.Clone(dtlsProtos)
+	}
 	wide := false
 	for _, name := range codecs {
 		addCodec(md, offerPT(name), rtpmapValue(name), localFmtp(name))
@@ -110,6 +120,10 @@ func Offer(l *Local, dir Direction, holdC0 bool) ([]byte, error) {
 		addMuxOffer(md, l.Port)
 	}
 	addCrypto(md, lines)
+	if l.DTLS != nil {
+		// RFC 5763 §5: the offerer MUST write actpass.
+		md.Attributes = append(md.Attributes, dtlsAttrs(l.DTLS.Fingerprint, SetupActPass)...)
+	}
 	l.addICE(sd, md, false)
 	sd.MediaDescriptions = []*psdp.MediaDescription{md}
 	return sd.Marshal()

@@ -61,6 +61,16 @@ type Media struct {
 	// Crypto lists the usable a=crypto lines (RFC 4568 §9.1) in order;
 	// malformed ones and unsupported suites are left out.
 	Crypto []Crypto
+	// DTLS is set when the profile is UDP/TLS/RTP/SAVP or its F variant
+	// (RFC 5764 §8): keys come from a DTLS handshake on the media port.
+	// SAVP is then set too.
+	DTLS bool
+	// Fingerprints are the usable a=fingerprint values (RFC 8122 §5) of
+	// the section, else of the session.
+	Fingerprints []Fingerprint
+	// Setup is the a=setup value (RFC 4145 §4) of the section, else of
+	// the session; "" when absent.
+	Setup Setup
 }
 
 // Parse parses a session description and returns its audio stream: the first
@@ -125,7 +135,7 @@ func normalize(b []byte) string {
 // package negotiates.
 func isAudioAVP(md *psdp.MediaDescription) bool {
 	p := md.MediaName.Protos
-	return md.MediaName.Media == "audio" && len(p) == 2 && p[0] == "RTP" && (p[1] == "AVP" || p[1] == "SAVP")
+	return md.MediaName.Media == "audio" && (len(p) == 2 && p[0] == "RTP" && (p[1] == "AVP" || p[1] == "SAVP") || isDTLSProto(p))
 }
 
 // selectAudio returns the index of the audio section Parse describes: the
@@ -137,7 +147,7 @@ func selectAudio(sd *psdp.SessionDescription, savp bool) (int, error) {
 		if !isAudioAVP(md) {
 			continue
 		}
-		s := md.MediaName.Protos[1] == "SAVP"
+		s := isSecure(md)
 		if s && !savp {
 			continue
 		}
@@ -313,8 +323,11 @@ func parseMedia(sd *psdp.SessionDescription, md *psdp.MediaDescription) (Media, 
 		}
 	}
 	m.ICE = parseICE(sd, md)
-	m.SAVP = md.MediaName.Protos[1] == "SAVP"
+	m.SAVP = isSecure(md)
 	m.Crypto = parseCryptoLines(md)
+	if err := parseDTLS(&m, sd, md); err != nil {
+		return Media{}, err
+	}
 	return m, nil
 }
 
