@@ -20,7 +20,10 @@ const ctlUsage = `usage: teaphone ctl [--socket PATH] [--call LINE] COMMAND…
 Sends one command to a running teaphone (the full-screen phone, answer or
 dial) through its control socket and prints the JSON reply; exits 1 when
 the reply says ok:false. "teaphone ctl events" prints the phone's events
-(the JSON lines of the headless modes) until interrupted.
+(the JSON lines of the headless modes) until interrupted. Each argument
+reaches the phone as given (teaphone ctl reject 480 "Not now", teaphone ctl
+play "my file.wav"); a single argument is the whole command, as written in
+a call script.
 
 Commands: dial URI · calls · answer · reject [CODE [REASON]] · hangup · hold ·
 resume · mute · unmute · dtmf DIGITS · transfer URI · transfer-attended LINE ·
@@ -56,7 +59,7 @@ func runCtl(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			return fmt.Errorf("ctl: %w", err)
 		}
 	}
-	cmd := strings.Join(fs.Args(), " ")
+	cmd := ctl.JoinArgs(fs.Args())
 	if strings.EqualFold(cmd, "events") {
 		return ctl.Follow(ctx, path, stdout)
 	}

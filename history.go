@@ -50,7 +50,8 @@ func startHistory(cfg config.Config, mgr *sessions.Manager, mode string, logger 
 		}
 		return phoneHistory{stop: func() {}, warning: warning}
 	}
-	rec := callhistory.Record(db, mgr, logger.With("component", "callhistory"))
+	rec := callhistory.Record(db, mgr, logger.With("component", "callhistory"),
+		callhistory.WithKeep(cfg.History.KeepDuration()))
 	return phoneHistory{db: db, stop: func() {
 		rec.Close()
 		if err := db.Close(); err != nil {

@@ -63,6 +63,12 @@ func (m Model) handleResult(r resultMsg) Model {
 	if r.err != nil {
 		m.msg = message{text: fmt.Sprintf("%s%s: %v", r.what, line, r.err), err: true}
 		m.logf("%s%s failed: %v", r.what, line, r.err)
+		if r.what == "dtmf" {
+			// No "sent" event will come back for what failed.
+			x := m.extra[r.call]
+			x.dtmfTyped = ""
+			m.extra = withExtra(m.extra, r.call, x)
+		}
 		return m
 	}
 	if r.what != "dtmf" {

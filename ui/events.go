@@ -26,12 +26,7 @@ func (m Model) handleEvent(ev sessions.Event) (Model, tea.Cmd) {
 		m.regs = setVoicemail(m.regs, e.Account, n)
 		m.logf("account %s voicemail %d new %d old", e.Account, e.New, e.Old)
 	case sessions.DTMFEvent:
-		if e.Received {
-			x := m.extra[e.CallID]
-			x.dtmfRecv = lastRunes(x.dtmfRecv+e.Digit, dtmfLimit)
-			m.extra = withExtra(m.extra, e.CallID, x)
-			m.logf("line %d DTMF %s received", e.Line, e.Digit)
-		}
+		m = m.applyDTMF(e)
 	case sessions.MediaEvent:
 		if i := indexOf(m.calls, e.CallID); i >= 0 {
 			m.calls = append([]sessions.CallInfo(nil), m.calls...)
@@ -128,4 +123,24 @@ func (m *Model) addLog(l string) {
 	if len(m.logs) > logLimit {
 		m.logs = append([]string(nil), m.logs[len(m.logs)-logLimit:]...)
 	}
+}
+
+// applyDTMF shows a digit received, or sent by any client of the Manager:
+// a digit typed here is already shown (sendDTMF), so its event only
+// consumes it from dtmfTyped; others (teaphone ctl, a script) are added
+// and logged.
+func (m Model) applyDTMF(e sessions.DTMFEvent) Model {
+	x := m.extra[e.CallID]
+	switch {
+	case e.Received:
+		x.dtmfRecv = lastRunes(x.dtmfRecv+e.Digit, dtmfLimit)
+		m.logf("line %d DTMF %s received", e.Line, e.Digit)
+	case x.dtmfTyped != "" && strings.EqualFold(x.dtmfTyped[:1], e.Digit):
+		x.dtmfTyped = x.dtmfTyped[1:]
+	default:
+		x.dtmfSent = lastRunes(x.dtmfSent+e.Digit, dtmfLimit)
+		m.logf("line %d DTMF %s sent", e.Line, e.Digit)
+	}
+	m.extra = withExtra(m.extra, e.CallID, x)
+	return m
 }

@@ -57,6 +57,11 @@ type callExtra struct {
 	mos      sparkline.Series
 	dtmfSent string
 	dtmfRecv string
+	// dtmfTyped holds digits typed here and shown at once in dtmfSent whose
+	// "sent" DTMFEvent has not come back yet: those events are not shown
+	// again, while digits another client of the Manager sent (teaphone
+	// ctl, a script) are.
+	dtmfTyped string
 }
 
 // message is the one-line feedback under the dial line.

@@ -331,6 +331,13 @@ func TestRealFlowDialHoldDTMFHangupAnswer(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	// A digit sent through the Manager itself, as teaphone ctl does, shows
+	// too, and the typed ones are not shown twice.
+	mark = scr.mark(t)
+	if err := alice.mgr.SendDTMF(out.ID, "3"); err != nil {
+		t.Fatalf("SendDTMF through the Manager: %v", err)
+	}
+	scr.wait(t, mark, "dtmf sent 123")
 
 	// End: both sides see the call terminated, the UI is back to no calls.
 	mark = scr.mark(t)

@@ -267,6 +267,7 @@ func (m Model) selectCall(id sessions.CallID) Model {
 func (m Model) sendDTMF(c sessions.CallInfo, digit string) (Model, tea.Cmd) {
 	x := m.extra[c.ID]
 	x.dtmfSent = lastRunes(x.dtmfSent+digit, dtmfLimit)
+	x.dtmfTyped = lastRunes(x.dtmfTyped+digit, dtmfLimit)
 	m.extra = withExtra(m.extra, c.ID, x)
 	m.msg = message{text: fmt.Sprintf("DTMF %s → line %d", digit, c.Line)}
 	cl, kp := m.c, m.opts.Keypad

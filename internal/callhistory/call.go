@@ -38,19 +38,22 @@ func (c Call) Duration() time.Duration {
 }
 
 // Put inserts the call, or replaces the row with its ID: a row always holds
-// the latest snapshot of its call. It commits before it returns.
+// the latest snapshot of its call, with this process as its owner and now
+// as its last update (see CloseOrphans). It commits before it returns.
 func (d *DB) Put(ctx context.Context, c Call) error {
 	_, err := d.db.ExecContext(ctx, `INSERT INTO calls
 		(call_id, direction, remote_uri, display_name, account, state, started_at, answered_at, ended_at,
-		 end_reason, end_code, codec, mos, missed)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		 end_reason, end_code, codec, mos, missed, pid, pid_start, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (call_id) DO UPDATE SET
 		direction = excluded.direction, remote_uri = excluded.remote_uri, display_name = excluded.display_name,
 		account = excluded.account, state = excluded.state, started_at = excluded.started_at,
 		answered_at = excluded.answered_at, ended_at = excluded.ended_at, end_reason = excluded.end_reason,
-		end_code = excluded.end_code, codec = excluded.codec, mos = excluded.mos, missed = excluded.missed`,
+		end_code = excluded.end_code, codec = excluded.codec, mos = excluded.mos, missed = excluded.missed,
+		pid = excluded.pid, pid_start = excluded.pid_start, updated_at = excluded.updated_at`,
 		c.ID, c.Direction, c.RemoteURI, c.DisplayName, c.Account, c.State, millis(c.StartedAt),
-		nullMillis(c.AnsweredAt), nullMillis(c.EndedAt), c.EndReason, c.EndCode, c.Codec, nullFloat(c.MOS), c.Missed)
+		nullMillis(c.AnsweredAt), nullMillis(c.EndedAt), c.EndReason, c.EndCode, c.Codec, nullFloat(c.MOS), c.Missed,
+		d.owner.pid, d.owner.start, millis(time.Now()))
 	if err != nil {
 		return fmt.Errorf("call history: put %s: %w", c.ID, err)
 	}

@@ -21,8 +21,9 @@ const DefaultBusyTimeout = 2 * time.Second
 // DB is an open call history database. Its methods are safe for concurrent
 // use.
 type DB struct {
-	db   *sql.DB
-	path string
+	db    *sql.DB
+	path  string
+	owner owner // this process, written in each row (Put)
 }
 
 // DefaultPath is where the history is kept: teaphone/history.db under
@@ -80,7 +81,7 @@ func Open(path string, opts ...Option) (*DB, error) {
 	}
 	// One connection: writes are serialised here, not by SQLite's locks.
 	db.SetMaxOpenConns(1)
-	d := &DB{db: db, path: path}
+	d := &DB{db: db, path: path, owner: self()}
 	ctx, cancel := context.WithTimeout(context.Background(), o.busy+5*time.Second)
 	defer cancel()
 	if !fileExists(path) {

@@ -17,7 +17,9 @@ const childEnv = "CALLHISTORY_KILL_CHILD_DB"
 
 // TestKill9: a teaphone killed with SIGKILL in the middle of a call loses
 // at most that call: the call that ended before is intact in the reopened
-// database, which passes SQLite's integrity check.
+// database, which passes SQLite's integrity check; the next teaphone to
+// start closes the call left in progress ("teaphone stopped") but not that
+// of another teaphone still running.
 func TestKill9(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "history.db")
 	cmd := exec.Command(os.Args[0], "-test.run=^TestKill9Child$", "-test.count=1")
@@ -82,6 +84,28 @@ func TestKill9(t *testing.T) {
 	}
 	if inProgress.RemoteURI != "sip:carol@example.com" || inProgress.State != "connected" || ended(inProgress) {
 		t.Errorf("the call in progress: %+v", inProgress)
+	}
+
+	// Another teaphone (this process, alive) has a call in progress in the
+	// same file.
+	live := Call{ID: "live", Direction: "incoming", RemoteURI: "sip:dave@example.com", State: "connected",
+		StartedAt: time.Now(), AnsweredAt: time.Now()}
+	if err := db.Put(context.Background(), live); err != nil {
+		t.Fatal(err)
+	}
+	// The next teaphone to start closes the call the killed one left in
+	// progress, as of its last write, and leaves the live one's alone.
+	newRig(t, db)
+	closed := waitCall(t, db, "sip:carol@example.com", ended)
+	if closed.State != "terminated" || closed.EndReason != StoppedReason || closed.Missed ||
+		closed.EndedAt.Before(closed.AnsweredAt) || closed.AnsweredAt != inProgress.AnsweredAt {
+		t.Errorf("the orphan after the next start: %+v", closed)
+	}
+	if c := waitCall(t, db, "sip:dave@example.com", func(Call) bool { return true }); ended(c) || c.State != "connected" {
+		t.Errorf("the live process's call was closed: %+v", c)
+	}
+	if c := waitCall(t, db, "sip:bob@example.com", ended); c != want {
+		t.Errorf("the finished call changed: %+v", c)
 	}
 }
 

@@ -30,17 +30,49 @@ type Recorder struct {
 	log  *slog.Logger
 	done chan struct{}
 	mos  map[sessions.CallID]float64 // last MOS seen per call in progress
+	opts recordOptions
 }
+
+// RecordOption tunes Record.
+type RecordOption func(*recordOptions)
+
+type recordOptions struct {
+	keep  time.Duration    // 0: keep every call
+	every time.Duration    // upkeep period
+	now   func() time.Time // the clock of the trim
+}
+
+// UpkeepInterval is how often a Recorder repeats its upkeep while it runs.
+const UpkeepInterval = 24 * time.Hour
+
+// WithKeep deletes the calls that ended more than keep ago, at start and
+// every UpkeepInterval (default 0: keep every call).
+func WithKeep(keep time.Duration) RecordOption { return func(o *recordOptions) { o.keep = keep } }
+
+// WithUpkeepEvery sets the upkeep period (default UpkeepInterval; tests).
+func WithUpkeepEvery(d time.Duration) RecordOption { return func(o *recordOptions) { o.every = d } }
+
+// WithNow sets the clock the trim measures keep from (default time.Now).
+func WithNow(now func() time.Time) RecordOption { return func(o *recordOptions) { o.now = now } }
 
 // Record subscribes to src and writes each call to db as it progresses,
 // until Close. Failed writes are logged to log (nil: discarded) and the
-// next change of the call writes its whole row again.
-func Record(db *DB, src Source, log *slog.Logger) *Recorder {
+// next change of the call writes its whole row again. First, and then once
+// a day, it closes the calls left in progress by a teaphone that died
+// (DB.CloseOrphans) and deletes those older than WithKeep (DB.Trim).
+func Record(db *DB, src Source, log *slog.Logger, opts ...RecordOption) *Recorder {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	o := recordOptions{every: UpkeepInterval, now: time.Now}
+	for _, f := range opts {
+		f(&o)
+	}
+	if o.every <= 0 {
+		o.every = UpkeepInterval
+	}
 	r := &Recorder{db: db, sub: src.Subscribe(), log: log, done: make(chan struct{}),
-		mos: make(map[sessions.CallID]float64)}
+		mos: make(map[sessions.CallID]float64), opts: o}
 	go r.run()
 	return r
 }
@@ -64,18 +96,49 @@ func (r *Recorder) Done() <-chan struct{} { return r.done }
 
 func (r *Recorder) run() {
 	defer close(r.done)
-	for ev := range r.sub.C() {
-		switch e := ev.(type) {
-		case sessions.MediaEvent:
-			if e.Stats.MOS > 0 {
-				r.mos[e.CallID] = e.Stats.MOS
+	r.upkeep()
+	tick := time.NewTicker(r.opts.every)
+	defer tick.Stop()
+	for {
+		select {
+		case ev, ok := <-r.sub.C():
+			if !ok {
+				if err := r.sub.Err(); err != nil {
+					r.log.Warn("call history: recording stopped", "err", err)
+				}
+				return
 			}
-		case sessions.CallEvent:
-			r.write(e.Call)
+			switch e := ev.(type) {
+			case sessions.MediaEvent:
+				if e.Stats.MOS > 0 {
+					r.mos[e.CallID] = e.Stats.MOS
+				}
+			case sessions.CallEvent:
+				r.write(e.Call)
+			}
+		case <-tick.C:
+			r.upkeep()
 		}
 	}
-	if err := r.sub.Err(); err != nil {
-		r.log.Warn("call history: recording stopped", "err", err)
+}
+
+// upkeep closes the calls of dead teaphones and trims the old ones. A
+// failure is logged; the next upkeep tries again.
+func (r *Recorder) upkeep() {
+	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	defer cancel()
+	if n, err := r.db.CloseOrphans(ctx); err != nil {
+		r.log.Warn("call history: upkeep", "err", err)
+	} else if n > 0 {
+		r.log.Info("call history: closed calls left in progress by a teaphone that stopped", "calls", n)
+	}
+	if r.opts.keep <= 0 {
+		return
+	}
+	if n, err := r.db.Trim(ctx, r.opts.now().Add(-r.opts.keep)); err != nil {
+		r.log.Warn("call history: upkeep", "err", err)
+	} else if n > 0 {
+		r.log.Info("call history: deleted old calls", "calls", n, "keep", r.opts.keep)
 	}
 }
 

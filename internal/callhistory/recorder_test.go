@@ -32,12 +32,18 @@ func (f *fakePhone) emit(t testing.TB, evs ...phone.Event) {
 // newRig starts a Manager on a fake phone and a Recorder writing to db.
 func newRig(t testing.TB, db *DB) (*fakePhone, *sessions.Manager, *Recorder) {
 	t.Helper()
+	return newRigWith(t, db)
+}
+
+// newRigWith is newRig with Recorder options.
+func newRigWith(t testing.TB, db *DB, opts ...RecordOption) (*fakePhone, *sessions.Manager, *Recorder) {
+	t.Helper()
 	ph := &fakePhone{events: make(chan phone.Event)}
 	mgr := sessions.New()
 	if err := mgr.Start(ph); err != nil {
 		t.Fatal(err)
 	}
-	rec := Record(db, mgr, nil)
+	rec := Record(db, mgr, nil, opts...)
 	t.Cleanup(func() {
 		_ = mgr.Close() // ends the subscription: rec.Close does not wait
 		rec.Close()

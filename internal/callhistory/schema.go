@@ -34,6 +34,14 @@ var migrations = []string{
 		name TEXT PRIMARY KEY,
 		at   INTEGER NOT NULL
 	)`,
+	// 4: who records each call (pid and, on Linux, the process start time
+	// from /proc/PID/stat, against pid reuse) and when its row was last
+	// written, to close the calls of a teaphone that died; an index for
+	// trimming by end time.
+	`ALTER TABLE calls ADD COLUMN pid INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE calls ADD COLUMN pid_start TEXT NOT NULL DEFAULT '';
+	ALTER TABLE calls ADD COLUMN updated_at INTEGER;
+	CREATE INDEX calls_ended_at ON calls(ended_at);`,
 }
 
 // SchemaVersion is the schema version this package writes.

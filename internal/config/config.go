@@ -325,7 +325,7 @@ func Default() Config {
 		Calls:   Calls{AutoHold: true, TransferAllow: []string{}},
 		NAT:     NAT{ContactRewrite: true, KeepAlive: Duration{25 * time.Second}},
 		TLS:     TLS{Verify: true},
-		History: History{Enabled: true},
+		History: History{Enabled: true, Keep: DefaultHistoryKeep},
 	}
 }
 

@@ -41,6 +41,9 @@ func TestExampleFile(t *testing.T) {
 	if cfg.UI.LogFile != def.UI.LogFile || len(cfg.UI.Keys) != 0 {
 		t.Errorf("example [ui] = %+v, want the defaults %+v", cfg.UI, def.UI)
 	}
+	if cfg.History != def.History {
+		t.Errorf("example [history] = %+v, want the defaults %+v", cfg.History, def.History)
+	}
 	if cfg.Metrics != def.Metrics {
 		t.Errorf("example [metrics] = %+v, want the defaults %+v", cfg.Metrics, def.Metrics)
 	}

@@ -79,6 +79,7 @@ func (c Config) Validate() error {
 	v.metrics()
 	v.contacts()
 	v.rules()
+	v.history()
 	return errors.Join(v.errs...)
 }
 

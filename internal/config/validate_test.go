@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestValidateErrors(t *testing.T) {
@@ -83,6 +84,12 @@ func TestValidateErrors(t *testing.T) {
 			[]string{`@:2: sip.max_calls: want 1..2000, got 2001`}},
 		{"defer_timeout zero", "[sip]\ndefer_timeout = \"0s\"\n",
 			[]string{`@:2: sip.defer_timeout: want 1s..1h, got 0s`}},
+		{"history keep not a duration", "[history]\nkeep = \"a year\"\n",
+			[]string{`@:2: history.keep: want a duration like "365d" or "720h", or "0" to keep every call, got "a year"`}},
+		{"history keep bad days", "[history]\n\nkeep = \"-3d\"\n",
+			[]string{`@:3: history.keep: want days like "365d"`}},
+		{"history keep too short", "[history]\nkeep = \"10m\"\n",
+			[]string{`@:2: history.keep: want 0 (keep every call) or at least 1h, got 10m`}},
 		{"keepalive too short", "[nat]\nkeepalive = \"500ms\"\n",
 			[]string{`@:2: nat.keepalive: want 0 (none) or 1s..10m, got 500ms`}},
 		{"stun server bad port", "[nat]\nstun_server = \"stun.example.org:99999\"\n",
@@ -191,6 +198,9 @@ func TestValidateAccepts(t *testing.T) {
 			return b.String()
 		}()},
 		{"log pane key", "[ui.keys]\nlog = [\"L\"]\n"},
+		{"history kept forever", "[history]\nkeep = \"0\"\n"},
+		{"history kept 30 days", "[history]\nkeep = \"30d\"\n"},
+		{"history kept 720h", "[history]\nkeep = \"720h\"\n"},
 		{"unicode display name", "[[accounts]]\naor = \"sip:a@x\"\ndisplay_name = \"Zoë Ōkubo\"\n"},
 	}
 	for _, tt := range tests {
@@ -353,5 +363,26 @@ func TestTransferModeDefault(t *testing.T) {
 		if got := (Calls{AcceptTransfer: tc.set}).TransferMode(tc.mode); got != tc.want {
 			t.Errorf("accept_transfer %q in %s: %q, want %q", tc.set, tc.mode, got, tc.want)
 		}
+	}
+}
+
+func TestParseKeep(t *testing.T) {
+	day := 24 * time.Hour
+	tests := []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"", 365 * day, true}, {"0", 0, true}, {"365d", 365 * day, true}, {"1d", day, true},
+		{"720h", 720 * time.Hour, true}, {"0d", 0, true}, {"x", 0, false}, {"1.5d", 0, false}, {"-1h", 0, false},
+	}
+	for _, tt := range tests {
+		got, err := ParseKeep(tt.in)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("ParseKeep(%q) = %v, %v; want %v, ok %v", tt.in, got, err, tt.want, tt.ok)
+		}
+	}
+	if d := Default().History.KeepDuration(); d != 365*day {
+		t.Errorf("default keep = %v, want 365 days", d)
 	}
 }

@@ -151,9 +151,9 @@ func (c Command) String() string {
 		if a := strings.ToLower(c.Arg); a == "start" || a == "stop" {
 			return "record " + strconv.Quote(c.Arg)
 		}
-		return "record " + quote(c.Arg)
+		return "record " + Quote(c.Arg)
 	case OpPlay, OpTransfer, OpLog, OpForward:
-		return c.Op.String() + " " + quote(c.Arg)
+		return c.Op.String() + " " + Quote(c.Arg)
 	case OpExpectState:
 		return fmt.Sprintf("expect state %s within %s", c.State, c.Duration)
 	case OpExpectDTMF:
@@ -170,7 +170,7 @@ func (c Command) String() string {
 	case OpReject:
 		s := "reject " + strconv.Itoa(c.Code)
 		if c.Arg != "" {
-			s += " " + quote(c.Arg)
+			s += " " + Quote(c.Arg)
 		}
 		return s
 	}
@@ -230,9 +230,9 @@ func (o Op) ForRinging() bool {
 	return o == OpAnswer || o == OpReject || o == OpForward || o == OpIgnore
 }
 
-// quote returns s as written in a script: bare when Parse reads it back
+// Quote returns s as written in a script: bare when Parse reads it back
 // unchanged, else a Go double-quoted string.
-func quote(s string) string {
+func Quote(s string) string {
 	if s == "" || s != strings.TrimSpace(s) || strings.ContainsAny(s, ";#\"\\\n\r\t") {
 		return strconv.Quote(s)
 	}
