@@ -111,6 +111,9 @@ func dtlsCall(t *testing.T, mux bool) {
 		from = len(aAudio.received())
 		assertTone(t, "resumed: caller hears callee", aAudio.after(from, 8000), 440)
 	}
+	if n, m := ca.media.dtlsHandshakes(), cb.media.dtlsHandshakes(); n != 1 || m != 1 {
+		t.Errorf("hold and resume: %d and %d handshakes, want 1", n, m)
+	}
 	for _, s := range []struct {
 		p  *testPhone
 		id SessionID

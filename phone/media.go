@@ -77,6 +77,7 @@ func (m *mediaState) update() {
 		m.p.log.Warn("srtp keys", "session", m.id, "err", err)
 	}
 	m.applyDirectionLocked()
+	m.renewDTLSLocked()
 }
 
 // applyDirectionLocked sends only when both we and the remote want audio to
