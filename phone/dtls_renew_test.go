@@ -116,3 +116,38 @@ func TestDTLSReinviteMismatch(t *testing.T) {
 	}
 	a.waitCall(ida, StateTerminated, wait)
 }
+
+// TestDTLSAssocKey: what makes a new association: the peer's media
+// address or port, either fingerprint, the roles; not a c=0.0.0.0 hold
+// or a port 0.
+func TestDTLSAssocKey(t *testing.T) {
+	fp := func(b byte) sdp.Fingerprint { return sdp.Fingerprint{Hash: "sha-256", Sum: []byte{b}} }
+	base := func() *mediaState {
+		m := &mediaState{dtls: &dtlsState{remote: []sdp.Fingerprint{fp(1)}}}
+		m.local.DTLS = &sdp.LocalDTLS{Fingerprint: fp(2)}
+		m.remote = sdp.Media{Addr: "192.0.2.1", Port: 4000}
+		m.dtls.cur = m.assocKeyLocked()
+		return m
+	}
+	for _, tc := range []struct {
+		name  string
+		tweak func(m *mediaState)
+		renew bool
+	}{
+		{"nothing", func(*mediaState) {}, false},
+		{"address", func(m *mediaState) { m.remote.Addr = "192.0.2.2" }, true},
+		{"port", func(m *mediaState) { m.remote.Port = 4002 }, true},
+		{"c=0.0.0.0 hold", func(m *mediaState) { m.remote.Addr, m.remote.HoldC0 = "0.0.0.0", true }, false},
+		{"port 0", func(m *mediaState) { m.remote.Port = 0 }, false},
+		{"peer's fingerprint", func(m *mediaState) { m.dtls.remote = []sdp.Fingerprint{fp(3)} }, true},
+		{"a second fingerprint", func(m *mediaState) { m.dtls.remote = append(m.dtls.remote, fp(3)) }, true},
+		{"our fingerprint", func(m *mediaState) { m.local.DTLS.Fingerprint = fp(3) }, true},
+		{"roles", func(m *mediaState) { m.dtls.client = true }, true},
+	} {
+		m := base()
+		tc.tweak(m)
+		if got := m.assocKeyLocked() != m.dtls.cur; got != tc.renew {
+			t.Errorf("%s: new association %v, want %v", tc.name, got, tc.renew)
+		}
+	}
+}
