@@ -71,8 +71,14 @@ func TestDTLSReinviteNewFingerprint(t *testing.T) {
 			if tc.callee {
 				from = cb
 			}
+			mark := a.markEvents()
 			useCert(from, cert, cert.Fingerprint)
 			reoffer(t, from)
+			// The call says so while the media waits for the new keys.
+			a.waitEventOf(func(ev Event) bool {
+				ce, ok := ev.(CallEvent)
+				return ok && ce.Session == ida && ce.SRTP == SRTPHandshaking && a.indexLocked(ev) >= mark
+			}, "a call event of the new handshake")
 			waitHandshakes(t, "caller", ca, 2)
 			waitHandshakes(t, "callee", cb, 2)
 			a.waitSRTP(ida, dtlsSuite)
