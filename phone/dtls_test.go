@@ -228,9 +228,9 @@ func TestDTLSHandshakeTimeout(t *testing.T) {
 	a.waitCall(ida, StateTerminated, wait)
 }
 
-// TestDTLSNoLeaks: DTLS calls (one association, two, a failed one) leave
-// no goroutine behind once the phones close: the handshake goroutine and
-// pion's connections end with the call.
+// TestDTLSNoLeaks: DTLS calls (one association, two, renewed ones, a
+// failed one) leave no goroutine behind once the phones close: the
+// handshake goroutine and pion's connections end with the call.
 func TestDTLSNoLeaks(t *testing.T) {
 	base := runtime.NumGoroutine()
 	func() {
@@ -239,12 +239,17 @@ func TestDTLSNoLeaks(t *testing.T) {
 		b := newTestPhone(t, Options{Audio: &toneAudio{hz: 440}, Handler: h, Encryption: EncryptionDTLSSRTP})
 		ida, idb := connect(t, a, b, h)
 		a.waitSRTP(ida, dtlsSuite)
-		_ = a.Hangup(ida)
-		b.waitCall(idb, StateTerminated, wait)
 		other, err := dtlssrtp.NewCertificate()
 		if err != nil {
 			t.Fatal(err)
 		}
+		// A new association: the old ones end, the new ones with the call.
+		ca, _ := a.lookup(ida)
+		useCert(ca, other, other.Fingerprint)
+		reoffer(t, ca)
+		waitHandshakes(t, "caller", ca, 2)
+		_ = a.Hangup(ida)
+		b.waitCall(idb, StateTerminated, wait)
 		a.dtlsAdvertise.Store(&other.Fingerprint)
 		ida, idb = connect(t, a, b, h)
 		b.waitCall(idb, StateTerminated, wait)
