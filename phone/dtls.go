@@ -18,7 +18,9 @@ import (
 // is answered, on a goroutine the call owns, and its keys go into the
 // stream's SRTP contexts. Nothing is sent before them (media.StreamConfig
 // DTLS). With rtcp-mux (RFC 5761) one association keys RTP and RTCP;
-// without, the RTCP port has its own (RFC 5764 §4.1.2).
+// without, the RTCP port has its own (RFC 5764 §4.1.2). A later exchange
+// keeps the association, unless it changes a fingerprint, the roles or
+// the peer's transport: then a new one replaces it (dtls_renew.go).
 
 // ErrDTLSRequired reports an answer to our DTLS-SRTP offer that is not
 // DTLS-SRTP, or that lacks what the handshake needs.
