@@ -18,7 +18,9 @@ import (
 // is answered, on a goroutine the call owns, and its keys go into the
 // stream's SRTP contexts. Nothing is sent before them (media.StreamConfig
 // DTLS). With rtcp-mux (RFC 5761) one association keys RTP and RTCP;
-// without, the RTCP port has its own (RFC 5764 §4.1.2).
+// without, the RTCP port has its own (RFC 5764 §4.1.2). A later exchange
+// keeps the association, unless it changes a fingerprint, the roles or
+// the peer's transport: then a new one replaces it (dtls_renew.go).
 
 // ErrDTLSRequired reports an answer to our DTLS-SRTP offer that is not
 // DTLS-SRTP, or that lacks what the handshake needs.
@@ -27,14 +29,19 @@ var ErrDTLSRequired = errors.New("media encryption required (dtls-srtp) but the 
 // dtlsState is a call's DTLS side, under mediaState.mu.
 type dtlsState struct {
 	cert    *dtlssrtp.Certificate
-	client  bool              // our role: a=setup active (RFC 5763 §5)
-	remote  []sdp.Fingerprint // the peer's, from its SDP
-	started bool              // the handshake was started: later exchanges keep it (RFC 5763 §6.7)
-	keyed   bool              // m.keys came from the handshake
+	client  bool              // our role: a=setup active (RFC 5763 §5), as the last exchange said
+	remote  []sdp.Fingerprint // the peer's, from its last SDP
+	started bool              // the first handshake was started
+	keyed   bool              // m.keys came from the running association's handshake
 	// The RTCP association's keys, without rtcp-mux (RFC 5764 §4.1.2).
 	// Secret.
 	rtcpLocal, rtcpRemote []byte
-	took                  time.Duration // how long the handshake took
+	took                  time.Duration // how long the last handshake took
+	// cur is what the running (or running-to-be) association was made
+	// for; an exchange that changes it asks for a new one (renew).
+	cur        assocKey
+	renew      chan struct{} // cap 1: a new association is due (dtls_renew.go)
+	handshakes int           // handshakes that finished (tests, logs)
 }
 
 // dtlsPhone is the phone's DTLS side: one certificate for the phone's
@@ -60,16 +67,14 @@ func (m *mediaState) initDTLS() {
 	if f := m.p.dtlsAdvertise.Load(); f != nil {
 		fp = *f // tests: a fingerprint that is not ours
 	}
-	m.dtls = &dtlsState{cert: cert}
+	m.dtls = &dtlsState{cert: cert, renew: make(chan struct{}, 1)}
 	m.local.DTLS = &sdp.LocalDTLS{Fingerprint: fp}
 }
 
-// answeredDTLSLocked records the peer's side after we answered its offer.
+// answeredDTLSLocked records the peer's side after we answered its offer;
+// whether a running association is kept is decided once the exchange
+// takes effect (renewDTLSLocked).
 func (m *mediaState) answeredDTLSLocked(remote sdp.Media) {
-	if m.dtls.started {
-		m.checkSameFingerprintLocked(remote)
-		return
-	}
 	m.dtls.client = m.local.DTLS.Setup == sdp.SetupActive
 	m.dtls.remote = remote.Fingerprints
 }
@@ -83,30 +88,12 @@ func (m *mediaState) acceptDTLSLocked(remote sdp.Media) error {
 	case len(remote.Fingerprints) == 0:
 		return fmt.Errorf("%w: no usable a=fingerprint in the answer", ErrDTLSRequired)
 	}
-	if m.dtls.started {
-		// RFC 5763 §6.7: same transport, same association.
-		m.checkSameFingerprintLocked(remote)
-		return nil
-	}
 	client, err := sdp.DTLSClient(remote.Setup)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrDTLSRequired, err)
 	}
 	m.dtls.client, m.dtls.remote = client, remote.Fingerprints
 	return nil
-}
-
-// checkSameFingerprintLocked logs a peer that changed its certificate in
-// a later exchange: that asks for a new association (RFC 5763 §6.7),
-// which we do not make; the running one stays.
-func (m *mediaState) checkSameFingerprintLocked(remote sdp.Media) {
-	same := len(remote.Fingerprints) == len(m.dtls.remote)
-	for i := 0; same && i < len(remote.Fingerprints); i++ {
-		same = remote.Fingerprints[i].String() == m.dtls.remote[i].String()
-	}
-	if !same && m.p != nil {
-		m.p.log.Warn("dtls: the peer's fingerprint changed in a re-INVITE; keeping the running association", "session", m.id)
-	}
 }
 
 // dtlsJob is what the handshakes need, taken from mediaState at once:
@@ -116,10 +103,12 @@ func (m *mediaState) checkSameFingerprintLocked(remote sdp.Media) {
 type dtlsJob struct {
 	cfg       dtlssrtp.Config
 	rtp, rtcp *media.DTLSTransport // rtcp nil with rtcp-mux
+	renew     <-chan struct{}      // a new association is due
 }
 
-// takeDTLSJob returns the handshakes to run, once per call: ok is false
-// without DTLS, without a stream, or when they were started already.
+// takeDTLSJob returns the first handshakes to run, once per call: ok is
+// false without DTLS, without a stream, or when they were started
+// already.
 func (m *mediaState) takeDTLSJob() (dtlsJob, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -127,15 +116,24 @@ func (m *mediaState) takeDTLSJob() (dtlsJob, bool) {
 		return dtlsJob{}, false
 	}
 	m.dtls.started = true
-	job := dtlsJob{
+	var rtcp *media.DTLSTransport
+	if !m.mux {
+		rtcp = m.stream.DTLSRTCP()
+	}
+	return m.dtlsJobLocked(m.stream.DTLS(), rtcp), true
+}
+
+// dtlsJobLocked is the job of handshakes on rtp and rtcp with the roles
+// and fingerprints of the last exchange, which the association is now
+// made for (cur).
+func (m *mediaState) dtlsJobLocked(rtp, rtcp *media.DTLSTransport) dtlsJob {
+	m.dtls.cur = m.assocKeyLocked()
+	m.setKeepLocked()
+	return dtlsJob{
 		cfg: dtlssrtp.Config{Cert: m.dtls.cert, Client: m.dtls.client && !m.p.dtlsForceServer.Load(), Remote: slices.Clone(m.dtls.remote),
 			Timeout: time.Duration(m.p.dtlsTimeout.Load())},
-		rtp: m.stream.DTLS(),
+		rtp: rtp, rtcp: rtcp, renew: m.dtls.renew,
 	}
-	if !m.mux {
-		job.rtcp = m.stream.DTLSRTCP()
-	}
-	return job, true
 }
 
 // setDTLSKeys installs the keys of the finished handshakes (rtcp's Suite
@@ -153,6 +151,7 @@ func (m *mediaState) setDTLSKeys(k, rtcp dtlssrtp.Keys, took time.Duration) erro
 	m.keys = sdp.Keys{Suite: sdp.Suite(k.Suite), Local: k.Local, Remote: k.Remote}
 	m.dtls.rtcpLocal, m.dtls.rtcpRemote = rtcp.Local, rtcp.Remote
 	m.dtls.keyed, m.dtls.took = true, took
+	m.dtls.handshakes++
 	if err := m.stream.SetSRTP(m.mediaKeysLocked()); err != nil {
 		return fmt.Errorf("DTLS: installing the SRTP keys: %w", err)
 	}
@@ -175,7 +174,8 @@ const peerByeGrace = time.Second
 
 // startDTLS starts the call's handshakes once its media runs; the
 // goroutine keeps the associations until the call ends (its context),
-// and a failure ends the call with BYE and the reason.
+// makes new ones when an exchange asks for them (dtls_renew.go), and a
+// failure ends the call with BYE and the reason.
 func (c *call) startDTLS() {
 	job, ok := c.media.takeDTLSJob()
 	if !ok {
@@ -197,9 +197,10 @@ func (r handshakeResult) close() {
 	}
 }
 
-func (c *call) runDTLS(job dtlsJob) {
+// handshake runs job's handshakes and installs their keys; on failure
+// it closes what it opened.
+func (c *call) handshake(job dtlsJob) (rtp, rtcp handshakeResult, err error) {
 	start := time.Now()
-	var rtp, rtcp handshakeResult
 	rtp.sess, rtp.keys, rtp.err = dtlssrtp.Handshake(c.ctx, job.rtp, job.rtp.RemoteAddr(), job.cfg)
 	if rtp.err == nil && job.rtcp != nil {
 		// The RTCP port's association only after the RTP port's: baresip
@@ -211,7 +212,7 @@ func (c *call) runDTLS(job dtlsJob) {
 			rtcp.err = fmt.Errorf("%w (RTCP port)", rtcp.err)
 		}
 	}
-	err := rtp.err
+	err = rtp.err
 	if err == nil {
 		err = rtcp.err
 	}
@@ -221,13 +222,47 @@ func (c *call) runDTLS(job dtlsJob) {
 	if err != nil {
 		rtp.close()
 		rtcp.close()
-		c.dtlsFailed(err)
-		return
 	}
-	c.changed("DTLS-SRTP")
-	<-c.ctx.Done()
-	rtp.close()
-	rtcp.close()
+	return rtp, rtcp, err
+}
+
+// runDTLS is the call's DTLS goroutine: it runs job's handshakes, keeps
+// the associations, and replaces them when a new one is due.
+func (c *call) runDTLS(job dtlsJob) {
+	for {
+		rtp, rtcp, err := c.handshake(job)
+		if err != nil {
+			select {
+			case <-job.renew:
+				// The exchange changed under the handshake: the new
+				// association's turn.
+			default:
+				c.dtlsFailed(err)
+				return
+			}
+		} else {
+			c.changed("DTLS-SRTP")
+			select {
+			case <-c.ctx.Done():
+				rtp.close()
+				rtcp.close()
+				return
+			case <-job.renew:
+			}
+		}
+		var ok bool
+		if job, ok = c.media.renewDTLSJob(); !ok {
+			rtp.close()
+			rtcp.close()
+			return
+		}
+		// The old transports are closed: the old associations end
+		// without close_notify, which the peer's new handshake would
+		// only have to drop.
+		rtp.close()
+		rtcp.close()
+		c.changed("DTLS: new association")
+	}
 }
 
 // dtlsFailed ends the call after a failed handshake, with BYE and the

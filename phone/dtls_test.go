@@ -30,6 +30,14 @@ func (tp *testPhone) waitSRTP(id SessionID, suite string) CallEvent {
 	return got
 }
 
+// waitEventOf waits for an event that match accepts.
+func (tp *testPhone) waitEventOf(match func(Event) bool, what string) {
+	tp.t.Helper()
+	if !tp.waitFor(wait, match) {
+		tp.t.Fatalf("no %s; events: %s", what, tp.dump())
+	}
+}
+
 // mark is the number of events so far: waitFlagsAfter looks past it.
 func (tp *testPhone) markEvents() int {
 	tp.mu.Lock()
@@ -84,6 +92,16 @@ func dtlsCall(t *testing.T, mux bool) {
 	ida, idb := connect(t, a, b, h)
 	a.waitSRTP(ida, dtlsSuite)
 	b.waitSRTP(idb, dtlsSuite)
+	for _, p := range []*testPhone{a, b} {
+		p.waitEventOf(func(ev Event) bool {
+			ce, ok := ev.(CallEvent)
+			return ok && ce.State == StateActive && ce.SRTP == SRTPHandshaking
+		}, "a call event of the handshake under way")
+		p.waitEventOf(func(ev Event) bool {
+			me, ok := ev.(MediaEvent)
+			return ok && me.Stats.SRTP == dtlsSuite
+		}, "a media event saying DTLS")
+	}
 	ca, _ := a.lookup(ida)
 	cb, _ := b.lookup(idb)
 	t.Logf("handshake: caller (server) %v, callee (client) %v", ca.media.dtlsHandshakeTime(), cb.media.dtlsHandshakeTime())
@@ -111,6 +129,9 @@ func dtlsCall(t *testing.T, mux bool) {
 		from = len(aAudio.received())
 		assertTone(t, "resumed: caller hears callee", aAudio.after(from, 8000), 440)
 	}
+	if n, m := ca.media.dtlsHandshakes(), cb.media.dtlsHandshakes(); n != 1 || m != 1 {
+		t.Errorf("hold and resume: %d and %d handshakes, want 1", n, m)
+	}
 	for _, s := range []struct {
 		p  *testPhone
 		id SessionID
@@ -118,7 +139,7 @@ func dtlsCall(t *testing.T, mux bool) {
 		st, err := s.p.Stats(s.id)
 		// The server may send its first SRTP just before the client has
 		// its keys: a packet or two dropped at the start.
-		if err != nil || st.SRTP != "AES_CM_128_HMAC_SHA1_80" || st.DroppedSRTP > 3 || st.RTCPMux != mux {
+		if err != nil || st.SRTP != dtlsSuite || st.DroppedSRTP > 3 || st.RTCPMux != mux {
 			t.Errorf("stats %+v %v", st, err)
 		}
 		t.Logf("stats: rx %d tx %d dropped_srtp %d", st.RxPackets, st.TxPackets, st.DroppedSRTP)
@@ -207,9 +228,9 @@ func TestDTLSHandshakeTimeout(t *testing.T) {
 	a.waitCall(ida, StateTerminated, wait)
 }
 
-// TestDTLSNoLeaks: DTLS calls (one association, two, a failed one) leave
-// no goroutine behind once the phones close: the handshake goroutine and
-// pion's connections end with the call.
+// TestDTLSNoLeaks: DTLS calls (one association, two, renewed ones, a
+// failed one) leave no goroutine behind once the phones close: the
+// handshake goroutine and pion's connections end with the call.
 func TestDTLSNoLeaks(t *testing.T) {
 	base := runtime.NumGoroutine()
 	func() {
@@ -218,12 +239,17 @@ func TestDTLSNoLeaks(t *testing.T) {
 		b := newTestPhone(t, Options{Audio: &toneAudio{hz: 440}, Handler: h, Encryption: EncryptionDTLSSRTP})
 		ida, idb := connect(t, a, b, h)
 		a.waitSRTP(ida, dtlsSuite)
-		_ = a.Hangup(ida)
-		b.waitCall(idb, StateTerminated, wait)
 		other, err := dtlssrtp.NewCertificate()
 		if err != nil {
 			t.Fatal(err)
 		}
+		// A new association: the old ones end, the new ones with the call.
+		ca, _ := a.lookup(ida)
+		useCert(ca, other, other.Fingerprint)
+		reoffer(t, ca)
+		waitHandshakes(t, "caller", ca, 2)
+		_ = a.Hangup(ida)
+		b.waitCall(idb, StateTerminated, wait)
 		a.dtlsAdvertise.Store(&other.Fingerprint)
 		ida, idb = connect(t, a, b, h)
 		b.waitCall(idb, StateTerminated, wait)

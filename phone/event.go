@@ -134,8 +134,11 @@ type CallEvent struct {
 	HeldRemote    bool // the remote party put us on hold
 	Muted         bool
 	Codec         string // negotiated codec, "" before negotiation
-	// SRTP is the suite protecting the media ("AES_CM_128_HMAC_SHA1_80"),
-	// "" for plain RTP. Keys are never in events.
+	// SRTP is the suite protecting the media ("AES_CM_128_HMAC_SHA1_80",
+	// "AES_CM_128_HMAC_SHA1_80 (DTLS)" when a DTLS handshake keyed it),
+	// SRTPHandshaking while a DTLS-SRTP call's media waits for the
+	// handshake (nothing is sent then), "" for plain RTP. Keys are never
+	// in events.
 	SRTP      string
 	Transport string // signalling transport to the first hop: "UDP", "TCP" or "TLS"
 	Code      int    // SIP status code that caused this state (e.g. 486, 200 for BYE), 0 if none
@@ -154,6 +157,11 @@ type DTMFEvent struct {
 	Method   string // "rfc4733" or "info"
 }
 
+// SRTPHandshaking is CallEvent.SRTP of a DTLS-SRTP call whose media
+// waits for the handshake's keys (RFC 5764 §4.1.2: nothing is sent
+// before them), after the answer and again during a new association.
+const SRTPHandshaking = "DTLS (handshaking)"
+
 // MediaStats are per-call RTP/RTCP figures.
 type MediaStats struct {
 	Codec       string
@@ -170,7 +178,9 @@ type MediaStats struct {
 	JitterDelay float64 // current jitter buffer delay in ms
 	RemoteAddr  string
 	RTCPMux     bool // RTCP multiplexed on the RTP port (RFC 5761)
-	// SRTP is the suite protecting the media, "" for plain RTP.
+	// SRTP is the suite protecting the media, with " (DTLS)" when a
+	// DTLS handshake keyed it (as CallEvent's), "" for plain RTP and
+	// before the DTLS keys.
 	SRTP string
 	// DroppedSRTP counts packets that failed SRTP authentication or the
 	// replay check (forged, corrupted, replayed, another key).

@@ -29,6 +29,7 @@ func (m *mediaState) start() {
 	remote, remoteRTCP := m.remoteAddrsLocked()
 	id := m.id
 	p := m.p
+	dtls := m.dtls != nil
 	st, err := p.engine.NewStream(media.StreamConfig{
 		RTP: m.rtp, RTCP: m.rtcp, Remote: remote, RemoteRTCP: remoteRTCP,
 		PayloadType: m.codec.PT, Codec: m.codec.Name, Fmtp: m.codec.Fmtp,
@@ -39,7 +40,7 @@ func (m *mediaState) start() {
 			p.emit(DTMFEvent{Time: time.Now(), Session: id, Digit: d, Received: true, Method: "rfc4733"})
 		},
 		OnStats: func(s media.Stats) {
-			p.emit(MediaEvent{Time: time.Now(), Session: id, Stats: convertStats(s)})
+			p.emit(MediaEvent{Time: time.Now(), Session: id, Stats: convertStats(s, dtls)})
 		},
 	})
 	if err != nil {
@@ -77,6 +78,7 @@ func (m *mediaState) update() {
 		m.p.log.Warn("srtp keys", "session", m.id, "err", err)
 	}
 	m.applyDirectionLocked()
+	m.renewDTLSLocked()
 }
 
 // applyDirectionLocked sends only when both we and the remote want audio to
@@ -266,7 +268,12 @@ func (m *mediaState) sendDTMF(d rune) bool {
 	return true
 }
 
-func convertStats(s media.Stats) MediaStats {
+// convertStats is s for events and Stats; dtls marks the suite as the
+// call event does.
+func convertStats(s media.Stats, dtls bool) MediaStats {
+	if dtls {
+		s.SRTP = dtlsLabel(s.SRTP)
+	}
 	remote := ""
 	if s.Remote.IsValid() {
 		remote = s.Remote.String()
@@ -374,10 +381,10 @@ func (p *Phone) Stats(id SessionID) (MediaStats, error) {
 		return MediaStats{}, err
 	}
 	c.media.mu.Lock()
-	st := c.media.stream
+	st, dtls := c.media.stream, c.media.dtls != nil
 	c.media.mu.Unlock()
 	if st == nil {
 		return MediaStats{}, errors.New("no media yet")
 	}
-	return convertStats(st.Stats()), nil
+	return convertStats(st.Stats(), dtls), nil
 }

@@ -170,14 +170,29 @@ func (m *mediaState) mediaKeysLocked() media.SRTPKeys {
 	return m.dtlsMediaKeysLocked(media.SRTPKeys{Suite: string(m.keys.Suite), Local: m.keys.Local, Remote: m.keys.Remote, RemoteMKI: m.keys.RemoteMKI})
 }
 
-// srtpSuite returns the suite protecting the call's media, "" for none.
+// srtpSuite returns the suite protecting the call's media, "" for none;
+// for DTLS-SRTP the suite and " (DTLS)" once the handshake keyed it, and
+// SRTPHandshaking while the media waits for its keys.
 func (m *mediaState) srtpSuite() string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.dtls != nil && m.dtls.keyed {
-		return string(m.keys.Suite) + " (DTLS)"
+	if m.dtls != nil {
+		switch {
+		case m.dtls.keyed:
+			return dtlsLabel(string(m.keys.Suite))
+		case m.stream != nil:
+			return SRTPHandshaking
+		}
 	}
 	return string(m.keys.Suite)
+}
+
+// dtlsLabel is suite marked as keyed by DTLS ("" stays "").
+func dtlsLabel(suite string) string {
+	if suite == "" {
+		return ""
+	}
+	return suite + " (DTLS)"
 }
 
 // srtpMandatory reports whether the call must be encrypted.

@@ -10,6 +10,10 @@ import (
 	"github.com/teaphone/teaphone/phone"
 )
 
+// SRTPHandshaking is CallInfo.SRTP of a DTLS-SRTP call whose media
+// waits for the handshake's keys: nothing is sent meanwhile.
+const SRTPHandshaking = phone.SRTPHandshaking
+
 // CallID is the stable, user-facing identity of a call: a UUID v4 string. It
 // is minted as soon as the call exists (before any SIP message for outgoing
 // calls) and appears in every event and command.
@@ -54,7 +58,9 @@ type CallInfo struct {
 	Subject       string    `json:"subject,omitempty"`
 	SIPCallID     string    `json:"sip_call_id,omitempty"`
 	Codec         string    `json:"codec,omitempty"`
-	// SRTP is the suite protecting the media ("AES_CM_128_HMAC_SHA1_80"),
+	// SRTP is the suite protecting the media ("AES_CM_128_HMAC_SHA1_80",
+	// "AES_CM_128_HMAC_SHA1_80 (DTLS)" when a DTLS handshake keyed it),
+	// SRTPHandshaking while a DTLS-SRTP call's media waits for its keys,
 	// "" for plain RTP.
 	SRTP       string `json:"srtp"`
 	Transport  string `json:"transport,omitempty"` // signalling: "UDP", "TCP" or "TLS"

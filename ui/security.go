@@ -14,10 +14,13 @@ const (
 	lockOpen   = "🔓"
 )
 
+// dtlsWaiting is the call pane's word for a DTLS-SRTP handshake under way.
+const dtlsWaiting = "DTLS-SRTP handshake: no media until its keys"
+
 // securityMark is the call list's mark for c, "" when nothing is
 // encrypted.
 func securityMark(c sessions.CallInfo) string {
-	tls, srtp := c.Transport == "TLS", c.SRTP != ""
+	tls, srtp := c.Transport == "TLS", c.SRTP != "" && c.SRTP != sessions.SRTPHandshaking
 	switch {
 	case tls && srtp:
 		return lockClosed
@@ -28,9 +31,17 @@ func securityMark(c sessions.CallInfo) string {
 }
 
 // securityText is the call pane's line: which parts are encrypted and how.
+//
+// While a DTLS-SRTP handshake runs (after the answer, or for a new
+// association) the media is not encrypted yet but nothing is sent
+// either: no lock for the media, and the line says it waits.
 func securityText(c sessions.CallInfo) string {
 	tls, srtp := c.Transport == "TLS", c.SRTP != ""
 	switch {
+	case c.SRTP == sessions.SRTPHandshaking && tls:
+		return lockOpen + " TLS, " + dtlsWaiting
+	case c.SRTP == sessions.SRTPHandshaking:
+		return dtlsWaiting + ", signalling in clear (" + orDash(c.Transport) + ")"
 	case tls && srtp:
 		return lockClosed + " TLS + SRTP (" + c.SRTP + ")"
 	case srtp && strings.HasSuffix(c.SRTP, "(DTLS)"):

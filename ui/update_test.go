@@ -447,6 +447,8 @@ func TestCallEncryptionShown(t *testing.T) {
 		{"TLS + DTLS-SRTP", "TLS", "AES_CM_128_HMAC_SHA1_80 (DTLS)", "🔒", "🔒 TLS + SRTP (AES_CM_128_HMAC_SHA1_80 (DTLS))"},
 		{"TLS only", "TLS", "", "🔓", "🔓 TLS, media in clear"},
 		{"neither", "UDP", "", "", ""},
+		{"DTLS handshake", "UDP", sessions.SRTPHandshaking, "", "DTLS-SRTP handshake: no media until its keys, signalling in clear (UDP)"},
+		{"TLS + DTLS handshake", "TLS", sessions.SRTPHandshaking, "🔓", "🔓 TLS, DTLS-SRTP handshake: no media until its keys"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := newTestModel(newFake(), Options{})
@@ -457,6 +459,9 @@ func TestCallEncryptionShown(t *testing.T) {
 			if tc.mark == "" {
 				if strings.Contains(v, "🔒") || strings.Contains(v, "🔓") {
 					t.Fatalf("a lock for a call with nothing encrypted:\n%s", v)
+				}
+				if !strings.Contains(v, tc.pane) {
+					t.Fatalf("want %q in the pane:\n%s", tc.pane, v)
 				}
 				return
 			}

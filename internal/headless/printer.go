@@ -152,7 +152,7 @@ type (
 		Account         string             `json:"account,omitempty"`
 		Subject         string             `json:"subject,omitempty"`
 		Codec           string             `json:"codec,omitempty"`
-		SRTP            string             `json:"srtp"` // suite, "" for plain RTP
+		SRTP            string             `json:"srtp"` // suite ("… (DTLS)" once DTLS keyed it, "DTLS (handshaking)" before), "" for plain RTP
 		Transport       string             `json:"transport,omitempty"`
 		Decision        string             `json:"decision,omitempty"`
 		Rule            string             `json:"rule,omitempty"`     // what decided: "rules[2]" or "default"

@@ -154,7 +154,7 @@ func dtlsCall(t *testing.T, bob *peertest.Baresip, ph *testPhone, h *callHandler
 	t.Logf("teaphone stats: %+v", st)
 	// baresip's clear RTCP APP packet at its stream's start (see
 	// TestSRTPWithBaresip) and SRTP that overtook our keys are dropped.
-	if st.SRTP != "AES_CM_128_HMAC_SHA1_80" || st.DroppedSRTP > 3 || st.RTCPMux != mux {
+	if st.SRTP != dtlsSuite || st.DroppedSRTP > 3 || st.RTCPMux != mux {
 		t.Errorf("stats srtp %q dropped %d rtcp-mux %v", st.SRTP, st.DroppedSRTP, st.RTCPMux)
 	}
 	if _, err := bob.WaitEvent(bm, "CALL_RTCP", waitShort); err != nil {

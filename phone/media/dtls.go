@@ -62,13 +62,38 @@ func newDTLSTransport(s *Stream, rtcp bool) *DTLSTransport {
 
 // DTLS returns the stream's DTLS transport on the RTP port, nil unless
 // StreamConfig.DTLS.
-func (s *Stream) DTLS() *DTLSTransport { return s.dtls }
+func (s *Stream) DTLS() *DTLSTransport { return s.dtls.Load() }
 
 // DTLSRTCP returns the DTLS transport on the RTCP port, for RTCP that is
 // not multiplexed (RFC 5764 §4.1.2: each component has its own
 // association); nil unless StreamConfig.DTLS with an RTCP socket. Its
 // records leave the RTCP socket at once, to the RTCP address.
-func (s *Stream) DTLSRTCP() *DTLSTransport { return s.dtlsRTCP }
+func (s *Stream) DTLSRTCP() *DTLSTransport { return s.dtlsRTCP.Load() }
+
+// RenewDTLS starts the stream over for a new DTLS association (RFC 5763
+// §6.7, RFC 8842 §5: a changed fingerprint or transport asks for one):
+// it drops the SRTP keys, so that nothing is sent or accepted until
+// SetSRTP gives the new ones (no RTP in clear), and replaces the DTLS
+// transports with fresh ones, closing the old (their records, and a
+// handshake still on them, are dropped). It returns the new transports,
+// nil when the stream has no DTLS or is closed; rtcp is nil without an
+// RTCP association.
+func (s *Stream) RenewDTLS() (rtp, rtcp *DTLSTransport) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.dtls.Load() == nil {
+		return nil, nil
+	}
+	_ = s.SetSRTP(SRTPKeys{})
+	rtp = newDTLSTransport(s, false)
+	_ = s.dtls.Swap(rtp).Close()
+	if old := s.dtlsRTCP.Load(); old != nil {
+		rtcp = newDTLSTransport(s, true)
+		s.dtlsRTCP.Store(rtcp)
+		_ = old.Close()
+	}
+	return rtp, rtcp
+}
 
 // push hands a received record to the transport; it copies b and drops
 // the record when the queue is full or the transport closed. It runs on
@@ -183,10 +208,11 @@ func (t *DTLSTransport) SetWriteDeadline(time.Time) error { return nil }
 // flushDTLS sends the queued records to dst on the clock goroutine,
 // before the tick's RTP.
 func (s *Stream) flushDTLS(dst netip.AddrPort) {
-	if s.dtls == nil || !dst.IsValid() {
+	t := s.dtls.Load()
+	if t == nil || !dst.IsValid() {
 		return
 	}
-	for _, b := range s.dtls.take() {
+	for _, b := range t.take() {
 		if err := s.writeRTP(b, dst); err != nil {
 			s.e.log.Debug("dtls: send", "to", dst, "err", err)
 		}

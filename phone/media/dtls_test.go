@@ -171,4 +171,60 @@ func dtlsStreams(t *testing.T, mux bool) {
 	if srtpSeen < 30 {
 		t.Errorf("only %d SRTP packets on the wire", srtpSeen)
 	}
+	dtlsRenew(t, a, b, r, mux)
+}
+
+// dtlsRenew: RenewDTLS stops the media at once (no key, nothing sent,
+// never in clear), closes the old transports, and a handshake on the new
+// ones keys the streams again.
+func dtlsRenew(t *testing.T, a, b *peer, r *relay, mux bool) {
+	oldA, oldRTCP := a.s.DTLS(), a.s.DTLSRTCP()
+	ta, tra := a.s.RenewDTLS()
+	tb, trb := b.s.RenewDTLS()
+	if ta == nil || tb == nil || ta == oldA || (tra == nil) != (oldRTCP == nil) || a.s.DTLS() != ta || a.s.DTLSRTCP() != tra {
+		t.Fatalf("RenewDTLS = %p %p, %p %p", ta, tra, tb, trb)
+	}
+	if _, _, err := oldA.ReadFrom(make([]byte, 10)); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("old transport read: %v", err)
+	}
+	if oldRTCP != nil {
+		if _, _, err := oldRTCP.ReadFrom(make([]byte, 10)); !errors.Is(err, net.ErrClosed) {
+			t.Errorf("old RTCP transport read: %v", err)
+		}
+	}
+	if a.s.SRTPSuite() != "" || b.s.SRTPSuite() != "" {
+		t.Fatal("keys kept after RenewDTLS")
+	}
+	time.Sleep(100 * time.Millisecond) // a tick in flight
+	n := len(r.packets())
+	time.Sleep(300 * time.Millisecond)
+	if m := len(r.packets()); m != n {
+		t.Fatalf("%d datagrams sent without keys", m-n)
+	}
+	ca, err := dtlssrtp.NewCertificate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb, err := dtlssrtp.NewCertificate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ka, kb := handshakePair(t, ta, tb, ca, cb)
+	keysA := SRTPKeys{Suite: ka.Suite, Local: ka.Local, Remote: ka.Remote}
+	keysB := SRTPKeys{Suite: kb.Suite, Local: kb.Local, Remote: kb.Remote}
+	if !mux {
+		ra, rb := handshakePair(t, tra, trb, ca, cb)
+		keysA.RTCPLocal, keysA.RTCPRemote = ra.Local, ra.Remote
+		keysB.RTCPLocal, keysB.RTCPRemote = rb.Local, rb.Remote
+	}
+	if err := a.s.SetSRTP(keysA); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.s.SetSRTP(keysB); err != nil {
+		t.Fatal(err)
+	}
+	rx := b.s.Stats().RxPackets
+	waitFor(t, 5*time.Second, "audio under the new keys", func() bool { return b.s.Stats().RxPackets > rx+30 })
+	checkTone(t, "renewed: b hears a", b, 1000, 8000)
+	checkTone(t, "renewed: a hears b", a, 440, 8000)
 }

@@ -64,8 +64,8 @@ func (s *Stream) receiveRTP(b []byte, from netip.AddrPort, now time.Time) (d1, d
 	}
 	if isDTLS(b) {
 		// RFC 7983 §7: 20-63 is DTLS.
-		if s.dtls != nil {
-			s.dtls.push(b, unmap(from))
+		if t := s.dtls.Load(); t != nil {
+			t.push(b, unmap(from))
 		} else {
 			s.garbage.Add(1)
 		}

@@ -44,8 +44,8 @@ func (s *Stream) readRTCP() {
 			continue
 		}
 		if isDTLS(buf[:n]) {
-			if s.dtlsRTCP != nil {
-				s.dtlsRTCP.push(buf[:n], unmap(from))
+			if t := s.dtlsRTCP.Load(); t != nil {
+				t.push(buf[:n], unmap(from))
 			} else {
 				s.garbage.Add(1)
 			}

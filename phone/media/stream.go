@@ -142,9 +142,10 @@ type Stream struct {
 	srtpDropped atomic.Uint64
 
 	// DTLS-SRTP (RFC 5764): the records' transport, nil without; needKeys
-	// holds media back until keys are set. Both fixed by NewStream.
-	dtls     *DTLSTransport
-	dtlsRTCP *DTLSTransport
+	// holds media back until keys are set (fixed by NewStream); the
+	// transports are replaced for a new association (RenewDTLS).
+	dtls     atomic.Pointer[DTLSTransport]
+	dtlsRTCP atomic.Pointer[DTLSTransport]
 	needKeys bool
 
 	tx    txState  // clock goroutine only (and Close after remove)
@@ -303,9 +304,10 @@ func (e *Engine) NewStream(cfg StreamConfig) (*Stream, error) {
 	s.tx.ts = rand.Uint32()
 	s.setRemoteLocked(cfg.Remote, cfg.RemoteRTCP)
 	if cfg.DTLS {
-		s.dtls, s.needKeys = newDTLSTransport(s, false), true
+		s.dtls.Store(newDTLSTransport(s, false))
+		s.needKeys = true
 		if cfg.RTCP != nil {
-			s.dtlsRTCP = newDTLSTransport(s, true)
+			s.dtlsRTCP.Store(newDTLSTransport(s, true))
 		}
 	}
 	if err := s.SetSRTP(cfg.SRTP); err != nil {
@@ -356,12 +358,14 @@ func (s *Stream) Close() error {
 		s.closed = true
 		s.mu.Unlock()
 		s.e.remove(s) // no tick runs s after this
-		if s.dtls != nil {
-			_ = s.dtls.Close()
+		s.mu.Lock()   // after a RenewDTLS, not during one
+		if t := s.dtls.Load(); t != nil {
+			_ = t.Close()
 		}
-		if s.dtlsRTCP != nil {
-			_ = s.dtlsRTCP.Close()
+		if t := s.dtlsRTCP.Load(); t != nil {
+			_ = t.Close()
 		}
+		s.mu.Unlock()
 		if started {
 			s.sendRTCP(s.e.now(), true)
 		}

@@ -152,6 +152,11 @@ type LocalDTLS struct {
 	// Setup is the a=setup of our last answer: SetupActive (we are the
 	// DTLS client) or SetupPassive. Answer sets it.
 	Setup Setup
+	// Keep, when SetupActive or SetupPassive, is the role of a running
+	// association that the next answer means to keep: an actpass offer is
+	// answered with it rather than with active (RFC 8842 §5: the roles of
+	// a kept association do not change).
+	Keep Setup
 }
 
 // dtlsProtos are the transport protocols of DTLS-SRTP (RFC 5764 §8); the
@@ -276,6 +281,9 @@ func answerDTLS(l *LocalDTLS, remote Media) ([]psdp.Attribute, error) {
 	s, err := answerSetup(remote.Setup)
 	if err != nil {
 		return nil, err
+	}
+	if remote.Setup == SetupActPass && (l.Keep == SetupActive || l.Keep == SetupPassive) {
+		s = l.Keep
 	}
 	l.Setup = s
 	return dtlsAttrs(l.Fingerprint, s), nil

@@ -183,6 +183,11 @@ func TestDTLSAnswer(t *testing.T) {
 		{"plain offer to DTLS", dtlsLocal(), plain, ErrNoCrypto, "", "", ""},
 		{"DTLS offer, encryption none", testLocal(), savpf, ErrNoCrypto, "", "", ""},
 		{"DTLS offer, SDES", &Local{Addr: "192.0.2.1", Port: 4000, SRTP: &SRTP{}}, savpf, ErrNoCrypto, "", "", ""},
+		// A kept association keeps its roles when the offer allows it.
+		{"keep passive, actpass", keep(SetupPassive), savpf, nil, "UDP/TLS/RTP/SAVPF", "passive", "sha-256"},
+		{"keep active, actpass", keep(SetupActive), savpf, nil, "UDP/TLS/RTP/SAVPF", "active", "sha-256"},
+		{"keep passive, offerer passive", keep(SetupPassive), strings.Replace(savpf, "setup:actpass", "setup:passive", 1), nil, "UDP/TLS/RTP/SAVPF", "active", "sha-256"},
+		{"keep active, offerer active", keep(SetupActive), active, nil, "UDP/TLS/RTP/SAVPF", "passive", "sha-256"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ans, remote, _, err := Answer(tc.local, []byte(tc.offer), SendRecv)
@@ -207,6 +212,13 @@ func TestDTLSAnswer(t *testing.T) {
 			}
 		})
 	}
+}
+
+// keep is dtlsLocal keeping an association in role r.
+func keep(r Setup) *Local {
+	l := dtlsLocal()
+	l.DTLS.Keep = r
+	return l
 }
 
 // FuzzParseFingerprint: never panics; what parses prints back to itself.
