@@ -27,8 +27,8 @@ import (
 // Manager also served on a control socket (internal/ctl) and driven only
 // through it with the ctl client, as "teaphone ctl" does: dial baresip,
 // send DTMF, hold, hang up. The screen follows each step (initiating,
-// connected, held, ended; the call pane's "dtmf sent" shows the digits
-// typed in the TUI only), baresip hears the digits, sees the hold
+// connected, DTMF sent, held, ended: digits sent through ctl show as the
+// TUI's own do), baresip hears the digits, sees the hold
 // re-INVITE (a=sendonly) and the BYE, and the final screen (ports and
 // durations masked) is a golden file (go test -update to rewrite it).
 func TestTeatestDrivenByCtl(t *testing.T) {
@@ -109,6 +109,9 @@ func TestTeatestDrivenByCtl(t *testing.T) {
 		got := bob.DTMFReceived(mark)
 		return got == "12#", got
 	})
+	// The phone reports a digit sent once its last end packet is out,
+	// after the far end has heard it: wait for the TUI to show the last.
+	screen("dtmf sent", "DTMF # sent")
 
 	teaphoneCtl("hold")
 	screen("held", "[held]")
@@ -142,7 +145,8 @@ func TestTeatestDrivenByCtl(t *testing.T) {
 	next, _ := fm.Update(tea.WindowSizeMsg{Width: width, Height: height})
 	final := next.(ui.Model).View()
 	// The log pane has every state the call went through.
-	for _, want := range []string{"line 1 initiating sip:bob@", "line 1 connected sip:bob@", "line 1 held sip:bob@", "line 1 terminated sip:bob@"} {
+	for _, want := range []string{"line 1 initiating sip:bob@", "line 1 connected sip:bob@", "line 1 DTMF # sent",
+		"line 1 held sip:bob@", "line 1 terminated sip:bob@"} {
 		if !strings.Contains(final, want) {
 			t.Errorf("final screen lacks %q:\n%s", want, final)
 		}
