@@ -187,12 +187,6 @@ func (c Commands) exec(id sessions.CallID, cmd script.Command) error {
 	switch cmd.Op {
 	case script.OpAnswer:
 		return m.Accept(id)
-	case script.OpReject:
-		return m.Reject(id, cmd.Code, cmd.Arg)
-	case script.OpForward:
-		return m.Forward(id, cmd.Arg)
-	case script.OpIgnore:
-		return m.Ignore(id)
 	case script.OpPlay:
 		return m.PlayFile(id, cmd.Arg)
 	case script.OpRecord:

@@ -155,12 +155,6 @@ func (r *runner) exec(ctx context.Context, c *script.Command) error {
 			return err
 		}
 		return r.waitConnected(ctx)
-	case script.OpReject:
-		return m.Reject(id, c.Code, c.Arg)
-	case script.OpForward:
-		return m.Forward(id, c.Arg)
-	case script.OpIgnore:
-		return m.Ignore(id)
 	case script.OpLog:
 		r.e.pr.Print(LogEvent{Time: r.e.o.Now(), CallID: id, Line: info.Line, Message: c.Arg})
 		return nil

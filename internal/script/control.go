@@ -18,11 +18,15 @@ type CallController interface {
 	Transfer(id sessions.CallID, target string) error
 	Resolve(ref string) (sessions.CallID, bool)
 	AttendedTransfer(id, consult sessions.CallID) error
+	Reject(id sessions.CallID, code int, reason string) error
+	Forward(id sessions.CallID, target string) error
+	Ignore(id sessions.CallID) error
 }
 
 // Control runs c on call id when it is one of the commands that are a
 // single Manager call whoever runs them (hangup, dtmf, hold, resume,
-// mute, unmute, transfer, transfer-attended), and reports whether it was
+// mute, unmute, transfer, transfer-attended, reject, forward, ignore), and
+// reports whether it was
 // one; the call scripts of headless mode and the control socket both run
 // them through here.
 func Control(m CallController, id sessions.CallID, c Command) (handled bool, err error) {
@@ -47,6 +51,12 @@ func Control(m CallController, id sessions.CallID, c Command) (handled bool, err
 			return true, fmt.Errorf("transfer-attended: no call %s", c.Arg)
 		}
 		return true, m.AttendedTransfer(id, consult)
+	case OpReject:
+		return true, m.Reject(id, c.Code, c.Arg)
+	case OpForward:
+		return true, m.Forward(id, c.Arg)
+	case OpIgnore:
+		return true, m.Ignore(id)
 	}
 	return false, nil
 }

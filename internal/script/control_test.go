@@ -1,6 +1,7 @@
 package script
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -30,6 +31,14 @@ func (f *fakeController) AttendedTransfer(id, consult sessions.CallID) error {
 	return f.rec("attended " + string(id) + " " + string(consult))
 }
 
+func (f *fakeController) Reject(id sessions.CallID, code int, reason string) error {
+	return f.rec("reject " + string(id) + " " + strconv.Itoa(code) + " " + reason)
+}
+func (f *fakeController) Forward(id sessions.CallID, to string) error {
+	return f.rec("forward " + string(id) + " " + to)
+}
+func (f *fakeController) Ignore(id sessions.CallID) error { return f.rec("ignore " + string(id)) }
+
 func TestControl(t *testing.T) {
 	for _, tc := range []struct {
 		cmd     Command
@@ -46,6 +55,9 @@ func TestControl(t *testing.T) {
 		{Command{Op: OpTransfer, Arg: "sip:carol@example.com"}, true, "transfer c1 sip:carol@example.com", ""},
 		{Command{Op: OpTransferAttended, Arg: "2"}, true, "attended c1 c2", ""},
 		{Command{Op: OpTransferAttended, Arg: "9"}, true, "", "no call 9"},
+		{Command{Op: OpReject, Code: 480, Arg: "Later"}, true, "reject c1 480 Later", ""},
+		{Command{Op: OpForward, Arg: "sip:vm@pbx"}, true, "forward c1 sip:vm@pbx", ""},
+		{Command{Op: OpIgnore}, true, "ignore c1", ""},
 		{Command{Op: OpAnswer}, false, "", ""},
 		{Command{Op: OpWait}, false, "", ""},
 	} {
