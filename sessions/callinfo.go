@@ -2,7 +2,6 @@ package sessions
 
 import (
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -83,6 +82,9 @@ type CallInfo struct {
 	// RuleWhy says why: the rule's conditions ("from \"sip:alice@*\"",
 	// "every call") with its configuration line, or "no rule matched".
 	RuleWhy string `json:"rule_why,omitempty"`
+	// Declined is true for an incoming call we refused or sent on (a rule,
+	// a person, a hangup while it rang): not a missed call.
+	Declined bool `json:"declined,omitempty"`
 
 	CreatedAt   time.Time `json:"created_at,omitzero"`
 	RingingAt   time.Time `json:"ringing_at,omitzero"`
@@ -110,11 +112,10 @@ func (c CallInfo) Held() bool { return c.HeldLocal || c.HeldRemote }
 func (c CallInfo) Ended() bool { return c.State.Final() }
 
 // Missed reports whether the call is a missed call: incoming, ended without
-// being answered, and not declined by the person or a rule (rejected or
-// forwarded). The call history and the TUI's missed-calls badge count these.
+// being answered, and not Declined. The call history, the TUI's
+// missed-calls badge and Stats count these alike.
 func (c CallInfo) Missed() bool {
-	declined := strings.HasPrefix(c.Decision, "reject") || strings.HasPrefix(c.Decision, "forward")
-	return c.Direction == DirectionIncoming && c.Ended() && c.ConnectedAt.IsZero() && !declined
+	return c.Direction == DirectionIncoming && c.Ended() && c.ConnectedAt.IsZero() && !c.Declined
 }
 
 // EndCause says how the call ended, for a person: "486 Busy Here",

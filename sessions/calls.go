@@ -66,7 +66,7 @@ func (m *Manager) endLocked(c *call, t time.Time, code int, reason string) {
 	}
 	switch {
 	case c.info.Direction == DirectionIncoming && c.info.ConnectedAt.IsZero():
-		if c.declined {
+		if c.info.Declined {
 			m.stats.Declined++
 		} else {
 			m.stats.Missed++

@@ -178,15 +178,15 @@ func (m *Manager) Hangup(id CallID) error {
 		return nil
 	}
 	r.sid = c.info.SessionID
-	savedDeclined := c.declined
+	savedDeclined := c.info.Declined
 	if c.info.Direction == DirectionIncoming && c.info.ConnectedAt.IsZero() {
-		c.declined = true // the phone's final event may come before we return
+		c.info.Declined = true // the phone's final event may come before we return
 	}
 	m.mu.Unlock()
 	if err := r.ph.Hangup(r.sid); err != nil {
 		m.mu.Lock()
 		if !c.info.State.Final() {
-			c.declined = savedDeclined
+			c.info.Declined = savedDeclined
 		}
 		m.mu.Unlock()
 		return opError("hangup", r.label, err)

@@ -90,7 +90,7 @@ func (m *Manager) OnIncomingCall(in phone.IncomingCall) phone.Decision {
 			c.timer = time.AfterFunc(policy.Delay, func() { m.autoDecide(id, Policy{Action: ActionAccept}) })
 		}
 	case ActionReject, ActionForward:
-		c.declined = true
+		c.info.Declined = true
 	}
 	// Commands for the call wait until the phone has the decision.
 	ready := make(chan struct{})
@@ -178,7 +178,7 @@ func (m *Manager) decide(op string, id CallID, send func(Phone, SessionID) error
 	}
 	c.deciding = true
 	c.stopTimer()
-	savedDecision, savedDeclined := c.info.Decision, c.declined
+	savedDecision, savedDeclined := c.info.Decision, c.info.Declined
 	if mark != nil {
 		mark(c)
 	}
@@ -191,7 +191,7 @@ func (m *Manager) decide(op string, id CallID, send func(Phone, SessionID) error
 	c.deciding = false
 	if err != nil {
 		if !c.info.State.Final() {
-			c.info.Decision, c.declined = savedDecision, savedDeclined
+			c.info.Decision, c.info.Declined = savedDecision, savedDeclined
 		}
 		return opError(op, r.label, err)
 	}
@@ -242,7 +242,7 @@ func (m *Manager) Reject(id CallID, code int, reason string) error {
 	return m.decide("reject", id,
 		func(ph Phone, sid SessionID) error { return ph.Reject(sid, code, reason) },
 		func(c *call) {
-			c.declined = true
+			c.info.Declined = true
 			c.info.Decision = fmt.Sprintf("rejected %d", code)
 		})
 }
@@ -256,7 +256,7 @@ func (m *Manager) Forward(id CallID, target string) error {
 	return m.decide("forward", id,
 		func(ph Phone, sid SessionID) error { return ph.Forward(sid, t) },
 		func(c *call) {
-			c.declined = true
+			c.info.Declined = true
 			c.info.Decision = "forwarded " + t
 		})
 }

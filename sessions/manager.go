@@ -79,7 +79,6 @@ type call struct {
 	timer           *time.Timer         // delayed auto-accept, or a defer's then-action
 	timerIsThen     bool                // timer carries out a defer's then-action (Ignore keeps it)
 	countedActive   bool
-	declined        bool // we rejected or forwarded it
 	deciding        bool // a decision is being sent to the phone
 	dialing         bool // the phone's Dial for it has not returned yet
 	hangupRequested bool // Hangup while the dial was in flight

@@ -168,3 +168,27 @@ func TestDeferThenCountsAsMissed(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 }
+
+// TestHangupWhileRingingIsNotMissed: a person hanging up a ringing call
+// refuses it: Stats, the history and the badge (CallInfo.Missed) all count
+// it declined, not missed.
+func TestHangupWhileRingingIsNotMissed(t *testing.T) {
+	m, fp, sub := setup(t)
+	id, _ := incoming(t, m, sub, "in1", "sip:alice@example.com")
+	if err := m.Hangup(id); err != nil {
+		t.Fatal(err)
+	}
+	ev := callEv("in1", phone.DirectionIncoming, phone.StateCancelled, 2)
+	ev.Code = 603
+	fp.emit(t, ev)
+	var last CallEvent
+	for last.Call.State != StateCancelled {
+		last = recvCall(t, sub)
+	}
+	if !last.Call.Declined || last.Call.Missed() {
+		t.Errorf("call %+v: declined %v, missed %v", last.Call, last.Call.Declined, last.Call.Missed())
+	}
+	if st := m.Stats(); st.Declined != 1 || st.Missed != 0 {
+		t.Errorf("stats %+v", st)
+	}
+}

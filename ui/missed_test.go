@@ -76,8 +76,9 @@ func TestFlowMissedBadge(t *testing.T) {
 	ch <- sessions.CallEvent{Time: t0, Call: ended("in-1", false, "defer")}
 	waitText(t, tm, "2 missed")
 	// Answered, rejected, forwarded: not missed.
-	for _, c := range []sessions.CallInfo{ended("in-2", true, "accepted"), ended("in-3", false, "rejected 603"),
-		ended("in-4", false, "forwarded sip:voicemail@example.com")} {
+	rejected, forwarded := ended("in-3", false, "rejected 603"), ended("in-4", false, "forwarded sip:voicemail@example.com")
+	rejected.Declined, forwarded.Declined = true, true
+	for _, c := range []sessions.CallInfo{ended("in-2", true, "accepted"), rejected, forwarded} {
 		ch <- sessions.CallEvent{Time: t0, Call: c}
 	}
 	tm.Type("H")

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -283,7 +282,7 @@ func Result(c sessions.CallInfo) string {
 		code = strconv.Itoa(c.EndCode)
 	}
 	if c.Direction == sessions.DirectionIncoming {
-		if code != "" && declined(c.Decision) {
+		if code != "" && c.Declined {
 			return code
 		}
 		return ResultMissed
@@ -294,8 +293,3 @@ func Result(c sessions.CallInfo) string {
 	return ResultFailed
 }
 
-// declined reports whether CallInfo.Decision says we refused or forwarded
-// the call ("reject 486", "rejected 603", "forward sip:…", "forwarded sip:…").
-func declined(decision string) bool {
-	return strings.HasPrefix(decision, "reject") || strings.HasPrefix(decision, "forward")
-}

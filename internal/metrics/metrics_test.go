@@ -105,23 +105,24 @@ func TestResults(t *testing.T) {
 		dir      sessions.Direction
 		state    sessions.State
 		code     int
-		decision string
+		declined bool
 		want     string
 	}{
-		{out, sessions.StateFailed, 486, "", "486"},
-		{out, sessions.StateCancelled, 487, "", "487"},
-		{out, sessions.StateFailed, 0, "", "failed"},
-		{out, sessions.StateFailed, 100, "", "failed"}, // not a final status
-		{in, sessions.StateCancelled, 487, "defer", "missed"},
-		{in, sessions.StateFailed, 480, "accept after 30s", "missed"},
-		{in, sessions.StateCancelled, 486, "reject 486", "486"},
-		{in, sessions.StateCancelled, 603, "rejected 603", "603"},
-		{in, sessions.StateCancelled, 302, "forwarded sip:bob@example.com", "302"},
+		{out, sessions.StateFailed, 486, false, "486"},
+		{out, sessions.StateCancelled, 487, false, "487"},
+		{out, sessions.StateFailed, 0, false, "failed"},
+		{out, sessions.StateFailed, 100, false, "failed"}, // not a final status
+		{in, sessions.StateCancelled, 487, false, "missed"},
+		{in, sessions.StateFailed, 480, false, "missed"},
+		{in, sessions.StateCancelled, 302, false, "missed"}, // a defer's then-action: nobody answered
+		{in, sessions.StateCancelled, 486, true, "486"},
+		{in, sessions.StateCancelled, 603, true, "603"},
+		{in, sessions.StateCancelled, 302, true, "302"},
 	} {
 		c := call("x", tc.dir, tc.state)
-		c.EndCode, c.Decision = tc.code, tc.decision
+		c.EndCode, c.Declined = tc.code, tc.declined
 		if got := Result(c); got != tc.want {
-			t.Errorf("Result(%s %s %d %q) = %q, want %q", tc.dir, tc.state, tc.code, tc.decision, got, tc.want)
+			t.Errorf("Result(%s %s %d declined=%v) = %q, want %q", tc.dir, tc.state, tc.code, tc.declined, got, tc.want)
 		}
 	}
 	c := call("y", in, sessions.StateTerminated)
