@@ -292,4 +292,3 @@ func Result(c sessions.CallInfo) string {
 	}
 	return ResultFailed
 }
-
